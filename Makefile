@@ -1,0 +1,23 @@
+# Two entry points for a fresh machine: `make lab` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lab bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: setup
+	$(VENV)/bin/pytest
+
+lab: setup
+	$(VENV)/bin/alcor-migrate run --plan plans/lab.yaml --yes
+
+clean:
+	rm -rf $(VENV) state

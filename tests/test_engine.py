@@ -1,0 +1,93 @@
+"""The engine: phases in order, status recorded, failures and cancel reported as events."""
+
+import threading
+
+import pytest
+
+from wizard.engine import Engine, NotApproved, PHASE_ORDER
+from wizard.events import PhaseFailed, PhaseFinished, PhaseSkipped, PhaseStarted
+from wizard.state import StateStore
+
+
+class Recorder:
+    def __init__(self, name, calls, fail=False):
+        self.name, self.calls, self.fail = name, calls, fail
+
+    def run(self, ctx):
+        self.calls.append(self.name)
+        if self.fail:
+            raise RuntimeError("broken")
+        return {"ran": self.name}
+
+
+def make(tmp_path, phases, approve=lambda p, q: True):
+    engine = Engine(plan=None, phases=phases, state=StateStore(tmp_path), approve=approve)
+    events = []
+    engine.bus.subscribe(events.append)
+    return engine, events
+
+
+def test_phases_run_in_design_order_and_are_recorded(tmp_path):
+    calls = []
+    engine, events = make(tmp_path, [Recorder("convert", calls), Recorder("preflight", calls)])
+    result = engine.run()
+    assert result.ok and calls == ["preflight", "convert"]
+    assert [type(e) for e in events] == [PhaseStarted, PhaseFinished, PhaseStarted, PhaseFinished]
+    assert engine.state.phase("convert")["summary"] == {"ran": "convert"}
+
+
+def test_until_stops_after_the_named_phase(tmp_path):
+    calls = []
+    engine, events = make(tmp_path, [Recorder("translate", calls), Recorder("convert", calls)])
+    engine.run(until="translate")
+    assert calls == ["translate"]
+    assert PhaseSkipped(phase="convert", reason="after --until translate", at=events[-1].at) == events[-1]
+
+
+def test_a_failing_phase_stops_the_run_and_is_reported(tmp_path):
+    calls = []
+    engine, events = make(tmp_path, [Recorder("snapshot", calls, fail=True), Recorder("convert", calls)])
+    result = engine.run()
+    assert result.failed == "snapshot" and "RuntimeError: broken" in result.error
+    assert calls == ["snapshot"]
+    assert isinstance(events[-1], PhaseFailed)
+    assert engine.state.phase("snapshot")["status"] == "failed"
+
+
+def test_unknown_phase_names_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        make(tmp_path, [Recorder("bogus", [])])
+    assert "bogus" not in PHASE_ORDER
+
+
+def test_cancel_unblocks_a_paused_phase(tmp_path):
+    class Waits:
+        name = "convert"
+
+        def run(self, ctx):
+            started.set()
+            ctx.checkpoint()
+
+    started = threading.Event()
+    engine, _ = make(tmp_path, [Waits()])
+    engine.pause()
+    worker = threading.Thread(target=lambda: results.append(engine.run()))
+    results = []
+    worker.start()
+    started.wait(5)
+    engine.cancel()
+    worker.join(5)
+    assert results[0].failed == "convert" and "cancelled" in results[0].error
+
+
+def test_declined_approval_fails_the_phase(tmp_path):
+    class Asks:
+        name = "switch"
+
+        def run(self, ctx):
+            ctx.ask("switch", "switch the endpoint?")
+
+    engine, _ = make(tmp_path, [Asks()], approve=lambda p, q: False)
+    result = engine.run()
+    assert result.failed == "switch" and "not approved" in result.error
+    assert NotApproved

@@ -1,0 +1,33 @@
+"""The state store: checkpoints that survive a restart."""
+
+import os
+
+from wizard.state import StateStore
+
+
+def test_applied_failed_and_id_map_survive_reopen(tmp_path):
+    store = StateStore(tmp_path / "state")
+    store.mark_failed("port:a", status=500, answer="boom")
+    store.mark_applied("vpc:1", status=201)
+    store.mark_applied("port:a", status=201)
+    store.map_id("security_groups", "n-default", "a-default")
+    store.set_phase("convert", "running", started_at=1.0)
+    store.set_phase("convert", "done", seconds=2.0)
+    store.set_meta("snapshot_sha", "abc")
+    store.close()
+
+    again = StateStore(tmp_path / "state")
+    assert again.is_applied("vpc:1") and again.is_applied("port:a")
+    assert not again.is_applied("vpc:2")
+    assert again.failures() == []
+    assert again.applied("vpc:1")["status"] == 201
+    assert again.mapped_id("security_groups", "n-default") == "a-default"
+    assert again.phase("convert")["status"] == "done"
+    assert again.phase("convert")["started_at"] == 1.0
+    assert again.phase("verify")["status"] == "pending"
+    assert again.get_meta("snapshot_sha") == "abc"
+
+
+def test_state_dir_is_private(tmp_path):
+    StateStore(tmp_path / "state")
+    assert os.stat(tmp_path / "state").st_mode & 0o077 == 0

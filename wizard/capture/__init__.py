@@ -1,0 +1,1 @@
+"""Capture: the proxy in front of Neutron, the durable write log, and replay into Alcor."""

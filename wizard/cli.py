@@ -1,0 +1,57 @@
+"""The `alcor-migrate` command line: argument parsing and exit codes, no logic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from wizard import __version__
+from wizard.commands import COMMANDS
+from wizard.errors import ExitCode, MigrateError
+
+EXAMPLES = """\
+examples:
+  alcor-migrate plan new plans/prod.yaml        write a commented plan template
+  alcor-migrate plan check plans/prod.yaml      validate a plan
+  alcor-migrate snapshot --neutron-url http://127.0.0.1:9696 --out cloud.json
+  alcor-migrate snapshot --os-cloud prod --out cloud.json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alcor-migrate",
+        description="Move a live OpenStack cloud's networking from Neutron to Alcor.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return ExitCode.BAD_INPUT
+    err = Console(stderr=True, highlight=False)
+    try:
+        return int(args.func(args) or ExitCode.OK)
+    except MigrateError as exc:
+        for problem in str(exc).splitlines():
+            err.print(f"[bold red]error:[/] {escape(problem)}", soft_wrap=True)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; run the same command again to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

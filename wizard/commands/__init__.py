@@ -1,0 +1,4 @@
+"""The subcommands, one module each; every module has `register(subparsers)`
+that adds its parser with `set_defaults(func=run)`, where `run(args) -> int`."""
+
+COMMANDS: tuple = ()

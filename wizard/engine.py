@@ -1,0 +1,179 @@
+"""The migration as a state machine of phases; UI-agnostic, it only publishes events.
+
+The TUI and the headless runner build an `Engine`, subscribe to its bus and
+call `run`. Each phase is an object with a `name` and a `run(ctx)` method that
+is idempotent: the engine calls it again after a restart, and the phase uses
+the state store to skip what it already did (the checkpoint is what was
+applied, never what was read).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+from wizard.errors import MigrateError
+from wizard.events import (
+    ApprovalNeeded,
+    Event,
+    EventBus,
+    PhaseFailed,
+    PhaseFinished,
+    PhaseSkipped,
+    PhaseStarted,
+)
+from wizard.state import StateStore
+
+# The phases of a migration, in the order they happen (see README, "The phases").
+PHASE_ORDER = (
+    "preflight",
+    "capture",
+    "snapshot",
+    "translate",
+    "preview",
+    "convert",
+    "replay",
+    "verify",
+    "switch",
+    "drain",
+    "cutover",
+    "final_replay",
+    "report",
+)
+
+
+class Cancelled(MigrateError):
+    """The operator cancelled; the state is resumable."""
+
+
+class NotApproved(MigrateError):
+    """The operator declined an irreversible step."""
+
+
+Approver = Callable[[str, str], bool]
+
+
+@dataclass
+class RunContext:
+    """What a phase gets: the plan, the state store, the bus, and shared artifacts."""
+
+    plan: Any
+    state: StateStore
+    bus: EventBus
+    approve: Approver
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    _resume: threading.Event = field(default_factory=threading.Event)
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._resume.set()
+
+    def emit(self, event: Event) -> None:
+        self.bus.publish(event)
+
+    def checkpoint(self) -> None:
+        """Called by phases between items: waits while paused, raises when cancelled."""
+        while not self._resume.wait(0.1):
+            if self._cancel.is_set():
+                break
+        if self._cancel.is_set():
+            raise Cancelled("cancelled by the operator")
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def ask(self, phase: str, question: str) -> None:
+        """Ask the operator to approve; raises NotApproved if they decline."""
+        self.emit(ApprovalNeeded(phase=phase, question=question))
+        if not self.approve(phase, question):
+            raise NotApproved(f"{phase}: not approved: {question}")
+
+
+class Phase(Protocol):
+    name: str
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Do the phase's work (idempotently) and return a short summary."""
+
+
+@dataclass
+class RunResult:
+    completed: list[str]
+    failed: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+
+class Engine:
+    """Runs phases in order, records their status, and publishes what happens."""
+
+    def __init__(
+        self,
+        plan: Any,
+        phases: Sequence[Phase],
+        state: StateStore,
+        bus: EventBus | None = None,
+        approve: Approver = lambda phase, question: False,
+    ):
+        unknown = [phase.name for phase in phases if phase.name not in PHASE_ORDER]
+        if unknown:
+            raise ValueError(f"unknown phases: {unknown}")
+        self.phases = sorted(phases, key=lambda phase: PHASE_ORDER.index(phase.name))
+        self.bus = bus or EventBus()
+        self.ctx = RunContext(plan=plan, state=state, bus=self.bus, approve=approve)
+
+    @property
+    def state(self) -> StateStore:
+        return self.ctx.state
+
+    def pause(self) -> None:
+        self.ctx._resume.clear()
+
+    def resume(self) -> None:
+        self.ctx._resume.set()
+
+    def cancel(self) -> None:
+        self.ctx._cancel.set()
+        self.ctx._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self.ctx._resume.is_set()
+
+    def run(self, until: str | None = None) -> RunResult:
+        """Run every phase up to and including `until`; stop at the first failure."""
+        if until is not None and until not in PHASE_ORDER:
+            raise ValueError(f"unknown phase {until!r}; phases: {', '.join(PHASE_ORDER)}")
+        completed: list[str] = []
+        for phase in self.phases:
+            if until is not None and PHASE_ORDER.index(phase.name) > PHASE_ORDER.index(until):
+                self.bus.publish(PhaseSkipped(phase=phase.name, reason=f"after --until {until}"))
+                continue
+            started = time.monotonic()
+            self.state.set_phase(phase.name, "running", started_at=time.time())
+            self.bus.publish(PhaseStarted(phase=phase.name))
+            try:
+                summary = phase.run(self.ctx) or {}
+            except Exception as exc:  # every failure is reported as an event, then returned
+                error = str(exc) if isinstance(exc, MigrateError) else _describe(exc)
+                self.state.set_phase(phase.name, "failed", error=error)
+                self.bus.publish(PhaseFailed(phase=phase.name, error=error))
+                return RunResult(completed=completed, failed=phase.name, error=error)
+            seconds = time.monotonic() - started
+            self.state.set_phase(phase.name, "done", seconds=seconds, summary=summary)
+            self.bus.publish(PhaseFinished(phase=phase.name, seconds=seconds, summary=summary))
+            completed.append(phase.name)
+        return RunResult(completed=completed)
+
+
+def _describe(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({frame.filename}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"

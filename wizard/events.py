@@ -1,0 +1,134 @@
+"""Typed engine events: the only thing the TUI and the headless runner listen to."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class; `at` is the wall-clock time the event was made."""
+
+    at: float = field(default_factory=time.time, kw_only=True)
+
+    @classmethod
+    def name(cls) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.name(), **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class PhaseStarted(Event):
+    phase: str
+
+
+@dataclass(frozen=True)
+class PhaseFinished(Event):
+    phase: str
+    seconds: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PhaseSkipped(Event):
+    phase: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PhaseFailed(Event):
+    phase: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Work done in a phase, per resource kind (or per node, per wave...)."""
+
+    phase: str
+    kind: str
+    done: int
+    total: int
+    failed: int = 0
+    rate: float = 0.0
+    eta: float | None = None
+    current: str = ""
+
+
+@dataclass(frozen=True)
+class FindingRaised(Event):
+    severity: str
+    code: str
+    kind: str
+    id: str
+    message: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class ApprovalNeeded(Event):
+    """The engine waits for the operator before an irreversible step."""
+
+    phase: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    level: str  # "info" | "warning" | "error"
+    text: str
+    phase: str = ""
+
+
+@dataclass(frozen=True)
+class LagChanged(Event):
+    """The capture log's backlog: entries not yet replayed, and the oldest one's age."""
+
+    waiting: int
+    oldest_age: float
+
+
+@dataclass(frozen=True)
+class ProxyStats(Event):
+    listen: str
+    requests: int
+    writes: int
+    errors: int
+    bytes: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+
+
+Listener = Callable[[Event], None]
+
+
+class EventBus:
+    """Delivers every published event to each subscriber, from any thread."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)

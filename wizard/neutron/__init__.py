@@ -1,0 +1,1 @@
+"""Reading Neutron: the live API through openstacksdk, and snapshot files."""

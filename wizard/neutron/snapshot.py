@@ -1,0 +1,188 @@
+"""The snapshot file: every Neutron network resource exactly as the v2.0 API returns it.
+
+Format `neutron-snapshot/1`, one JSON document:
+
+    {"format": "neutron-snapshot/1",
+     "source": {"endpoint": "...", "taken_at": "2026-11-25T15:00:00Z", "extensions": ["router", ...]},
+     "networks": [...], "subnets": [...], "ports": [...], "routers": [...],
+     "security_groups": [...], "security_group_rules": [...], "floatingips": [...],
+     "agents": [...], "segments": [...], "network_segment_ranges": [...]}
+
+Each list holds resources with the same keys and values Neutron's API gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.errors import InputError
+
+FORMAT = "neutron-snapshot/1"
+
+# Collection name -> the Neutron API path it is read from.
+COLLECTIONS: dict[str, str] = {
+    "networks": "/v2.0/networks",
+    "subnets": "/v2.0/subnets",
+    "ports": "/v2.0/ports",
+    "routers": "/v2.0/routers",
+    "security_groups": "/v2.0/security-groups",
+    "security_group_rules": "/v2.0/security-group-rules",
+    "floatingips": "/v2.0/floatingips",
+    "agents": "/v2.0/agents",
+    "segments": "/v2.0/segments",
+    "network_segment_ranges": "/v2.0/network_segment_ranges",
+}
+
+_LIST, _DICT, _STR, _INT, _BOOL = list, dict, str, int, bool
+_OPT_STR = (str, type(None))
+_OPT_DICT = (dict, type(None))
+
+# Fields whose type the loader checks, per collection; others are carried as they are.
+FIELD_TYPES: dict[str, dict[str, Any]] = {
+    "networks": {"name": _OPT_STR, "project_id": _STR, "subnets": _LIST, "admin_state_up": _BOOL},
+    "subnets": {"network_id": _STR, "cidr": _STR, "ip_version": _INT, "allocation_pools": _LIST,
+                "gateway_ip": _OPT_STR, "project_id": _STR},
+    "ports": {"network_id": _STR, "fixed_ips": _LIST, "mac_address": _STR, "security_groups": _LIST,
+              "device_owner": _OPT_STR, "project_id": _STR},
+    "routers": {"external_gateway_info": _OPT_DICT, "routes": _LIST, "project_id": _STR},
+    "security_groups": {"name": _OPT_STR, "project_id": _STR},
+    "security_group_rules": {"security_group_id": _STR, "direction": _STR, "ethertype": _STR},
+    "floatingips": {"floating_network_id": _STR, "floating_ip_address": _STR, "project_id": _STR},
+    "agents": {"host": _STR, "agent_type": _STR, "configurations": _DICT},
+    "segments": {"network_id": _STR},
+    "network_segment_ranges": {"network_type": _STR},
+}
+
+
+@dataclass
+class Snapshot:
+    """A loaded snapshot: the source facts and one list per collection."""
+
+    source: dict[str, Any] = field(default_factory=dict)
+    collections: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in COLLECTIONS}
+    )
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        return self.collections[name]
+
+    @property
+    def extensions(self) -> list[str]:
+        return list(self.source.get("extensions", []))
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(items) for name, items in self.collections.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "source": self.source, **self.collections}
+
+
+def save(snapshot: Snapshot, path: str | os.PathLike) -> None:
+    """Write the snapshot atomically (temp file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(snapshot.to_json(), fh, indent=1, sort_keys=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: str | os.PathLike) -> Snapshot:
+    """Read and validate a snapshot file; bad input raises InputError naming each place."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return from_document(document, origin=str(path))
+
+
+def from_document(document: Any, origin: str = "snapshot") -> Snapshot:
+    """Validate a parsed snapshot document and wrap it."""
+    problems = validate(document)
+    if problems:
+        shown = problems[:25]
+        if len(problems) > len(shown):
+            shown.append(f"... and {len(problems) - len(shown)} more problems")
+        raise InputError([f"{origin}: {problem}" for problem in shown])
+    return Snapshot(
+        source=document.get("source", {}),
+        collections={name: document[name] for name in COLLECTIONS},
+    )
+
+
+def validate(document: Any) -> list[str]:
+    """Every problem in a snapshot document, each as `json.path: what is wrong`."""
+    if not isinstance(document, dict):
+        return ["$: a snapshot is a JSON object"]
+    problems = []
+    if document.get("format") != FORMAT:
+        problems.append(f"format: expected {FORMAT!r}, found {document.get('format')!r}")
+    if not isinstance(document.get("source", {}), dict):
+        problems.append("source: expected an object")
+    for name in COLLECTIONS:
+        if name not in document:
+            problems.append(f"{name}: missing collection")
+            continue
+        items = document[name]
+        if not isinstance(items, list):
+            problems.append(f"{name}: expected a list, found {_type_name(items)}")
+            continue
+        problems.extend(_validate_items(name, items))
+    return problems
+
+
+def _validate_items(name: str, items: list) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    types = FIELD_TYPES[name]
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: expected an object, found {_type_name(item)}")
+            continue
+        rid = item.get("id")
+        if not isinstance(rid, str) or not rid:
+            problems.append(f"{where}.id: missing or not a string")
+        elif rid in seen:
+            problems.append(f"{where}.id: duplicate id {rid}")
+        else:
+            seen.add(rid)
+        for key, expected in types.items():
+            if key in item and not _is_type(item[key], expected):
+                problems.append(
+                    f"{where}.{key}: expected {_expected_name(expected)}, found {_type_name(item[key])}"
+                )
+    return problems
+
+
+def _is_type(value: Any, expected: Any) -> bool:
+    options = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in options:
+        return False
+    return isinstance(value, options)
+
+
+def _expected_name(expected: Any) -> str:
+    options = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(_TYPE_NAMES[option] for option in options)
+
+
+_TYPE_NAMES = {list: "a list", dict: "an object", str: "a string", int: "an integer",
+               bool: "a boolean", type(None): "null", float: "a number"}
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)

@@ -1,0 +1,126 @@
+"""The state store: what each phase has done, so that `run` resumes where it stopped.
+
+One append-only TinyDB file (`state.db`) in the plan's state directory, with tables:
+`phases` (status and timings), `applied` (one document per Alcor request applied,
+keyed by the request's key), `failed` (requests Alcor refused, with its answer),
+`id_map` (Neutron id -> Alcor id where Alcor does not keep ours) and `meta`.
+The checkpoint is what was applied, never what was read.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query
+
+from wizard.tinylog import open_db
+
+STATE_FILE = "state.db"
+
+
+def prepare_state_dir(path: str | os.PathLike) -> Path:
+    """Create the state directory, readable by its owner only."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+class StateStore:
+    """Checkpoints, applied items, failures and the id map, safe to share across threads."""
+
+    def __init__(self, state_dir: str | os.PathLike):
+        self.dir = prepare_state_dir(state_dir)
+        self._db = open_db(self.dir / STATE_FILE)
+        self._lock = threading.RLock()
+        self._applied = self._index("applied")
+        self._failed = self._index("failed")
+        self._id_map = self._index("id_map")
+
+    def _index(self, table: str) -> dict[str, int]:
+        return {doc["key"]: doc.doc_id for doc in self._db.table(table).all()}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- phases ----------------------------------------------------------------
+    def phase(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._db.table("phases").get(Query().phase == name)
+            return dict(found) if found else {"phase": name, "status": "pending"}
+
+    def set_phase(self, name: str, status: str, **info: Any) -> None:
+        with self._lock:
+            record = {**self.phase(name), **info, "status": status, "updated_at": time.time()}
+            self._db.table("phases").upsert(record, Query().phase == name)
+
+    def phases(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(doc) for doc in self._db.table("phases").all()]
+
+    # -- applied and failed requests ---------------------------------------------
+    def is_applied(self, key: str) -> bool:
+        with self._lock:
+            return key in self._applied
+
+    def applied(self, key: str) -> dict[str, Any] | None:
+        return self._get("applied", self._applied, key)
+
+    def mark_applied(self, key: str, **result: Any) -> None:
+        with self._lock:
+            self._put("applied", self._applied, key, {"key": key, "at": time.time(), **result})
+            if key in self._failed:
+                self._db.table("failed").remove(doc_ids=[self._failed.pop(key)])
+
+    def mark_failed(self, key: str, **error: Any) -> None:
+        with self._lock:
+            self._put("failed", self._failed, key, {"key": key, "at": time.time(), **error})
+
+    def failures(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(doc) for doc in self._db.table("failed").all()]
+
+    def applied_count(self) -> int:
+        with self._lock:
+            return len(self._applied)
+
+    # -- id map --------------------------------------------------------------------
+    def map_id(self, kind: str, neutron_id: str, alcor_id: str) -> None:
+        key = f"{kind}:{neutron_id}"
+        with self._lock:
+            self._put("id_map", self._id_map, key, {"key": key, "alcor_id": alcor_id})
+
+    def mapped_id(self, kind: str, neutron_id: str) -> str | None:
+        found = self._get("id_map", self._id_map, f"{kind}:{neutron_id}")
+        return found["alcor_id"] if found else None
+
+    # -- meta ----------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            found = self._db.table("meta").get(Query().key == key)
+            return found["value"] if found else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._db.table("meta").upsert({"key": key, "value": value}, Query().key == key)
+
+    # -- helpers -------------------------------------------------------------------
+    def _get(self, table: str, index: dict[str, int], key: str) -> dict[str, Any] | None:
+        with self._lock:
+            doc_id = index.get(key)
+            if doc_id is None:
+                return None
+            found = self._db.table(table).get(doc_id=doc_id)
+            return dict(found) if found else None
+
+    def _put(self, table: str, index: dict[str, int], key: str, record: dict[str, Any]) -> None:
+        docs = self._db.table(table)
+        if key in index:
+            docs.update(record, doc_ids=[index[key]])
+        else:
+            index[key] = docs.insert(record)

@@ -1,0 +1,1 @@
+"""Neutron -> Alcor translation: pure functions from a snapshot to ordered Alcor requests."""

@@ -1,0 +1,1 @@
+"""The Textual wizard: screens over the engine's events."""
