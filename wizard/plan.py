@@ -165,3 +165,49 @@ class Plan:
     def alcor_url(self, service: str) -> str | None:
         """The base URL of one Alcor service."""
         return self.alcor.endpoints.get(service) or self.alcor.url
+
+
+def load(path: str | Path) -> Plan:
+    """Read a plan file (the full validator with file:line:col comes with `wizard.plan` checks)."""
+    import yaml
+
+    from wizard.errors import InputError
+
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    plan = _build(Plan, document, str(path))
+    plan.source_file = path
+    return plan
+
+
+def _build(cls, data, where):
+    import dataclasses
+    import typing
+
+    from wizard.errors import InputError
+
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a mapping")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            value = _build(hint, value, f"{where}: {f.name}")
+        elif typing.get_origin(hint) is dict and f.name == "nodes":
+            value = {name: _build(NodeOverride, v or {}, f"{where}: nodes.{name}") for name, v in value.items()}
+        elif f.name == "lab":
+            value = _build(LabConfig, value or {}, f"{where}: lab")
+        values[f.name] = value
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise InputError(f"{where}: unknown keys {sorted(unknown)}")
+    return cls(**values)
