@@ -15,6 +15,9 @@ from wizard.plan import Plan
 from wizard.plan_writer import format_duration
 
 
+ORDER = 10  # first in --help: a run starts with a plan
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("plan", help="write a plan template, or check a plan")
     sub = parser.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", required=True)
