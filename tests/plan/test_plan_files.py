@@ -20,20 +20,20 @@ PRODUCTION = ROOT / "plans" / "production.example.yaml"
 
 
 def schema_keys(cls, prefix=""):
-    """Every dotted key of the schema, with its field."""
+    """Every dotted key of the schema: (dotted key, field, whether it holds sections)."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.metadata.get("internal"):
             continue
-        yield prefix + f.name, f
-        inner = hints[f.name]
-        inner = next((a for a in typing.get_args(inner) if dataclasses.is_dataclass(a)), inner)
-        if dataclasses.is_dataclass(inner):
+        hint = hints[f.name]
+        inner = next((a for a in (hint, *typing.get_args(hint)) if dataclasses.is_dataclass(a)), None)
+        yield prefix + f.name, f, inner is not None
+        if inner is not None:
             yield from schema_keys(inner, f"{prefix}{f.name}.")
 
 
 def test_every_key_has_a_doc_and_optional_ones_an_example():
-    for dotted, f in schema_keys(Plan):
+    for dotted, f, _ in schema_keys(Plan):
         assert f.metadata.get("doc"), f"{dotted} has no doc"
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if default in (None, [], {}):
@@ -43,7 +43,7 @@ def test_every_key_has_a_doc_and_optional_ones_an_example():
 def test_the_template_comments_every_key_and_passes_check(tmp_path):
     text = plan_module.template()
     lines = text.splitlines()
-    for dotted, _ in schema_keys(Plan):
+    for dotted, _, _ in schema_keys(Plan):
         name = dotted.rpartition(".")[2]
         at = [i for i, line in enumerate(lines) if line.lstrip(" #").startswith(f"{name}:")]
         assert at, f"{dotted} is not in the template"
@@ -180,3 +180,11 @@ def test_without_a_plan_file_overrides_apply_to_the_defaults():
     assert plan_from_args(parse([])) == Plan()
     with pytest.raises(InputError, match=r"--alcor-url: not a URL"):
         plan_from_args(parse(["--alcor-url", "nope"]))
+
+
+def test_the_readme_documents_every_key():
+    readme = (ROOT / "README.md").read_text()
+    for dotted, _, holds_sections in schema_keys(Plan):
+        key = "nodes.HOST." + dotted[len("nodes."):] if dotted.startswith("nodes.") else dotted
+        if not holds_sections:
+            assert f"| `{key}` |" in readme, f"{key} is not in the README's plan reference"
