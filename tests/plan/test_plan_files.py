@@ -47,8 +47,8 @@ def test_the_template_comments_every_key_and_passes_check(tmp_path):
         name = dotted.rpartition(".")[2]
         at = [i for i, line in enumerate(lines) if line.lstrip(" #").startswith(f"{name}:")]
         assert at, f"{dotted} is not in the template"
-        documented = [i for i in at if "  # " in lines[i] or lines[i - 1].lstrip().startswith("# ")
-                      and not COMMENTED_KEY.match(lines[i - 1])]
+        documented = [i for i in at if "  # " in lines[i] or (lines[i - 1].lstrip().startswith("# ")
+                      and not COMMENTED_KEY.match(lines[i - 1]))]
         assert documented, f"{dotted} has no comment"
     path = tmp_path / "p.yaml"
     path.write_text(text)
