@@ -1,0 +1,113 @@
+"""Neutron subnets -> Alcor subnets, one POST each (Alcor's subnet bulk endpoint is a stub).
+
+Alcor handles IPv4 only, reserves a gateway port on every subnet (on the first usable
+address when Neutron has no gateway), and allocates from the whole CIDR, not the pools.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from wizard.alcor import contract
+from wizard.translate import requests
+from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable
+from wizard.translate.fields import Table, convert, drop, keep
+from wizard.translate.model import AlcorRequest, NeutronRef
+
+KIND = "subnets"
+
+
+def _sorted_by(key: str):
+    return lambda items: sorted(items or [], key=lambda item: str(item.get(key)))
+
+
+FIELDS = Table(KIND, {
+    "id": keep(),
+    "name": keep(default=""),
+    "description": keep(default=""),
+    "project_id": keep(),
+    "tenant_id": keep(),
+    "network_id": keep(),
+    "cidr": keep(),
+    "ip_version": keep(default=4),
+    "gateway_ip": keep(),  # null in Neutron: Alcor still makes a gateway port (finding)
+    "enable_dhcp": keep(default=True),
+    "allocation_pools": convert(_sorted_by("start")),  # stored by Alcor, not used (finding)
+    "dns_nameservers": keep(default=[]),
+    "host_routes": convert(_sorted_by("destination")),
+    "ipv6_address_mode": keep(),
+    "ipv6_ra_mode": keep(),
+    "segment_id": keep(),
+    "subnetpool_id": keep(),
+    "service_types": keep(default=[]),
+    "dns_publish_fixed_ip": keep(default=False),
+    "tags": keep(default=[]),
+    "revision_number": keep(),
+    "created_at": drop("set by Alcor"),
+    "updated_at": drop("set by Alcor"),
+    "router:external": drop("read-only, from the network"),
+    "use_default_subnet_pool": drop("a create-time choice Alcor does not take"),
+    "prefixlen": drop("a create-time choice Alcor does not take"),
+})
+
+
+def body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The subnet body, or None (with a finding) when Alcor will not hold this subnet."""
+    sid = subnet["id"]
+    if subnet.get("ip_version") == 6:
+        ctx.find("ipv6-subnet", KIND, sid, f"IPv6 subnet {subnet.get('cidr')}: Alcor handles IPv4 only")
+        return None
+    if not ctx.network_created(subnet.get("network_id")):
+        ctx.find("skipped-with-parent", KIND, sid, f"its network {subnet.get('network_id')} is not migrated")
+        return None
+    _check_gateway(subnet, ctx)
+    _check_pools(subnet, ctx)
+    if subnet.get("subnetpool_id"):
+        ctx.find("subnetpool", KIND, sid, f"allocated from subnet pool {subnet['subnetpool_id']}")
+    return FIELDS.body(subnet)
+
+
+def _check_gateway(subnet: dict[str, Any], ctx: Context) -> None:
+    gateway = subnet.get("gateway_ip")
+    if gateway is None:
+        gateway = first_usable(subnet["cidr"])
+        ctx.find("subnet-without-gateway", KIND, subnet["id"],
+                 f"no gateway in Neutron; Alcor creates a gateway port on {gateway}")
+    holder = ctx.index.get("ports", ctx.index.port_holding(subnet["id"], gateway))
+    if holder and (holder.get("device_owner") or "") not in NOT_PORT_OWNERS:
+        ctx.find("gateway-ip-taken", "ports", holder["id"],
+                 f"holds {gateway}, which Alcor's gateway port on subnet {subnet['id']} takes")
+
+
+def _check_pools(subnet: dict[str, Any], ctx: Context) -> None:
+    network = ipaddress.ip_network(subnet["cidr"], strict=False)
+    usable = max(network.num_addresses - 2, 1)
+    gateway = subnet.get("gateway_ip")
+    if gateway and ipaddress.ip_address(gateway) in network:
+        usable -= 1
+    pooled = sum(int(ipaddress.ip_address(p["end"])) - int(ipaddress.ip_address(p["start"])) + 1
+                 for p in subnet.get("allocation_pools") or ())
+    if pooled < usable:
+        ctx.find("allocation-pools-ignored", KIND, subnet["id"],
+                 f"pools hold {pooled} of {usable} usable addresses; Alcor allocates from all of {subnet['cidr']}")
+
+
+def create(subnet: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+    alcor_body = body(subnet, ctx)
+    if alcor_body is None:
+        return []
+    return [requests.create(contract.SUBNET, ctx.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
+                            depends_on=ctx.needs(("networks", subnet["network_id"])))]
+
+
+def update(subnet: dict[str, Any], ctx: Context) -> AlcorRequest | None:
+    alcor_body = body(subnet, ctx)
+    if alcor_body is None:
+        return None
+    return requests.update(contract.SUBNET, ctx.project(subnet), subnet["id"], alcor_body,
+                           NeutronRef(KIND, subnet["id"]))
+
+
+def delete(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+    return requests.delete(contract.SUBNET, ctx.project(subnet), subnet["id"], NeutronRef(KIND, subnet["id"]))
