@@ -10,7 +10,7 @@ Each translate module declares a `FIELDS` table, one entry per Neutron field:
 
 Every kept, renamed or converted field is always in the body: when Neutron lacks it (an
 extension not loaded) or holds null, the `default` is sent (Neutron's meaning of absent),
-or null. A dropped field with a finding code raises that finding when its value is
+or null. Bodies share their default values: treat them as read-only. A dropped field with a finding code raises that finding when its value is
 meaningful (not null, empty or false). Fields the table does not know are reported by
 `unknown_fields`, so a newer Neutron never loses data without a word.
 """
@@ -20,14 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-_NO_DEFAULT = object()
-
-
 @dataclass(frozen=True)
 class Field:
     fate: str  # "keep", "rename", "convert", "drop", "carried"
     to: str | None = None  # Alcor's name (keep/rename/convert)
-    default: Any = _NO_DEFAULT
+    default: Any = None
     converter: Callable[[Any], Any] | None = None
     reason: str = ""  # why a field is dropped or carried elsewhere
     finding: str | None = None  # finding code raised when a dropped value is meaningful
@@ -37,15 +34,15 @@ class Field:
         return self.fate in ("keep", "rename", "convert")
 
 
-def keep(default: Any = _NO_DEFAULT) -> Field:
+def keep(default: Any = None) -> Field:
     return Field("keep", default=default)
 
 
-def rename(to: str, default: Any = _NO_DEFAULT) -> Field:
+def rename(to: str, default: Any = None) -> Field:
     return Field("rename", to=to, default=default)
 
 
-def convert(converter: Callable[[Any], Any], to: str | None = None, default: Any = _NO_DEFAULT) -> Field:
+def convert(converter: Callable[[Any], Any], to: str | None = None, default: Any = None) -> Field:
     """Sent as `converter(value)`; the converter also receives the default for a missing value.
     It may return OMIT to leave the field out of the body."""
     return Field("convert", to=to, default=default, converter=converter)
@@ -76,10 +73,10 @@ class Table:
     def body(self, resource: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every sent field, under Alcor's name; `overrides` (Neutron names) replace values first."""
         body: dict[str, Any] = {}
-        get = resource.get
+        get = {**resource, **overrides}.get if overrides else resource.get
         for name, to, default, converter in self._sent:
-            value = overrides[name] if overrides and name in overrides else get(name)
-            if value is None and default is not _NO_DEFAULT:
+            value = get(name)
+            if value is None:
                 value = default
             if converter is not None:
                 value = converter(value)
@@ -90,7 +87,8 @@ class Table:
 
     def dropped_with_meaning(self, resource: dict[str, Any]) -> list[tuple[str, str]]:
         """(field, finding code) for each dropped field whose value means something."""
-        return [(name, code) for name, code in self._flagged if meaningful(resource.get(name))]
+        get = resource.get
+        return [(name, code) for name, code in self._flagged if get(name) is not None and meaningful(get(name))]
 
     def unknown_fields(self, resource: dict[str, Any]) -> set[str]:
         return resource.keys() - self._known

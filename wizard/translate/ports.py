@@ -172,16 +172,17 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
     vif = port.get("binding:vif_type")
     if vif not in contract.VIF_TYPES and vif not in _NOT_SENT_QUIETLY:
         ctx.find("vif-type-not-sent", KIND, pid, f"binding:vif_type {vif!r} is refused by Alcor; not sent")
-    profile = port.get("binding:profile") or {}
-    dropped = sorted(set(profile) - contract.BINDING_PROFILE_KEYS)
-    for link in profile.get("local_link_information") or ():
-        dropped += sorted(f"local_link_information.{k}" for k in set(link) - contract.LOCAL_LINK_INFORMATION_KEYS)
-    if dropped:
-        ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
-    details = port.get("binding:vif_details") or {}
-    dropped = sorted(set(details) - contract.VIF_DETAILS_KEYS)
-    if dropped:
-        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {', '.join(dropped)}")
+    profile = port.get("binding:profile")
+    if profile:
+        dropped = sorted(profile.keys() - contract.BINDING_PROFILE_KEYS)
+        for link in profile.get("local_link_information") or ():
+            dropped += sorted(f"local_link_information.{k}" for k in link.keys() - contract.LOCAL_LINK_INFORMATION_KEYS)
+        if dropped:
+            ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
+    details = port.get("binding:vif_details")
+    if details and details.keys() - contract.VIF_DETAILS_KEYS:
+        dropped = ", ".join(sorted(details.keys() - contract.VIF_DETAILS_KEYS))
+        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {dropped}")
 
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:

@@ -6,12 +6,11 @@ address when Neutron has no gateway), and allocates from the whole CIDR, not the
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from wizard.alcor import contract
 from wizard.translate import requests
-from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable
+from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable, ip_int
 from wizard.translate.fields import Table, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
 
@@ -81,13 +80,14 @@ def _check_gateway(subnet: dict[str, Any], ctx: Context) -> None:
 
 
 def _check_pools(subnet: dict[str, Any], ctx: Context) -> None:
-    network = ipaddress.ip_network(subnet["cidr"], strict=False)
-    usable = max(network.num_addresses - 2, 1)
+    base, length = subnet["cidr"].split("/")
+    size = 1 << (32 - int(length))
+    first = ip_int(base) & ~(size - 1)
+    usable = max(size - 2, 1)
     gateway = subnet.get("gateway_ip")
-    if gateway and ipaddress.ip_address(gateway) in network:
+    if gateway and first < ip_int(gateway) < first + size - 1:
         usable -= 1
-    pooled = sum(int(ipaddress.ip_address(p["end"])) - int(ipaddress.ip_address(p["start"])) + 1
-                 for p in subnet.get("allocation_pools") or ())
+    pooled = sum(ip_int(p["end"]) - ip_int(p["start"]) + 1 for p in subnet.get("allocation_pools") or ())
     if pooled < usable:
         ctx.find("allocation-pools-ignored", KIND, subnet["id"],
                  f"pools hold {pooled} of {usable} usable addresses; Alcor allocates from all of {subnet['cidr']}")
