@@ -121,14 +121,22 @@ def test_a_bound_host_without_a_tunnel_ip_is_a_blocker_naming_it():
 
 def test_single_resource_functions_match_the_whole_translation(cloud):
     """Replay translates one write with the same code: a port alone gets the body it gets in bulk."""
-    from wizard.translate import ports, routers
+    from wizard.translate import routers, single
     from wizard.translate.context import Context, Index
 
     t = cloud.translate()
     ctx = Context(Index(cloud.snapshot))
-    (alone,) = ports.create(cloud.vm, ctx)
+    ctx.id_map.update(t.id_map)  # what convert learned
+    (alone,) = single.create("ports", cloud.vm, ctx)
     assert alone.path == "/project/proj-a/ports" and alone.body["port"] == port_body(t, cloud.vm)
     remove = routers.interface(cloud.router, cloud.sub["id"], ctx, add=False)
     assert remove.path.endswith("/remove_router_interface") and remove.body == {"subnet_id": cloud.sub["id"]}
-    update = routers.update(cloud.router, ctx)
+    (update,) = single.update("routers", cloud.router, ctx)
     assert update.method == "PUT" and update.path == f"/project/proj-a/routers/{cloud.router['id']}"
+    assert update.body["router"] == next(b for b in bodies(t, "router"))
+    (gone,) = single.delete("security_groups", cloud.default, ctx)
+    assert gone.deferred and gone.path == f"/project/proj-a/security-groups/{{alcor-id:security_groups:{cloud.default['id']}}}"
+    egress = cloud.web_rules[0]  # mapped onto a rule Alcor made: deleted under that rule's id
+    changed = single.update("security_group_rules", {**egress, "description": "changed"}, ctx)
+    assert [r.method for r in changed] == ["DELETE", "POST"]
+    assert changed[0].path.endswith(f"{{alcor-id:alcor_rules:{cloud.web['id']}:egress:IPv4}}")

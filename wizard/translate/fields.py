@@ -108,3 +108,14 @@ class Table:
 def meaningful(value: Any) -> bool:
     """A value whose loss changes something: not null, empty or false."""
     return value not in (None, False, "", [], {})
+
+
+# Rows most tables share: what Alcor's CustomerResource base class holds.
+IDENTITY: dict[str, Field] = {
+    "id": keep(),
+    "name": keep(default=""),
+    "description": keep(default=""),
+    "project_id": keep(),
+    "tenant_id": keep(),
+}
+SET_BY_ALCOR: dict[str, Field] = {"created_at": drop("set by Alcor"), "updated_at": drop("set by Alcor")}

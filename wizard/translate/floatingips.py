@@ -13,7 +13,7 @@ from typing import Any
 from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import Context, ip_version
-from wizard.translate.fields import Table, drop, keep, rename
+from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "floatingips"
@@ -32,8 +32,7 @@ FIELDS = Table(KIND, {
     "router_id": drop("derived by Neutron from the port's router"),
     "status": drop("set by Alcor"),
     "port_details": drop("read-only"),
-    "created_at": drop("set by Alcor"),
-    "updated_at": drop("set by Alcor"),
+    **SET_BY_ALCOR,
     "revision_number": drop("Alcor elastic IPs have no revision"),
     "tags": drop("Alcor elastic IPs have no tags", finding="tags-dropped"),
     "qos_policy_id": drop("Alcor has no QoS service", finding="qos-policy"),
@@ -71,7 +70,13 @@ def _in_ranges(address: str, ctx: Context) -> str | None:
     return None
 
 
-def body(fip: dict[str, Any], ctx: Context) -> tuple[dict[str, Any], str] | None:
+def body(fip: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The elastic-IP body, or None (finding) when it cannot be made."""
+    made = body_and_range(fip, ctx)
+    return made[0] if made else None
+
+
+def body_and_range(fip: dict[str, Any], ctx: Context) -> tuple[dict[str, Any], str] | None:
     """The elastic-IP body and its range's subnet id, or None (finding) when it cannot be made."""
     fid, address = fip["id"], fip.get("floating_ip_address")
     if ip_version(address) == 6:
@@ -93,7 +98,7 @@ def body(fip: dict[str, Any], ctx: Context) -> tuple[dict[str, Any], str] | None
 
 
 def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    made = body(fip, ctx)
+    made = body_and_range(fip, ctx)
     if made is None:
         return []
     alcor_body, range_id = made
@@ -103,13 +108,6 @@ def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     return [requests.create(contract.ELASTIC_IP, ctx.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
                             depends_on=ctx.needs(*port_needs) + [requests.key("elastic-ip-range", range_id)],
                             extra_refs=extra)]
-
-
-def update(fip: dict[str, Any], ctx: Context) -> AlcorRequest | None:
-    made = body(fip, ctx)
-    if made is None:
-        return None
-    return requests.update(contract.ELASTIC_IP, ctx.project(fip), fip["id"], made[0], NeutronRef(KIND, fip["id"]))
 
 
 def elastic_ips(ctx: Context) -> list[AlcorRequest]:

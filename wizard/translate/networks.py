@@ -11,7 +11,7 @@ from typing import Any
 from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
-from wizard.translate.fields import Table, carried, convert, drop, keep
+from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "networks"
@@ -30,11 +30,7 @@ def _segments(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None
 
 
 FIELDS = Table(KIND, {
-    "id": keep(),
-    "name": keep(default=""),
-    "description": keep(default=""),
-    "project_id": keep(),
-    "tenant_id": keep(),
+    **IDENTITY,
     "admin_state_up": keep(default=True),
     "shared": keep(default=False),
     "router:external": keep(default=False),
@@ -54,8 +50,7 @@ FIELDS = Table(KIND, {
     "subnets": carried("each subnet's own create adds it"),
     "availability_zones": drop("set by Alcor"),
     "l2_adjacency": drop("set by Alcor"),
-    "created_at": drop("set by Alcor"),
-    "updated_at": drop("set by Alcor"),
+    **SET_BY_ALCOR,
     "ipv4_address_scope": drop("Alcor has no address scopes", finding="address-scope"),
     "ipv6_address_scope": drop("Alcor has no address scopes", finding="address-scope"),
     "qos_policy_id": drop("Alcor has no QoS service", finding="qos-policy"),
@@ -94,14 +89,3 @@ def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     return [requests.create(contract.VPC, ctx.project(network), alcor_body, NeutronRef(KIND, network["id"]),
                             extra_refs=refs)]
 
-
-def update(network: dict[str, Any], ctx: Context) -> AlcorRequest | None:
-    alcor_body = body(network, ctx)
-    if alcor_body is None:
-        return None
-    return requests.update(contract.VPC, ctx.project(network), network["id"], alcor_body,
-                           NeutronRef(KIND, network["id"]))
-
-
-def delete(network: dict[str, Any], ctx: Context) -> AlcorRequest:
-    return requests.delete(contract.VPC, ctx.project(network), network["id"], NeutronRef(KIND, network["id"]))

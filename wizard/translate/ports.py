@@ -14,7 +14,7 @@ from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import (DHCP_OWNER, FLOATINGIP_OWNER, L3_INTERNAL_OWNERS, NOT_PORT_OWNERS,
                                       ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, Context, ip_version)
-from wizard.translate.fields import OMIT, Table, carried, convert, drop, keep, rename
+from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
 from wizard.translate.security_groups import alcor_group_id
 
@@ -48,11 +48,7 @@ def extra_dhcp_opts(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 
 FIELDS = Table(KIND, {
-    "id": keep(),
-    "name": keep(default=""),
-    "description": keep(default=""),
-    "project_id": keep(),
-    "tenant_id": keep(),
+    **IDENTITY,
     "network_id": keep(),
     "mac_address": keep(),
     "admin_state_up": keep(default=True),

@@ -13,7 +13,7 @@ from typing import Any
 from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import Context
-from wizard.translate.fields import Table, carried, convert, drop, keep
+from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "routers"
@@ -30,11 +30,7 @@ def external_gateway_info(value: dict[str, Any] | None) -> dict[str, Any] | None
 
 
 FIELDS = Table(KIND, {
-    "id": keep(),
-    "name": keep(default=""),
-    "description": keep(default=""),
-    "project_id": keep(),
-    "tenant_id": keep(),
+    **IDENTITY,
     "admin_state_up": keep(default=True),
     "distributed": keep(default=False),
     "ha": keep(default=False),
@@ -46,8 +42,7 @@ FIELDS = Table(KIND, {
     "routes": carried("add_extraroutes after the interfaces"),
     "status": drop("Alcor sets ACTIVE"),
     "availability_zones": drop("set by Alcor"),
-    "created_at": drop("set by Alcor"),
-    "updated_at": drop("set by Alcor"),
+    **SET_BY_ALCOR,
     "external_gateways": drop("the first is external_gateway_info", finding=None),
     "conntrack_helpers": drop("Alcor takes strings, Neutron objects", finding="feature-dropped"),
     "enable_ndp_proxy": drop("Alcor has no NDP proxy", finding="feature-dropped"),
@@ -137,11 +132,6 @@ def extraroutes(router: dict[str, Any], routes: list[dict[str, Any]], ctx: Conte
     prefix = "extraroutes" if add else "extraroutes-remove"
     return _action(router, "extraroutes", action, body, requests.key(prefix, router["id"]),
                    (NeutronRef(KIND, router["id"]),), ctx.needs((KIND, router["id"])) + list(after))
-
-
-def update(router: dict[str, Any], ctx: Context) -> AlcorRequest:
-    return requests.update(contract.ROUTER, ctx.project(router), router["id"], body(router, ctx),
-                           NeutronRef(KIND, router["id"]))
 
 
 def routers(ctx: Context) -> tuple[list[AlcorRequest], list[AlcorRequest], list[AlcorRequest]]:

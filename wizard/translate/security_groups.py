@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import NOT_PORT_OWNERS, Context, ip_version
-from wizard.translate.fields import Table, carried, drop, keep, rename
+from wizard.translate.fields import IDENTITY, Table, carried, drop, keep, rename
 from wizard.translate.model import AlcorRequest, Learn, NeutronRef, deferred_id, is_deferred
 
 KIND = "security_groups"
@@ -24,11 +24,7 @@ RULE_KIND = "security_group_rules"
 AUTO_RULE_KIND = "alcor_rules"  # deferred-id kind of the rules Alcor creates by itself
 
 GROUP_FIELDS = Table(KIND, {
-    "id": keep(),  # ignored by Alcor for the default group (id map)
-    "name": keep(default=""),
-    "description": keep(default=""),
-    "project_id": keep(),
-    "tenant_id": keep(),
+    **IDENTITY,  # the id is ignored by Alcor for the default group (id map)
     "created_at": rename("create_at"),
     "updated_at": rename("update_at"),
     "security_group_rules": carried("posted separately: Alcor discards rules in a group create"),
@@ -212,12 +208,6 @@ def create_rule(rule: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     return [requests.create(contract.SECURITY_GROUP_RULE, ctx.project(rule), alcor_body,
                             NeutronRef(RULE_KIND, rule["id"]), depends_on=ctx.needs(*_rule_needs(rule)),
                             deferred=_is_deferred(alcor_body))]
-
-
-def delete_rule(rule: dict[str, Any], ctx: Context) -> AlcorRequest:
-    alcor_id = ctx.id_map.get((RULE_KIND, rule["id"]), rule["id"])
-    return requests.delete(contract.SECURITY_GROUP_RULE, ctx.project(rule), alcor_id,
-                           NeutronRef(RULE_KIND, rule["id"]), deferred=alcor_id != rule["id"])
 
 
 def _is_deferred(body: dict[str, Any]) -> bool:

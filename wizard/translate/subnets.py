@@ -11,7 +11,7 @@ from typing import Any
 from wizard.alcor import contract
 from wizard.translate import requests
 from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable, ip_int
-from wizard.translate.fields import Table, convert, drop, keep
+from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "subnets"
@@ -22,11 +22,7 @@ def _sorted_by(key: str):
 
 
 FIELDS = Table(KIND, {
-    "id": keep(),
-    "name": keep(default=""),
-    "description": keep(default=""),
-    "project_id": keep(),
-    "tenant_id": keep(),
+    **IDENTITY,
     "network_id": keep(),
     "cidr": keep(),
     "ip_version": keep(default=4),
@@ -43,8 +39,7 @@ FIELDS = Table(KIND, {
     "dns_publish_fixed_ip": keep(default=False),
     "tags": keep(default=[]),
     "revision_number": keep(),
-    "created_at": drop("set by Alcor"),
-    "updated_at": drop("set by Alcor"),
+    **SET_BY_ALCOR,
     "router:external": drop("read-only, from the network"),
     "use_default_subnet_pool": drop("a create-time choice Alcor does not take"),
     "prefixlen": drop("a create-time choice Alcor does not take"),
@@ -100,14 +95,3 @@ def create(subnet: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     return [requests.create(contract.SUBNET, ctx.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
                             depends_on=ctx.needs(("networks", subnet["network_id"])))]
 
-
-def update(subnet: dict[str, Any], ctx: Context) -> AlcorRequest | None:
-    alcor_body = body(subnet, ctx)
-    if alcor_body is None:
-        return None
-    return requests.update(contract.SUBNET, ctx.project(subnet), subnet["id"], alcor_body,
-                           NeutronRef(KIND, subnet["id"]))
-
-
-def delete(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
-    return requests.delete(contract.SUBNET, ctx.project(subnet), subnet["id"], NeutronRef(KIND, subnet["id"]))
