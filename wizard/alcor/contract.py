@@ -78,6 +78,7 @@ GATEWAY_PORT_OWNER = "network:router_interface"
 # Security-group rules Alcor creates by itself, as (direction, ethertype), with random ids:
 # every new group gets egress allow-all; the `default` group gets ingress allow-all instead.
 DEFAULT_GROUP_NAME = "default"
+GROUP_RULES_FIELD = "security_group_rules"  # where a group create's answer lists the rules Alcor made
 AUTO_RULES_DEFAULT_GROUP = (("ingress", "IPv4"), ("ingress", "IPv6"))
 AUTO_RULES_OTHER_GROUP = (("egress", "IPv4"), ("egress", "IPv6"))
 

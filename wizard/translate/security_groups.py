@@ -77,7 +77,7 @@ def _auto_rule_ref(group_id: str, direction: str, ethertype: str) -> str:
 
 def _learns(group: dict[str, Any], ctx: Context) -> list[Learn]:
     """Where the create answer holds the default group's id and the ids of Alcor's own rules."""
-    learns = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), ("security_group_rules",),
+    learns = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (contract.GROUP_RULES_FIELD,),
                     (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, ctx)]
     if ctx.index.is_default_group(group["id"]):
         learns.insert(0, Learn(KIND, group["id"], ("id",)))
