@@ -128,3 +128,12 @@ def test_every_finding_has_a_catalogued_code_a_message_and_a_remedy(cloud, real_
         for f in t.findings:
             assert f.code in CATALOGUE and f.message and f.remedy and f.neutron.id
             assert set(f.to_json()) == {"severity", "code", "kind", "id", "message", "remedy"}
+
+
+def test_a_floating_ip_outside_every_external_subnet_is_a_blocker(cloud):
+    stray = s.floatingip(cloud.ext, "203.0.113.7")
+    resources = [r for kind in cloud.snapshot.collections.values() for r in kind] + [stray]
+    t = translate(s.snapshot(*resources))
+    assert [(f.severity.value, f.neutron.id) for f in found(t, "floatingip-outside-ranges")] == [
+        ("blocker", stray["id"])]
+    assert stray["id"] not in {b["id"] for b in bodies(t, "elastic_ip")}

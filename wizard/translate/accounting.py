@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
+from wizard.translate.context import collector_paused
 from wizard.translate.model import Translation
 
 
@@ -29,6 +30,11 @@ class Tally:
 
 def account(snapshot: Snapshot, translation: Translation) -> dict[str, Tally]:
     """Per collection: how many resources are requested, mapped, reported, and which are unaccounted."""
+    with collector_paused():
+        return _account(snapshot, translation)
+
+
+def _account(snapshot: Snapshot, translation: Translation) -> dict[str, Tally]:
     requested = {(ref.kind, ref.id) for request in translation.requests for ref in request.neutron}
     mapped = set(translation.id_map)
     reported = {(f.neutron.kind, f.neutron.id) for f in translation.findings}

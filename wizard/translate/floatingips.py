@@ -7,12 +7,11 @@ sent explicitly, so it must lie in a migrated range.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from wizard.alcor import contract
 from wizard.translate import requests
-from wizard.translate.context import Context, ip_version
+from wizard.translate.context import Context, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef
 
@@ -51,7 +50,7 @@ def ranges(ctx: Context) -> list[AlcorRequest]:
             ctx.find("eip-range-order", "subnets", subnet["id"],
                      f"range {subnet['cidr']} comes after {out[0].body['elasticip-range']['name'] or out[0].key}: "
                      "Alcor allocates from the first range")
-        pools = sorted(subnet.get("allocation_pools") or [], key=lambda p: int(ipaddress.ip_address(p["start"])))
+        pools = sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"]))
         body = {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
                 "ip_version": 4, "allocation_ranges": [{"start": p["start"], "end": p["end"]} for p in pools]}
         endpoint = contract.ELASTIC_IP_RANGE
@@ -63,9 +62,11 @@ def ranges(ctx: Context) -> list[AlcorRequest]:
 
 def _in_ranges(address: str, ctx: Context) -> str | None:
     """The id of the migrated external subnet holding an address (its range), if any."""
-    ip = ipaddress.ip_address(address)
+    version, ip = ip_version(address), ip_int(address)
     for subnet in ctx.index.external_subnets():
-        if subnet.get("ip_version") == ip.version and ip in ipaddress.ip_network(subnet["cidr"], strict=False):
+        base, length = subnet["cidr"].split("/")
+        shift = (32 if version == 4 else 128) - int(length)
+        if subnet.get("ip_version") == version and ip >> shift == ip_int(base) >> shift:
             return subnet["id"]
     return None
 

@@ -13,7 +13,7 @@ from wizard.alcor import contract
 from wizard.neutron.snapshot import Snapshot
 from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
                               subnets)
-from wizard.translate.context import Context, Index, Options
+from wizard.translate.context import Context, Index, Options, collector_paused
 from wizard.translate.fields import Table
 from wizard.translate.model import AlcorRequest, Translation
 
@@ -27,8 +27,8 @@ TABLES: dict[str, Table] = {
 
 def translate(snapshot: Snapshot, options: Options | None = None) -> Translation:
     """The whole translation of a snapshot. Pure: nothing is sent or written."""
-    ctx = Context(Index(snapshot), options)
-    return translate_index(ctx)
+    with collector_paused():
+        return translate_index(Context(Index(snapshot), options))
 
 
 def translate_index(ctx: Context) -> Translation:
