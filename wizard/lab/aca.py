@@ -53,7 +53,7 @@ class LabAca:
         self._server = ThreadingHTTPServer((self.host, self.server_port), _handler_for(self))
         self._server.daemon_threads = True
         self.server_port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"lab-aca-{self.node}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"lab-aca-{self.node}", daemon=True)
         self._thread.start()
         return self
 
@@ -121,7 +121,7 @@ def _check_tunnel(port: dict) -> str | None:
 
 def _handler_for(aca: LabAca) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.0"  # one request per connection: a stopped ACA serves nothing more
 
         def do_GET(self) -> None:
             if self.path == "/v1/ports":

@@ -23,6 +23,7 @@ class Ledger:
             self._repeats: Counter[tuple[str, str]] = Counter()  # create requests for an id that existed
             self._requests: Counter[str] = Counter()  # "METHOD /path/template"
             self._faults: Counter[str] = Counter()
+            self._in_flight = self._max_in_flight = 0
 
     def created(self, kind: str, id: str) -> None:
         with self._lock:
@@ -35,6 +36,15 @@ class Ledger:
     def request(self, endpoint: str) -> None:
         with self._lock:
             self._requests[endpoint] += 1
+
+    def began(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def fault(self, name: str) -> None:
         with self._lock:
@@ -64,4 +74,5 @@ class Ledger:
                 "repeated_create_requests": sum(self._repeats.values()),
                 "requests": dict(self._requests),
                 "faults": dict(self._faults),
+                "max_in_flight": self._max_in_flight,
             }

@@ -176,16 +176,20 @@ class AlcorEmulator:
 
     async def _dispatch(self, request: web.Request, route: Route) -> web.StreamResponse:
         self.ledger.request(f"{route.method} {route.template}")
-        faults = self.faults
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        fault = faults.draw(request.method, request.path)
-        if fault and not fault.after:
-            return await self._strike(fault, request)
-        response = await self._answer(request, route)
-        if fault:
-            return await self._strike(fault, request)
-        return response
+        self.ledger.began()
+        try:
+            faults = self.faults
+            if faults.latency_ms:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            fault = faults.draw(request.method, request.path)
+            if fault and not fault.after:
+                return await self._strike(fault, request)
+            response = await self._answer(request, route)
+            if fault:
+                return await self._strike(fault, request)
+            return response
+        finally:
+            self.ledger.ended()
 
     async def _answer(self, request: web.Request, route: Route) -> web.StreamResponse:
         try:
