@@ -12,6 +12,10 @@ from wizard.alcor.services import API_GATEWAY_PORT
 from wizard.errors import InputError
 from wizard.lab.alcor import AlcorEmulator, Faults
 
+# Faults' field names as the command line spells them, for error messages.
+OPTIONS = {"error_rate": "--fault-500", "timeout_rate": "--fault-timeout", "drop_rate": "--fault-drop",
+           "after_share": "--fault-after"}
+
 
 def add_parser(lab_subparsers) -> argparse.ArgumentParser:
     """Add `alcor` to the `lab` command's subparsers."""
@@ -54,7 +58,10 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
                         after_share=args.fault_after, latency_ms=args.latency_ms, hold_seconds=args.hold_seconds,
                         seed=args.seed)
     except ValueError as exc:
-        raise InputError(f"lab alcor: {exc}") from None
+        message = str(exc)
+        for field, option in OPTIONS.items():
+            message = message.replace(field, option)
+        raise InputError(f"lab alcor: {message}") from None
     emulator = AlcorEmulator(host=args.host, port=args.port, per_service=args.per_service_ports,
                              faults=faults, state_file=args.state, seed=args.seed)
     try:

@@ -106,6 +106,7 @@ class AlcorEmulator:
         except BaseException as exc:  # a port in use: reported by start()
             failure.append(exc)
             self._loop.run_until_complete(self._close())
+            self._loop.close()
             ready.set()
             return
         ready.set()
