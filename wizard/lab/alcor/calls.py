@@ -58,6 +58,19 @@ class Call:
             raise Rejected(errors.NULL_POINTER, f"body has no {wrapper!r} object")
         return item
 
+    def stored(self, missing: AlcorException) -> dict:
+        """The stored item the path names, or Alcor's error for a missing one."""
+        item = self.model.store[self.op.kind.name].get(self.id)
+        if item is None:
+            raise Rejected(missing, self.id)
+        return item
+
+    def listing(self, items: list[dict] | None = None) -> dict:
+        """The list answer: every stored item of the kind (or those given), filtered by the query."""
+        kind = self.op.kind
+        items = list(self.model.store[kind.name].values()) if items is None else items
+        return {kind.list_wrapper: filtered(items, self.query)}
+
     def items(self, wrapper: str) -> list[dict]:
         items = self.body.get(wrapper) if isinstance(self.body, dict) else None
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 
 from wizard.alcor import errors, values
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles, owned
+from wizard.lab.alcor.calls import Call, Rejected, handles, owned
 
 RANGE_KEY = "range_id"  # internal: Alcor's rangeId is @JsonIgnore
 
@@ -46,16 +46,14 @@ def _range_shown(model, item: dict) -> dict:
 
 @handles("elastic_ip_range", "get")
 def get_range(call: Call) -> dict:
-    item = call.model.store["elastic_ip_range"].get(call.id)
-    if item is None:
-        raise Rejected(errors.EIP_RANGE_NOT_FOUND, call.id)
+    item = call.stored(errors.EIP_RANGE_NOT_FOUND)
     return {"elasticip-range": _range_shown(call.model, item)}
 
 
 @handles("elastic_ip_range", "list")
 def list_ranges(call: Call) -> dict:
     items = [_range_shown(call.model, r) for r in call.model.store["elastic_ip_range"].values()]
-    return {"elasticip-ranges": filtered(items, call.query)}
+    return call.listing(items)
 
 
 @handles("elastic_ip_range", "delete")
@@ -143,9 +141,7 @@ def _shown(eip: dict, port: dict | None) -> dict:
 
 @handles("elastic_ip", "get")
 def get_eip(call: Call) -> dict:
-    eip = call.model.store["elastic_ip"].get(call.id)
-    if eip is None:
-        raise Rejected(errors.EIP_NOT_FOUND, call.id)
+    eip = call.stored(errors.EIP_NOT_FOUND)
     return {"elasticip": _shown(eip, call.model.store["port"].get(eip.get("port_id")))}
 
 
@@ -153,14 +149,12 @@ def get_eip(call: Call) -> dict:
 def list_eips(call: Call) -> dict:
     ports = call.model.store["port"]
     eips = [_shown(e, ports.get(e.get("port_id"))) for e in call.model.store["elastic_ip"].values()]
-    return {"elasticips": filtered(eips, call.query)}
+    return call.listing(eips)
 
 
 @handles("elastic_ip", "update")
 def update_eip(call: Call) -> dict:
-    old = call.model.store["elastic_ip"].get(call.id)
-    if old is None:
-        raise Rejected(errors.EIP_NOT_FOUND, call.id)
+    old = call.stored(errors.EIP_NOT_FOUND)
     changes = call.item()
     eip = {**old, **{k: changes[k] for k in ("name", "description", "port_id", "private_ip", "dns_name",
                                                "dns_domain") if k in changes}}

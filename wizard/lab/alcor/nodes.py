@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 
 from wizard.alcor import errors
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles
+from wizard.lab.alcor.calls import Call, Rejected, handles
 
 
 def _checked(item: dict) -> dict:
@@ -53,7 +53,7 @@ def get_node(call: Call) -> dict:
 
 @handles("node", "list")
 def list_nodes(call: Call) -> dict:
-    return {"nodeInfos": filtered(list(call.model.store["node"].values()), call.query)}
+    return call.listing()
 
 
 @handles("node", "update")

@@ -17,7 +17,7 @@ import ipaddress
 
 from wizard.alcor import errors, values
 from wizard.lab.alcor import security_groups
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles, merged, owned
+from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
 from wizard.lab.alcor.goalstate import deliveries_for
 
 
@@ -165,9 +165,7 @@ def _wanted_ips(model, port: dict) -> list[dict]:
 @handles("port", "update")
 def update_port(call: Call) -> dict:
     model = call.model
-    old = model.store["port"].get(call.id)
-    if old is None:
-        raise Rejected(errors.PORT_NOT_FOUND, call.id)
+    old = call.stored(errors.PORT_NOT_FOUND)
     changes = call.item()
     _check(changes, require_network=False)
     port = merged(old, changes, keep=("id", "network_id", "project_id"))
@@ -196,12 +194,9 @@ def delete_port(call: Call) -> None:
 
 @handles("port", "get")
 def get_port(call: Call) -> dict:
-    port = call.model.store["port"].get(call.id)
-    if port is None:
-        raise Rejected(errors.PORT_NOT_FOUND, call.id)
-    return {"port": port}
+    return {"port": call.stored(errors.PORT_NOT_FOUND)}
 
 
 @handles("port", "list")
 def list_ports(call: Call) -> dict:
-    return {"ports": filtered(list(call.model.store["port"].values()), call.query)}
+    return call.listing()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from wizard.alcor import errors, values
 from wizard.alcor.paths import EXTRA_ROUTES_WRAPPER
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles, merged, owned
+from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
 
 PRIMITIVE_FALSE = ("admin_state_up", "distributed", "ha")
 INTERFACE_FIELDS = ("id", "network_id", "port_id", "subnet_id", "subnet_ids", "project_id", "tenant_id", "tags")
@@ -47,14 +47,12 @@ def get_router(call: Call) -> dict:
 
 @handles("router", "list")
 def list_routers(call: Call) -> dict:
-    return {"routers": filtered(list(call.model.store["router"].values()), call.query)}
+    return call.listing()
 
 
 @handles("router", "update")
 def update_router(call: Call) -> dict:
-    old = call.model.store["router"].get(call.id)
-    if old is None:
-        raise Rejected(errors.ROUTER_UNAVAILABLE, call.id)
+    old = call.stored(errors.ROUTER_UNAVAILABLE)
     router = merged(old, call.item(), keep=("id", "gateway_ports", "subnet_ids", "owner", "routetable"))
     call.model.store["router"][call.id] = router
     return {"router": router}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 
 from wizard.alcor import errors, values
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles, merged, owned
+from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
 
 
 def find(model, id: str | None) -> dict | None:
@@ -123,8 +123,7 @@ def get_default_group(call: Call) -> dict:
 @handles("security_group", "list")
 def list_groups(call: Call) -> dict:
     store = call.model.store["security_group"]
-    groups = list(store.values()) + [store[i] for i in call.model.default_sg.values() if i in store]
-    return {"security_groups": filtered(groups, call.query)}
+    return call.listing(list(store.values()) + [store[i] for i in call.model.default_sg.values() if i in store])
 
 
 @handles("security_group", "update")
@@ -225,15 +224,12 @@ def _check_remote(model, rule: dict) -> None:
 
 @handles("security_group_rule", "get")
 def get_rule(call: Call) -> dict:
-    rule = call.model.store["security_group_rule"].get(call.id)
-    if rule is None:
-        raise Rejected(errors.SECURITY_GROUP_RULE_NOT_FOUND, call.id)
-    return {"security_group_rule": rule}
+    return {"security_group_rule": call.stored(errors.SECURITY_GROUP_RULE_NOT_FOUND)}
 
 
 @handles("security_group_rule", "list")
 def list_rules(call: Call) -> dict:
-    return {"security_group_rules": filtered(list(call.model.store["security_group_rule"].values()), call.query)}
+    return call.listing()
 
 
 @handles("security_group_rule", "delete")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from wizard.alcor import errors, values
-from wizard.lab.alcor.calls import Call, Rejected, filtered, handles, merged, owned
+from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
 from wizard.lab.alcor.model import usable_range
 
 LIST_FIELDS = ("tags", "dns_nameservers", "host_routes", "service_types")
@@ -123,14 +123,12 @@ def get_subnet(call: Call) -> dict:
 
 @handles("subnet", "list")
 def list_subnets(call: Call) -> dict:
-    return {"subnets": filtered(list(call.model.store["subnet"].values()), call.query)}
+    return call.listing()
 
 
 @handles("subnet", "update")
 def update_subnet(call: Call) -> dict:
-    old = call.model.store["subnet"].get(call.id)
-    if old is None:
-        raise Rejected(errors.SUBNET_NOT_FOUND, call.id)
+    old = call.stored(errors.SUBNET_NOT_FOUND)
     subnet = merged(old, call.item(), keep=("id", "cidr", "network_id", "gateway_ip", "gatewayPortId"))
     subnet["revision_number"] = (old.get("revision_number") or 0) + 1
     subnet["updated_at"] = call.model.now()
@@ -141,9 +139,7 @@ def update_subnet(call: Call) -> dict:
 @handles("subnet", "delete")
 def delete_subnet(call: Call) -> dict:
     model = call.model
-    subnet = model.store["subnet"].get(call.id)
-    if subnet is None:
-        raise Rejected(errors.SUBNET_NOT_FOUND, call.id)
+    subnet = call.stored(errors.SUBNET_NOT_FOUND)
     users = set(model.ips.get(call.id, {}).values()) - {subnet["gatewayPortId"]}
     if users:
         raise Rejected(errors.HAVE_PORT_IN_SUBNET, f"ports {sorted(users)}")

@@ -72,15 +72,12 @@ def get_vpc(call: Call) -> dict:
 
 @handles("vpc", "list")
 def list_vpcs(call: Call) -> dict:
-    vpcs = [_shown(call, v) for v in call.model.store["vpc"].values()]
-    return {"vpcs": filtered(vpcs, call.query)}
+    return call.listing([_shown(call, v) for v in call.model.store["vpc"].values()])
 
 
 @handles("vpc", "update")
 def update_vpc(call: Call) -> dict:
-    old = call.model.store["vpc"].get(call.id)
-    if old is None:
-        raise Rejected(errors.VPC_NOT_FOUND, call.id)
+    old = call.stored(errors.VPC_NOT_FOUND)
     vpc = merged(old, call.item())
     vpc["revision_number"] = (old.get("revision_number") or 0) + 1
     call.model.store["vpc"][call.id] = vpc
