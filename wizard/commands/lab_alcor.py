@@ -1,4 +1,7 @@
-"""`alcor-migrate lab alcor`: run the Alcor emulator alone, in the foreground, until Ctrl-C."""
+"""`alcor-migrate lab alcor`: run the Alcor emulator alone, in the foreground, until Ctrl-C.
+
+A subcommand of `lab` (wizard/commands/lab_cmd.py), hence not named `*_cmd`.
+"""
 
 from __future__ import annotations
 
@@ -46,13 +49,7 @@ def add_parser(lab_subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def register(subparsers) -> None:
-    """Temporary top-level `lab` command holding only `alcor`, until wizard/commands/lab_cmd.py lands."""
-    lab = subparsers.add_parser("lab", help="the embedded lab's parts, one at a time")
-    add_parser(lab.add_subparsers(dest="lab_command", metavar="PART", required=True))
-
-
-def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         faults = Faults(error_rate=args.fault_500, timeout_rate=args.fault_timeout, drop_rate=args.fault_drop,
                         after_share=args.fault_after, latency_ms=args.latency_ms, hold_seconds=args.hold_seconds,
@@ -72,7 +69,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     for service, url in emulator.endpoints.items():
         console.print(f"{service:15} {url}", soft_wrap=True)
     console.print("Alcor emulator running; Ctrl-C stops it" + (f" and saves {args.state}" if args.state else ""))
-    stop = stop or threading.Event()
+    stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop saves state too
     try:
