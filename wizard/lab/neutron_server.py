@@ -182,11 +182,14 @@ firewall_driver = noop
 def _uwsgi_ini(run_dir: Path, venv: Path, port: int) -> str:
     # The http router owns client connections (keep-alive works; an idle client
     # blocks nobody); one worker with one thread, because SQLite answers
-    # concurrent writers with "database is locked".
+    # concurrent writers with "database is locked". The router drops a request
+    # whose answer takes longer than http-timeout (default 60 s; a bulk POST of
+    # a few hundred bound ports takes that long).
     return f"""\
 [uwsgi]
 http = 127.0.0.1:{port}
 http-keepalive = 1
+http-timeout = 900
 http-buffer-size = 65536
 tcp-nodelay = true
 module = neutron.wsgi.api:application

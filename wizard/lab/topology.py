@@ -47,7 +47,7 @@ KINDS = {
     "ports": ("ports", "port", True),
     "floatingips": ("floatingips", "floatingip", False),
 }
-BULK_SIZE = 200
+BULK_SIZE = 100
 
 
 def project_id(name: str) -> str:
