@@ -62,14 +62,21 @@ class TranslateConfig:
 @dataclass
 class EndpointSwitch:
     method: str = "none"  # "keystone" or "none" (the operator switches by hand)
-    alcor_url: str | None = None
-    regions: list[str] = field(default_factory=list)
+    alcor_url: str | None = None  # default: alcor.gateway_url
+    regions: list[str] = field(default_factory=list)  # empty: every region
+    interfaces: list[str] = field(default_factory=list)  # empty: public, internal and admin
+    cloud: str | None = None  # clouds.yaml cloud with Keystone admin rights; default: neutron.cloud
+    service_type: str = "network"
 
 
 @dataclass
 class GateConfig:
-    max_lag: int = 0
-    hold_timeout: float = 30.0
+    max_lag: int = 0  # replay must be within this many writes before the switch
+    hold_timeout: float = 30.0  # longest time new writes are held while the log drains
+    writes: str = "hold"  # during the hold: "hold" new writes, or "reject" them (503 + Retry-After)
+    retries: int = 3  # attempts before the cut-over gives up
+    retry_delay: float = 10.0  # seconds between attempts
+    postpone_file: str | None = None  # default: <state_dir>/postpone-cutover
 
 
 @dataclass
@@ -87,6 +94,8 @@ class WaveConfig:
     all_at_once: bool = False
     parallel: int = 5
     on_failure: str = "stop"  # "stop" or "continue"
+    order: str = "name"  # batches by "name", or "networks": nodes sharing networks move together
+    node_seconds: float = 30.0  # expected time of one node's cutover, for the split-window estimate
 
 
 @dataclass
@@ -96,15 +105,20 @@ class ExecutorConfig:
     key: str | None = None
     port: int = 22
     known_hosts: str | None = None
+    connect_timeout: float = 10.0
 
 
 @dataclass
 class NodeCommands:
+    """Shell command templates run on each node; {host}, {address}, {local_ip}, {server_port} are filled in."""
+
     stop_agents: str = "systemctl stop neutron-openvswitch-agent"
     start_agents: str = "systemctl start neutron-openvswitch-agent"
     start_aca: str = "systemctl start alcor-control-agent"
     stop_aca: str = "systemctl stop alcor-control-agent"
     aca_health: str = "systemctl is-active alcor-control-agent"
+    # prints the ports ACA programmed, one port id or tap name a line; empty: check Alcor's side only
+    aca_ports: str = ""
 
 
 @dataclass
@@ -115,6 +129,10 @@ class StepTimeouts:
     aca_health: float = 60.0
     bind_ports: float = 120.0
     check: float = 60.0
+    unbind_ports: float = 120.0
+    stop_aca: float = 60.0
+    start_agents: float = 60.0
+    poll: float = 0.5  # interval of the health and check polls
 
 
 @dataclass
