@@ -105,3 +105,73 @@ def fast_timeouts():
 def make_control(file_nodes):
     """FileControl(file_nodes, fail={method: nth call}, deliver=...)."""
     return lambda **kw: FileControl(file_nodes, **kw)
+
+
+SSHD = Path("/usr/sbin/sshd")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """A real OpenSSH server on a free loopback port, with its own host key and one authorized client key.
+
+    Yields (port, client_key, known_hosts). Needs Debian's openssh-server (and root, to run sshd).
+    """
+    import getpass
+    import os
+    import subprocess
+    import time
+
+    if not SSHD.exists():
+        pytest.fail("sshd not found: apt-get install -y openssh-server openssh-client")
+    root = tmp_path / "sshd"
+    root.mkdir()
+    host_key, client_key = root / "host_ed25519", root / "client_ed25519"
+    for key in (host_key, client_key):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (root / "authorized_keys").write_text(Path(f"{client_key}.pub").read_text())
+    port = free_port()
+    known_hosts = root / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {Path(f'{host_key}.pub').read_text()}")
+    config = root / "sshd_config"
+    config.write_text(f"""ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile {root}/sshd.pid
+AuthorizedKeysFile {root}/authorized_keys
+AllowUsers {getpass.getuser()}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+LogLevel ERROR
+""")
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+    log = open(root / "sshd.log", "w")
+    process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config), "-p", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        import socket
+
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"sshd did not start: {(root / 'sshd.log').read_text()}")
+                time.sleep(0.05)
+        yield port, client_key, known_hosts
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
