@@ -71,7 +71,7 @@ class EndpointSwitch:
 
 @dataclass
 class GateConfig:
-    max_lag: int = 0  # replay must be within this many writes before the switch
+    max_lag: int = 20  # replay must be within this many writes before writes are held for the switch
     hold_timeout: float = 30.0  # longest time new writes are held while the log drains
     writes: str = "hold"  # during the hold: "hold" new writes, or "reject" them (503 + Retry-After)
     retries: int = 3  # attempts before the cut-over gives up
