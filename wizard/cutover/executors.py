@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wizard.cutover.inventory import ComputeNode
-from wizard.errors import InputError
+from wizard.errors import InputError, MigrateError
 from wizard.plan import ExecutorConfig
 
 EXECUTOR_KINDS = ("ssh", "local", "lab")
@@ -94,10 +94,12 @@ class SshExecutor:
 class LabExecutor:
     """Runs commands on the lab's simulated nodes (each a Neutron agent and an ACA)."""
 
-    def __init__(self, nodes):
-        self.nodes = nodes  # host name -> wizard.lab.nodes.LabNode
+    def __init__(self, nodes=None):
+        self.nodes = nodes  # host name -> wizard.lab.nodes.LabNode; None: describe only (dry run)
 
     def run(self, node: ComputeNode, command: str, timeout: float) -> CommandResult:
+        if self.nodes is None:
+            raise MigrateError("the lab's nodes are not running (lab executor without a lab)")
         started = time.monotonic()
         rc, output = self.nodes[node.name].shell(command, timeout)
         return CommandResult(rc=rc, stdout=output if rc == 0 else "", stderr="" if rc == 0 else output,
@@ -108,13 +110,11 @@ class LabExecutor:
 
 
 def executor_for(config: ExecutorConfig, lab_nodes=None) -> Executor:
-    """The executor the plan names; `lab` needs the lab's simulated nodes."""
+    """The executor the plan names; `lab` runs on the lab's simulated nodes (without them: describe only)."""
     if config.kind == "ssh":
         return SshExecutor(config)
     if config.kind == "local":
         return LocalExecutor()
     if config.kind == "lab":
-        if lab_nodes is None:
-            raise InputError("cutover.executor.kind: lab needs the lab (plans/lab.yaml, a `lab:` section)")
         return LabExecutor(lab_nodes)
     raise InputError(f"cutover.executor.kind: {config.kind!r} is not one of {', '.join(EXECUTOR_KINDS)}")
