@@ -7,13 +7,14 @@ from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.node import STEPS, NodeCutover, listed_ports, render
 from wizard.errors import InputError
 from wizard.events import NodeStep
-from wizard.lab.fleet import fleet_snapshot
+from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import Plan
 
 
 @pytest.fixture
 def node():
-    return compute_nodes(fleet_snapshot(1, vms_per_host=3), Plan())[0]
+    nodes = compute_nodes(SyntheticCloud(CloudSize(ports=12, hosts=1, networks=2)).snapshot(), Plan())
+    return next(n for n in nodes if n.name.startswith("compute-"))
 
 
 def cutover(node, file_nodes, control, timeouts, **commands):

@@ -5,7 +5,6 @@ import pytest
 from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.planner import group_by_networks, plan_waves, split_cost, split_networks
 from wizard.errors import InputError
-from wizard.lab.fleet import fleet_snapshot
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan, WaveConfig
 
@@ -45,8 +44,13 @@ def test_a_host_without_tunnel_ip_is_named():
         compute_nodes(snap, Plan())
 
 
-def nodes_of(hosts, **kw):
-    return compute_nodes(fleet_snapshot(hosts, **kw), Plan())
+def nodes_of(hosts, vms_per_host=2, networks=4):
+    """compute-1..N, each with `vms_per_host` VMs; VM k's port on network k mod `networks` (round robin)."""
+    agents = [agent(f"compute-{h}", f"10.0.0.{h}") for h in range(1, hosts + 1)]
+    ports = [port(f"port-{h}-{v}", f"compute-{h}", net=f"net-{((h - 1) * vms_per_host + v) % networks}",
+                  device=f"vm-{h}-{v}")
+             for h in range(1, hosts + 1) for v in range(vms_per_host)]
+    return compute_nodes(snapshot_of(agents, ports), Plan())
 
 
 def test_canary_then_fixed_batches():

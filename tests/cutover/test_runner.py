@@ -8,12 +8,13 @@ from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.planner import plan_waves
 from wizard.cutover.runner import WaveRunner
 from wizard.events import NodeStep, WaveFinished, WaveStarted
-from wizard.lab.fleet import fleet_snapshot
+from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import CutoverConfig, Plan, WaveConfig
 
 
 def setup(file_nodes, fast_timeouts, hosts=6, **waves):
-    nodes = compute_nodes(fleet_snapshot(hosts), Plan())
+    snapshot = SyntheticCloud(CloudSize(ports=10 * hosts, hosts=hosts, networks=3)).snapshot()
+    nodes = [n for n in compute_nodes(snapshot, Plan()) if n.name.startswith("compute-")]
     file_nodes.start_agents(n.name for n in nodes)
     config = CutoverConfig(waves=WaveConfig(**waves), timeouts=fast_timeouts, commands=file_nodes.commands())
     return nodes, config
@@ -41,7 +42,7 @@ class Concurrency:
 
 
 def test_waves_in_order_parallel_up_to_the_limit(file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(file_nodes, fast_timeouts, canary=["compute-2"], batch_size=5, parallel=2)
+    nodes, config = setup(file_nodes, fast_timeouts, canary=["compute-001"], batch_size=5, parallel=2)
     control, executor, events = make_control(), Concurrency(LocalExecutor()), []
     records = {}
     runner = WaveRunner(nodes, executor, control, config, events.append,
@@ -52,7 +53,7 @@ def test_waves_in_order_parallel_up_to_the_limit(file_nodes, make_control, fast_
     assert records == {n.name: "done" for n in nodes}
     waves = [(e.wave, e.label) for e in events if isinstance(e, WaveStarted)]
     assert waves == [(1, "canary"), (2, "batch 1")]
-    first_batch_step = next(i for i, e in enumerate(events) if isinstance(e, NodeStep) and e.node != "compute-2")
+    first_batch_step = next(i for i, e in enumerate(events) if isinstance(e, NodeStep) and e.node != "compute-001")
     canary_end = next(i for i, e in enumerate(events) if isinstance(e, WaveFinished))
     assert canary_end < first_batch_step  # the batch starts only after the canary wave finished
     for node in nodes:
@@ -61,25 +62,25 @@ def test_waves_in_order_parallel_up_to_the_limit(file_nodes, make_control, fast_
 
 def test_stop_on_failure_leaves_later_waves_untouched(file_nodes, make_control, fast_timeouts):
     nodes, config = setup(file_nodes, fast_timeouts, batch_size=2, parallel=1, on_failure="stop")
-    failing = "compute-2"
+    failing = "compute-001"
     control = make_control()
     config.commands = file_nodes.commands(start_aca=f"test {{host}} != {failing} && touch {file_nodes.root}/{{host}}.aca")
     result = WaveRunner(nodes, LocalExecutor(), control, config).run(plan_waves(nodes, config.waves))
     assert result.stopped_after == 1
-    assert [(o.node, o.status) for o in result.outcomes] == [("compute-1", "done"), ("compute-2", "rolled_back")]
-    assert all(file_nodes.agent_running(f"compute-{i}") for i in range(2, 7))
+    assert [(o.node, o.status) for o in result.outcomes] == [("compute-000", "done"), ("compute-001", "rolled_back")]
+    assert all(file_nodes.agent_running(f"compute-00{i}") for i in range(1, 6))
 
 
 def test_continue_on_failure_finishes_the_others(file_nodes, make_control, fast_timeouts):
     nodes, config = setup(file_nodes, fast_timeouts, all_at_once=True, parallel=6, on_failure="continue")
-    config.commands = file_nodes.commands(aca_health="test {host} != compute-4 && test -f " + f"{file_nodes.root}/{{host}}.aca")
+    config.commands = file_nodes.commands(aca_health="test {host} != compute-003 && test -f " + f"{file_nodes.root}/{{host}}.aca")
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config).run(plan_waves(nodes, config.waves))
-    assert result.count("done") == 5 and [o.node for o in result.failed] == ["compute-4"]
-    assert file_nodes.agent_running("compute-4") and not file_nodes.aca_running("compute-4")
+    assert result.count("done") == 5 and [o.node for o in result.failed] == ["compute-003"]
+    assert file_nodes.agent_running("compute-003") and not file_nodes.aca_running("compute-003")
 
 
 def test_finished_nodes_are_skipped_on_resume(file_nodes, make_control, fast_timeouts):
     nodes, config = setup(file_nodes, fast_timeouts, hosts=3, all_at_once=True)
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config,
-                        finished=frozenset({"compute-1", "compute-3"})).run(plan_waves(nodes, config.waves))
-    assert [o.node for o in result.outcomes] == ["compute-2"]
+                        finished=frozenset({"compute-000", "compute-002"})).run(plan_waves(nodes, config.waves))
+    assert [o.node for o in result.outcomes] == ["compute-001"]

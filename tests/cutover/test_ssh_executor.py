@@ -6,7 +6,7 @@ import getpass
 from wizard.cutover.executors import SshExecutor
 from wizard.cutover.inventory import ComputeNode, compute_nodes
 from wizard.cutover.node import NodeCutover
-from wizard.lab.fleet import fleet_snapshot
+from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import ExecutorConfig, Plan
 
 
@@ -49,7 +49,7 @@ def test_a_remote_command_is_killed_at_its_timeout(sshd):
 
 
 def test_a_node_cutover_over_ssh(sshd, file_nodes, make_control, fast_timeouts):
-    node = dataclasses.replace(compute_nodes(fleet_snapshot(1), Plan())[0], address="127.0.0.1")
+    node = dataclasses.replace(compute_nodes(SyntheticCloud(CloudSize(ports=12, hosts=1, networks=2)).snapshot(), Plan())[0], address="127.0.0.1")
     file_nodes.start_agents([node.name])
     fast_timeouts.check = fast_timeouts.aca_health = 10
     control = make_control()
