@@ -23,13 +23,18 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def timeline(plan: Plan, nodes: Sequence[ComputeNode], waves: Sequence[Wave], splits: Sequence[WaveSplits],
              executor: Executor, network_names: Mapping[str, str] | None = None) -> list[str]:
     """The lines `alcor-migrate cutover --dry-run` prints."""
     names = network_names or {}
     by_name = {node.name: node for node in nodes}
     cutover = plan.cutover
-    lines = [f"Cutover timeline: {len(by_name)} nodes in {len(waves)} waves (dry run: nothing is changed)", ""]
+    lines = [f"Cutover timeline: {count(len(by_name), 'node')} in {count(len(waves), 'wave')} "
+             "(dry run: nothing is changed)", ""]
     lines += _before_the_nodes(plan)
     config = cutover.waves
     total = sum(wave.estimate(config) for wave in waves)
@@ -69,22 +74,23 @@ def _before_the_nodes(plan: Plan) -> list[str]:
 
 
 def _wave(wave: Wave, splits: WaveSplits, config, names: Mapping[str, str]) -> list[str]:
-    lines = [f"wave {wave.number} {wave.name}: {len(wave.nodes)} nodes, expected {duration(wave.estimate(config))}"]
+    lines = [f"wave {wave.number} {wave.name}: {count(len(wave.nodes), 'node')}, "
+             f"expected {duration(wave.estimate(config))}"]
     if not splits.networks:
         return lines + ["  splits no network"]
-    lines.append(f"  splits {len(splits.networks)} networks, {len(splits.vms)} VMs affected:")
+    lines.append(f"  splits {count(len(splits.networks), 'network')}, {count(len(splits.vms), 'VM')} affected:")
     for network in splits.networks:
         label = names.get(network.network_id) or ""
         span = (f"wave {network.first_wave}" if network.within_one_wave
                 else f"waves {network.first_wave}-{network.last_wave}")
         lines.append(f"    {network.network_id} {label}".rstrip()
-                     + f": {len(network.vms)} VMs, {span}, ~{duration(network.window)}")
+                     + f": {count(len(network.vms), 'VM')}, {span}, ~{duration(network.window)}")
     return lines
 
 
 def _node(plan: Plan, node: ComputeNode, executor: Executor) -> list[str]:
     timeouts = plan.cutover.timeouts
-    lines = [f"  {node.name}  tunnel {node.local_ip}, reached at {node.address}, {len(node.ports)} ports"]
+    lines = [f"  {node.name}  tunnel {node.local_ip}, reached at {node.address}, {count(len(node.ports), 'port')}"]
     for step in STEPS:
         lines.append(f"    {step:<13}{duration(getattr(timeouts, step)):>6}  {_action(plan, node, step, executor)}")
     return lines
@@ -96,11 +102,11 @@ def _action(plan: Plan, node: ComputeNode, step: str, executor: Executor) -> str
         return f"Alcor node manager: node {node.node_id} named {node.name}, local_ip {node.local_ip}, " \
                f"server_port {node.server_port}"
     if step == "bind_ports":
-        return f"Alcor: binding:host_id={node.name} on {len(node.ports)} ports"
+        return f"Alcor: binding:host_id={node.name} on {count(len(node.ports), 'port')}"
     if step == "check":
         aca = (f"ACA lists them ({executor.describe(node, render(commands, 'aca_ports', node))})"
                if commands.aca_ports else "no aca_ports command: Alcor's side only")
-        return f"poll every {poll:g}s: Alcor has the {len(node.ports)} ports on {node.name}; {aca}"
+        return f"poll every {poll:g}s: Alcor has the node's {count(len(node.ports), 'port')}; {aca}"
     command = getattr(commands, step)
     if not command:
         return "no command in the plan: skipped"
