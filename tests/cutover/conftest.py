@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wizard.lab.neutron_server import free_port
 from wizard.plan import NodeCommands, StepTimeouts
 
 
@@ -108,14 +109,6 @@ def make_control(file_nodes):
 
 
 SSHD = Path("/usr/sbin/sshd")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

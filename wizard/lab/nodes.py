@@ -12,7 +12,6 @@ command, for tests and benchmarks.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Iterable
@@ -20,6 +19,7 @@ from typing import Iterable
 import httpx
 
 from wizard.lab.aca import LabAca
+from wizard.lab.neutron_server import free_port
 from wizard.plan import NodeCommands, NodeOverride
 
 LAB_COMMANDS = NodeCommands(
@@ -30,12 +30,6 @@ LAB_COMMANDS = NodeCommands(
     aca_health="aca health",
     aca_ports="aca ports",
 )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class LabNode:
