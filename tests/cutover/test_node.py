@@ -83,7 +83,7 @@ def test_aca_holding_a_foreign_port_fails_the_check(node, file_nodes, make_contr
 
 def test_listing_by_tap_name_counts():
     pid = "0123456789abcdef-0000"
-    assert listed_ports("tap0123456789a\nother\n", [pid, "ffff"]) == {pid}
+    assert listed_ports("tap0123456789a\nother\n", [pid, "ffff"]) == ({pid}, 1)
 
 
 def test_unknown_placeholder_names_the_plan_key(node, file_nodes):

@@ -86,10 +86,11 @@ def render(commands: NodeCommands, step: str, node: ComputeNode) -> str:
         raise InputError(f"cutover.commands.{step}: not a valid template: {exc}") from None
 
 
-def listed_ports(output: str, candidates: Iterable[str]) -> set[str]:
-    """The candidate port ids an `aca_ports` listing names, by id or by tap name."""
+def listed_ports(output: str, candidates: Iterable[str]) -> tuple[set[str], int]:
+    """The candidate port ids an `aca_ports` listing names (by id or tap name), and how many lines name none."""
     lines = {line.strip() for line in output.splitlines() if line.strip()}
-    return {port for port in candidates if port in lines or tap_name(port) in lines}
+    names = {name: port for port in candidates for name in (port, tap_name(port))}
+    return {names[line] for line in lines if line in names}, sum(1 for line in lines if line not in names)
 
 
 class NodeCutover:
@@ -213,12 +214,11 @@ class NodeCutover:
             result = self._command("aca_ports", deadline)
             if not result.ok:
                 return f"cannot list ACA's ports: {result.summary()}"
-            listed = listed_ports(result.stdout, in_alcor)
-            lines = {line.strip() for line in result.stdout.splitlines() if line.strip()}
+            listed, foreign = listed_ports(result.stdout, in_alcor)
             if missing := in_alcor - listed:
                 return f"ACA lacks {len(missing)} of {len(in_alcor)} ports: {', '.join(sorted(missing)[:5])}"
-            if extra := len(lines) - len(listed):
-                return f"ACA holds {extra} ports Alcor did not bind to {host}"
+            if foreign:
+                return f"ACA holds {foreign} ports Alcor did not bind to {host}"
             return None
 
         self._poll(deadline, holds_its_ports)
