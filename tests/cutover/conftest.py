@@ -258,3 +258,20 @@ def keystone_server(tmp_path_factory):
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def synthetic_nodes():
+    """synthetic_nodes(hosts, ports=..., networks=...): the compute nodes of a synthetic cloud,
+    with the ports its translation binds (the network node, which binds none, left out)."""
+    from wizard.cutover.inventory import compute_nodes
+    from wizard.lab.synth import CloudSize, SyntheticCloud
+    from wizard.plan import Plan
+    from wizard.translate.translation import translate
+
+    def make(hosts, ports=None, networks=3):
+        snapshot = SyntheticCloud(CloudSize(ports=ports or 10 * hosts + 10, hosts=hosts, networks=networks)).snapshot()
+        nodes = compute_nodes(snapshot, Plan(), translate(snapshot).bindings)
+        return [node for node in nodes if node.ports]
+
+    return make

@@ -7,9 +7,10 @@ from wizard.lab.synth import CloudSize, SyntheticCloud, write
 def plan_file(tmp_path, extra=""):
     write(SyntheticCloud(CloudSize(ports=40, hosts=3, networks=3)), tmp_path / "cloud.json")
     path = tmp_path / "plan.yaml"
-    path.write_text(f"""state_dir: {tmp_path}/state
+    path.write_text(f"""version: 1
+state_dir: {tmp_path}/state
 neutron: {{snapshot: {tmp_path}/cloud.json}}
-alcor: {{gateway_url: "http://alcor.example:9009"}}
+alcor: {{url: "http://alcor.example:9009", gateway_url: "http://alcor.example:9009"}}
 cutover:
   waves: {{canary: [compute-002], batch_size: 2}}
   executor: {{kind: ssh, user: ops, port: 2222}}
@@ -22,7 +23,7 @@ def test_dry_run_prints_every_step_per_node_and_changes_nothing(tmp_path, capsys
     out = capsys.readouterr().out
     assert out.startswith("Cutover timeline: 4 nodes in 3 waves")
     assert "wave 1 canary: 1 node" in out and "wave 3 batch 2" in out
-    assert "ssh ops@172.16.0.12:2222 -- systemctl stop neutron-openvswitch-agent" in out
+    assert "ssh ops@compute-002:2222 -- systemctl stop neutron-openvswitch-agent" in out
     assert out.index("compute-002  tunnel") < out.index("compute-000  tunnel")  # canary first
     for step in ("register", "stop_agents", "start_aca", "aca_health", "bind_ports", "check"):
         assert out.count(f"    {step} ") == 4

@@ -3,18 +3,14 @@
 import pytest
 
 from wizard.cutover.executors import LocalExecutor
-from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.node import STEPS, NodeCutover, listed_ports, render
 from wizard.errors import InputError
 from wizard.events import NodeStep
-from wizard.lab.synth import CloudSize, SyntheticCloud
-from wizard.plan import Plan
 
 
 @pytest.fixture
-def node():
-    nodes = compute_nodes(SyntheticCloud(CloudSize(ports=12, hosts=1, networks=2)).snapshot(), Plan())
-    return next(n for n in nodes if n.name.startswith("compute-"))
+def node(synthetic_nodes):
+    return synthetic_nodes(1)[0]
 
 
 def cutover(node, file_nodes, control, timeouts, **commands):

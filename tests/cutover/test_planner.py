@@ -7,6 +7,13 @@ from wizard.cutover.planner import group_by_networks, plan_waves, split_cost, sp
 from wizard.errors import InputError
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan, WaveConfig
+from wizard.translate.nodes import node_id
+
+
+def bindings_of(snapshot):
+    """What translation binds: VM ports with a host (not Neutron's own DHCP and router ports)."""
+    return {p["id"]: p["binding:host_id"] for p in snapshot["ports"]
+            if p["binding:host_id"] and not p["device_owner"].startswith("network:")}
 
 
 def snapshot_of(agents=(), ports=()):
@@ -30,10 +37,10 @@ def test_nodes_come_from_agents_ports_and_plan():
         ports=[port("p1", "c1"), port("p2", "c1", owner="network:dhcp"), port("p3", "c3"), port("p4", "")],
     )
     plan = Plan(nodes={"c3": NodeOverride(local_ip="10.0.0.3", address="c3.example", mac_address="aa:bb:cc:dd:ee:ff")})
-    nodes = {n.name: n for n in compute_nodes(snap, plan)}
+    nodes = {n.name: n for n in compute_nodes(snap, plan, bindings_of(snap))}
     assert sorted(nodes) == ["c1", "c2", "c3"]  # the DHCP agent's host is not a compute node
     assert [p.port_id for p in nodes["c1"].ports] == ["p1"]  # Neutron's own DHCP port is not bound by us
-    assert nodes["c1"].node_id == "agent-c1" and nodes["c1"].address == "10.0.0.1"
+    assert nodes["c1"].node_id == node_id("c1") and nodes["c1"].address == "c1"  # ssh reaches a host by name
     assert nodes["c3"].address == "c3.example" and nodes["c3"].node_info()["mac_address"] == "aa:bb:cc:dd:ee:ff"
     assert nodes["c3"].node_info()["node_name"] == "c3" and nodes["c3"].node_info()["server_port"] == 50001
 
@@ -41,7 +48,7 @@ def test_nodes_come_from_agents_ports_and_plan():
 def test_a_host_without_tunnel_ip_is_named():
     snap = snapshot_of(ports=[port("p1", "c9")])
     with pytest.raises(InputError, match=r"nodes\.c9\.local_ip"):
-        compute_nodes(snap, Plan())
+        compute_nodes(snap, Plan(), bindings_of(snap))
 
 
 def nodes_of(hosts, vms_per_host=2, networks=4):
@@ -50,7 +57,8 @@ def nodes_of(hosts, vms_per_host=2, networks=4):
     ports = [port(f"port-{h}-{v}", f"compute-{h}", net=f"net-{((h - 1) * vms_per_host + v) % networks}",
                   device=f"vm-{h}-{v}")
              for h in range(1, hosts + 1) for v in range(vms_per_host)]
-    return compute_nodes(snapshot_of(agents, ports), Plan())
+    snap = snapshot_of(agents, ports)
+    return compute_nodes(snap, Plan(), bindings_of(snap))
 
 
 def test_canary_then_fixed_batches():

@@ -4,17 +4,14 @@ import threading
 import time
 
 from wizard.cutover.executors import LocalExecutor
-from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.planner import plan_waves
 from wizard.cutover.runner import WaveRunner
 from wizard.events import NodeStep, WaveFinished, WaveStarted
-from wizard.lab.synth import CloudSize, SyntheticCloud
-from wizard.plan import CutoverConfig, Plan, WaveConfig
+from wizard.plan import CutoverConfig, WaveConfig
 
 
-def setup(file_nodes, fast_timeouts, hosts=6, **waves):
-    snapshot = SyntheticCloud(CloudSize(ports=10 * hosts, hosts=hosts, networks=3)).snapshot()
-    nodes = [n for n in compute_nodes(snapshot, Plan()) if n.name.startswith("compute-")]
+def setup(synthetic_nodes, file_nodes, fast_timeouts, hosts=6, **waves):
+    nodes = synthetic_nodes(hosts)
     file_nodes.start_agents(n.name for n in nodes)
     config = CutoverConfig(waves=WaveConfig(**waves), timeouts=fast_timeouts, commands=file_nodes.commands())
     return nodes, config
@@ -41,8 +38,8 @@ class Concurrency:
         return self.inner.describe(node, command)
 
 
-def test_waves_in_order_parallel_up_to_the_limit(file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(file_nodes, fast_timeouts, canary=["compute-001"], batch_size=5, parallel=2)
+def test_waves_in_order_parallel_up_to_the_limit(synthetic_nodes, file_nodes, make_control, fast_timeouts):
+    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, canary=["compute-001"], batch_size=5, parallel=2)
     control, executor, events = make_control(), Concurrency(LocalExecutor()), []
     records = {}
     runner = WaveRunner(nodes, executor, control, config, events.append,
@@ -60,8 +57,8 @@ def test_waves_in_order_parallel_up_to_the_limit(file_nodes, make_control, fast_
         assert file_nodes.aca_ports(node.name) == {p.port_id for p in node.ports}
 
 
-def test_stop_on_failure_leaves_later_waves_untouched(file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(file_nodes, fast_timeouts, batch_size=2, parallel=1, on_failure="stop")
+def test_stop_on_failure_leaves_later_waves_untouched(synthetic_nodes, file_nodes, make_control, fast_timeouts):
+    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, batch_size=2, parallel=1, on_failure="stop")
     failing = "compute-001"
     control = make_control()
     config.commands = file_nodes.commands(start_aca=f"test {{host}} != {failing} && touch {file_nodes.root}/{{host}}.aca")
@@ -71,16 +68,16 @@ def test_stop_on_failure_leaves_later_waves_untouched(file_nodes, make_control, 
     assert all(file_nodes.agent_running(f"compute-00{i}") for i in range(1, 6))
 
 
-def test_continue_on_failure_finishes_the_others(file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(file_nodes, fast_timeouts, all_at_once=True, parallel=6, on_failure="continue")
+def test_continue_on_failure_finishes_the_others(synthetic_nodes, file_nodes, make_control, fast_timeouts):
+    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, all_at_once=True, parallel=6, on_failure="continue")
     config.commands = file_nodes.commands(aca_health="test {host} != compute-003 && test -f " + f"{file_nodes.root}/{{host}}.aca")
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config).run(plan_waves(nodes, config.waves))
     assert result.count("done") == 5 and [o.node for o in result.failed] == ["compute-003"]
     assert file_nodes.agent_running("compute-003") and not file_nodes.aca_running("compute-003")
 
 
-def test_finished_nodes_are_skipped_on_resume(file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(file_nodes, fast_timeouts, hosts=3, all_at_once=True)
+def test_finished_nodes_are_skipped_on_resume(synthetic_nodes, file_nodes, make_control, fast_timeouts):
+    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, hosts=3, all_at_once=True)
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config,
                         finished=frozenset({"compute-000", "compute-002"})).run(plan_waves(nodes, config.waves))
     assert [o.node for o in result.outcomes] == ["compute-001"]

@@ -4,10 +4,9 @@ import dataclasses
 import getpass
 
 from wizard.cutover.executors import SshExecutor
-from wizard.cutover.inventory import ComputeNode, compute_nodes
+from wizard.cutover.inventory import ComputeNode
 from wizard.cutover.node import NodeCutover
-from wizard.lab.synth import CloudSize, SyntheticCloud
-from wizard.plan import ExecutorConfig, Plan
+from wizard.plan import ExecutorConfig
 
 
 def executor(sshd, **overrides):
@@ -48,8 +47,8 @@ def test_a_remote_command_is_killed_at_its_timeout(sshd):
     assert result.rc is None and result.seconds < 10
 
 
-def test_a_node_cutover_over_ssh(sshd, file_nodes, make_control, fast_timeouts):
-    node = dataclasses.replace(compute_nodes(SyntheticCloud(CloudSize(ports=12, hosts=1, networks=2)).snapshot(), Plan())[0], address="127.0.0.1")
+def test_a_node_cutover_over_ssh(sshd, file_nodes, make_control, fast_timeouts, synthetic_nodes):
+    node = dataclasses.replace(synthetic_nodes(1)[0], address="127.0.0.1")
     file_nodes.start_agents([node.name])
     fast_timeouts.check = fast_timeouts.aca_health = 10
     control = make_control()

@@ -11,6 +11,9 @@ from rich.console import Console
 from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
 
+ORDER = 90
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("lab", help="tools of the embedded lab (synthetic clouds, ...)")
     sub = parser.add_subparsers(dest="lab_command", metavar="SUBCOMMAND", required=True)

@@ -1,25 +1,24 @@
-"""The compute nodes to hand over, and the ports each must bind, read from the snapshot and the plan.
+"""The compute nodes to hand over, and the ports each must bind, from the snapshot, translation and plan.
 
-Neutron knows a host by its agents (`host`, `configurations.tunneling_ip`) and by
-the ports bound to it (`binding:host_id`); the plan adds what Neutron does not hold
-(the node's MAC, where the executor reaches it) or corrects it. Alcor's node
-manager needs `node_name` equal to Neutron's `binding:host_id` (reference §0.8).
+Neutron knows a host by its agents (`host`, `configurations.tunneling_ip`); the
+translation says which ports Alcor holds and the host each was bound to in Neutron
+(`Translation.bindings`: created without `binding:host_id`, bound at cutover); the
+plan adds what Neutron does not hold (the node's MAC, where the executor reaches
+it) or corrects it. Alcor's node manager needs `node_name` equal to Neutron's
+`binding:host_id` (reference §0.8), and the node id is the one translation gave it.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Mapping
 
 from wizard.alcor.aca import GRPC_PORT
 from wizard.errors import InputError
+from wizard.translate.nodes import node_id
 
 # Agents that own a host's virtual switch; the ones ACA replaces.
 L2_AGENT_TYPES = ("Open vSwitch agent", "Linux bridge agent")
-
-# A stable node_id for hosts without an agent id: uuid5 of the host name in this namespace.
-NODE_ID_NAMESPACE = uuid.UUID("5d0f3c55-6a52-4c49-9a0e-3c8a5b7d2f10")
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class ComputeNode:
     name: str  # Neutron's host name = Alcor's node_name
     node_id: str
     local_ip: str  # tunnel endpoint
-    address: str  # where the executor reaches the host
+    address: str  # where the executor reaches the host (default: its name)
     mac_address: str | None = None
     veth: str | None = None
     server_port: int = GRPC_PORT
@@ -70,32 +69,27 @@ class ComputeNode:
                 "server_port": self.server_port}
 
 
-def is_bound_vm_port(port: dict[str, Any]) -> bool:
-    """A port the cutover binds: bound to a host, and not one of Neutron's own (DHCP, router)."""
-    owner = port.get("device_owner") or ""
-    return bool(port.get("binding:host_id")) and not owner.startswith("network:")
-
-
-def port_bindings(ports: Iterable[dict[str, Any]]) -> list[PortBinding]:
+def port_bindings(snapshot, bindings: Mapping[str, str]) -> list[PortBinding]:
+    """The ports to bind (port id -> host, from the translation), with the facts the cutover needs."""
+    ports = {port["id"]: port for port in snapshot["ports"]}
     return [
-        PortBinding(port_id=port["id"], project_id=port.get("project_id") or port.get("tenant_id") or "",
-                    network_id=port["network_id"], device_id=port.get("device_id") or "",
-                    host=port["binding:host_id"])
-        for port in ports if is_bound_vm_port(port)
+        PortBinding(port_id=port_id, project_id=port.get("project_id") or port.get("tenant_id") or "",
+                    network_id=port["network_id"], device_id=port.get("device_id") or "", host=host)
+        for port_id, host in sorted(bindings.items()) if (port := ports.get(port_id))
     ]
 
 
-def compute_nodes(snapshot, plan) -> list[ComputeNode]:
-    """Every host with an L2 agent, a bound port or a plan entry, sorted by name.
+def compute_nodes(snapshot, plan, bindings: Mapping[str, str]) -> list[ComputeNode]:
+    """Every host with an L2 agent, a port to bind or a plan entry, sorted by name.
 
     Raises InputError naming every host whose tunnel IP is known neither from
     its agent nor from the plan's `nodes.<host>.local_ip`.
     """
     agents = {a["host"]: a for a in snapshot["agents"] if a.get("agent_type") in L2_AGENT_TYPES}
-    bindings: dict[str, list[PortBinding]] = {}
-    for binding in port_bindings(snapshot["ports"]):
-        bindings.setdefault(binding.host, []).append(binding)
-    hosts = sorted(set(agents) | set(bindings) | set(plan.nodes))
+    on_host: dict[str, list[PortBinding]] = {}
+    for binding in port_bindings(snapshot, bindings):
+        on_host.setdefault(binding.host, []).append(binding)
+    hosts = sorted(set(agents) | set(on_host) | set(plan.nodes))
     nodes, problems = [], []
     for host in hosts:
         agent = agents.get(host, {})
@@ -107,13 +101,13 @@ def compute_nodes(snapshot, plan) -> list[ComputeNode]:
             continue
         nodes.append(ComputeNode(
             name=host,
-            node_id=agent.get("id") or str(uuid.uuid5(NODE_ID_NAMESPACE, host)),
+            node_id=node_id(host),
             local_ip=local_ip,
-            address=(override and override.address) or local_ip,
+            address=(override and override.address) or host,
             mac_address=override.mac_address if override else None,
             veth=override.veth if override else None,
             server_port=override.server_port if override else GRPC_PORT,
-            ports=tuple(sorted(bindings.get(host, []), key=lambda b: b.port_id)),
+            ports=tuple(on_host.get(host, [])),
         ))
     if problems:
         raise InputError(problems)

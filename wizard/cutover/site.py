@@ -3,6 +3,7 @@
 Artifacts the cutover phases read when present (else they build them from the plan):
     snapshot      wizard.neutron.snapshot.Snapshot (else neutron.snapshot, <state_dir>/snapshot.json
                   or the lab's cloud)
+    translation   wizard.translate.model.Translation of that snapshot (else translated here)
     lab_fleet     wizard.lab.nodes.LabFleet: the lab's simulated nodes (executor kind `lab`)
     executor      an Executor (tests)
     node_control  a NodeControl: Alcor's node manager and port bindings
@@ -24,6 +25,8 @@ from wizard.cutover.planner import Wave, WaveSplits, plan_waves, split_networks
 from wizard.errors import InputError
 from wizard.neutron import snapshot as snapshot_file
 from wizard.plan import Plan
+from wizard.translate.context import Options
+from wizard.translate.translation import translate
 
 SNAPSHOT_FILE = "snapshot.json"
 
@@ -62,7 +65,8 @@ def site_for(plan: Plan, artifacts: Mapping[str, Any]) -> Site:
     fleet = artifacts.get("lab_fleet")
     if fleet is not None:
         plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
-    nodes = compute_nodes(snapshot, plan)
+    translation = artifacts.get("translation") or translate(snapshot, Options.from_plan(plan))
+    nodes = compute_nodes(snapshot, plan, translation.bindings)
     waves = plan_waves(nodes, plan.cutover.waves)
     executor = artifacts.get("executor") or executor_for(plan.cutover.executor, fleet)
     return Site(plan=plan, nodes=nodes, waves=waves, splits=split_networks(waves, nodes, plan.cutover.waves),

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import math
 import os
 import random
@@ -34,11 +33,11 @@ import time
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
 from wizard.errors import InputError
-from wizard.neutron.snapshot import COLLECTIONS, FORMAT, Snapshot
+from wizard.neutron import snapshot
+from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 
 # The extension aliases neutron 29 lists with ML2/openvswitch and the router plugin.
 EXTENSIONS = tuple("""
@@ -604,24 +603,6 @@ def _ovs_configuration(tunneling_ip: int, devices: int) -> dict[str, Any]:
 
 
 def write(cloud: SyntheticCloud, path: str | os.PathLike) -> dict[str, int]:
-    """Stream the cloud into a snapshot file (atomically); returns the count per collection."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    counts = {}
-    encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
-    with open(tmp, "w", encoding="utf-8", buffering=1 << 20) as fh:
-        fh.write(f'{{"format":{json.dumps(FORMAT)},\n"source":{encode(cloud.source())}')
-        for name in COLLECTIONS:
-            fh.write(f',\n"{name}":[')
-            count = 0
-            for item in cloud.collection(name):
-                fh.write(("\n" if count == 0 else ",\n") + encode(item))
-                count += 1
-            fh.write("]")
-            counts[name] = count
-        fh.write("}\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return counts
+    """Stream the cloud into a snapshot file, one resource per line; returns the counts."""
+    return snapshot.write(path, cloud.source(),
+                          {name: cloud.collection(name) for name in snapshot.COLLECTIONS}, indent=None)
