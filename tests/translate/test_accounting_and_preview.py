@@ -85,9 +85,10 @@ def test_preview_reads_the_snapshot_and_policies_from_a_plan(tmp_path, capsys):
     flat = s.network(**{"provider:network_type": "flat", "provider:segmentation_id": None})
     path = write_snapshot(tmp_path, s.snapshot(flat))
     plan = tmp_path / "plan.yaml"
-    plan.write_text(f"neutron:\n  snapshot: {path}\ntranslate:\n  flat_networks: skip\n")
+    head = "version: 1\nalcor:\n  url: http://127.0.0.1:9009\n"
+    plan.write_text(f"{head}neutron:\n  snapshot: {path}\ntranslate:\n  flat_networks: skip\n")
     assert main(["preview", "--plan", str(plan)]) == 0
-    plan.write_text(f"neutron:\n  snapshot: {path}\n")
+    plan.write_text(f"{head}neutron:\n  snapshot: {path}\n")
     assert main(["preview", "--plan", str(plan)]) == 3
 
 
