@@ -75,6 +75,7 @@ class FileControl:
         if self.deliver and self.nodes.aca_running(binding.host):
             with open(self.nodes.root / f"{binding.host}.ports", "a") as fh:
                 fh.write(binding.port_id + "\n")
+        return True
 
     def unbind_port(self, binding):
         with self.lock:
@@ -83,6 +84,7 @@ class FileControl:
         if path.exists():
             kept = [p for p in path.read_text().split() if p != binding.port_id]
             path.write_text("".join(p + "\n" for p in kept))
+        return True
 
     def ports_on(self, host):
         with self.lock:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from wizard.alcor.aca import GRPC_PORT
+from wizard.alcor.values import ACA_GRPC_PORT
 from wizard.errors import InputError
 from wizard.translate.nodes import node_id
 
@@ -46,7 +46,7 @@ class ComputeNode:
     address: str  # where the executor reaches the host (default: its name)
     mac_address: str | None = None
     veth: str | None = None
-    server_port: int = GRPC_PORT
+    server_port: int = ACA_GRPC_PORT
     ports: tuple[PortBinding, ...] = field(default=(), compare=False)
 
     @property
@@ -106,7 +106,7 @@ def compute_nodes(snapshot, plan, bindings: Mapping[str, str]) -> list[ComputeNo
             address=(override and override.address) or host,
             mac_address=override.mac_address if override else None,
             veth=override.veth if override else None,
-            server_port=override.server_port if override else GRPC_PORT,
+            server_port=override.server_port if override else ACA_GRPC_PORT,
             ports=tuple(on_host.get(host, [])),
         ))
     if problems:

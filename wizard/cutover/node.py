@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-from wizard.alcor.aca import tap_name
+from wizard.alcor.values import aca_tap_name
 from wizard.cutover.executors import CommandResult, Executor
 from wizard.cutover.inventory import ComputeNode, PortBinding
 from wizard.errors import InputError
@@ -33,11 +33,11 @@ class NodeControl(Protocol):
     def register_node(self, info: dict[str, Any]) -> None:
         """Create the node in the node manager, or bring it up to date (idempotent)."""
 
-    def bind_port(self, binding: PortBinding) -> None:
-        """Set the port's `binding:host_id` to its host (idempotent)."""
+    def bind_port(self, binding: PortBinding) -> bool:
+        """Set the port's `binding:host_id` to its host (idempotent); False if the port is gone."""
 
-    def unbind_port(self, binding: PortBinding) -> None:
-        """Clear the port's `binding:host_id` (idempotent)."""
+    def unbind_port(self, binding: PortBinding) -> bool:
+        """Clear the port's `binding:host_id` (idempotent); False if the port is gone."""
 
     def ports_on(self, host: str) -> set[str]:
         """Ids of the ports Alcor has bound to this host."""
@@ -89,7 +89,7 @@ def render(commands: NodeCommands, step: str, node: ComputeNode) -> str:
 def listed_ports(output: str, candidates: Iterable[str]) -> tuple[set[str], int]:
     """The candidate port ids an `aca_ports` listing names (by id or tap name), and how many lines name none."""
     lines = {line.strip() for line in output.splitlines() if line.strip()}
-    names = {name: port for port in candidates for name in (port, tap_name(port))}
+    names = {name: port for port in candidates for name in (port, aca_tap_name(port))}
     return {names[line] for line in lines if line in names}, sum(1 for line in lines if line not in names)
 
 
@@ -101,6 +101,7 @@ class NodeCutover:
                  sleep: Callable[[float], None] = time.sleep):
         self.node, self.executor, self.control = node, executor, control
         self.commands, self.timeouts, self.emit, self.sleep = commands, timeouts, emit, sleep
+        self.gone: set[str] = set()  # ports deleted from Alcor since the snapshot
 
     def run(self) -> NodeOutcome:
         outcome = NodeOutcome(node=self.node.name)
@@ -194,15 +195,17 @@ class NodeCutover:
     def _unbind_ports(self, deadline: float) -> str:
         return self._each_port(self.control.unbind_port, deadline, "unbound")
 
-    def _each_port(self, action: Callable[[PortBinding], None], deadline: float, verb: str) -> str:
+    def _each_port(self, action: Callable[[PortBinding], bool], deadline: float, verb: str) -> str:
         for done, binding in enumerate(self.node.ports):
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out after {done} of {len(self.node.ports)} ports {verb}")
-            action(binding)
-        return f"{len(self.node.ports)} ports {verb}"
+            if not action(binding):
+                self.gone.add(binding.port_id)
+        gone = f", {len(self.gone)} gone from Alcor since the snapshot" if self.gone else ""
+        return f"{len(self.node.ports) - len(self.gone)} ports {verb}{gone}"
 
     def _check(self, deadline: float) -> str:
-        mine = {binding.port_id for binding in self.node.ports}
+        mine = {binding.port_id for binding in self.node.ports} - self.gone
         host = self.node.name
 
         def holds_its_ports() -> str | None:

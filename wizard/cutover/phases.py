@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.alcor.client import AlcorClient
+from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.drain import Drain, PortActivity
 from wizard.cutover.endpoint import endpoint_switch, target_url
 from wizard.cutover.gate import CutoverGate, postponement_for
@@ -110,5 +112,5 @@ def _neutron_ports(ctx: RunContext) -> PortActivity:
     return PortActivity(lambda: reader.resources("ports"))
 
 
-def alcor_node_control(plan):
-    raise MigrateError("no Alcor client yet: give the run a node_control artifact")
+def alcor_node_control(plan) -> AlcorNodeControl:
+    return AlcorNodeControl(AlcorClient.from_plan(plan))
