@@ -69,6 +69,7 @@ def test_every_aca_holds_exactly_its_nodes_ports(name, tmp_path):
 def test_a_failing_node_is_rolled_back_and_rollback_undoes_the_rest(tmp_path):
     snapshot = SyntheticCloud(CloudSize(ports=120, hosts=4, networks=3)).snapshot()
     plan = lab_plan(tmp_path, all_at_once=True, parallel=5, on_failure="continue")
+    plan.cutover.timeouts.aca_health = 0.5
     with lab_cutover(snapshot, plan) as lab:
         lab.fleet["compute-002"].failing = {"aca health"}
         engine, result = run_cutover(plan, lab)

@@ -81,3 +81,18 @@ def test_finished_nodes_are_skipped_on_resume(synthetic_nodes, file_nodes, make_
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config,
                         finished=frozenset({"compute-000", "compute-002"})).run(plan_waves(nodes, config.waves))
     assert [o.node for o in result.outcomes] == ["compute-001"]
+
+
+def test_records_from_parallel_nodes_are_all_kept(tmp_path):
+    from wizard.cutover.node import NodeOutcome
+    from wizard.cutover.records import NodeRecords
+    from wizard.state import StateStore
+
+    records = NodeRecords(StateStore(tmp_path))
+    threads = [threading.Thread(target=records.record, args=(NodeOutcome(node=f"n{i}", status="done"),))
+               for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert records.finished() == {f"n{i}" for i in range(40)}

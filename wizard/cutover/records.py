@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -15,14 +16,18 @@ ON_ACA = ("done", "running", "rollback_failed")
 
 
 class NodeRecords:
+    """Safe to share between the threads of a wave."""
+
     def __init__(self, state: StateStore):
         self.state = state
+        self._lock = threading.Lock()
 
     def record(self, outcome: NodeOutcome) -> None:
-        names = self.state.get_meta(NODES_KEY, [])
-        if outcome.node not in names:
-            self.state.set_meta(NODES_KEY, names + [outcome.node])
-        self.state.set_meta(PREFIX + outcome.node, {**outcome.to_dict(), "at": time.time()})
+        with self._lock:
+            names = self.state.get_meta(NODES_KEY, [])
+            if outcome.node not in names:
+                self.state.set_meta(NODES_KEY, names + [outcome.node])
+            self.state.set_meta(PREFIX + outcome.node, {**outcome.to_dict(), "at": time.time()})
 
     def get(self, name: str) -> dict[str, Any] | None:
         return self.state.get_meta(PREFIX + name)

@@ -12,14 +12,16 @@ command, for tests and benchmarks.
 
 from __future__ import annotations
 
+import random
+import socket
 import threading
 import time
+from pathlib import Path
 from typing import Iterable
 
 import httpx
 
 from wizard.lab.aca import LabAca
-from wizard.lab.neutron_server import free_port
 from wizard.plan import NodeCommands, NodeOverride
 
 LAB_COMMANDS = NodeCommands(
@@ -32,12 +34,32 @@ LAB_COMMANDS = NodeCommands(
 )
 
 
+def reserve_port(taken: Iterable[int] = (), host: str = "127.0.0.1") -> int:
+    """A free port below the ephemeral range (so no outgoing connection takes it before ACA starts),
+    other than the `taken` ones reserved already."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    taken = set(taken)
+    for port in random.sample(range(10000, ephemeral), 200):
+        if port in taken:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free port below the ephemeral range for a lab ACA")
+
+
 class LabNode:
     """One simulated compute host. `shell` returns (exit code, output); exit code None on timeout."""
 
-    def __init__(self, name: str, delay: float = 0.0, failing: Iterable[str] = ()):
+    def __init__(self, name: str, delay: float = 0.0, failing: Iterable[str] = (), port: int | None = None):
         self.name = name
-        self.aca = LabAca(node=name, port=free_port())
+        self.aca = LabAca(node=name, port=port or reserve_port())
         self.agent_running = True
         self.delay = delay
         self.failing = set(failing)
@@ -88,7 +110,12 @@ class LabFleet:
     """The simulated nodes of a lab cloud, by host name."""
 
     def __init__(self, hosts: Iterable[str], delay: float = 0.0):
-        self.nodes = {host: LabNode(host, delay) for host in hosts}
+        self.nodes: dict[str, LabNode] = {}
+        ports: set[int] = set()
+        for host in hosts:
+            port = reserve_port(ports)
+            ports.add(port)
+            self.nodes[host] = LabNode(host, delay, port=port)
 
     def __getitem__(self, host: str) -> LabNode:
         return self.nodes[host]
