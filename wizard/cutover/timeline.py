@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from wizard.cutover.endpoint import target_url
@@ -21,6 +22,14 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def shown(path: Path) -> str:
+    """A path as the operator typed it: relative to the current directory when under it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def count(n: int, word: str) -> str:
@@ -54,7 +63,7 @@ def timeline(plan: Plan, nodes: Sequence[ComputeNode], waves: Sequence[Wave], sp
 def _before_the_nodes(plan: Plan) -> list[str]:
     cutover = plan.cutover
     gate, drain, endpoint = cutover.gate, cutover.drain, cutover.endpoint
-    flag = postponement_for(gate, plan.state_dir).path
+    flag = shown(postponement_for(gate, plan.state_dir).path)
     postponed = "postponed by the plan until" if cutover.postpone else "postponed while"
     url = target_url(plan) if (endpoint.alcor_url or plan.alcor.gateway_url) else "(no alcor.gateway_url)"
     scope = (f"regions {', '.join(endpoint.regions) or 'all'}, interfaces "
