@@ -12,6 +12,7 @@ from wizard.cutover.phases import alcor_node_control
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.rollback import roll_back
 from wizard.engine import NotApproved
+from wizard.errors import MigrateError
 from wizard.headless import console_approver
 from wizard.state import StateStore
 
@@ -32,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
+    if plan.cutover.executor.kind == "lab":
+        raise MigrateError("the lab's nodes live inside `alcor-migrate run --plan plans/lab.yaml`, which "
+                           "rolls them back itself")
     state = StateStore(plan.state_dir)
     approve = console_approver(args.yes)
 

@@ -53,7 +53,7 @@ class DrainPhase:
     def run(self, ctx: RunContext) -> dict[str, Any]:
         if ctx.state.get_meta(DRAINED):
             return {"drained": "earlier"}
-        activity = ctx.artifacts.get("neutron_activity") or _neutron_ports(ctx)
+        activity = ctx.artifacts.get("neutron_activity") or _neutron_ports(ctx, self.name)
         result = Drain(ctx.plan.cutover.drain, activity, ctx.artifacts.get("replication"), ctx.emit,
                        ctx.checkpoint).run()
         if not result.quiet:
@@ -105,10 +105,16 @@ def cutover_phases() -> list:
     return [SwitchPhase(), DrainPhase(), CutoverPhase()]
 
 
-def _neutron_ports(ctx: RunContext) -> PortActivity:
+def _neutron_ports(ctx: RunContext, phase: str) -> PortActivity:
+    """Neutron's ports, read live; a plan with only a snapshot cannot watch Neutron (warned)."""
     from wizard.neutron.reader import NeutronReader
 
-    reader = NeutronReader(ctx.plan.neutron)
+    source = ctx.plan.neutron
+    if not (source.url or source.cloud):
+        ctx.emit(Message(level="warning", phase=phase,
+                         text="neutron: no url or cloud, so the drain cannot watch Neutron; it waits drain.min"))
+        return PortActivity(lambda: [])
+    reader = NeutronReader(source)
     return PortActivity(lambda: reader.resources("ports"))
 
 
