@@ -42,3 +42,12 @@ DEFAULT_EIP_VERSION = 4
 ACA_GRPC_PORT = 50001  # what `POST /nodes/upload` forces as server_port
 ACA_NETWORK_TYPES = frozenset({"vxlan", "vxlan_gpe", "gre", "geneve", "vlan"})  # aca_validate_tunnel_id
 MAX_VNI = 16777215
+# ACA (non-demo mode) tags a VM's tap device "tap" + port id, cut to Nova's 14 characters
+# (aca_get_port_name, TAP_PREFIX, PORT_NAME_LEN).
+ACA_TAP_PREFIX = "tap"
+ACA_PORT_NAME_LEN = 14
+
+
+def aca_tap_name(port_id: str) -> str:
+    """The OVS port name ACA programs for a port id."""
+    return (ACA_TAP_PREFIX + port_id)[:ACA_PORT_NAME_LEN]
