@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lab bench clean
+.PHONY: setup system-deps test lab clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-test: setup
+system-deps:
+	scripts/system-deps.sh
+
+test: setup system-deps
 	$(VENV)/bin/pytest
 
 lab: setup
