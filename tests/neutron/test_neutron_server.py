@@ -82,3 +82,8 @@ def test_the_cache_directory_follows_the_environment(monkeypatch, tmp_path):
     assert neutron_server.venv_dir() == tmp_path / "alcor-migrate" / "neutron-29"
     monkeypatch.setenv("ALCOR_MIGRATE_CACHE", str(tmp_path / "own"))
     assert neutron_server.venv_dir() == tmp_path / "own" / "neutron-29"
+
+
+def test_lab_quotas_are_unlimited(neutron_server):
+    quota = httpx.get(f"{neutron_server.url}/v2.0/quotas/harness-quota").json()["quota"]
+    assert quota["port"] == quota["network"] == quota["floatingip"] == -1

@@ -25,13 +25,14 @@ def create(url, collection, body):
 def cloud(neutron_server):
     """A few of every common resource in one project of the shared server."""
     url, project = neutron_server.url, f"reader-{uuid.uuid4().hex[:8]}"
-    neutron_server.add_agent("reader-host", "192.0.2.77")
+    for index in (1, 2, 3):  # more agents than a page holds
+        neutron_server.add_agent(f"reader-host-{index}", f"192.0.2.7{index}")
     network = create(url, "networks", {"name": "reader-net", "project_id": project})
     subnet = create(url, "subnets", {"network_id": network["id"], "cidr": "10.77.0.0/24",
                                      "ip_version": 4, "project_id": project})
     for index in range(7):
         create(url, "ports", {"network_id": network["id"], "project_id": project, "name": f"p{index}",
-                              "binding:host_id": "reader-host"})
+                              "binding:host_id": "reader-host-1"})
     create(url, "security-groups", {"name": "reader-web", "project_id": project})
     router = create(url, "routers", {"name": "reader-router", "project_id": project})
     httpx.put(f"{url}/v2.0/routers/{router['id']}/add_router_interface",

@@ -154,6 +154,16 @@ connection = sqlite:///{db}
 
 [oslo_concurrency]
 lock_path = {run_dir}/lock
+
+[quotas]
+# lab clouds are as large as a test needs (the default allows 500 ports a project)
+quota_network = -1
+quota_subnet = -1
+quota_port = -1
+quota_router = -1
+quota_floatingip = -1
+quota_security_group = -1
+quota_security_group_rule = -1
 """)
     ml2_conf = run_dir / "ml2_conf.ini"
     ml2_conf.write_text("""\
@@ -280,6 +290,8 @@ class NeutronServer:
         """Install if needed, lay out a fresh run directory, start uWSGI, wait for the API."""
         if self._process is not None:
             return self
+        if self.database and not self.database.is_file():
+            raise MigrateError(f"{self.database}: no such neutron database file")
         template = self.database or template_db(self.progress)
         venv = ensure_installed(self.progress)
         self.run_dir = self._given_run_dir or Path(tempfile.mkdtemp(prefix="neutron-server-"))

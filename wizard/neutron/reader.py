@@ -116,12 +116,16 @@ class NeutronReader:
         return extension is None or extension in self.extensions
 
     def resources(self, name: str) -> Iterator[dict[str, Any]]:
-        """Every resource of one collection, fetched `page_size` at a time (limit and marker)."""
+        """Every resource of one collection, fetched `page_size` at a time (limit and marker).
+
+        Only one page is held: each is let go before the next is fetched.
+        """
         count = 0
         if self.is_served(name):
             for page in self._pages(name):
-                yield from page
                 count += len(page)
+                yield from page
+                del page
                 self.progress(name, count, False)
         self.progress(name, count, True)
 
@@ -134,13 +138,15 @@ class NeutronReader:
         while True:
             params = {"limit": self.page_size, **({"marker": marker} if marker else {})}
             page = self._get(path, params)[name]
+            full, last = len(page) >= self.page_size, page[-1]["id"] if page else None
             yield page
-            if len(page) < self.page_size:
+            del page
+            if not full:
                 return
-            if page[-1]["id"] == marker:
+            if last == marker:
                 raise MigrateError(f"GET {self.endpoint}{path}: the server ignores the marker "
                                    f"{marker}; cannot page through {name}")
-            marker = page[-1]["id"]
+            marker = last
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         with self._reporting_errors():
