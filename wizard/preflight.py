@@ -26,6 +26,7 @@ from typing import Any, Callable
 from wizard.engine import RunContext
 from wizard.errors import Blocked, MigrateError
 from wizard.events import CheckChanged, FindingRaised
+from wizard.neutron.phase import TAKEN_KEY
 from wizard.neutron.reader import NeutronReader, NeutronRefused
 from wizard.translate.model import Finding, NeutronRef, Severity, describe
 
@@ -106,11 +107,14 @@ def state_directory(ctx: RunContext, min_free: int = MIN_FREE_BYTES) -> CheckRes
 
 
 def neutron_api(ctx: RunContext) -> CheckResult:
-    """Neutron answers as an admin of all projects (its extensions, one agent); or the snapshot file is there."""
+    """Neutron answers as an admin of all projects (it lists its extensions and an agent; to others
+    it lists no agent); with `neutron.snapshot`, the file is there instead."""
     source, result = ctx.plan.neutron, CheckResult()
     if source.snapshot:
         path = Path(source.snapshot)
-        if path.is_file():
+        if ctx.state.get_meta(TAKEN_KEY):
+            result.detail = f"this run's snapshot is in {ctx.state.dir}; Neutron is not contacted"
+        elif path.is_file():
             result.detail = f"snapshot file {path} ({_size(path.stat().st_size)}); Neutron is not contacted"
         else:
             result.find(Severity.BLOCKER, "snapshot-missing", ("snapshot", str(path)), f"no snapshot file {path}",
@@ -119,7 +123,7 @@ def neutron_api(ctx: RunContext) -> CheckResult:
     try:
         with NeutronReader(source) as reader:
             extensions = reader.extensions
-            reader.first("agents")  # agents are listed to admins only
+            agents = reader.first("agents")  # Neutron lists agents to admins only (others get none)
             endpoint = reader.endpoint
     except NeutronRefused as exc:
         code, remedy = (("neutron-not-admin", "use an account with Neutron's admin role: the migration reads "
@@ -132,7 +136,12 @@ def neutron_api(ctx: RunContext) -> CheckResult:
                     "check that Neutron's API answers from here, and the plan's neutron section")
         return result
     ctx.state.set_meta(EXTENSIONS_KEY, extensions)
-    result.detail = f"{endpoint}: admin, {len(extensions)} extensions"
+    if not agents:
+        result.find(Severity.BLOCKER, "neutron-no-agents", ("neutron", endpoint),
+                    f"{endpoint} lists no agents: the account is not an admin, or the cloud runs none; the "
+                    "migration reads every project's resources and each compute host's agent",
+                    "use an account with Neutron's admin role")
+    result.detail = f"{endpoint}: {len(extensions)} extensions, agents listed"
     return result
 
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     if not args.plan:
         _require_source_and_target(args)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())  # logs: a line per line
     try:
         state = StateStore(plan.state_dir)
     except OSError as exc:
