@@ -120,3 +120,11 @@ def test_bad_input_exits_2_naming_what_is_missing_or_wrong(tmp_path, alcor_migra
     err = capsys.readouterr().err
     assert "invalid choice: 'nowhere'" in err and "final_replay" in err
 
+
+
+def test_off_a_terminal_the_status_line_is_reprinted_and_json_stays_on_stdout(plan_file, alcor_migrate):
+    code, out, err = alcor_migrate("run", "--plan", plan_file, "--yes", "--json", "--status-every", "0.001")
+    assert code == 0
+    assert all(line.startswith("{") for line in out.splitlines())
+    status = [line for line in err.splitlines() if line.startswith("Phase: ")]
+    assert status and all("; Elapsed: " in line and "; State: " in line for line in status)
