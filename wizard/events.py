@@ -107,6 +107,65 @@ class ProxyStats(Event):
 
 
 @dataclass(frozen=True)
+class GateChanged(Event):
+    """The cut-over gate: postponed, catching up, holding writes, switched, or released to retry."""
+
+    state: str
+    detail: str = ""
+    lag: int = 0
+
+
+@dataclass(frozen=True)
+class EndpointChanged(Event):
+    """One catalog endpoint moved (switch) or moved back (rollback)."""
+
+    endpoint_id: str
+    interface: str
+    region: str
+    old_url: str
+    new_url: str
+
+
+@dataclass(frozen=True)
+class DrainTick(Event):
+    """The drain's countdown and what it still waits for (empty: Neutron is quiet)."""
+
+    elapsed: float
+    min_left: float
+    max_left: float
+    waiting_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WaveStarted(Event):
+    wave: int
+    label: str  # "canary", "batch 2", ...
+    nodes: int
+    waves: int
+
+
+@dataclass(frozen=True)
+class WaveFinished(Event):
+    wave: int
+    label: str
+    done: int
+    rolled_back: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class NodeStep(Event):
+    """A node cutover step (or rollback step): started, ok or failed, with its duration."""
+
+    node: str
+    step: str
+    status: str  # "started" | "ok" | "failed"
+    seconds: float = 0.0
+    detail: str = ""
+    rollback: bool = False
+
+
+@dataclass(frozen=True)
 class CheckChanged(Event):
     """One check of a phase (preflight's "neutron reachable", ...) changed state."""
 

@@ -57,6 +57,7 @@ class RichReport:
         self._live: Live | None = None
         self._finished: list[tuple[str, float, str]] = []
         self._findings: dict[str, int] = {}
+        self._drain_waiting, self._drain_shown = "", 0.0
         self._lock = threading.Lock()
 
     def __enter__(self) -> "RichReport":
@@ -121,6 +122,40 @@ class RichReport:
     def _on_lag_changed(self, event: ev.LagChanged) -> None:
         if event.waiting:
             self.console.print(f"[dim]replay lag: {event.waiting} entries, oldest {event.oldest_age:.1f}s[/]")
+
+    def _on_gate_changed(self, event: ev.GateChanged) -> None:
+        detail = f": {escape(event.detail)}" if event.detail else ""
+        self.console.print(f"gate {event.state}{detail} [dim](lag {event.lag})[/]")
+
+    def _on_endpoint_changed(self, event: ev.EndpointChanged) -> None:
+        self.console.print(f"endpoint {event.region} {event.interface}: {escape(event.old_url)} -> "
+                           f"{escape(event.new_url)}")
+
+    def _on_drain_tick(self, event: ev.DrainTick) -> None:
+        waiting = ", ".join(event.waiting_for) or "quiet"
+        if waiting != self._drain_waiting or event.elapsed - self._drain_shown >= 10:
+            self._drain_waiting, self._drain_shown = waiting, event.elapsed
+            self.console.print(f"drain {event.elapsed:.0f}s; min in {event.min_left:.0f}s, max in "
+                               f"{event.max_left:.0f}s; {escape(waiting)}")
+
+    def _on_wave_started(self, event: ev.WaveStarted) -> None:
+        self._tasks[("cutover", f"wave {event.wave}")] = self._progress.add_task(
+            f"wave {event.wave}/{event.waves} {event.label}", total=event.nodes, rate="")
+
+    def _on_wave_finished(self, event: ev.WaveFinished) -> None:
+        failed = f", [red]{event.rolled_back} rolled back[/]" if event.rolled_back else ""
+        self.console.print(f"wave {event.wave} {event.label}: {event.done} nodes moved{failed} "
+                           f"in {event.seconds:.1f}s")
+
+    def _on_node_step(self, event: ev.NodeStep) -> None:
+        if event.status == "failed":
+            what = "rollback " if event.rollback else ""
+            self.console.print(f"[red]{event.node}: {what}{event.step} failed after {event.seconds:.1f}s: "
+                               f"{escape(event.detail)}[/]")
+        elif event.status == "ok" and (event.step == "check" or event.step == "start_agents"):
+            task = next((t for (phase, _), t in reversed(list(self._tasks.items())) if phase == "cutover"), None)
+            if task is not None:
+                self._progress.advance(task)
 
     def print_summary(self) -> None:
         if not self._finished:

@@ -100,14 +100,28 @@ class EndpointSwitch:
                                     example="http://alcor.example.net:9009")
     regions: list[str] = setting("catalog regions to switch (empty: all)", factory=list,
                                  example=["RegionOne"])
+    interfaces: list[str] = setting("catalog interfaces to switch (empty: public, internal and admin)",
+                                    factory=list, example=["public", "internal"])
+    cloud: str | None = setting("clouds.yaml cloud with admin rights on Keystone (default neutron.cloud)",
+                                None, example="production-admin")
+    service_type: str = setting("the catalog service whose endpoints move", "network")
 
 
 @dataclass
 class GateConfig:
     """When the endpoint may switch: the write log nearly replayed."""
 
-    max_lag: int = setting("writes not yet replayed that still allow the switch", 0, at_least(0))
-    hold_timeout: float = setting("how long writes are held while the switch happens", 30.0, DURATION)
+    max_lag: int = setting("writes not yet replayed that still allow holding writes for the switch", 20,
+                           at_least(0))
+    hold_timeout: float = setting("how long writes are held while the log drains and the switch happens",
+                                  30.0, DURATION)
+    writes: str = setting("during the hold: hold new writes, or reject them (503 + Retry-After)", "hold",
+                          one_of("hold", "reject"))
+    retries: int = setting("attempts before the cut-over gives up", 3, at_least(1))
+    retry_delay: float = setting("wait between attempts", 10.0, DURATION)
+    postpone_file: str | None = setting("the cut-over waits while this file exists "
+                                        "(default <state_dir>/postpone-cutover)", None, PATH,
+                                        example="state/postpone-cutover")
 
 
 @dataclass
@@ -132,6 +146,10 @@ class WaveConfig:
     parallel: int = setting("hosts of a wave worked on at once", 5, at_least(1))
     on_failure: str = setting("a host fails: stop (after rolling it back) or continue",
                               "stop", one_of("stop", "continue"))
+    order: str = setting("batches by host name, or by networks (hosts sharing networks move together)",
+                         "name", one_of("name", "networks"))
+    node_seconds: float = setting("expected time of one host's cutover, for the split-network windows",
+                                  30.0, DURATION)
 
 
 @dataclass
@@ -146,17 +164,21 @@ class ExecutorConfig:
     port: int = setting("ssh port", 22, PORT)
     known_hosts: str | None = setting("known_hosts file to check host keys", None, PATH,
                                       example="~/.ssh/known_hosts")
+    connect_timeout: float = setting("ssh connection timeout", 10.0, DURATION)
 
 
 @dataclass
 class NodeCommands:
-    """The shell commands run on each compute node."""
+    """The shell commands run on each compute node; {host}, {address}, {local_ip}, {server_port} are filled in."""
 
     stop_agents: str = setting("stop the Neutron agents", "systemctl stop neutron-openvswitch-agent")
     start_agents: str = setting("start them again (rollback)", "systemctl start neutron-openvswitch-agent")
     start_aca: str = setting("start the Alcor Control Agent", "systemctl start alcor-control-agent")
     stop_aca: str = setting("stop it (rollback)", "systemctl stop alcor-control-agent")
     aca_health: str = setting("exits 0 when ACA is healthy", "systemctl is-active alcor-control-agent")
+    aca_ports: str = setting("prints the ports ACA programmed, a port id or tap name a line "
+                             "(empty: check Alcor's side only)", "",
+                             example="ovs-vsctl --bare --columns=name find Port 'tag>=1'")
 
 
 @dataclass
@@ -168,14 +190,18 @@ class StepTimeouts:
     start_aca: float = setting("start ACA", 60.0, DURATION)
     aca_health: float = setting("ACA becomes healthy", 60.0, DURATION)
     bind_ports: float = setting("bind the node's ports in Alcor", 120.0, DURATION)
-    check: float = setting("check the node's ports work", 60.0, DURATION)
+    check: float = setting("check ACA holds exactly the node's ports", 60.0, DURATION)
+    unbind_ports: float = setting("unbind the node's ports (rollback)", 120.0, DURATION)
+    stop_aca: float = setting("stop ACA (rollback)", 60.0, DURATION)
+    start_agents: float = setting("start the Neutron agents again (rollback)", 60.0, DURATION)
+    poll: float = setting("interval of the health and check polls", 0.5, DURATION)
 
 
 @dataclass
 class CutoverConfig:
     """Switching the endpoint and handing the compute nodes to ACA."""
 
-    postpone: bool = setting("stop before the switch until the operator says go", False)
+    postpone: bool = setting("wait before the switch until the operator removes the postpone file", False)
     endpoint: EndpointSwitch = setting("the endpoint switch", factory=EndpointSwitch)
     gate: GateConfig = setting("when the switch may happen", factory=GateConfig)
     drain: DrainConfig = setting("the drain after the switch", factory=DrainConfig)

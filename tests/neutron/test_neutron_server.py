@@ -46,12 +46,13 @@ def test_security_groups_get_the_seeded_default_rules(neutron_server):
     assert len(default) == 1 and len(default[0]["security_group_rules"]) == 4
 
 
-def test_each_server_has_a_fresh_database_and_stops_without_leftovers(neutron_server):
-    post(neutron_server, "networks", {"name": "only-in-the-session-server", "project_id": "p"})
-    server = NeutronServer().start()
+def test_a_server_starts_from_a_saved_database_and_stops_without_leftovers(neutron_server, tmp_path):
+    post(neutron_server, "networks", {"name": "saved-network", "project_id": "harness-saved"})
+    neutron_server.save_database(tmp_path / "saved.sqlite")
+    server = NeutronServer(database=tmp_path / "saved.sqlite").start()
     try:
-        networks = httpx.get(f"{server.url}/v2.0/networks").json()["networks"]
-        assert networks == []
+        networks = httpx.get(f"{server.url}/v2.0/networks", params={"project_id": "harness-saved"}).json()
+        assert [n["name"] for n in networks["networks"]] == ["saved-network"]
         assert server.port != neutron_server.port
         pid, run_dir = server._process.pid, server.run_dir
     finally:

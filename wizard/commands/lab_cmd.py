@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
+from wizard.commands import lab_alcor
 from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
 
@@ -47,4 +48,4 @@ def run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_synth,)
+SUBCOMMANDS: tuple[Callable, ...] = (add_synth, lab_alcor.add_parser)

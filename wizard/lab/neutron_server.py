@@ -42,6 +42,7 @@ SCHEMA_SCRIPT = Path(__file__).with_name("neutron_schema.py")
 # Fake agents stay alive this long after their heartbeat (the maximum is 2147483).
 AGENT_DOWN_TIME = 2_000_000
 DEFAULT_BRIDGE_MAPPINGS = {"ext": "br-ex", "physnet1": "br-eth1"}
+DEFAULT_SERVICE_PLUGINS = ("router",)
 
 Progress = Callable[[str], None]
 
@@ -126,7 +127,8 @@ def template_db(progress: Progress = _quiet) -> Path:
     return template
 
 
-def write_config(run_dir: Path, venv: Path, db: Path) -> list[Path]:
+def write_config(run_dir: Path, venv: Path, db: Path,
+                 service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS) -> list[Path]:
     """neutron.conf, ml2_conf.ini and api-paste.ini for a noauth ML2/OVS server on SQLite."""
     for sub in ("state", "lock", "log"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,7 @@ def write_config(run_dir: Path, venv: Path, db: Path) -> list[Path]:
     neutron_conf.write_text(f"""\
 [DEFAULT]
 core_plugin = ml2
-service_plugins = router
+service_plugins = {','.join(service_plugins)}
 auth_strategy = noauth
 transport_url = fake:/
 api_paste_config = {run_dir}/api-paste.ini
@@ -180,11 +182,14 @@ firewall_driver = noop
 def _uwsgi_ini(run_dir: Path, venv: Path, port: int) -> str:
     # The http router owns client connections (keep-alive works; an idle client
     # blocks nobody); one worker with one thread, because SQLite answers
-    # concurrent writers with "database is locked".
+    # concurrent writers with "database is locked". The router drops a request
+    # whose answer takes longer than http-timeout (default 60 s; a bulk POST of
+    # a few hundred bound ports takes that long).
     return f"""\
 [uwsgi]
 http = 127.0.0.1:{port}
 http-keepalive = 1
+http-timeout = 900
 http-buffer-size = 65536
 tcp-nodelay = true
 module = neutron.wsgi.api:application
@@ -228,12 +233,17 @@ class NeutronServer:
     """One neutron-server with a fresh database; a context manager that starts and stops it.
 
     `run_dir` keeps config, database and log there (kept after stop); without it
-    a temporary directory is used and removed on stop.
+    a temporary directory is used and removed on stop. `database` starts from a
+    copy of that file (see `save_database`) instead of an empty schema.
     """
 
     def __init__(self, run_dir: str | os.PathLike | None = None, progress: Progress = _quiet,
-                 startup_timeout: float = 90.0):
+                 startup_timeout: float = 90.0,
+                 service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS,
+                 database: str | os.PathLike | None = None):
         self._given_run_dir = Path(run_dir) if run_dir else None
+        self.service_plugins = service_plugins
+        self.database = Path(database) if database else None
         self.run_dir: Path | None = None
         self.progress = progress
         self.startup_timeout = startup_timeout
@@ -270,10 +280,10 @@ class NeutronServer:
         """Install if needed, lay out a fresh run directory, start uWSGI, wait for the API."""
         if self._process is not None:
             return self
-        template = template_db(self.progress)
-        venv = venv_dir()
+        template = self.database or template_db(self.progress)
+        venv = ensure_installed(self.progress)
         self.run_dir = self._given_run_dir or Path(tempfile.mkdtemp(prefix="neutron-server-"))
-        write_config(self.run_dir, venv, self.db_path)
+        write_config(self.run_dir, venv, self.db_path, self.service_plugins)
         shutil.copyfile(template, self.db_path)
         for attempt in range(3):
             self.port = free_port()
@@ -338,6 +348,15 @@ class NeutronServer:
                 process.wait(timeout=10)
             _signal_group(process.pid, signal.SIGKILL)  # a worker or router the master left behind
         self.port = None
+
+    def save_database(self, path: str | os.PathLike) -> None:
+        """A consistent copy of the running server's database, for `NeutronServer(database=...)`."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(f"{path}.tmp")
+        with contextlib.closing(sqlite3.connect(self.db_path, timeout=30)) as source, \
+                contextlib.closing(sqlite3.connect(tmp)) as copy:
+            source.backup(copy)
+        os.replace(tmp, path)
 
     def add_agent(self, host: str, tunneling_ip: str,
                   bridge_mappings: dict[str, str] | None = None) -> str:
