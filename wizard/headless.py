@@ -194,8 +194,8 @@ class StatusLine:
 
     `Phase: convert; port 300/1200 25.0%, vpc 4/4 100.0%; Rate: 150/s; Elapsed: 12s; State: running; ETA: 6s`
 
-    No ETA before 1 % is done; `State` names the single reason for any wait (an approval,
-    or what a phase says with a `Waiting` event).
+    No ETA before 1 % is done; `State` names the single reason for any wait: an approval,
+    the cutover gate or drain, or what a phase says with a `Waiting` event.
     """
 
     def __init__(self, clock=time.monotonic):
@@ -214,6 +214,8 @@ class StatusLine:
                 self._kinds, self._baseline, self._wait = {}, None, ""
             elif isinstance(event, (ev.PhaseFinished, ev.PhaseFailed)):
                 self._phase = None
+            elif isinstance(event, (ev.GateChanged, ev.DrainTick)):  # the cutover's waits
+                self._wait = _cutover_wait(event)
             elif getattr(event, "phase", None) != self._phase:
                 return
             elif isinstance(event, ev.Progress):
@@ -265,6 +267,19 @@ class StatusLine:
         if done / total < 0.01 or rate <= 0:
             return "N/A"
         return _duration((total - done) / rate)
+
+
+_GATE_WAITS = ("postponed", "retrying", "catching_up", "holding")
+
+
+def _cutover_wait(event: ev.GateChanged | ev.DrainTick) -> str:
+    if isinstance(event, ev.GateChanged):
+        if event.state not in _GATE_WAITS:
+            return ""
+        return f"gate {event.state.replace('_', ' ')}" + (f": {event.detail}" if event.detail else "")
+    if event.waiting_for:
+        return f"drain: waiting for {', '.join(event.waiting_for)}"
+    return f"drain: quiet, {event.min_left:.0f}s of the minimum wait left" if event.min_left > 0 else ""
 
 
 def _kind_status(progress: ev.Progress) -> str:

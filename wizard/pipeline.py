@@ -22,7 +22,7 @@ from wizard.translate_phase import TranslatePhase
 
 def build_phases(plan: Plan) -> list[Phase]:
     """Every phase this build of alcor-migrate has for `plan`, in PHASE_ORDER."""
-    phases: list[Phase] = [
+    phases: list[Phase] = [  # capture/replay, convert/verify, switch/drain/cutover join as they land
         PreflightPhase(),
         SnapshotPhase(),
         TranslatePhase(),

@@ -14,6 +14,8 @@ from tests.pipeline.conftest import ALCOR
 from wizard.preview_phase import APPROVED_KEY
 from wizard.state import StateStore
 
+SMALL_CLOUD = Path(__file__).parents[2] / "sample_configs" / "small.json"
+
 
 def phases_of(state_dir: Path) -> dict[str, str]:
     store = StateStore(state_dir)
@@ -38,12 +40,13 @@ def test_the_command_runs_a_snapshot_up_to_preview_end_to_end(tmp_path, plan_fil
     assert os.stat(state).st_mode & 0o777 == 0o700
 
 
-def test_blockers_stop_the_run_with_exit_3_naming_them(tmp_path, sample, alcor_migrate):
+def test_blockers_stop_the_run_with_exit_3_naming_them(tmp_path, alcor_migrate):
     state = tmp_path / "blocked"
-    code, _out, err = alcor_migrate("run", "--snapshot", sample, "--alcor-url", ALCOR, "--state-dir", state,
+    code, _out, err = alcor_migrate("run", "--snapshot", SMALL_CLOUD, "--alcor-url", ALCOR, "--state-dir", state,
                                     "--until", "preview", "--yes")
-    assert code == 3
-    assert "✘ preview: 1 blocker(s): flat-network networks 172e9c8c" in " ".join(err.split())
+    assert code == 3  # the small cloud has a flat network and a router on two networks
+    assert "✘ preview: 2 blocker(s): flat-network networks a0ed1129" in err
+    assert "; router-multiple-networks ports e067c3de" in err
     assert "resolve the blockers, then run the same command again" in err
     assert (state / "preview" / "findings.json").exists()  # the dry run is written before it stops
     assert phases_of(state)["preview"] == "failed"

@@ -88,3 +88,17 @@ def test_the_line_is_reprinted_on_a_timer_while_a_phase_runs():
     lines = out.getvalue().splitlines()
     assert len(lines) >= 2 and all(line.startswith("Phase: snapshot; networks 5; ") for line in lines)
     assert all(len(line) > 60 for line in lines)  # one line each, never wrapped
+
+
+def test_the_cutover_gate_and_drain_name_their_waits():
+    status = StatusLine(Clock())
+    status(ev.PhaseStarted(phase="switch"))
+    status(ev.GateChanged(state="postponed", detail="remove state/postpone to cut over"))
+    assert "State: waiting, gate postponed: remove state/postpone to cut over;" in status.line()
+    status(ev.GateChanged(state="switched", detail="writes held 0.4s"))
+    assert "State: running;" in status.line()
+    status(ev.PhaseStarted(phase="drain"))
+    status(ev.DrainTick(elapsed=3, min_left=27, max_left=597, waiting_for=("2 ports in BUILD",)))
+    assert "State: waiting, drain: waiting for 2 ports in BUILD;" in status.line()
+    status(ev.DrainTick(elapsed=5, min_left=25, max_left=595))
+    assert "State: waiting, drain: quiet, 25s of the minimum wait left;" in status.line()
