@@ -104,7 +104,8 @@ class RichReport:
     def _on_check_changed(self, event: ev.CheckChanged) -> None:
         if event.status != "running":
             mark, style = _CHECK_MARK[event.status]
-            self.console.print(f"  [{style}]{mark} {escape(event.check)}[/] {event.seconds:.1f}s {escape(event.detail)}")
+            self.console.print(f"  [{style}]{mark} {escape(event.check)}[/] {event.seconds:.1f}s "
+                               f"{escape(event.detail)}")
 
     def _on_finding_raised(self, event: ev.FindingRaised) -> None:
         self._findings[event.severity] = self._findings.get(event.severity, 0) + 1
@@ -188,7 +189,6 @@ def console_approver(assume_yes: bool, console: Console | None = None):
     return approve
 
 
-
 class StatusLine:
     """gh-ost's one status line, folded from the engine's events, for logs an operator skims:
 
@@ -224,7 +224,7 @@ class StatusLine:
                     self._baseline = (self._clock(), self._done())
                 self._wait = ""
             elif isinstance(event, ev.ApprovalNeeded):
-                self._wait = f"waiting for approval: {event.question}"
+                self._wait = f"approval: {event.question}"
             elif isinstance(event, ev.Waiting):
                 self._wait = event.reason
 

@@ -85,7 +85,8 @@ def test_the_phase_runs_every_check_publishes_each_and_blocks_on_a_blocker(ctx):
     def crashes(_ctx):
         raise ZeroDivisionError("oops")
 
-    phase = PreflightPhase([Check("warns", warns), Check("crashes", crashes), Check("state directory", state_directory)])
+    phase = PreflightPhase([Check("warns", warns), Check("crashes", crashes),
+                            Check("state directory", state_directory)])
     with pytest.raises(Blocked, match=r"1 blocker\(s\): check-error check crashes: ZeroDivisionError: oops"):
         phase.run(ctx)
     changes = [(e.check, e.status) for e in ctx.events if isinstance(e, CheckChanged)]

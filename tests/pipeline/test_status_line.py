@@ -63,7 +63,7 @@ def test_the_single_reason_for_a_wait_shows_until_work_goes_on():
     status = StatusLine(Clock())
     status(ev.PhaseStarted(phase="convert"))
     status(ev.ApprovalNeeded(phase="convert", question="Apply 21 requests?"))
-    assert "State: waiting, waiting for approval: Apply 21 requests?;" in status.line()
+    assert "State: waiting, approval: Apply 21 requests?;" in status.line()
     status(progress("vpc", 1, 10))
     assert "State: running;" in status.line()
     status(ev.Waiting(phase="convert", reason="Alcor answers 503; retrying in 4s"))
