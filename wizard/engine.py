@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
-from wizard.errors import MigrateError
+from wizard.errors import ExitCode, MigrateError
 from wizard.events import (
     ApprovalNeeded,
     Event,
@@ -92,6 +92,12 @@ class RunContext:
         if not self.approve(phase, question):
             raise NotApproved(f"{phase}: not approved: {question}")
 
+    def need(self, name: str) -> Any:
+        """An artifact an earlier phase made; MigrateError naming it if there is none."""
+        if name not in self.artifacts:
+            raise MigrateError(f"no {name} yet: the phase that makes it did not run")
+        return self.artifacts[name]
+
 
 class Phase(Protocol):
     name: str
@@ -105,6 +111,14 @@ class RunResult:
     completed: list[str]
     failed: str | None = None
     error: str | None = None
+    exception: Exception | None = field(default=None, repr=False)  # what stopped the run
+
+    @property
+    def exit_code(self) -> int:
+        """The command line's exit code: 0, or the MigrateError's (1 for anything else)."""
+        if self.ok:
+            return ExitCode.OK
+        return self.exception.exit_code if isinstance(self.exception, MigrateError) else ExitCode.FAILURE
 
     @property
     def ok(self) -> bool:
@@ -165,7 +179,7 @@ class Engine:
                 error = str(exc) if isinstance(exc, MigrateError) else _describe(exc)
                 self.state.set_phase(phase.name, "failed", error=error)
                 self.bus.publish(PhaseFailed(phase=phase.name, error=error))
-                return RunResult(completed=completed, failed=phase.name, error=error)
+                return RunResult(completed=completed, failed=phase.name, error=error, exception=exc)
             seconds = time.monotonic() - started
             self.state.set_phase(phase.name, "done", seconds=seconds, summary=summary)
             self.bus.publish(PhaseFinished(phase=phase.name, seconds=seconds, summary=summary))

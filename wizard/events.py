@@ -50,7 +50,7 @@ class PhaseFailed(Event):
 
 @dataclass(frozen=True)
 class Progress(Event):
-    """Work done in a phase, per resource kind (or per node, per wave...)."""
+    """Work done in a phase, per resource kind (or per node, per wave...); `total` 0: not known yet."""
 
     phase: str
     kind: str
@@ -163,6 +163,26 @@ class NodeStep(Event):
     seconds: float = 0.0
     detail: str = ""
     rollback: bool = False
+
+
+@dataclass(frozen=True)
+class CheckChanged(Event):
+    """One check of a phase (preflight's "neutron reachable", ...) changed state."""
+
+    phase: str
+    check: str
+    status: str  # "running" | "ok" | "warning" | "failed"
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Waiting(Event):
+    """A phase waits on something outside it (Alcor backing off, the replay lag...);
+    `reason` is the single reason, "" when the phase goes on."""
+
+    phase: str
+    reason: str
 
 
 Listener = Callable[[Event], None]

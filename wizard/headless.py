@@ -5,10 +5,12 @@ It only subscribes to engine events; the work is the engine's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
-from typing import IO
+import time
+from typing import IO, Iterator
 
 from rich.console import Console
 from rich.live import Live
@@ -19,6 +21,7 @@ from rich.table import Table
 
 from wizard import events as ev
 
+_CHECK_MARK = {"ok": ("✔", "green"), "warning": ("!", "yellow"), "failed": ("✘", "bold red")}
 _SEVERITY_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
 
 
@@ -65,6 +68,8 @@ class RichReport:
     def __exit__(self, *exc: object) -> None:
         if self._live:
             self._live.__exit__(None, None, None)
+            if not self.console.is_terminal:  # Live's one rendering off a terminal ends mid-line
+                self.console.line()
         self.print_summary()
 
     def __call__(self, event: ev.Event) -> None:
@@ -91,9 +96,16 @@ class RichReport:
     def _on_progress(self, event: ev.Progress) -> None:
         key = (event.phase, event.kind)
         if key not in self._tasks:
-            self._tasks[key] = self._progress.add_task(f"{event.phase} {event.kind}", total=event.total, rate="")
+            self._tasks[key] = self._progress.add_task(f"{event.phase} {event.kind}", total=event.total or None,
+                                                      rate="")
         rate = f"{event.rate:,.0f}/s" if event.rate else ""
-        self._progress.update(self._tasks[key], completed=event.done, total=event.total, rate=rate)
+        self._progress.update(self._tasks[key], completed=event.done, total=event.total or None, rate=rate)
+
+    def _on_check_changed(self, event: ev.CheckChanged) -> None:
+        if event.status != "running":
+            mark, style = _CHECK_MARK[event.status]
+            self.console.print(f"  [{style}]{mark} {escape(event.check)}[/] {event.seconds:.1f}s "
+                               f"{escape(event.detail)}")
 
     def _on_finding_raised(self, event: ev.FindingRaised) -> None:
         self._findings[event.severity] = self._findings.get(event.severity, 0) + 1
@@ -176,3 +188,130 @@ def console_approver(assume_yes: bool, console: Console | None = None):
 
     return approve
 
+
+class StatusLine:
+    """gh-ost's one status line, folded from the engine's events, for logs an operator skims:
+
+    `Phase: convert; port 300/1200 25.0%, vpc 4/4 100.0%; Rate: 150/s; Elapsed: 12s; State: running; ETA: 6s`
+
+    No ETA before 1 % is done; `State` names the single reason for any wait: an approval,
+    the cutover gate or drain, or what a phase says with a `Waiting` event.
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._phase: str | None = None
+        self._started = 0.0
+        self._kinds: dict[str, ev.Progress] = {}
+        self._baseline: tuple[float, int] | None = None  # (when, done) at the phase's first progress
+        self._wait = ""
+
+    def __call__(self, event: ev.Event) -> None:
+        with self._lock:
+            if isinstance(event, ev.PhaseStarted):
+                self._phase, self._started = event.phase, self._clock()
+                self._kinds, self._baseline, self._wait = {}, None, ""
+            elif isinstance(event, (ev.PhaseFinished, ev.PhaseFailed)):
+                self._phase = None
+            elif isinstance(event, (ev.GateChanged, ev.DrainTick)):  # the cutover's waits
+                self._wait = _cutover_wait(event)
+            elif getattr(event, "phase", None) != self._phase:
+                return
+            elif isinstance(event, ev.Progress):
+                self._kinds[event.kind] = event
+                if self._baseline is None:
+                    self._baseline = (self._clock(), self._done())
+                self._wait = ""
+            elif isinstance(event, ev.ApprovalNeeded):
+                self._wait = f"approval: {event.question}"
+            elif isinstance(event, ev.Waiting):
+                self._wait = event.reason
+
+    def _done(self) -> int:
+        return sum(progress.done for progress in self._kinds.values())
+
+    def line(self) -> str | None:
+        """The status now, or None between phases."""
+        with self._lock:
+            if self._phase is None:
+                return None
+            now = self._clock()
+            parts = [f"Phase: {self._phase}"]
+            kinds = ", ".join(_kind_status(p) for p in self._kinds.values())
+            if kinds:
+                parts.append(kinds)
+            rate = self._rate(now)
+            if rate:
+                parts.append(f"Rate: {rate:,.0f}/s")
+            parts.append(f"Elapsed: {_duration(now - self._started)}")
+            parts.append(f"State: {'waiting, ' + self._wait if self._wait else 'running'}")
+            parts.append(f"ETA: {self._eta(rate)}")
+            return "; ".join(parts)
+
+    def _rate(self, now: float) -> float:
+        given = sum(progress.rate for progress in self._kinds.values())
+        if given or self._baseline is None:
+            return given
+        since, done = self._baseline
+        return (self._done() - done) / (now - since) if now > since else 0.0
+
+    def _eta(self, rate: float) -> str:
+        kinds = self._kinds.values()
+        total = sum(progress.total for progress in kinds)
+        if not kinds or any(progress.total <= 0 for progress in kinds):
+            return "N/A"
+        done = self._done()
+        if done >= total:
+            return "due"
+        if done / total < 0.01 or rate <= 0:
+            return "N/A"
+        return _duration((total - done) / rate)
+
+
+_GATE_WAITS = ("postponed", "retrying", "catching_up", "holding")
+
+
+def _cutover_wait(event: ev.GateChanged | ev.DrainTick) -> str:
+    if isinstance(event, ev.GateChanged):
+        if event.state not in _GATE_WAITS:
+            return ""
+        return f"gate {event.state.replace('_', ' ')}" + (f": {event.detail}" if event.detail else "")
+    if event.waiting_for:
+        return f"drain: waiting for {', '.join(event.waiting_for)}"
+    return f"drain: quiet, {event.min_left:.0f}s of the minimum wait left" if event.min_left > 0 else ""
+
+
+def _kind_status(progress: ev.Progress) -> str:
+    if progress.total <= 0:
+        return f"{progress.kind} {progress.done:,}"
+    return f"{progress.kind} {progress.done:,}/{progress.total:,} {100 * progress.done / progress.total:.1f}%"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+@contextlib.contextmanager
+def reprinting(status: StatusLine, console: Console, every: float) -> Iterator[None]:
+    """Print the status line every `every` seconds while a phase runs, from a daemon thread."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            line = status.line()
+            if line:
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    thread = threading.Thread(target=tick, name="status line", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

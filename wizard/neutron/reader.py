@@ -35,6 +35,14 @@ API_PREFIX = "/v2.0"
 CollectionProgress = Callable[[str, int, bool], None]
 
 
+class NeutronRefused(MigrateError):
+    """Neutron answered a request with an error status (`status`: 401, 403, 404...)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 def _quiet(_name: str, _count: int, _done: bool) -> None:
     pass
 
@@ -153,9 +161,14 @@ class NeutronReader:
             response = self._connection.network.get(path.removeprefix(API_PREFIX), params=params)
         self.requests += 1
         if response.status_code != 200:
-            raise MigrateError(f"GET {self.endpoint}{path.removeprefix(API_PREFIX)}: "
-                               f"HTTP {response.status_code}: {_neutron_message(response)}")
+            raise NeutronRefused(f"GET {self.endpoint}{path.removeprefix(API_PREFIX)}: "
+                                 f"HTTP {response.status_code}: {_neutron_message(response)}",
+                                 response.status_code)
         return response.json()
+
+    def first(self, name: str) -> list[dict[str, Any]]:
+        """At most one resource of a collection, in one request: proves the account may list it."""
+        return self._get(snapshot.COLLECTIONS[name], {"limit": 1})[name][:1]
 
     def read(self) -> snapshot.Snapshot:
         """The whole cloud in memory."""

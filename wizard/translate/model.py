@@ -160,6 +160,14 @@ class Finding:
         }
 
 
+def describe(findings: list[Finding], shown: int = 3) -> str:
+    """`N blocker(s): code kind id: message; ...; and M more`, for errors that name findings."""
+    severity = findings[0].severity.value if findings else "finding"
+    first = "; ".join(f"{f.code} {f.neutron.kind} {f.neutron.id}: {f.message}" for f in findings[:shown])
+    more = f"; and {len(findings) - shown} more" if len(findings) > shown else ""
+    return f"{len(findings)} {severity}(s): {first}{more}"
+
+
 @dataclass
 class Translation:
     """The whole translation of a snapshot: requests in execution order, findings, id map."""

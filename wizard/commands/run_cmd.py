@@ -1,0 +1,82 @@
+"""`alcor-migrate run`: the migration, headless, from a plan; the same command again resumes it."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from rich.console import Console
+
+from wizard.commands.options import add_plan_options, plan_from_args
+from wizard.engine import PHASE_ORDER, Engine, RunResult
+from wizard.errors import Blocked, InputError, MigrateError
+from wizard.headless import JsonLines, RichReport, StatusLine, console_approver, reprinting
+from wizard.pipeline import build_phases
+from wizard.state import StateStore
+
+ORDER = 20  # after `plan`: the command a plan is for
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the migration headless (run it again to resume)",
+        description="Run the migration's phases in order, headless: progress on stderr (or JSON lines on "
+                    "stdout). Every phase is checkpointed in the state directory; the same command again "
+                    "continues where it stopped. Exit 0 done, 1 failed, 2 bad input, 3 blocked by findings.")
+    add_plan_options(parser)
+    parser.add_argument("--until", metavar="PHASE", choices=PHASE_ORDER,
+                        help=f"stop after this phase; phases: {', '.join(PHASE_ORDER)}")
+    parser.add_argument("--yes", action="store_true",
+                        help="approve every step without asking (blockers still stop the run)")
+    parser.add_argument("--json", action="store_true", help="write one JSON object per event on stdout")
+    parser.add_argument("--status-every", metavar="SECONDS", type=float, default=10.0,
+                        help="when stderr is not a terminal, print a one-line status this often "
+                             "(default 10; 0: never)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = plan_from_args(args)
+    if not args.plan:
+        _require_source_and_target(args)
+    err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())  # logs: a line per line
+    try:
+        state = StateStore(plan.state_dir)
+    except OSError as exc:
+        raise MigrateError(f"{plan.state_dir}: cannot use it as the state directory: {exc}") from None
+    try:
+        engine = Engine(plan, build_phases(plan), state, approve=console_approver(args.yes, err))
+        result = _run(engine, args, err)
+    finally:
+        state.close()
+    if not result.ok:
+        then = ("resolve the blockers, then run the same command again" if isinstance(result.exception, Blocked)
+                else "run the same command again to resume")
+        err.print(f"stopped at {result.failed}; {then} (state in {plan.state_dir})", soft_wrap=True)
+    return result.exit_code
+
+
+def _run(engine: Engine, args: argparse.Namespace, err: Console) -> RunResult:
+    with contextlib.ExitStack() as stack:
+        if args.json:
+            engine.bus.subscribe(JsonLines(sys.stdout))
+        else:
+            engine.bus.subscribe(stack.enter_context(RichReport(err)))
+        if args.status_every > 0 and not sys.stderr.isatty():
+            status = StatusLine()
+            engine.bus.subscribe(status)
+            stack.enter_context(reprinting(status, err, args.status_every))
+        return engine.run(until=args.until)
+
+
+def _require_source_and_target(args: argparse.Namespace) -> None:
+    """Without a plan, the command line names Neutron (or a snapshot) and Alcor."""
+    problems = []
+    if not (args.snapshot or args.neutron_url or args.os_cloud):
+        problems.append("run: say where Neutron is: --plan FILE, or --snapshot FILE, --neutron-url URL "
+                        "or --os-cloud NAME")
+    if not args.alcor_url:
+        problems.append("run: say where Alcor is: --plan FILE, or --alcor-url URL")
+    if problems:
+        raise InputError(problems)

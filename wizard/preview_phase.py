@@ -1,0 +1,61 @@
+"""The preview phase: the dry-run files, then the operator's go before anything is sent.
+
+Writes `requests.jsonl`, `findings.json` and `summary.md` (wizard.dryrun) into
+`<state_dir>/preview/`. Blockers stop the run (`Blocked`, naming the first few). Else the
+operator approves applying the requests; the approval is recorded (meta
+`preview.approved`: a digest of the requests and the Alcor target), so a resumed run
+does not ask again unless the requests or the target changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from wizard import dryrun
+from wizard.alcor.services import SERVICES
+from wizard.engine import RunContext
+from wizard.errors import Blocked
+from wizard.events import Message
+from wizard.plan import Plan
+from wizard.translate.model import Translation, describe
+
+PREVIEW_DIR = "preview"
+APPROVED_KEY = "preview.approved"
+
+
+class PreviewPhase:
+    name = "preview"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        translation: Translation = ctx.need("translation")
+        out = ctx.state.dir / PREVIEW_DIR
+        dryrun.write(out, translation, ctx.need("accounting"))
+        ctx.emit(Message(level="info", phase=self.name, text=f"dry-run files in {out}"))
+        if translation.blockers:
+            raise Blocked(f"{describe(translation.blockers)} (all findings: {out / 'findings.json'})")
+        target = alcor_target(ctx.plan)
+        digest = approval_digest(translation, target)
+        if ctx.state.get_meta(APPROVED_KEY) == digest:
+            approved = "earlier"
+        else:
+            ctx.ask(self.name, f"Apply {len(translation.requests)} requests to Alcor at {target}?")
+            ctx.state.set_meta(APPROVED_KEY, digest)
+            approved = "now"
+        return {"requests": len(translation.requests), "approved": approved, "files": str(out)}
+
+
+def alcor_target(plan: Plan) -> str:
+    """Where the requests go, as the operator is asked about it."""
+    if plan.alcor.endpoints:
+        return ", ".join(f"{service} {plan.alcor_url(service)}" for service in SERVICES)
+    return plan.alcor.url or "(no Alcor URL in the plan)"
+
+
+def approval_digest(translation: Translation, target: str) -> str:
+    """SHA-256 of the target and every request, in order: what the operator approved."""
+    digest = hashlib.sha256(target.encode())
+    for seq, request in enumerate(translation.requests, start=1):
+        digest.update(json.dumps(request.to_json(seq), sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()

@@ -1,0 +1,66 @@
+"""The translate phase: the run's snapshot into Alcor requests, findings and the id map.
+
+Sets `ctx.artifacts["translation"]` (a Translation, with ids learned by an earlier run
+restored) and `ctx.artifacts["accounting"]` (per collection, where each resource went).
+Warnings and blockers are published one by one (`FindingRaised`); info findings, which
+can number thousands, are counted in one `Message`. The summary holds the counts the
+report reads: `requests`, `blockers`, `warnings`, `info`, `kinds` ({kind: {requests,
+resources}}) and `findings` ({severity: {code: count}}).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from wizard import dryrun, idmap
+from wizard.engine import RunContext
+from wizard.errors import MigrateError
+from wizard.events import FindingRaised, Message
+from wizard.translate.accounting import account, unaccounted
+from wizard.translate.context import Options
+from wizard.translate.model import Severity, Translation
+from wizard.translate.translation import translate
+
+
+class TranslatePhase:
+    name = "translate"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        snapshot = ctx.need("snapshot")
+        translation = translate(snapshot, Options.from_plan(ctx.plan))
+        tallies = account(snapshot, translation)
+        missing = unaccounted(tallies)
+        if missing:  # a translation bug, never the operator's
+            raise MigrateError(f"{len(missing)} resources unaccounted by the translation (a bug): "
+                               f"{', '.join(missing[:5])}")
+        restored = idmap.restore(ctx.state, translation)
+        ctx.artifacts["translation"] = translation
+        ctx.artifacts["accounting"] = tallies
+        self._publish_findings(ctx, translation)
+        return {**summary(translation), "learned ids": restored}
+
+    def _publish_findings(self, ctx: RunContext, translation: Translation) -> None:
+        infos: Counter = Counter()
+        for finding in translation.findings:
+            if finding.severity is Severity.INFO:
+                infos[finding.code] += 1
+            else:
+                ctx.emit(FindingRaised(**finding.to_json()))
+        if infos:
+            codes = ", ".join(f"{code} {n}" for code, n in infos.most_common())
+            ctx.emit(Message(level="info", phase=self.name, text=f"{sum(infos.values())} info findings: {codes}"))
+
+
+def summary(translation: Translation) -> dict[str, Any]:
+    by_severity: dict[str, dict[str, int]] = {severity.value: {} for severity in dryrun.SEVERITIES}
+    for severity, code, n in dryrun.finding_counts(translation):
+        by_severity[severity][code] = n
+    kinds: dict[str, dict[str, int]] = {}
+    for kind, _service, n, resources in dryrun.request_counts(translation):
+        counts = kinds.setdefault(kind, {"requests": 0, "resources": 0})
+        counts["requests"] += n
+        counts["resources"] += resources
+    count = {severity: sum(codes.values()) for severity, codes in by_severity.items()}
+    return {"requests": len(translation.requests), "blockers": count["blocker"], "warnings": count["warning"],
+            "info": count["info"], "kinds": kinds, "findings": by_severity}
