@@ -44,11 +44,12 @@ def test_blockers_stop_the_run_with_exit_3_naming_them(tmp_path, alcor_migrate):
     state = tmp_path / "blocked"
     code, _out, err = alcor_migrate("run", "--snapshot", SMALL_CLOUD, "--alcor-url", ALCOR, "--state-dir", state,
                                     "--until", "preview", "--yes")
-    assert code == 3  # the small cloud has a flat network and a router on two networks
-    assert "✘ preview: 2 blocker(s): flat-network networks a0ed1129" in err
-    assert "; router-multiple-networks ports e067c3de" in err
+    assert code == 3  # the small cloud has a router on two networks
+    findings = json.loads((state / "preview" / "findings.json").read_text())["findings"]
+    blockers = [f for f in findings if f["severity"] == "blocker"]  # the dry run is written before it stops
+    assert blockers and f"✘ preview: {len(blockers)} blocker(s): " in err
+    assert all(f"{b['code']} {b['kind']} {b['id']}" in err for b in blockers[:3])
     assert "resolve the blockers, then run the same command again" in err
-    assert (state / "preview" / "findings.json").exists()  # the dry run is written before it stops
     assert phases_of(state)["preview"] == "failed"
 
 
