@@ -1,4 +1,6 @@
 """The subcommands, one module each; every module has `register(subparsers)`
 that adds its parser with `set_defaults(func=run)`, where `run(args) -> int`."""
 
-COMMANDS: tuple = ()
+from wizard.commands import capture_cmd, log_cmd
+
+COMMANDS: tuple = (capture_cmd, log_cmd)

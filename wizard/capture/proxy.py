@@ -1,0 +1,415 @@
+"""The capture proxy: Neutron's API passed through unchanged, each write logged before it is sent.
+
+Clients (CLI, Horizon, Nova) talk to the proxy as they talked to Neutron. Every
+request goes upstream with its method, path, query, headers (less hop-by-hop
+ones, plus X-Forwarded-For/-Proto) and body; Neutron's answer comes back with
+its status, headers and body. A write (see `is_write`) is first logged as
+`pending` and fsync'd; if the log cannot take it, the client gets a 503 and
+Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
+before the client gets it. Reads never touch the log.
+
+Built on aiohttp (server and client; see README "Capture" for the measurements
+behind the choice). `CaptureProxy` runs its own event loop in a background
+thread and publishes ProxyStats and WriteCaptured events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from wizard.capture.commit import GroupCommit
+from wizard.capture.stats import ProxyCounters
+from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
+from wizard.errors import InputError, MigrateError
+from wizard.events import EventBus, Message, WriteCaptured
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Not forwarded either: the length is recomputed from the same body, which was read whole.
+_REQUEST_DROPS = HOP_BY_HOP | {"content-length", "expect"}
+_RESPONSE_DROPS = HOP_BY_HOP | {"content-length"}
+# aiohttp's client would otherwise add these when the client did not send them.
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+
+STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
+MAX_REQUEST_BODY = 64 * 1024 * 1024
+KEEPALIVE_SECONDS = 75.0
+STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled
+
+
+class CaptureError(MigrateError):
+    """The proxy could not start (address in use, bad certificate...)."""
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    upstream: str  # Neutron's URL, http:// or https://; a path prefix is kept
+    listen: str = "127.0.0.1:9797"
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    upstream_ca: str | None = None
+    verify_upstream: bool = True
+    timeout: float = 60.0  # connecting to Neutron, and between two reads of its answer
+    stats_interval: float = 2.0
+
+    @classmethod
+    def from_plan(cls, plan) -> ProxyConfig:
+        if not plan.neutron.url:
+            raise InputError("neutron.url: the capture proxy needs Neutron's URL (or --neutron-url)")
+        capture = plan.capture
+        return cls(
+            upstream=plan.neutron.url,
+            listen=capture.listen,
+            tls_cert=capture.tls.cert,
+            tls_key=capture.tls.key,
+            upstream_ca=capture.upstream_ca,
+            verify_upstream=plan.neutron.verify_tls,
+            timeout=capture.upstream_timeout,
+        )
+
+    def host_port(self) -> tuple[str, int]:
+        """The listen address, `HOST:PORT` or `[IPV6]:PORT`."""
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise InputError(f"capture.listen: {self.listen!r} is not HOST:PORT")
+        return host.strip("[]"), int(port)
+
+    def server_tls(self) -> ssl.SSLContext | None:
+        if not (self.tls_cert or self.tls_key):
+            return None
+        if not (self.tls_cert and self.tls_key):
+            raise InputError("capture.tls: give both cert and key, or neither")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(self.tls_cert, self.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"capture.tls: cannot load {self.tls_cert} / {self.tls_key}: {exc}") from None
+        return context
+
+    def upstream_tls(self) -> ssl.SSLContext | bool:
+        if urlsplit(self.upstream).scheme != "https":
+            return False
+        try:
+            context = ssl.create_default_context(cafile=self.upstream_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"capture.upstream_ca: cannot load {self.upstream_ca}: {exc}") from None
+        if not self.verify_upstream:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+class CaptureProxy:
+    """The proxy on its own event loop in a background thread: `start()`, then `stop()`."""
+
+    def __init__(self, config: ProxyConfig, log: WriteLog, bus: EventBus | None = None):
+        upstream = urlsplit(config.upstream)
+        if upstream.scheme not in ("http", "https") or not upstream.netloc:
+            raise InputError(f"neutron.url: {config.upstream!r} is not an http(s) URL")
+        self.config = config
+        self.log = log
+        self.bus = bus or EventBus()
+        self.counters = ProxyCounters()
+        self._base = f"{upstream.scheme}://{upstream.netloc}{upstream.path.rstrip('/')}"
+        self._host, self._port = config.host_port()
+        self._server_tls = config.server_tls()
+        self._upstream_tls = config.upstream_tls()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._commit: GroupCommit | None = None
+        self._in_flight: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str:
+        """Where clients reach the proxy (the real port once started on port 0)."""
+        scheme = "https" if self._server_tls else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self._port}"
+
+    def stats(self):
+        return self.counters.snapshot(self.url)
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> None:
+        """Listen and serve in a background thread; returns once listening."""
+        self._thread = threading.Thread(target=self._run, name="capture-proxy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise CaptureError(f"the capture proxy did not start within {timeout:g}s")
+        if self._failure is not None:
+            self._thread.join()
+            raise CaptureError(f"capture proxy: cannot listen on {self.config.listen}: {self._failure}")
+        for seq in self.log.recovered:
+            self._publish_message("warning", f"write log entry {seq} was left pending by a stopped capture: now unknown")
+        if self.log.torn_tail is not None:
+            torn = self.log.torn_tail
+            self._publish_message(
+                "warning",
+                f"write log {self.log.path}: an unfinished last record ({torn.length} bytes at offset "
+                f"{torn.offset}) was moved to {torn.saved_to}",
+            )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop listening, let requests in flight finish (briefly), and release everything."""
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported by start()
+            self._failure = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._commit = GroupCommit(self.log)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=self.config.timeout),
+            auto_decompress=False,
+            skip_auto_headers=_NO_AUTO_HEADERS,
+        )
+        server = web.Server(
+            self._handle,
+            request_factory=functools.partial(self._make_request, self._loop),
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_SECONDS,
+        )
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024)
+            await site.start()
+            self._port = runner.addresses[0][1]
+            self._ready.set()
+            reporter = asyncio.create_task(self._report_stats())
+            await self._stopping.wait()
+            reporter.cancel()
+            await site.stop()
+            await self._finish_in_flight()
+        finally:
+            await runner.cleanup()
+            await self._session.close()
+            self._commit.close()
+            self.bus.publish(self.stats())
+
+    async def _finish_in_flight(self) -> None:
+        """Give requests in flight a short grace, then cancel them (a write so cancelled
+        is logged as unknown)."""
+        if not self._in_flight:
+            return
+        _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    @staticmethod
+    def _make_request(loop, message, payload, protocol, writer, task) -> web.BaseRequest:
+        return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_REQUEST_BODY)
+
+    async def _report_stats(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.stats_interval)
+            self.bus.publish(self.stats())
+
+    def _publish_message(self, level: str, text: str) -> None:
+        self.bus.publish(Message(level=level, text=text, phase="capture"))
+
+    # -- requests ------------------------------------------------------------------
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
+        counters = self.counters
+        counters.requests += 1
+        counters.in_flight += 1
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            try:
+                body = await request.read()
+            except ConnectionError:  # the client hung up mid-body: nothing was logged or sent
+                return web.Response(status=400)
+            counters.bytes += len(body)
+            if is_write(request.method, request.path):
+                counters.writes += 1
+                return await self._pass_write(request, body)
+            return await self._pass_read(request, body)
+        finally:
+            self._in_flight.discard(task)
+            counters.in_flight -= 1
+            counters.latencies.append(time.perf_counter() - started)
+
+    def _upstream(self, request: web.BaseRequest, body: bytes):
+        return self._session.request(
+            request.method,
+            URL(self._base + request.raw_path, encoded=True),
+            headers=forward_headers(request),
+            data=body or None,
+            allow_redirects=False,
+        )
+
+    async def _pass_read(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+        try:
+            async with self._upstream(request, body) as upstream:
+                size = upstream.content_length
+                if request.method == "HEAD" or (size is not None and size <= STREAM_ABOVE):
+                    return self._answer(upstream, await upstream.read())
+                return await self._stream(request, upstream)
+        except aiohttp.ClientError as exc:
+            return self._failed_upstream(exc)[0]
+
+    async def _stream(self, request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=upstream.status, reason=upstream.reason, headers=copy_headers(upstream.headers, _RESPONSE_DROPS)
+        )
+        if upstream.content_length is not None:
+            response.content_length = upstream.content_length
+        await response.prepare(request)
+        try:
+            async for chunk in upstream.content.iter_any():
+                self.counters.bytes += len(chunk)
+                await response.write(chunk)
+        except ConnectionResetError:
+            pass  # the client hung up; leaving `async with` drops the upstream connection
+        except aiohttp.ClientError as exc:
+            # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
+            self.counters.errors += 1
+            self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {describe(exc)}")
+            request.transport.close()
+        else:
+            await response.write_eof()
+        return response
+
+    async def _pass_write(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+        log = self.log
+        try:
+            seq, ticket = log.begin(
+                request.method, request.path, request.rel_url.raw_query_string, body, request.headers.items(), request.remote or ""
+            )
+            await self._commit.durable(ticket)
+        except LogUnavailable as exc:
+            self.counters.refused += 1
+            self.counters.errors += 1
+            self._publish_message("error", f"write refused, the write log cannot take it: {exc}")
+            return neutron_error(
+                503,
+                "HTTPServiceUnavailable",
+                f"The migration's capture proxy cannot log this write ({exc.strerror or exc}); "
+                "it was not sent to Neutron. Retry later.",
+            )
+        try:
+            async with self._upstream(request, body) as upstream:
+                payload = await upstream.read()
+                response = self._answer(upstream, payload)
+                outcome = functools.partial(
+                    log.record_answer, seq, upstream.status, payload, upstream.headers.get(REQUEST_ID_HEADER)
+                )
+        except aiohttp.ClientError as exc:
+            response, reached = self._failed_upstream(exc)
+            outcome = functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
+        except asyncio.CancelledError:
+            with contextlib.suppress(LogUnavailable):
+                log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
+            raise
+        try:
+            await self._commit.durable(outcome())
+        except LogUnavailable as exc:
+            # Neutron has done it: answer the client as Neutron did; the entry stays pending.
+            self.counters.errors += 1
+            self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged: {exc}")
+        self.bus.publish(
+            WriteCaptured(
+                seq=seq, method=request.method, path=request.path, status=response.status, state=log_state(log, seq)
+            )
+        )
+        return response
+
+    def _answer(self, upstream: aiohttp.ClientResponse, payload: bytes) -> web.Response:
+        self.counters.bytes += len(payload)
+        response = web.Response(
+            status=upstream.status,
+            reason=upstream.reason,
+            headers=copy_headers(upstream.headers, _RESPONSE_DROPS),
+            body=payload,
+        )
+        if upstream.method == "HEAD" and upstream.content_length is not None:
+            response.headers["Content-Length"] = str(upstream.content_length)
+        return response
+
+    def _failed_upstream(self, exc: aiohttp.ClientError) -> tuple[web.Response, bool]:
+        """The answer for a failed upstream request, and whether Neutron may have received it."""
+        self.counters.errors += 1
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not accept a connection: {describe(exc)}"), False
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
+        return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+
+
+def log_state(log: WriteLog, seq: int) -> str:
+    entry = log.get(seq)
+    return entry["state"] if entry else "unknown"
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def neutron_error(status: int, kind: str, message: str) -> web.Response:
+    """An error body shaped like Neutron's own, for clients that parse it."""
+    body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
+    """`headers` less those in `drop` and those the Connection header names."""
+    connection = headers.get("Connection")
+    if connection:
+        drop = drop | {token.strip().lower() for token in connection.split(",")}
+    return CIMultiDict((name, value) for name, value in headers.items() if name.lower() not in drop)
+
+
+def forward_headers(request: web.BaseRequest) -> CIMultiDict[str]:
+    """The client's headers as they go to Neutron: hop-by-hop ones dropped, X-Forwarded-* added."""
+    headers = copy_headers(request.headers, _REQUEST_DROPS)
+    peer = request.remote or ""
+    earlier = request.headers.get("X-Forwarded-For")
+    headers["X-Forwarded-For"] = f"{earlier}, {peer}" if earlier else peer
+    headers["X-Forwarded-Proto"] = request.scheme
+    return headers
