@@ -184,6 +184,7 @@ def test_fail_closed_when_the_log_cannot_be_synced(state_dir, upstream):
         later = httpx.delete(f"{running.url}/v2.0/networks/n1")
     finally:
         running.proxy.stop()
+        running.log.close()  # releases its lock on /dev/null
     assert write.status_code == 503 and later.status_code == 503
     assert write.json()["NeutronError"]["type"] == "HTTPServiceUnavailable"
     assert "not sent to Neutron" in write.json()["NeutronError"]["message"]
