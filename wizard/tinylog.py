@@ -153,7 +153,7 @@ class AppendOnlyStorage(Storage):
         self._check_writable()
         size = self.size
         try:
-            os.fsync(self._fd)
+            os.fdatasync(self._fd)  # data and the file's size; skips timestamps
         except OSError as exc:
             self.failure = exc
             raise LogUnavailable(exc.errno, f"fsync failed: {exc.strerror}", str(self.path)) from exc

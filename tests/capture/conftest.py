@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gzip
 import ipaddress
 import json
 import ssl
@@ -100,6 +101,9 @@ class Upstream:
             await self._loop.run_in_executor(None, self.release.wait, 10)
         if path == "/big":
             return await self._big(request, int(request.query["size"]), headers)
+        if path == "/gzip":
+            compressed = gzip.compress(b'{"networks": []}')
+            return web.Response(body=compressed, headers={**headers, "Content-Encoding": "gzip"})
         if path == "/echo":
             return web.json_response({"headers": dict(request.headers), "body": body.decode()}, headers=headers)
         if request.method == "POST" and path.startswith("/v2.0/networks"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -45,6 +46,18 @@ def test_headers_the_client_did_not_send_are_not_added(capture, upstream):
     seen = upstream.received[0].headers
     assert set(seen) == {"Host", "X-Forwarded-For", "X-Forwarded-Proto"}
     assert seen["X-Forwarded-For"] == "10.0.0.9, 127.0.0.1"
+
+
+def test_bodies_and_lengths_pass_as_neutron_sent_them(capture, upstream):
+    with httpx.Client(base_url=capture.url) as client:
+        compressed = client.get("/gzip", headers={"Accept-Encoding": "gzip"})
+        head = client.head("/v2.0/networks")
+        direct_head = httpx.head(f"{upstream.url}/v2.0/networks")
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert compressed.json() == {"networks": []}  # decompressed by the client, not by the proxy
+    assert int(compressed.headers["Content-Length"]) == len(gzip.compress(b'{"networks": []}'))
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == direct_head.headers["Content-Length"] != "0"
 
 
 def test_a_write_is_on_disk_before_neutron_sees_it_and_its_answer_is_logged(capture, upstream):

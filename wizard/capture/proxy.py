@@ -34,7 +34,7 @@ from wizard.capture.commit import GroupCommit
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
 from wizard.errors import InputError, MigrateError
-from wizard.events import EventBus, Message, WriteCaptured
+from wizard.events import EventBus, Message, ProxyStats, WriteCaptured
 
 HOP_BY_HOP = frozenset(
     {
@@ -155,7 +155,7 @@ class CaptureProxy:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{scheme}://{host}:{self._port}"
 
-    def stats(self):
+    def stats(self) -> ProxyStats:
         return self.counters.snapshot(self.url)
 
     # -- lifecycle -----------------------------------------------------------------
@@ -189,10 +189,14 @@ class CaptureProxy:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # reported by start()
-            self._failure = exc
-            self._ready.set()
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(self._serve())
+        except BaseException as exc:
+            if self._ready.is_set():
+                self._publish_message("error", f"the capture proxy stopped: {describe(exc)}")
+            else:  # start() reports it
+                self._failure = exc
+                self._ready.set()
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -203,6 +207,7 @@ class CaptureProxy:
             timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=self.config.timeout),
             auto_decompress=False,
             skip_auto_headers=_NO_AUTO_HEADERS,
+            cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
         )
         server = web.Server(
             self._handle,
@@ -210,9 +215,9 @@ class CaptureProxy:
             access_log=None,
             keepalive_timeout=KEEPALIVE_SECONDS,
         )
-        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=2.0)
-        await runner.setup()
+        runner = web.ServerRunner(server, handle_signals=False)
         try:
+            await runner.setup()
             site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024)
             await site.start()
             self._port = runner.addresses[0][1]
@@ -380,6 +385,15 @@ class CaptureProxy:
         if isinstance(exc, aiohttp.ServerTimeoutError):
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+
+
+def _loop_factory():
+    """uvloop's event loop where it is installed (a quarter less CPU per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def log_state(log: WriteLog, seq: int) -> str:
