@@ -189,7 +189,8 @@ def report(results: dict, targets: list[str], kinds: list[str], work: Path) -> N
     print(f"  GET  p50 added at 1 connection: {added_get:.3f} ms   (target <= 0.5 ms)  {_verdict(added_get <= 0.5)}")
     print(f"  POST capture/mitmdump at 16 connections: {post_ratio:.1f}x   (target >= 3x)  {_verdict(post_ratio >= 3)}")
     logged = sum(1 for _ in open(work / "state" / "writes.db", "rb"))
-    posts = sum(run.requests for (target, kind), runs in results.items() if target == "capture" for run in runs if "POST" in kind)
+    posts = sum(run.requests for (target, kind), runs in results.items() if target == "capture" and "POST" in kind
+                for run in runs)
     print(f"  write log: {logged} records for {posts} POSTs through the capture (2 records per write: pending, answer)")
 
 

@@ -24,7 +24,8 @@ from wizard.capture.writelog import WriteLog
 BODY = b'{"port": {"name": "web-%d", "network_id": "5f2d6c2e-8d0a-4c1e-9a4b-0d3f2b6f1a11", "admin_state_up": true}}'
 ANSWER = (
     b'{"port": {"id": "0b1c2d3e-4f50-4617-8293-%012d", "name": "web", "status": "DOWN", "mac_address": '
-    b'"fa:16:3e:00:00:01", "fixed_ips": [{"subnet_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", "ip_address": "10.0.0.5"}]}}'
+    b'"fa:16:3e:00:00:01", "fixed_ips": [{"subnet_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", '
+    b'"ip_address": "10.0.0.5"}]}}'
 )
 HEADERS = [("Content-Type", "application/json"), ("X-Auth-Token", "gAAAAAB-bench"), ("User-Agent", "openstacksdk/4.0")]
 WINDOW = 1000

@@ -169,7 +169,7 @@ class CaptureProxy:
             self._thread.join()
             raise CaptureError(f"capture proxy: cannot listen on {self.config.listen}: {self._failure}")
         for seq in self.log.recovered:
-            self._publish_message("warning", f"write log entry {seq} was left pending by a stopped capture: now unknown")
+            self._publish_message("warning", f"write log entry {seq}, left pending by a stopped capture: now unknown")
         if self.log.torn_tail is not None:
             torn = self.log.torn_tail
             self._publish_message(
@@ -313,55 +313,67 @@ class CaptureProxy:
         except aiohttp.ClientError as exc:
             # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
             self.counters.errors += 1
-            self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {describe(exc)}")
+            self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
             request.transport.close()
         else:
             await response.write_eof()
         return response
 
     async def _pass_write(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
-        log = self.log
         try:
-            seq, ticket = log.begin(
-                request.method, request.path, request.rel_url.raw_query_string, body, request.headers.items(), request.remote or ""
-            )
-            await self._commit.durable(ticket)
+            seq = await self._log_pending(request, body)
         except LogUnavailable as exc:
-            self.counters.refused += 1
-            self.counters.errors += 1
-            self._publish_message("error", f"write refused, the write log cannot take it: {exc}")
-            return neutron_error(
-                503,
-                "HTTPServiceUnavailable",
-                f"The migration's capture proxy cannot log this write ({exc.strerror or exc}); "
-                "it was not sent to Neutron. Retry later.",
-            )
-        try:
-            async with self._upstream(request, body) as upstream:
-                payload = await upstream.read()
-                response = self._answer(upstream, payload)
-                outcome = functools.partial(
-                    log.record_answer, seq, upstream.status, payload, upstream.headers.get(REQUEST_ID_HEADER)
-                )
-        except aiohttp.ClientError as exc:
-            response, reached = self._failed_upstream(exc)
-            outcome = functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
-        except asyncio.CancelledError:
-            with contextlib.suppress(LogUnavailable):
-                log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
-            raise
+            return self._refuse(exc)
+        response, outcome = await self._forward_write(request, body, seq)
         try:
             await self._commit.durable(outcome())
         except LogUnavailable as exc:
             # Neutron has done it: answer the client as Neutron did; the entry stays pending.
             self.counters.errors += 1
             self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged: {exc}")
+        state = self.log.get(seq)["state"]
         self.bus.publish(
-            WriteCaptured(
-                seq=seq, method=request.method, path=request.path, status=response.status, state=log_state(log, seq)
-            )
+            WriteCaptured(seq=seq, method=request.method, path=request.path, status=response.status, state=state)
         )
         return response
+
+    async def _log_pending(self, request: web.BaseRequest, body: bytes) -> int:
+        """Log the write and wait until it is on disk; its sequence number."""
+        query = request.rel_url.raw_query_string
+        seq, ticket = self.log.begin(
+            request.method, request.path, query, body, request.headers.items(), request.remote or ""
+        )
+        await self._commit.durable(ticket)
+        return seq
+
+    def _refuse(self, error: LogUnavailable) -> web.Response:
+        """Fail closed: a write the log cannot take is not sent to Neutron."""
+        self.counters.refused += 1
+        self.counters.errors += 1
+        self._publish_message("error", f"write refused, the write log cannot take it: {error}")
+        return neutron_error(
+            503,
+            "HTTPServiceUnavailable",
+            f"The migration's capture proxy cannot log this write ({error.strerror or error}); "
+            "it was not sent to Neutron. Retry later.",
+        )
+
+    async def _forward_write(self, request: web.BaseRequest, body: bytes, seq: int):
+        """Send a logged write to Neutron: the client's answer, and the call that logs the outcome."""
+        log = self.log
+        try:
+            async with self._upstream(request, body) as upstream:
+                payload = await upstream.read()
+                request_id = upstream.headers.get(REQUEST_ID_HEADER)
+                outcome = functools.partial(log.record_answer, seq, upstream.status, payload, request_id)
+                return self._answer(upstream, payload), outcome
+        except aiohttp.ClientError as exc:
+            response, reached = self._failed_upstream(exc)
+            return response, functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
+        except asyncio.CancelledError:
+            with contextlib.suppress(LogUnavailable):
+                log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
+            raise
 
     def _answer(self, upstream: aiohttp.ClientResponse, payload: bytes) -> web.Response:
         self.counters.bytes += len(payload)
@@ -379,7 +391,7 @@ class CaptureProxy:
         """The answer for a failed upstream request, and whether Neutron may have received it."""
         self.counters.errors += 1
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not accept a connection: {describe(exc)}"), False
+            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron took no connection: {describe(exc)}"), False
         if isinstance(exc, aiohttp.ClientConnectorError):
             return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
         if isinstance(exc, aiohttp.ServerTimeoutError):
@@ -394,11 +406,6 @@ def _loop_factory():
     except ImportError:
         return None
     return uvloop.new_event_loop
-
-
-def log_state(log: WriteLog, seq: int) -> str:
-    entry = log.get(seq)
-    return entry["state"] if entry else "unknown"
 
 
 def describe(exc: BaseException) -> str:

@@ -33,8 +33,8 @@ from tinydb import Query
 from tinydb.table import Document
 
 from wizard.capture.redact import redact_body, redact_headers
-from wizard.state import prepare_state_dir
 from wizard.errors import MigrateError
+from wizard.state import prepare_state_dir
 from wizard.tinylog import LogBusy, LogCorrupt, LogUnavailable, TornTail, open_db
 
 LOG_FILE = "writes.db"
