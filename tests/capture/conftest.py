@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from wizard.capture.proxy import CaptureProxy, ProxyConfig
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.events import EventBus
 from wizard.tinylog import open_db

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.capture.conftest import Upstream, start_capture
-from wizard.capture.proxy import CaptureError, CaptureProxy, ProxyConfig
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureError, CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.events import ProxyStats, WriteCaptured
 

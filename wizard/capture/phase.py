@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.capture.proxy import CaptureProxy, ProxyConfig
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 
 ARTIFACT = "capture"

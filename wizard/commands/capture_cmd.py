@@ -9,7 +9,8 @@ import sys
 import threading
 
 from wizard import plan as plan_module
-from wizard.capture.proxy import CaptureProxy, ProxyConfig
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.events import Event, EventBus, Message, ProxyStats
 from wizard.plan import Plan
