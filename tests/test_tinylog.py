@@ -81,3 +81,95 @@ def test_drop_table_is_logged(tmp_path):
     db.table("b").insert({"x": 2})
     db.drop_table("a")
     assert open_db(path).tables() == {"b"}
+
+
+def _fill_until_the_file_limit(path, limit: int) -> dict:
+    """In a child process whose files may not grow past `limit` bytes (RLIMIT_FSIZE,
+    a real write error from the kernel): insert until a write fails."""
+    import json
+    import subprocess
+    import sys
+
+    script = f"""
+import json, resource, signal
+from wizard.tinylog import LogUnavailable, open_db
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
+db = open_db({str(path)!r})
+table = db.table("entries")
+for seq in range(1, 1000):
+    try:
+        table.insert({{"seq": seq, "pad": "x" * 40}})
+    except LogUnavailable as exc:
+        print(json.dumps({{"failed_at": seq, "errno": exc.errno,
+                          "in_memory": [d["seq"] for d in table.all()],
+                          "next_id": table._get_next_id()}}))
+        break
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_a_failed_write_cuts_the_file_back_and_changes_nothing(tmp_path):
+    import errno
+
+    path = tmp_path / "log.db"
+    result = _fill_until_the_file_limit(path, limit=1000)
+    assert result["errno"] == errno.EFBIG
+    stored = [doc["seq"] for doc in open_db(path, readonly=True).table("entries").all()]
+    assert stored == list(range(1, result["failed_at"]))  # whole records only, no partial line
+    assert result["in_memory"] == stored  # memory matches the file
+    assert result["next_id"] == result["failed_at"]  # the failed insert's id was not used up
+    assert path.read_bytes().endswith(b"\n")
+
+
+def test_after_a_failed_fsync_every_write_is_refused(tmp_path):
+    from wizard.tinylog import LogUnavailable
+
+    path = tmp_path / "log.db"
+    path.symlink_to("/dev/null")  # the kernel refuses fsync on it (EINVAL)
+    db = open_db(path, durable=False)
+    table = db.table("entries")
+    table.insert({"seq": 1})
+    with pytest.raises(LogUnavailable, match="fsync failed"):
+        db.storage.sync()
+    with pytest.raises(LogUnavailable, match="earlier fsync failed"):
+        table.insert({"seq": 2})
+    assert [doc["seq"] for doc in table.all()] == [1]
+
+
+def test_readonly_reports_a_torn_tail_and_leaves_the_file_alone(tmp_path):
+    from wizard.tinylog import LogUnavailable
+
+    path = tmp_path / "log.db"
+    open_db(path).table("entries").insert({"seq": 1})
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"entries"')
+    before = path.read_bytes()
+    db = open_db(path, readonly=True)
+    assert db.storage.torn_tail.saved_to is None and db.storage.torn_tail.length == len(b'{"t":"entries"')
+    assert path.read_bytes() == before
+    with pytest.raises(LogUnavailable):
+        db.table("entries").insert({"seq": 2})
+    assert not open_db(tmp_path / "absent.db", readonly=True).tables()
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_exclusive_keeps_a_second_writer_out(tmp_path):
+    from wizard.tinylog import LogBusy
+
+    path = tmp_path / "log.db"
+    first = open_db(path, exclusive=True)
+    with pytest.raises(LogBusy, match="already open for writing"):
+        open_db(path, exclusive=True)
+    first.close()
+    open_db(path, exclusive=True).close()
+
+
+def test_sync_reports_how_much_is_on_disk(tmp_path):
+    path = tmp_path / "log.db"
+    db = open_db(path, durable=False)
+    db.table("entries").insert({"seq": 1})
+    assert db.storage.sync() == path.stat().st_size == db.storage.size
+    reopened = open_db(path, durable=False)
+    assert reopened.storage.size == reopened.storage.synced == path.stat().st_size

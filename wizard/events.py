@@ -97,6 +97,9 @@ class LagChanged(Event):
 
 @dataclass(frozen=True)
 class ProxyStats(Event):
+    """The capture proxy's counters since it started; latency over its recent requests.
+    `refused`: writes answered 503 because the write log could not take them."""
+
     listen: str
     requests: int
     writes: int
@@ -104,6 +107,19 @@ class ProxyStats(Event):
     bytes: int
     latency_p50_ms: float
     latency_p99_ms: float
+    refused: int = 0
+    in_flight: int = 0
+
+
+@dataclass(frozen=True)
+class WriteCaptured(Event):
+    """A write passed through the capture proxy and its outcome is in the write log."""
+
+    seq: int
+    method: str
+    path: str
+    status: int
+    state: str
 
 
 @dataclass(frozen=True)

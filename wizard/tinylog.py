@@ -8,11 +8,20 @@ documents a change touched, which it appends (and fsyncs, when durable).
 On open the file is replayed; a torn last line (a crash mid-write) is moved to
 a side file and reported in `storage.torn_tail`, never silently dropped.
 
-One writer at a time: callers that share a database across threads lock it.
+A change reaches memory only once its lines are written: a failed write (disk
+full, I/O error) cuts the file back to where it was and raises, leaving the
+database as it was. A failed fsync leaves the file's contents on disk unknown,
+so the storage then refuses every further write (`LogUnavailable`).
+
+One writer at a time: callers that share a database across threads lock it;
+`exclusive=True` also keeps other processes out (an flock on the file).
+`readonly=True` opens a file another process may be writing: nothing is
+created, repaired or written.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator, MutableMapping
@@ -29,13 +38,22 @@ class LogCorrupt(Exception):
     """A line before the end of the file is not a valid record."""
 
 
+class LogUnavailable(OSError):
+    """The file cannot take writes: a write or an fsync failed, or it is opened read-only."""
+
+
+class LogBusy(OSError):
+    """Another process holds the file open for writing (`exclusive=True`)."""
+
+
 @dataclass(frozen=True)
 class TornTail:
-    """The unfinished last record found on open, and where its bytes were kept."""
+    """The unfinished last record found on open, and where its bytes were kept
+    (`saved_to` is None when the file was opened read-only and left as it is)."""
 
     offset: int
     length: int
-    saved_to: Path
+    saved_to: Path | None
 
 
 def _dumps(record: dict) -> str:
@@ -45,16 +63,39 @@ def _dumps(record: dict) -> str:
 class AppendOnlyStorage(Storage):
     """A TinyDB storage that appends changed documents as JSON lines."""
 
-    def __init__(self, path: str | os.PathLike, durable: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        durable: bool = True,
+        readonly: bool = False,
+        exclusive: bool = False,
+    ):
         self.path = Path(path)
         self.durable = durable
+        self.readonly = readonly
         self.torn_tail: TornTail | None = None
+        self.failure: OSError | None = None  # set when an fsync failed: no more writes
+        self.size = 0  # bytes written so far, every one of them a whole record
+        self.synced = 0  # bytes known to be on disk
         self._tables: dict[str, dict[str, Any]] = {}
         self._hashes: dict[str, dict[str, int]] = {}
+        self._fd: int | None = None
+        if readonly:
+            self._replay()
+            return
+        created = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._replay()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._file = os.fdopen(fd, "ab")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            if exclusive:
+                _lock(self._fd, self.path)
+            self._replay()
+            if created:
+                _fsync_dir(self.path.parent)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self.synced = self.size
 
     # -- TinyDB's Storage interface ------------------------------------------
     def read(self) -> dict[str, dict[str, Any]]:
@@ -62,47 +103,94 @@ class AppendOnlyStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Whole-database writes (drop_table, drop_tables): log the dropped tables."""
-        lines = [_dumps({"t": name, "drop": 1}) for name in list(self._hashes) if name not in data]
-        for name in list(self._hashes):
-            if name not in data:
-                del self._hashes[name]
+        dropped = [name for name in self._hashes if name not in data]
+        self._append([_dumps({"t": name, "drop": 1}) for name in dropped])
+        for name in dropped:
+            del self._hashes[name]
         self._tables = data
-        self._append(lines)
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def fileno(self) -> int | None:
+        return self._fd
 
     # -- the append path -------------------------------------------------------
-    def commit(self, table: str, ids: set[str]) -> None:
-        """Append the current state of the documents `ids` of `table` that changed."""
-        docs = self._tables.get(table, {})
+    def commit(self, table: str, changes: dict[str, Any]) -> None:
+        """Append the documents of `table` in `changes` that differ from what the
+        file holds (None: removed), then apply them in memory."""
         hashes = self._hashes.setdefault(table, {})
-        lines = []
-        for doc_id in sorted(ids, key=_id_order):
-            if doc_id in docs:
-                line = _dumps({"t": table, "i": doc_id, "d": docs[doc_id]})
+        lines, digests = [], {}
+        for doc_id in sorted(changes, key=_id_order):
+            doc = changes[doc_id]
+            if doc is not None:
+                line = _dumps({"t": table, "i": doc_id, "d": doc})
                 digest = hash(line)
                 if hashes.get(doc_id) != digest:
-                    hashes[doc_id] = digest
+                    digests[doc_id] = digest
                     lines.append(line)
-            elif hashes.pop(doc_id, None) is not None:
+            elif doc_id in hashes:
+                digests[doc_id] = None
                 lines.append(_dumps({"t": table, "i": doc_id}))
         self._append(lines)
+        docs = self._tables.setdefault(table, {})
+        for doc_id, doc in changes.items():
+            if doc is None:
+                docs.pop(doc_id, None)
+            else:
+                docs[doc_id] = doc
+        for doc_id, digest in digests.items():
+            if digest is None:
+                del hashes[doc_id]
+            else:
+                hashes[doc_id] = digest
 
-    def sync(self) -> None:
-        """Flush and fsync what was appended (for callers that batch with durable=False)."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
+    def sync(self) -> int:
+        """Fsync what was appended (for callers that batch with durable=False).
+        Returns how many bytes of the file are now known to be on disk."""
+        self._check_writable()
+        size = self.size
+        try:
+            os.fdatasync(self._fd)  # data and the file's size; skips timestamps
+        except OSError as exc:
+            self.failure = exc
+            raise LogUnavailable(exc.errno, f"fsync failed: {exc.strerror}", str(self.path)) from exc
+        self.synced = max(self.synced, size)
+        return size
 
     def _append(self, lines: list[str]) -> None:
         if not lines:
             return
-        self._file.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self._check_writable()
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+        except OSError as exc:
+            self._cut_back(exc)
+            raise LogUnavailable(exc.errno, f"write failed: {exc.strerror}", str(self.path)) from exc
+        self.size += len(data)
         if self.durable:
             self.sync()
-        else:
-            self._file.flush()
+
+    def _cut_back(self, error: OSError) -> None:
+        """Remove the part of a record a failed write left, so the file ends on a whole one."""
+        try:
+            os.ftruncate(self._fd, self.size)
+        except OSError:
+            self.failure = error
+
+    def _check_writable(self) -> None:
+        if self._fd is None:
+            raise LogUnavailable(f"{self.path}: opened read-only or closed")
+        if self.failure is not None:
+            raise LogUnavailable(
+                self.failure.errno, f"an earlier fsync failed ({self.failure.strerror}); reopen to continue",
+                str(self.path),
+            )
 
     # -- opening ---------------------------------------------------------------
     def _replay(self) -> None:
@@ -127,6 +215,7 @@ class AppendOnlyStorage(Storage):
                 return
             self._apply(record, data[offset:end].decode("utf-8"))
             offset = end + 1
+            self.size = offset
 
     def _apply(self, record: dict, line: str) -> None:
         table = record["t"]
@@ -141,62 +230,95 @@ class AppendOnlyStorage(Storage):
             self._hashes.get(table, {}).pop(record["i"], None)
 
     def _keep_torn_tail(self, data: bytes, offset: int) -> None:
+        self.size = offset
+        if self.readonly:
+            self.torn_tail = TornTail(offset=offset, length=len(data) - offset, saved_to=None)
+            return
         saved = self.path.with_name(f"{self.path.name}.torn-{offset}")
         saved.write_bytes(data[offset:])
         os.chmod(saved, 0o600)
-        with open(self.path, "r+b") as fh:
-            fh.truncate(offset)
-            fh.flush()
-            os.fsync(fh.fileno())
+        os.ftruncate(self._fd, offset)
+        os.fsync(self._fd)
         self.torn_tail = TornTail(offset=offset, length=len(data) - offset, saved_to=saved)
+
+
+def _lock(fd: int, path: Path) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise LogBusy(f"{path} is already open for writing (by another process?)") from None
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new file's directory entry durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _id_order(doc_id: str) -> tuple[int, str]:
     return (int(doc_id), "") if doc_id.isdigit() else (0, doc_id)
 
 
-class _TrackedTable(MutableMapping):
-    """The int-keyed table view TinyDB's updaters expect, recording what they touch."""
+class _ChangeSet(MutableMapping):
+    """The int-keyed table view TinyDB's updaters expect. Changes land here (a
+    removed document as None), over copies of the documents they touch, until
+    the storage has written them."""
 
     def __init__(self, raw: dict[str, Any]):
         self._raw = raw
-        self.touched: set[str] = set()
+        self.changes: dict[str, Any] = {}
 
     def __getitem__(self, doc_id: int) -> Any:
         key = str(doc_id)
-        value = self._raw[key]
-        self.touched.add(key)  # updaters mutate documents in place
+        if key in self.changes:
+            value = self.changes[key]
+            if value is None:
+                raise KeyError(doc_id)
+            return value
+        value = dict(self._raw[key])  # updaters mutate documents in place
+        self.changes[key] = value
         return value
 
     def __setitem__(self, doc_id: int, value: Any) -> None:
-        self._raw[str(doc_id)] = value
-        self.touched.add(str(doc_id))
+        self.changes[str(doc_id)] = value
 
     def __delitem__(self, doc_id: int) -> None:
-        del self._raw[str(doc_id)]
-        self.touched.add(str(doc_id))
+        if doc_id not in self:
+            raise KeyError(doc_id)
+        self.changes[str(doc_id)] = None
 
     def __contains__(self, doc_id: object) -> bool:
-        return str(doc_id) in self._raw
+        key = str(doc_id)
+        if key in self.changes:
+            return self.changes[key] is not None
+        return key in self._raw
 
     def __iter__(self) -> Iterator[int]:
-        return (int(key) for key in list(self._raw))
+        keys = [key for key in self._raw if self.changes.get(key, True) is not None]
+        keys += [key for key, value in self.changes.items() if value is not None and key not in self._raw]
+        return (int(key) for key in keys)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return sum(1 for _ in self)
 
 
 class AppendTable(Table):
-    """A TinyDB table whose changes cost O(documents changed), not O(table)."""
+    """A TinyDB table whose changes cost O(documents changed), not O(table);
+    a change the storage could not write leaves the table as it was."""
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         storage: AppendOnlyStorage = self._storage  # type: ignore[assignment]
-        raw = storage.read().setdefault(self.name, {})
-        view = _TrackedTable(raw)
+        view = _ChangeSet(storage.read().get(self.name, {}))
         try:
             updater(view)  # type: ignore[arg-type]
+            storage.commit(self.name, view.changes)
+        except BaseException:
+            self._next_id = None  # an id handed out for a change that did not happen is free again
+            raise
         finally:
-            storage.commit(self.name, view.touched)
             self.clear_cache()
 
 
@@ -204,6 +326,8 @@ class AppendDB(TinyDB):
     table_class = AppendTable
 
 
-def open_db(path: str | os.PathLike, durable: bool = True) -> AppendDB:
+def open_db(
+    path: str | os.PathLike, durable: bool = True, readonly: bool = False, exclusive: bool = False
+) -> AppendDB:
     """Open (or create) an append-only TinyDB database at `path`, readable by the owner only."""
-    return AppendDB(path, storage=AppendOnlyStorage, durable=durable)
+    return AppendDB(path, storage=AppendOnlyStorage, durable=durable, readonly=readonly, exclusive=exclusive)

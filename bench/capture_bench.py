@@ -1,0 +1,202 @@
+"""Capture proxy benchmark: Neutron-like traffic sent direct to a fast upstream, through
+`alcor-migrate capture`, and through mitmdump in reverse mode with a write-logging addon
+(bench/mitm_writelog.py), side by side in one run. Prints requests/s at 16 connections,
+latency added over direct at 1 connection, and the ratios the capture must meet:
+GET >= 4x mitmdump with p50 added <= 0.5 ms; POST (durably logged) >= 3x mitmdump.
+
+    .venv/bin/python bench/capture_bench.py [--seconds 3] [--rounds 3]
+
+The load generator is wrk (installed with apt-get if missing); mitmdump lives in its own
+venv under ~/.cache/alcor-migrate/mitmproxy (created with pip if missing): neither is a
+dependency of the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MITM_VENV = Path.home() / ".cache" / "alcor-migrate" / "mitmproxy"
+POST_BODY = '{"network": {"name": "bench", "admin_state_up": true, "description": "created through the proxy"}}'
+POST_SCRIPT = f"""
+wrk.method = "POST"
+wrk.body = '{POST_BODY}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Auth-Token"] = "gAAAAABbench-token"
+"""
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        print(f"load generator: {found} (found)")
+        return found
+    print("load generator: wrk not found, installing it with apt-get (Debian package 'wrk')")
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+
+
+def ensure_mitmdump() -> Path:
+    mitmdump = MITM_VENV / "bin" / "mitmdump"
+    if not mitmdump.exists():
+        print(f"mitmdump: installing mitmproxy into {MITM_VENV} (a separate venv, not a project dependency)")
+        subprocess.run([sys.executable, "-m", "venv", str(MITM_VENV)], check=True)
+        subprocess.run([str(MITM_VENV / "bin" / "pip"), "install", "-q", "mitmproxy"], check=True)
+    version = subprocess.run([str(mitmdump), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    print(f"mitmdump: {mitmdump} ({version.strip()})")
+    return mitmdump
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"a benchmark process exited early: {process.args}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"nothing listens on port {port}: {process.args}")
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(binary: str, url: str, connections: int, seconds: float, script: Path | None) -> Run:
+    command = [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * _UNITS[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Run(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=latency("50"),
+        p99_ms=latency("99"),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),
+        non_2xx=int(errors.group(1)) if errors else 0,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; each runs every target once")
+    args = parser.parse_args()
+
+    wrk_binary = ensure_wrk()
+    mitmdump = ensure_mitmdump()
+    work = Path(tempfile.mkdtemp(prefix="capture-bench-"))
+    post_lua = work / "post.lua"
+    post_lua.write_text(POST_SCRIPT)
+    ports = {name: free_port() for name in ("upstream", "capture", "mitmdump")}
+    upstream_url = f"http://127.0.0.1:{ports['upstream']}"
+    processes = {
+        "upstream": subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), str(ports["upstream"])]),
+        "capture": subprocess.Popen(
+            [sys.executable, "-m", "wizard", "capture", "--neutron-url", upstream_url,
+             "--listen", f"127.0.0.1:{ports['capture']}", "--state-dir", str(work / "state"),
+             "--status-every", "3600"],
+            stderr=subprocess.DEVNULL,
+        ),
+        "mitmdump": subprocess.Popen(
+            [str(mitmdump), "--mode", f"reverse:{upstream_url}", "--listen-host", "127.0.0.1",
+             "--listen-port", str(ports["mitmdump"]), "-q", "-s", str(HERE / "mitm_writelog.py")],
+            env={**os.environ, "MITM_WRITELOG": str(work / "mitm-writes.jsonl")},
+            stdout=subprocess.DEVNULL,
+        ),
+    }
+    try:
+        for name, process in processes.items():
+            wait_listening(ports[name], process)
+        targets = {"direct": "upstream", "capture": "capture", "mitmdump": "mitmdump"}
+        urls = {target: f"http://127.0.0.1:{ports[port]}/v2.0/networks" for target, port in targets.items()}
+        for url in urls.values():  # warm up: connections, imports, caches
+            wrk(wrk_binary, url, 16, 1, None)
+        kinds = {"GET c16": (16, None), "POST c16": (16, post_lua), "GET c1": (1, None), "POST c1": (1, post_lua)}
+        results: dict[tuple[str, str], list[Run]] = {}
+        for round_no in range(args.rounds):
+            for kind, (connections, script) in kinds.items():
+                for target, url in urls.items():  # the three side by side, for each kind
+                    results.setdefault((target, kind), []).append(
+                        wrk(wrk_binary, url, connections, args.seconds, script)
+                    )
+            print(f"round {round_no + 1}/{args.rounds} done", flush=True)
+        report(results, list(urls), list(kinds), work)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results: dict, targets: list[str], kinds: list[str], work: Path) -> None:
+    def median(target: str, kind: str, field: str) -> float:
+        return statistics.median(getattr(run, field) for run in results[(target, kind)])
+
+    print(f"\nmedians over {len(results[(targets[0], kinds[0])])} rounds (2 shared cores; compare ratios)")
+    print(f"{'target':<10} {'kind':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for kind in kinds:
+        for target in targets:
+            errors = sum(run.non_2xx for run in results[(target, kind)])
+            print(
+                f"{target:<10} {kind:<9} {median(target, kind, 'rps'):>9.0f} {median(target, kind, 'p50_ms'):>8.3f} "
+                f"{median(target, kind, 'p99_ms'):>8.3f} {errors:>8}"
+            )
+    print("\nlatency added over direct, 1 connection (p50 / p99):")
+    for target in ("capture", "mitmdump"):
+        for kind in ("GET c1", "POST c1"):
+            added50 = median(target, kind, "p50_ms") - median("direct", kind, "p50_ms")
+            added99 = median(target, kind, "p99_ms") - median("direct", kind, "p99_ms")
+            print(f"  {target:<9} {kind:<8} +{added50:.3f} ms / +{added99:.3f} ms")
+    get_ratio = median("capture", "GET c16", "rps") / median("mitmdump", "GET c16", "rps")
+    post_ratio = median("capture", "POST c16", "rps") / median("mitmdump", "POST c16", "rps")
+    added_get = median("capture", "GET c1", "p50_ms") - median("direct", "GET c1", "p50_ms")
+    print("\ntargets:")
+    print(f"  GET  capture/mitmdump at 16 connections: {get_ratio:.1f}x   (target >= 4x)  {_verdict(get_ratio >= 4)}")
+    print(f"  GET  p50 added at 1 connection: {added_get:.3f} ms   (target <= 0.5 ms)  {_verdict(added_get <= 0.5)}")
+    print(f"  POST capture/mitmdump at 16 connections: {post_ratio:.1f}x   (target >= 3x)  {_verdict(post_ratio >= 3)}")
+    logged = sum(1 for _ in open(work / "state" / "writes.db", "rb"))
+    posts = sum(run.requests for (target, kind), runs in results.items() if target == "capture" and "POST" in kind
+                for run in runs)
+    print(f"  write log: {logged} records for {posts} POSTs through the capture (2 records per write: pending, answer)")
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""`alcor-migrate capture` (a real process) and `alcor-migrate log`."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wizard.capture.writelog import LOG_FILE, WriteLog
+from wizard.cli import main
+
+ALCOR_MIGRATE = [sys.executable, "-m", "wizard"]
+
+
+class CaptureProcess:
+    """`alcor-migrate capture` in a child process, stopped with SIGTERM."""
+
+    def __init__(self, *args: str, file_size_limit: int | None = None):
+        def limit_files() -> None:  # a real "disk full" for this process: writes past the limit fail (EFBIG)
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
+
+        self.process = subprocess.Popen(
+            [*ALCOR_MIGRATE, "capture", "--listen", "127.0.0.1:0", *args],
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=limit_files if file_size_limit else None,
+        )
+        first = self.process.stderr.readline()
+        found = re.match(r"capture: (\S+) -> ", first)
+        assert found, first + self.process.stderr.read()
+        self.url = found.group(1)
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        rest = self.process.stderr.read()
+        return self.process.wait(10), rest
+
+
+@pytest.fixture
+def capture_process():
+    started: list[CaptureProcess] = []
+
+    def start(*args: str, **kwargs) -> CaptureProcess:
+        started.append(CaptureProcess(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.process.poll() is None:
+            process.process.kill()
+            process.process.wait()
+
+
+def test_capture_runs_until_sigterm_and_logs_writes(capture_process, upstream, state_dir):
+    running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir), "--status-every", "0.1")
+    with httpx.Client(base_url=running.url) as client:
+        created = client.post("/v2.0/networks", json={"network": {"name": "n1"}})
+        assert client.get("/v2.0/networks").status_code == 200
+    code, output = running.stop()
+    assert code == 0
+    assert re.search(r"Capture: requests 2; writes 1 \(refused 0\); errors 0", output)
+    [entry] = WriteLog(state_dir, readonly=True).entries()
+    assert entry["state"] == "committed" and entry["response"] == created.json()
+
+
+def test_capture_takes_neutron_and_the_address_from_a_plan(capture_process, upstream, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"neutron: {{url: '{upstream.url}'}}\nstate_dir: {tmp_path / 'planned'}\n")
+    running = capture_process("--plan", str(plan))
+    assert httpx.delete(f"{running.url}/v2.0/networks/n1").status_code == 204
+    assert running.stop()[0] == 0
+    assert [entry["method"] for entry in WriteLog(tmp_path / "planned", readonly=True).entries()] == ["DELETE"]
+
+
+def test_a_full_disk_refuses_writes_before_neutron_and_reads_go_on(capture_process, upstream, state_dir):
+    running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir), file_size_limit=4096)
+    statuses = []
+    with httpx.Client(base_url=running.url) as client:
+        for n in range(30):
+            statuses.append(client.post("/v2.0/networks", json={"network": {"name": f"n{n}"}}).status_code)
+        read = client.get("/v2.0/networks")
+    code, output = running.stop()
+    assert code == 0 and read.status_code == 200
+    assert 201 in statuses and 503 in statuses
+    assert set(statuses) <= {201, 503}
+    assert "write refused, the write log cannot take it" in output
+    forwarded = [json.loads(seen.body)["network"]["name"] for seen in upstream.received if seen.method == "POST"]
+    logged = WriteLog(state_dir, readonly=True).entries()
+    assert [entry["body"]["network"]["name"] for entry in logged] == forwarded  # refused ones never reached Neutron
+    assert [entry["seq"] for entry in logged] == list(range(1, len(logged) + 1))
+    assert len(forwarded) == statuses.count(201)
+
+
+def test_capture_needs_a_neutron_url(tmp_path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("name: no-neutron\n")
+    assert main(["capture", "--plan", str(plan), "--state-dir", str(tmp_path)]) == 2
+    assert "neutron.url" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["capture", "--state-dir", str(tmp_path)])
+    assert exited.value.code == 2
+
+
+def _logged(state_dir: Path) -> None:
+    log = WriteLog(state_dir)
+    for n, (status, path) in enumerate([(201, "/v2.0/networks"), (409, "/v2.0/ports"), (204, "/v2.0/routers/r1")]):
+        seq, _ = log.begin("POST" if status != 204 else "DELETE", path, "fields=id" if n == 1 else "", b"{}", [])
+        log.record_answer(seq, status, b"{}", f"req-{n}")
+    log.close()
+
+
+def test_log_lists_entries(state_dir, capsys):
+    _logged(state_dir)
+    assert main(["log", "--state-dir", str(state_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["seq", "time", "method", "status", "state", "path"]
+    assert re.match(r"\s+2  \S+ \S+  POST       409  rejected   /v2.0/ports\?fields=id$", lines[2])
+    assert len(lines) == 4
+
+
+def test_log_filters_by_state_and_prints_json(state_dir, capsys):
+    _logged(state_dir)
+    assert main(["log", "--state-dir", str(state_dir), "--state", "committed", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [(entry["seq"], entry["status"]) for entry in entries] == [(1, 201), (3, 204)]
+
+
+def test_log_warns_about_a_torn_tail_and_a_missing_log(state_dir, capsys):
+    _logged(state_dir)
+    with open(state_dir / LOG_FILE, "ab") as fh:
+        fh.write(b'{"t":"writes","i":"4"')
+    assert main(["log", "--state-dir", str(state_dir)]) == 0
+    captured = capsys.readouterr()
+    assert "last record is unfinished" in captured.err and len(captured.out.splitlines()) == 4
+    assert main(["log", "--state-dir", str(state_dir / "nowhere")]) == 2
+    assert "no write log here" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+"""The capture proxy's settings: where it listens, where Neutron is, and the TLS on each side."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from wizard.errors import InputError
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    upstream: str  # Neutron's URL, http:// or https://; a path prefix is kept
+    listen: str = "127.0.0.1:9797"
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    upstream_ca: str | None = None
+    verify_upstream: bool = True
+    timeout: float = 60.0  # connecting to Neutron, and between two reads of its answer
+    stats_interval: float = 2.0
+
+    @classmethod
+    def from_plan(cls, plan) -> ProxyConfig:
+        if not plan.neutron.url:
+            raise InputError("neutron.url: the capture proxy needs Neutron's URL (or --neutron-url)")
+        capture = plan.capture
+        return cls(
+            upstream=plan.neutron.url,
+            listen=capture.listen,
+            tls_cert=capture.tls.cert,
+            tls_key=capture.tls.key,
+            upstream_ca=capture.upstream_ca,
+            verify_upstream=plan.neutron.verify_tls,
+            timeout=capture.upstream_timeout,
+        )
+
+    def host_port(self) -> tuple[str, int]:
+        """The listen address, `HOST:PORT` or `[IPV6]:PORT`."""
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise InputError(f"capture.listen: {self.listen!r} is not HOST:PORT")
+        return host.strip("[]"), int(port)
+
+    def server_tls(self) -> ssl.SSLContext | None:
+        if not (self.tls_cert or self.tls_key):
+            return None
+        if not (self.tls_cert and self.tls_key):
+            raise InputError("capture.tls: give both cert and key, or neither")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(self.tls_cert, self.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"capture.tls: cannot load {self.tls_cert} / {self.tls_key}: {exc}") from None
+        return context
+
+    def upstream_tls(self) -> ssl.SSLContext | bool:
+        if urlsplit(self.upstream).scheme != "https":
+            return False
+        try:
+            context = ssl.create_default_context(cafile=self.upstream_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"capture.upstream_ca: cannot load {self.upstream_ca}: {exc}") from None
+        if not self.verify_upstream:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context

@@ -1,0 +1,45 @@
+"""The engine's `capture` phase: start the proxy in this process and leave it running.
+
+The proxy keeps capturing through the later phases; it is found in
+`ctx.artifacts["capture"]` (its write log as `.log`), and whoever owns the engine
+stops it when the run ends (`CapturePhase.stop(ctx)`). The phase is run again on
+every resume, since a new process has no proxy yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureProxy
+from wizard.capture.writelog import WriteLog
+
+ARTIFACT = "capture"
+
+
+class CapturePhase:
+    name = "capture"
+
+    def run(self, ctx) -> dict[str, Any]:
+        if not ctx.plan.capture.enabled:
+            return {"enabled": False}
+        running = ctx.artifacts.get(ARTIFACT)
+        if running is None:
+            config = ProxyConfig.from_plan(ctx.plan)
+            log = WriteLog(ctx.state.dir)
+            running = CaptureProxy(config, log, ctx.bus)
+            try:
+                running.start()
+            except BaseException:
+                log.close()
+                raise
+            ctx.artifacts[ARTIFACT] = running
+        return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
+
+    @staticmethod
+    def stop(ctx) -> None:
+        """Stop the proxy this run started, if any, and close its log."""
+        running = ctx.artifacts.pop(ARTIFACT, None)
+        if running is not None:
+            running.stop()
+            running.log.close()

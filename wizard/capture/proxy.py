@@ -1,0 +1,377 @@
+"""The capture proxy: Neutron's API passed through unchanged, each write logged before it is sent.
+
+Clients (CLI, Horizon, Nova) talk to the proxy as they talked to Neutron. Every
+request goes upstream with its method, path, query, headers (less hop-by-hop
+ones, plus X-Forwarded-For/-Proto) and body; Neutron's answer comes back with
+its status, headers and body. A write (see `is_write`) is first logged as
+`pending` and fsync'd; if the log cannot take it, the client gets a 503 and
+Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
+before the client gets it. Reads never touch the log.
+
+Built on aiohttp (server and client; see README "Capture" for the measurements
+behind the choice). `CaptureProxy` runs its own event loop in a background
+thread and publishes ProxyStats and WriteCaptured events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import threading
+import time
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from wizard.capture.commit import GroupCommit
+from wizard.capture.config import ProxyConfig
+from wizard.capture.stats import ProxyCounters
+from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
+from wizard.errors import InputError, MigrateError
+from wizard.events import EventBus, Message, ProxyStats, WriteCaptured
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Not forwarded either: the length is recomputed from the same body, which was read whole.
+_REQUEST_DROPS = HOP_BY_HOP | {"content-length", "expect"}
+_RESPONSE_DROPS = HOP_BY_HOP | {"content-length"}
+# aiohttp's client would otherwise add these when the client did not send them.
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+
+STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
+MAX_REQUEST_BODY = 64 * 1024 * 1024
+KEEPALIVE_SECONDS = 75.0
+STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled
+
+
+class CaptureError(MigrateError):
+    """The proxy could not start (address in use, bad certificate...)."""
+
+
+class CaptureProxy:
+    """The proxy on its own event loop in a background thread: `start()`, then `stop()`."""
+
+    def __init__(self, config: ProxyConfig, log: WriteLog, bus: EventBus | None = None):
+        upstream = urlsplit(config.upstream)
+        if upstream.scheme not in ("http", "https") or not upstream.netloc:
+            raise InputError(f"neutron.url: {config.upstream!r} is not an http(s) URL")
+        self.config = config
+        self.log = log
+        self.bus = bus or EventBus()
+        self.counters = ProxyCounters()
+        self._base = f"{upstream.scheme}://{upstream.netloc}{upstream.path.rstrip('/')}"
+        self._host, self._port = config.host_port()
+        self._server_tls = config.server_tls()
+        self._upstream_tls = config.upstream_tls()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._commit: GroupCommit | None = None
+        self._in_flight: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str:
+        """Where clients reach the proxy (the real port once started on port 0)."""
+        scheme = "https" if self._server_tls else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self._port}"
+
+    def stats(self) -> ProxyStats:
+        return self.counters.snapshot(self.url)
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> None:
+        """Listen and serve in a background thread; returns once listening."""
+        self._thread = threading.Thread(target=self._run, name="capture-proxy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise CaptureError(f"the capture proxy did not start within {timeout:g}s")
+        if self._failure is not None:
+            self._thread.join()
+            raise CaptureError(f"capture proxy: cannot listen on {self.config.listen}: {self._failure}")
+        for seq in self.log.recovered:
+            self._publish_message("warning", f"write log entry {seq}, left pending by a stopped capture: now unknown")
+        if self.log.torn_tail is not None:
+            torn = self.log.torn_tail
+            self._publish_message(
+                "warning",
+                f"write log {self.log.path}: an unfinished last record ({torn.length} bytes at offset "
+                f"{torn.offset}) was moved to {torn.saved_to}",
+            )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop listening, let requests in flight finish (briefly), and release everything."""
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        try:
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(self._serve())
+        except BaseException as exc:
+            if self._ready.is_set():
+                self._publish_message("error", f"the capture proxy stopped: {describe(exc)}")
+            else:  # start() reports it
+                self._failure = exc
+                self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._commit = GroupCommit(self.log)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=self.config.timeout),
+            auto_decompress=False,
+            skip_auto_headers=_NO_AUTO_HEADERS,
+            cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
+        )
+        server = web.Server(
+            self._handle,
+            request_factory=functools.partial(self._make_request, self._loop),
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_SECONDS,
+        )
+        runner = web.ServerRunner(server, handle_signals=False)
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024)
+            await site.start()
+            self._port = runner.addresses[0][1]
+            self._ready.set()
+            reporter = asyncio.create_task(self._report_stats())
+            await self._stopping.wait()
+            reporter.cancel()
+            await site.stop()
+            await self._finish_in_flight()
+        finally:
+            await runner.cleanup()
+            await self._session.close()
+            self._commit.close()
+            self.bus.publish(self.stats())
+
+    async def _finish_in_flight(self) -> None:
+        """Give requests in flight a short grace, then cancel them (a write so cancelled
+        is logged as unknown)."""
+        if not self._in_flight:
+            return
+        _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    @staticmethod
+    def _make_request(loop, message, payload, protocol, writer, task) -> web.BaseRequest:
+        return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_REQUEST_BODY)
+
+    async def _report_stats(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.stats_interval)
+            self.bus.publish(self.stats())
+
+    def _publish_message(self, level: str, text: str) -> None:
+        self.bus.publish(Message(level=level, text=text, phase="capture"))
+
+    # -- requests ------------------------------------------------------------------
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
+        counters = self.counters
+        counters.requests += 1
+        counters.in_flight += 1
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            try:
+                body = await request.read()
+            except ConnectionError:  # the client hung up mid-body: nothing was logged or sent
+                return web.Response(status=400)
+            counters.bytes += len(body)
+            if is_write(request.method, request.path):
+                counters.writes += 1
+                return await self._pass_write(request, body)
+            return await self._pass_read(request, body)
+        finally:
+            self._in_flight.discard(task)
+            counters.in_flight -= 1
+            counters.latencies.append(time.perf_counter() - started)
+
+    def _upstream(self, request: web.BaseRequest, body: bytes):
+        return self._session.request(
+            request.method,
+            URL(self._base + request.raw_path, encoded=True),
+            headers=forward_headers(request),
+            data=body or None,
+            allow_redirects=False,
+        )
+
+    async def _pass_read(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+        try:
+            async with self._upstream(request, body) as upstream:
+                size = upstream.content_length
+                if request.method == "HEAD" or (size is not None and size <= STREAM_ABOVE):
+                    return self._answer(upstream, await upstream.read())
+                return await self._stream(request, upstream)
+        except aiohttp.ClientError as exc:
+            return self._failed_upstream(exc)[0]
+
+    async def _stream(self, request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=upstream.status, reason=upstream.reason, headers=copy_headers(upstream.headers, _RESPONSE_DROPS)
+        )
+        if upstream.content_length is not None:
+            response.content_length = upstream.content_length
+        await response.prepare(request)
+        try:
+            async for chunk in upstream.content.iter_any():
+                self.counters.bytes += len(chunk)
+                await response.write(chunk)
+        except ConnectionResetError:
+            pass  # the client hung up; leaving `async with` drops the upstream connection
+        except aiohttp.ClientError as exc:
+            # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
+            self.counters.errors += 1
+            self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
+            request.transport.close()
+        else:
+            await response.write_eof()
+        return response
+
+    async def _pass_write(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+        try:
+            seq = await self._log_pending(request, body)
+        except LogUnavailable as exc:
+            return self._refuse(exc)
+        response, outcome = await self._forward_write(request, body, seq)
+        try:
+            await self._commit.durable(outcome())
+        except LogUnavailable as exc:
+            # Neutron has done it: answer the client as Neutron did; the entry stays pending.
+            self.counters.errors += 1
+            self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged: {exc}")
+        state = self.log.get(seq)["state"]
+        self.bus.publish(
+            WriteCaptured(seq=seq, method=request.method, path=request.path, status=response.status, state=state)
+        )
+        return response
+
+    async def _log_pending(self, request: web.BaseRequest, body: bytes) -> int:
+        """Log the write and wait until it is on disk; its sequence number."""
+        query = request.rel_url.raw_query_string
+        seq, ticket = self.log.begin(
+            request.method, request.path, query, body, request.headers.items(), request.remote or ""
+        )
+        await self._commit.durable(ticket)
+        return seq
+
+    def _refuse(self, error: LogUnavailable) -> web.Response:
+        """Fail closed: a write the log cannot take is not sent to Neutron."""
+        self.counters.refused += 1
+        self.counters.errors += 1
+        self._publish_message("error", f"write refused, the write log cannot take it: {error}")
+        return neutron_error(
+            503,
+            "HTTPServiceUnavailable",
+            f"The migration's capture proxy cannot log this write ({error.strerror or error}); "
+            "it was not sent to Neutron. Retry later.",
+        )
+
+    async def _forward_write(self, request: web.BaseRequest, body: bytes, seq: int):
+        """Send a logged write to Neutron: the client's answer, and the call that logs the outcome."""
+        log = self.log
+        try:
+            async with self._upstream(request, body) as upstream:
+                payload = await upstream.read()
+                request_id = upstream.headers.get(REQUEST_ID_HEADER)
+                outcome = functools.partial(log.record_answer, seq, upstream.status, payload, request_id)
+                return self._answer(upstream, payload), outcome
+        except aiohttp.ClientError as exc:
+            response, reached = self._failed_upstream(exc)
+            return response, functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
+        except asyncio.CancelledError:
+            with contextlib.suppress(LogUnavailable):
+                log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
+            raise
+
+    def _answer(self, upstream: aiohttp.ClientResponse, payload: bytes) -> web.Response:
+        self.counters.bytes += len(payload)
+        response = web.Response(
+            status=upstream.status,
+            reason=upstream.reason,
+            headers=copy_headers(upstream.headers, _RESPONSE_DROPS),
+            body=payload,
+        )
+        if upstream.method == "HEAD" and upstream.content_length is not None:
+            response.headers["Content-Length"] = str(upstream.content_length)
+        return response
+
+    def _failed_upstream(self, exc: aiohttp.ClientError) -> tuple[web.Response, bool]:
+        """The answer for a failed upstream request, and whether Neutron may have received it."""
+        self.counters.errors += 1
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron took no connection: {describe(exc)}"), False
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
+        return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+
+
+def _loop_factory():
+    """uvloop's event loop where it is installed (a quarter less CPU per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def neutron_error(status: int, kind: str, message: str) -> web.Response:
+    """An error body shaped like Neutron's own, for clients that parse it."""
+    body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
+    """`headers` less those in `drop` and those the Connection header names."""
+    connection = headers.get("Connection")
+    if connection:
+        drop = drop | {token.strip().lower() for token in connection.split(",")}
+    return CIMultiDict((name, value) for name, value in headers.items() if name.lower() not in drop)
+
+
+def forward_headers(request: web.BaseRequest) -> CIMultiDict[str]:
+    """The client's headers as they go to Neutron: hop-by-hop ones dropped, X-Forwarded-* added."""
+    headers = copy_headers(request.headers, _REQUEST_DROPS)
+    peer = request.remote or ""
+    earlier = request.headers.get("X-Forwarded-For")
+    headers["X-Forwarded-For"] = f"{earlier}, {peer}" if earlier else peer
+    headers["X-Forwarded-Proto"] = request.scheme
+    return headers

@@ -1,0 +1,191 @@
+"""The write log: every user write to Neutron, numbered in order, on disk before it is forwarded.
+
+One append-only TinyDB file (`writes.db`, see wizard/tinylog.py) in the state
+directory, table `writes`, one document per write keyed by its sequence number:
+
+    pending ─► committed (2xx) ─► replayed | skipped (reason) | failed (Alcor's answer)
+            ├► rejected (Neutron answered with another status, or was never reached)
+            └► unknown  (the upstream failed mid-request: Neutron may have applied it)
+
+Sequence numbers are strictly increasing and gap-free: a number is used only
+once its entry is written. Writes are not fsync'd one by one: `begin` and
+`record_*` return a ticket (a file offset) and the caller waits until `sync`
+has covered it, so concurrent requests can share one fsync (see commit.py).
+A write the file refuses (disk full, I/O error) raises `LogUnavailable` and
+changes nothing; after a failed fsync the log refuses every write until it is
+reopened. Opening the log for writing takes an exclusive lock on the file and
+settles the entries a stopped process left `pending` as `unknown`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query
+from tinydb.table import Document
+
+from wizard.capture.redact import redact_body, redact_headers
+from wizard.errors import MigrateError
+from wizard.state import prepare_state_dir
+from wizard.tinylog import LogBusy, LogCorrupt, LogUnavailable, TornTail, open_db
+
+LOG_FILE = "writes.db"
+TABLE = "writes"
+
+PENDING = "pending"
+COMMITTED = "committed"
+REJECTED = "rejected"
+UNKNOWN = "unknown"
+REPLAYED = "replayed"
+SKIPPED = "skipped"
+FAILED = "failed"
+STATES = (PENDING, COMMITTED, REJECTED, UNKNOWN, REPLAYED, SKIPPED, FAILED)
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_API_PATH = re.compile(r"(^|/)v2\.0/")  # /v2.0/... , or /<prefix>/v2.0/... behind a path-routed endpoint
+REQUEST_ID_HEADER = "X-Openstack-Request-Id"
+
+__all__ = ["WriteLog", "LogUnavailable", "is_write", "STATES"]
+
+
+def is_write(method: str, path: str) -> bool:
+    """A request the log keeps: POST, PUT, PATCH or DELETE on Neutron's v2.0 API."""
+    return method in WRITE_METHODS and _API_PATH.search(path) is not None
+
+
+def decode_body(raw: bytes, key: str = "body") -> dict[str, Any]:
+    """A body as the log keeps it: JSON under `key` (secrets redacted), anything else
+    as text under `key`_text."""
+    if not raw:
+        return {key: None}
+    try:
+        return {key: redact_body(json.loads(raw))}
+    except (ValueError, UnicodeDecodeError):
+        return {f"{key}_text": raw.decode("utf-8", errors="replace")}
+
+
+class WriteLog:
+    """The durable, ordered log of captured writes; safe to share across threads."""
+
+    def __init__(self, state_dir: str | os.PathLike, *, readonly: bool = False):
+        directory = Path(state_dir) if readonly else prepare_state_dir(state_dir)
+        self.path = directory / LOG_FILE
+        try:
+            self._db = open_db(self.path, durable=False, readonly=readonly, exclusive=not readonly)
+        except LogBusy:
+            raise MigrateError(f"{self.path}: another capture is writing this log; stop it first") from None
+        except LogCorrupt as exc:
+            raise MigrateError(f"write log {exc}") from None
+        self._storage = self._db.storage
+        self._table = self._db.table(TABLE)
+        self._lock = threading.Lock()
+        self._next_seq = max((doc.doc_id for doc in self._table.all()), default=0) + 1
+        self.recovered: list[int] = [] if readonly else self._settle_stale_pending()
+
+    @property
+    def torn_tail(self) -> TornTail | None:
+        """The unfinished last record found on open (a crash mid-write), if any."""
+        return self._storage.torn_tail
+
+    @property
+    def synced(self) -> int:
+        """How far the file is known to be on disk (compare with a ticket)."""
+        return self._storage.synced
+
+    def close(self) -> None:
+        """Sync what was written (if the log is writable) and close the file."""
+        with self._lock:
+            if not self._storage.readonly:
+                with contextlib.suppress(LogUnavailable):
+                    self._storage.sync()
+            self._db.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._table)
+
+    # -- writing -----------------------------------------------------------------
+    def begin(
+        self, method: str, path: str, query: str, body: bytes, headers: Iterable[tuple[str, str]], client: str = ""
+    ) -> tuple[int, int]:
+        """Log a write as `pending` before it is forwarded: (its sequence number, its ticket)."""
+        entry = {
+            "seq": 0,
+            "time": time.time(),
+            "method": method,
+            "path": path,
+            "query": query,
+            "client": client,
+            "headers": redact_headers(headers),
+            **decode_body(body),
+            "state": PENDING,
+        }
+        with self._lock:
+            seq = entry["seq"] = self._next_seq
+            self._table.insert(Document(entry, doc_id=seq))
+            self._next_seq += 1
+            return seq, self._storage.size
+
+    def record_answer(self, seq: int, status: int, body: bytes, request_id: str | None) -> int:
+        """Neutron answered: `committed` (2xx) or `rejected`, with its answer. Returns a ticket."""
+        return self._update(
+            seq,
+            state=COMMITTED if 200 <= status < 300 else REJECTED,
+            status=status,
+            **decode_body(body, "response"),
+            request_id=request_id,
+            answered_at=time.time(),
+        )
+
+    def record_failure(self, seq: int, status: int, error: str, *, reached: bool) -> int:
+        """The upstream failed: `unknown` if Neutron may have applied the write, else
+        `rejected`. `status` is what the client was answered. Returns a ticket."""
+        return self._update(
+            seq, state=UNKNOWN if reached else REJECTED, status=status, error=error, answered_at=time.time()
+        )
+
+    def mark(self, seq: int, state: str, **info: Any) -> None:
+        """Replay's verdict on an entry (`replayed`, `skipped` with `reason`, `failed` with
+        Alcor's answer), durable on return."""
+        if state not in (REPLAYED, SKIPPED, FAILED):
+            raise ValueError(f"write log entry {seq}: replay cannot set state {state!r}")
+        self._update(seq, state=state, **info)
+        self.sync()
+
+    def sync(self) -> int:
+        """Fsync everything written so far; returns the offset now on disk."""
+        return self._storage.sync()
+
+    def _update(self, seq: int, **fields: Any) -> int:
+        with self._lock:
+            if not self._table.update(fields, doc_ids=[seq]):
+                raise KeyError(f"write log {self.path}: no entry {seq}")
+            return self._storage.size
+
+    def _settle_stale_pending(self) -> list[int]:
+        stale = [entry["seq"] for entry in self.entries(PENDING)]
+        for seq in stale:
+            self.record_failure(seq, 0, "the capture stopped before Neutron's answer was logged", reached=True)
+        if stale:
+            self.sync()
+        return stale
+
+    # -- reading -----------------------------------------------------------------
+    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Entries in sequence order, all or those in one state."""
+        with self._lock:
+            docs = self._table.all() if state is None else self._table.search(Query().state == state)
+            return sorted((dict(doc) for doc in docs), key=lambda entry: entry["seq"])
+
+    def get(self, seq: int) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._table.get(doc_id=seq)
+            return dict(doc) if doc is not None else None

@@ -1,0 +1,73 @@
+"""`alcor-migrate capture`: the capture proxy in the foreground, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+import threading
+
+from wizard import plan as plan_module
+from wizard.capture.config import ProxyConfig
+from wizard.capture.proxy import CaptureProxy
+from wizard.capture.writelog import WriteLog
+from wizard.events import Event, EventBus, Message, ProxyStats
+from wizard.plan import Plan
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "capture",
+        help="run the capture proxy in front of Neutron",
+        description="Pass every request through to Neutron and log each write durably "
+        "before it is sent. Stops on Ctrl-C or SIGTERM.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--plan", metavar="FILE", help="take Neutron's URL and capture.* from this plan")
+    source.add_argument("--neutron-url", metavar="URL", help="Neutron's endpoint (http or https)")
+    parser.add_argument("--listen", metavar="HOST:PORT", help="default: the plan's capture.listen (127.0.0.1:9797)")
+    parser.add_argument("--state-dir", metavar="DIR", help="where the write log goes (default: the plan's, or ./state)")
+    parser.add_argument(
+        "--status-every", metavar="SECONDS", type=float, default=10.0, help="print a status line this often"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = plan_module.load(args.plan) if args.plan else Plan()
+    if args.neutron_url:
+        plan.neutron.url = args.neutron_url
+    if args.listen:
+        plan.capture.listen = args.listen
+    if args.state_dir:
+        plan.state_dir = args.state_dir
+    config = dataclasses.replace(ProxyConfig.from_plan(plan), stats_interval=args.status_every)
+    log = WriteLog(plan.state_dir)
+    try:
+        bus = EventBus()
+        bus.subscribe(_print_event)
+        proxy = CaptureProxy(config, log, bus)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        proxy.start()
+        print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}", file=sys.stderr, flush=True)
+        stop.wait()
+        proxy.stop()
+    finally:
+        log.close()
+    return 0
+
+
+def _print_event(event: Event) -> None:
+    if isinstance(event, ProxyStats):
+        print(
+            f"Capture: requests {event.requests}; writes {event.writes} (refused {event.refused}); "
+            f"errors {event.errors}; in flight {event.in_flight}; "
+            f"latency p50 {event.latency_p50_ms:.2f}ms p99 {event.latency_p99_ms:.2f}ms",
+            file=sys.stderr,
+            flush=True,
+        )
+    elif isinstance(event, Message):
+        print(f"{event.level}: {event.text}", file=sys.stderr, flush=True)
