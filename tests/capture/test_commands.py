@@ -73,7 +73,8 @@ def test_capture_runs_until_sigterm_and_logs_writes(capture_process, upstream, s
 
 def test_capture_takes_neutron_and_the_address_from_a_plan(capture_process, upstream, tmp_path):
     plan = tmp_path / "plan.yaml"
-    plan.write_text(f"neutron: {{url: '{upstream.url}'}}\nstate_dir: {tmp_path / 'planned'}\n")
+    plan.write_text(f"version: 1\nneutron: {{url: '{upstream.url}', auth: none}}\nalcor: {{url: 'http://127.0.0.1:9'}}\n"
+                    f"state_dir: {tmp_path / 'planned'}\n")
     running = capture_process("--plan", str(plan))
     assert httpx.delete(f"{running.url}/v2.0/networks/n1").status_code == 204
     assert running.stop()[0] == 0
@@ -101,7 +102,7 @@ def test_a_full_disk_refuses_writes_before_neutron_and_reads_go_on(capture_proce
 
 def test_capture_needs_a_neutron_url(tmp_path, capsys):
     plan = tmp_path / "plan.yaml"
-    plan.write_text("name: no-neutron\n")
+    plan.write_text("version: 1\nneutron: {snapshot: cloud.json}\nalcor: {url: 'http://127.0.0.1:9'}\n")
     assert main(["capture", "--plan", str(plan), "--state-dir", str(tmp_path)]) == 2
     assert "neutron.url" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:
