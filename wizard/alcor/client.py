@@ -30,10 +30,14 @@ import httpx
 
 from wizard.alcor import errors
 from wizard.alcor.paths import (
+    ADD_EXTRA_ROUTES,
+    ADD_ROUTER_INTERFACE,
     BULK_CREATE,
     CREATE,
     DELETE,
+    EXTRA_ROUTE_ACTIONS,
     EXTRA_ROUTES_WRAPPER,
+    INTERFACE_ACTIONS,
     KINDS,
     Kind,
     Missing,
@@ -191,10 +195,10 @@ class AlcorClient:
             return _Settled(body, (id,), True, {kind.wrapper: current}) if current else _Settled(body)
         if action == BULK_CREATE:
             return self._settle_bulk(op, body)
-        if action in ("add_router_interface", "remove_router_interface"):
+        if action in INTERFACE_ACTIONS:
             attached = self._interface_attached(op, body)
-            return _Settled(body, done=attached if action == "add_router_interface" else not attached)
-        if action in ("add_extraroutes", "remove_extraroutes"):
+            return _Settled(body, done=attached if action == ADD_ROUTER_INTERFACE else not attached)
+        if action in EXTRA_ROUTE_ACTIONS:
             return _Settled(body, done=self._routes_done(op, body))
         if action == DELETE:
             return _Settled(body, done=not self.exists(kind.name, op.params["id"], op.project_id))
@@ -235,7 +239,7 @@ class AlcorClient:
         table = {(r.get("destination"), r.get("nexthop")) for r in (router.get("routetable") or {}).get("routes") or []}
         wanted = {(r.get("destination"), r.get("nexthop"))
                   for r in ((body or {}).get(EXTRA_ROUTES_WRAPPER) or {}).get("routes") or []}
-        return wanted <= table if op.action == "add_extraroutes" else not (wanted & table)
+        return wanted <= table if op.action == ADD_EXTRA_ROUTES else not (wanted & table)
 
     # --- reading -------------------------------------------------------------------------
 

@@ -25,15 +25,25 @@ GATEWAY_DEVICE_OWNER = "network:router_interface"  # the port a subnet create ma
 # Port (port_manager RestParameterValidator.checkPort)
 VIF_TYPES = frozenset({"ovs", "macvtap", "hw_veb", "hostdev_physical", "vhostuser", "distributed", "other"})
 VNIC_TYPES = frozenset({"normal", "macvtap", "direct", "baremetal", "directphysical"})
+VNIC_TYPE_FROM_NEUTRON = {"direct-physical": "directphysical"}  # Neutron spelling -> Alcor's
 IP_ALLOCATIONS = frozenset({"deferred", "immediate", "none"})
 DEFAULT_VIF_TYPE = "ovs"  # alcor.vif_type, set on single create only
 MAC_PATTERN = re.compile(r"([A-Fa-f0-9]{2}[-,:]){5}[A-Fa-f0-9]{2}")
 MAC_OUI = "aa:bb:cc"  # macmanager.oui: the prefix of MACs Alcor generates
+# Typed sub-objects: the only keys Alcor's Jackson classes keep (others are dropped).
+BINDING_PROFILE_KEYS = frozenset({"local_link_information"})
+LOCAL_LINK_INFORMATION_KEYS = frozenset({"port_id", "switch_id", "switch_info"})
+VIF_DETAILS_KEYS = frozenset({"ovs_hybrid_plug", "port_filter"})
 
 # Security group rules
 DIRECTIONS = frozenset({"ingress", "egress"})
 ETHERTYPES = frozenset({"IPv4", "IPv6"})
 DEFAULT_SG_NAME = "default"
+GROUP_RULES_FIELD = "security_group_rules"  # where a group create's answer lists the rules Alcor made
+# Rules Alcor creates by itself, as (direction, ethertype), with random ids: every new group
+# gets egress allow-all; the `default` group gets ingress allow-all instead (and no egress).
+AUTO_RULES_DEFAULT_GROUP = (("ingress", "IPv4"), ("ingress", "IPv6"))
+AUTO_RULES_OTHER_GROUP = (("egress", "IPv4"), ("egress", "IPv6"))
 
 # Elastic IPs
 DEFAULT_EIP_VERSION = 4

@@ -97,6 +97,10 @@ class Learn:
             return None
         return node if isinstance(node, str) else None
 
+    def within(self, *steps: str | int) -> "Learn":
+        """The same learn, for a response that holds this one's under `steps`."""
+        return Learn(self.kind, self.neutron_id, (*steps, *self.path), self.match)
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.neutron_id, "path": list(self.path), "match": dict(self.match)}
 
