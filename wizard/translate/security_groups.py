@@ -108,16 +108,24 @@ def create_group(group: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
 
 
 def groups(ctx: Context) -> list[AlcorRequest]:
-    """Every group: each project's default group alone first, then the others in bulk chunks."""
+    """Every group: each project's default group alone first, then the others in bulk chunks.
+
+    The others depend on their project's default group: Alcor makes a default group of its
+    own (random id, ingress allow-all) when a project's first other group comes first, and
+    then refuses ours.
+    """
     out: list[AlcorRequest] = []
     items: list[requests.BulkItem] = []
     for group in sorted(ctx.index.all(KIND), key=lambda g: g["id"]):
         if ctx.index.is_default_group(group["id"]):
             out.extend(create_group(group, ctx))
         else:
+            default = ctx.index.default_group(ctx.project(group))
             items.append(requests.BulkItem(NeutronRef(KIND, group["id"]), ctx.project(group),
-                                           group_body(group, ctx), learns=_learns(group, ctx)))
+                                           group_body(group, ctx), needs=[(KIND, default)] if default else (),
+                                           learns=_learns(group, ctx)))
     _check_projects_have_default(ctx)
+    ctx.record(out)
     return out + requests.bulk(paths.SECURITY_GROUP, items, ctx.options.chunk, ctx.key_of)
 
 
