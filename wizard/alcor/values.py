@@ -52,3 +52,14 @@ DEFAULT_EIP_VERSION = 4
 ACA_GRPC_PORT = 50001  # what `POST /nodes/upload` forces as server_port
 ACA_NETWORK_TYPES = frozenset({"vxlan", "vxlan_gpe", "gre", "geneve", "vlan"})  # aca_validate_tunnel_id
 MAX_VNI = 16777215
+
+# What Alcor decides by itself, whatever a create sends (reading it back is not drift):
+# bookkeeping fields, keys it allocates, and fields it fills when a create leaves them empty.
+SERVER_FIELDS = frozenset({"status", "revision_number", "created_at", "updated_at", "create_at", "update_at"})
+ALLOCATED_FIELDS = {"vpc": frozenset({"provider:segmentation_id", "segments"})}  # VNIs are re-allocated
+FILLED_WHEN_EMPTY = {
+    "vpc": frozenset({"mtu", "provider:network_type", "availability_zones"}),
+    "subnet": frozenset({"gateway_ip", "allocation_pools"}),
+    "port": frozenset({"security_groups", "mac_address", "fixed_ips", "binding:vif_type"}),
+    "elastic_ip": frozenset({"elastic_ip"}),
+}
