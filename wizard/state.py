@@ -49,6 +49,7 @@ class StateStore:
         self._applied = self._index("applied")
         self._failed = self._index("failed")
         self._id_map = self._index("id_map")
+        self._ids = {doc["key"]: doc["alcor_id"] for doc in self._db.table("id_map").all()}
 
     def _index(self, table: str) -> dict[str, int]:
         return {doc["key"]: doc.doc_id for doc in self._db.table(table).all()}
@@ -112,10 +113,11 @@ class StateStore:
         key = f"{kind}:{neutron_id}"
         with self._written():
             self._put("id_map", self._id_map, key, {"key": key, "alcor_id": alcor_id})
+            self._ids[key] = alcor_id
 
     def mapped_id(self, kind: str, neutron_id: str) -> str | None:
-        found = self._get("id_map", self._id_map, f"{kind}:{neutron_id}")
-        return found["alcor_id"] if found else None
+        with self._lock:
+            return self._ids.get(f"{kind}:{neutron_id}")
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:

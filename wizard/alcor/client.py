@@ -195,7 +195,7 @@ class AlcorClient:
             if item is None or (kind.id_of(item) is None and not _is_default_group(kind, item)):
                 return None
             current = self._stored(kind, item, op.project_id)
-            return _Settled(body, (current["id"],), True, {kind.wrapper: current}) if current else _Settled(body)
+            return _Settled(body, (kind.id_of(current),), True, {kind.wrapper: current}) if current else _Settled(body)
         if action == BULK_CREATE:
             return self._settle_bulk(op, body)
         if action in INTERFACE_ACTIONS:

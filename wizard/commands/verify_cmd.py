@@ -11,9 +11,8 @@ from rich.table import Table
 
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.verify import Drift, verify
-from wizard.commands.options import add_plan_options, plan_from_args
+from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
 from wizard.errors import ExitCode, InputError
-from wizard.neutron import snapshot as snapshot_module
 from wizard.state import StateStore
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
@@ -34,11 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
-    if not plan.neutron.snapshot:
-        raise InputError("verify needs a snapshot: --snapshot FILE, or neutron.snapshot in the plan")
+    snapshot = snapshot_of(plan, "verify")
     if not plan.alcor_url("vpc"):
         raise InputError("verify needs Alcor: --alcor-url URL, or alcor.url in the plan")
-    translation = translate(snapshot_module.load(plan.neutron.snapshot), Options.from_plan(plan))
+    translation = translate(snapshot, Options.from_plan(plan))
     state = StateStore(plan.state_dir)
     try:
         with AlcorClient.from_plan(plan) as client:
