@@ -1,10 +1,15 @@
 """The state store: what each phase has done, so that `run` resumes where it stopped.
 
 One append-only TinyDB file (`state.db`) in the plan's state directory, with tables:
-`phases` (status and timings), `applied` (one document per Alcor request applied,
-keyed by the request's key), `failed` (requests Alcor refused, with its answer),
-`id_map` (Neutron id -> Alcor id where Alcor does not keep ours) and `meta`.
+`phases` (status and timings), `sent` (requests about to be sent: one that is sent
+but not applied may have reached Alcor), `applied` (one document per Alcor request
+applied, keyed by the request's key), `failed` (requests Alcor refused, with its
+answer), `id_map` (Neutron id -> Alcor id where Alcor does not keep ours) and `meta`.
 The checkpoint is what was applied, never what was read.
+
+Every change is on disk when its method returns. Writers in several threads share
+fsyncs (group commit): each appends under the lock, then waits for one fsync that
+covers its record, so concurrency does not cost one fsync per record.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tinydb import Query
 
@@ -35,11 +41,15 @@ class StateStore:
 
     def __init__(self, state_dir: str | os.PathLike):
         self.dir = prepare_state_dir(state_dir)
-        self._db = open_db(self.dir / STATE_FILE)
+        self._db = open_db(self.dir / STATE_FILE, durable=False)  # synced by _written
         self._lock = threading.RLock()
+        self._sync_lock = threading.Lock()
+        self._appended = self._synced = 0  # changes made, changes known on disk
+        self._sent = self._index("sent")
         self._applied = self._index("applied")
         self._failed = self._index("failed")
         self._id_map = self._index("id_map")
+        self._ids = {doc["key"]: doc["alcor_id"] for doc in self._db.table("id_map").all()}
 
     def _index(self, table: str) -> dict[str, int]:
         return {doc["key"]: doc.doc_id for doc in self._db.table(table).all()}
@@ -55,7 +65,7 @@ class StateStore:
             return dict(found) if found else {"phase": name, "status": "pending"}
 
     def set_phase(self, name: str, status: str, **info: Any) -> None:
-        with self._lock:
+        with self._written():
             record = {**self.phase(name), **info, "status": status, "updated_at": time.time()}
             self._db.table("phases").upsert(record, Query().phase == name)
 
@@ -63,7 +73,16 @@ class StateStore:
         with self._lock:
             return [dict(doc) for doc in self._db.table("phases").all()]
 
-    # -- applied and failed requests ---------------------------------------------
+    # -- sent, applied and failed requests -----------------------------------------
+    def mark_sent(self, key: str) -> None:
+        """Record that a request is about to be sent (call before sending it)."""
+        with self._written():
+            self._put("sent", self._sent, key, {"key": key, "at": time.time()})
+
+    def was_sent(self, key: str) -> bool:
+        with self._lock:
+            return key in self._sent
+
     def is_applied(self, key: str) -> bool:
         with self._lock:
             return key in self._applied
@@ -72,13 +91,13 @@ class StateStore:
         return self._get("applied", self._applied, key)
 
     def mark_applied(self, key: str, **result: Any) -> None:
-        with self._lock:
+        with self._written():
             self._put("applied", self._applied, key, {"key": key, "at": time.time(), **result})
             if key in self._failed:
                 self._db.table("failed").remove(doc_ids=[self._failed.pop(key)])
 
     def mark_failed(self, key: str, **error: Any) -> None:
-        with self._lock:
+        with self._written():
             self._put("failed", self._failed, key, {"key": key, "at": time.time(), **error})
 
     def failures(self) -> list[dict[str, Any]]:
@@ -92,12 +111,13 @@ class StateStore:
     # -- id map --------------------------------------------------------------------
     def map_id(self, kind: str, neutron_id: str, alcor_id: str) -> None:
         key = f"{kind}:{neutron_id}"
-        with self._lock:
+        with self._written():
             self._put("id_map", self._id_map, key, {"key": key, "alcor_id": alcor_id})
+            self._ids[key] = alcor_id
 
     def mapped_id(self, kind: str, neutron_id: str) -> str | None:
-        found = self._get("id_map", self._id_map, f"{kind}:{neutron_id}")
-        return found["alcor_id"] if found else None
+        with self._lock:
+            return self._ids.get(f"{kind}:{neutron_id}")
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -106,10 +126,25 @@ class StateStore:
             return found["value"] if found else default
 
     def set_meta(self, key: str, value: Any) -> None:
-        with self._lock:
+        with self._written():
             self._db.table("meta").upsert({"key": key, "value": value}, Query().key == key)
 
     # -- helpers -------------------------------------------------------------------
+    @contextmanager
+    def _written(self) -> Iterator[None]:
+        """Make a change under the lock, then return only once it is on disk."""
+        with self._lock:
+            yield
+            self._appended += 1
+            mine = self._appended
+        with self._sync_lock:  # whoever syncs first syncs for everyone who appended before it
+            if self._synced >= mine:
+                return
+            with self._lock:
+                upto = self._appended
+            self._db.storage.sync()
+            self._synced = upto
+
     def _get(self, table: str, index: dict[str, int], key: str) -> dict[str, Any] | None:
         with self._lock:
             doc_id = index.get(key)

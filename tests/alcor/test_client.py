@@ -200,3 +200,13 @@ def test_the_token_never_reaches_the_logs(emulator, tls, caplog):
     with AlcorClient(emulator.endpoints, token="s3cret-token", verify=tls) as client:
         assert client.send(vpc("net-1")).ok
     assert caplog.records and "s3cret-token" not in caplog.text and "network" not in caplog.text
+
+
+def test_check_first_sends_only_what_an_earlier_run_did_not_apply(client, emulator):
+    client.send(vpc("net-1"))
+    again = client.send(vpc("net-1"), check_first=True)
+    assert again.ok and again.attempts == 0 and again.already_applied == ("net-1",)
+    assert again.body["network"]["id"] == "net-1"
+    fresh = client.send(vpc("net-2"), check_first=True)
+    assert fresh.ok and fresh.attempts == 1
+    assert emulator.ledger.duplicates() == {} and emulator.ledger.summary()["repeated_create_requests"] == 0

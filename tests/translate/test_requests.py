@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
-from wizard.alcor import contract
+from wizard.alcor import paths
 from wizard.translate.translation import translate
 
 ORDER = ["segment_table", "node", "vpc", "subnet", "security_group", "security_group_rule", "elastic_ip_range",
@@ -50,13 +50,37 @@ def test_ports_groups_rules_nodes_go_through_bulk_in_chunks_of_the_configured_si
     from wizard.translate.context import Options
 
     t = translate(snap, Options(bulk_size=2))
-    for kind, wrapper, endpoint in (("port", "ports", contract.PORT), ("security_group", "security_groups",
-                                    contract.SECURITY_GROUP), ("security_group_rule", "security_group_rules",
-                                    contract.SECURITY_GROUP_RULE), ("node", "host_infos", contract.NODE)):
+    for kind, wrapper, endpoint in (("port", "ports", paths.PORT), ("security_group", "security_groups",
+                                    paths.SECURITY_GROUP), ("security_group_rule", "security_group_rules",
+                                    paths.SECURITY_GROUP_RULE), ("node", "host_infos", paths.NODE)):
         posts = [r for r in t.requests if r.kind == kind and r.method == "POST"]
         assert [len(r.body[wrapper]) for r in posts] == [2, 2, 1], kind
         assert all(r.path == endpoint.bulk_path("proj-a" if kind != "node" else None) for r in posts)
     assert {r.key for r in t.requests if r.kind == "port"} == {r.key for r in translate(snap, Options(bulk_size=2)).requests if r.kind == "port"}
+
+
+def test_without_bulk_every_port_group_rule_and_node_is_one_create():
+    net = s.network()
+    sub = s.subnet(net, "10.1.0.0/24")
+    groups = [s.group(name=f"g{i}") for i in range(3)]
+    rules = [s.rule(g, protocol="tcp", port_range_min=80, port_range_max=80) for g in groups]
+    ports = [s.port(net, sub, f"10.1.0.{10 + i}", [groups[0]["id"]], **{"binding:host_id": f"h{i}"})
+             for i in range(3)]
+    agents = [s.agent(f"h{i}", f"192.0.2.{i + 1}") for i in range(3)]
+    from wizard.translate.context import Options
+
+    t = translate(s.snapshot(net, sub, *groups, *rules, *ports, *agents), Options(bulk=False))
+    for kind in ("port", "security_group", "security_group_rule", "node"):
+        endpoint = paths.KINDS[kind]
+        posts = [r for r in t.requests if r.kind == kind and r.method == "POST"]
+        assert len(posts) == 3, kind
+        assert all(r.path == endpoint.collection_path("proj-a" if kind != "node" else None)
+                   and list(r.body) == [endpoint.wrapper] for r in posts), kind
+    ports_ = [r for r in t.requests if r.kind == "port"]
+    assert all(r.key == f"port:{r.neutron[0].id}" for r in ports_)
+    assert all(f"subnet:{sub['id']}" in r.depends_on for r in ports_)
+    group = next(r for r in t.requests if r.kind == "security_group" and r.body["security_group"]["name"] == "g0")
+    assert {learn.path for learn in group.learns} == {("security_group", "security_group_rules")}
 
 
 def test_every_boolean_alcor_would_default_is_sent_even_when_neutron_omits_it(cloud):

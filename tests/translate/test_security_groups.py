@@ -6,7 +6,7 @@ import uuid
 
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
-from wizard.alcor import contract
+from wizard.alcor import values
 from wizard.translate.model import parse_deferred, resolve_ids
 from wizard.translate.translation import translate
 
@@ -23,9 +23,9 @@ def alcor_groups_after(translation):
             created = request.body.get("security_groups") or [request.body["security_group"]]
             answers = []
             for body in created:
-                default = body["name"] == contract.DEFAULT_GROUP_NAME and not request.path.endswith("/bulk")
+                default = body["name"] == values.DEFAULT_SG_NAME and not request.path.endswith("/bulk")
                 gid = str(uuid.uuid4()) if default else body["id"]
-                auto = contract.AUTO_RULES_DEFAULT_GROUP if default else contract.AUTO_RULES_OTHER_GROUP
+                auto = values.AUTO_RULES_DEFAULT_GROUP if default else values.AUTO_RULES_OTHER_GROUP
                 made = [{"id": str(uuid.uuid4()), "security_group_id": gid, "direction": d, "ethertype": e,
                          "protocol": None, "port_range_min": None, "port_range_max": None,
                          "remote_ip_prefix": None, "remote_group_id": None} for d, e in auto]

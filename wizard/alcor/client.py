@@ -30,10 +30,14 @@ import httpx
 
 from wizard.alcor import errors
 from wizard.alcor.paths import (
+    ADD_EXTRA_ROUTES,
+    ADD_ROUTER_INTERFACE,
     BULK_CREATE,
     CREATE,
     DELETE,
+    EXTRA_ROUTE_ACTIONS,
     EXTRA_ROUTES_WRAPPER,
+    INTERFACE_ACTIONS,
     KINDS,
     Kind,
     Missing,
@@ -136,11 +140,21 @@ class AlcorClient:
 
     # --- applying requests ---------------------------------------------------------------
 
-    def send(self, request: AlcorRequest) -> Outcome:
-        """Apply one request, retrying what can be retried without applying it twice."""
+    def send(self, request: AlcorRequest, check_first: bool = False) -> Outcome:
+        """Apply one request, retrying what can be retried without applying it twice.
+
+        `check_first`: the request may have reached Alcor before (a run that died while
+        sending it): look, as before a retry, and send only what is not applied yet.
+        """
         op = match(request.method, request.path)
         started = time.monotonic()
         attempts, body, applied = 0, request.body, ()
+        settled = self._settle(op, body) if check_first and op else None
+        if settled is not None:
+            body, applied = settled.body, settled.applied
+            if settled.done:
+                return Outcome(request.key, request.method, request.path, _done_status(op), settled.answer,
+                               time.monotonic() - started, 0, None, applied)
         while True:
             attempts += 1
             status, answer, error = self._exchange(request.service, request.method, request.path, body)
@@ -178,27 +192,48 @@ class AlcorClient:
         kind, action = op.kind, op.action
         if action == CREATE:
             item = kind.unwrap(body)
-            if item is None:
+            if item is None or (kind.id_of(item) is None and not _is_default_group(kind, item)):
                 return None
-            if kind.name == "security_group" and item.get("name") == DEFAULT_SG_NAME:
-                tenant = item.get("tenant_id") or op.project_id
-                found = self.list(kind.name, op.project_id, name=DEFAULT_SG_NAME, tenant_id=tenant)
-                return _Settled(body, (found[0]["id"],), True, {kind.wrapper: found[0]}) if found else _Settled(body)
-            id = kind.id_of(item)
-            if id is None:
-                return None
-            current = self.get(kind.name, id, op.project_id)
-            return _Settled(body, (id,), True, {kind.wrapper: current}) if current else _Settled(body)
+            current = self._stored(kind, item, op.project_id)
+            return _Settled(body, (kind.id_of(current),), True, {kind.wrapper: current}) if current else _Settled(body)
         if action == BULK_CREATE:
             return self._settle_bulk(op, body)
-        if action in ("add_router_interface", "remove_router_interface"):
+        if action in INTERFACE_ACTIONS:
             attached = self._interface_attached(op, body)
-            return _Settled(body, done=attached if action == "add_router_interface" else not attached)
-        if action in ("add_extraroutes", "remove_extraroutes"):
+            return _Settled(body, done=attached if action == ADD_ROUTER_INTERFACE else not attached)
+        if action in EXTRA_ROUTE_ACTIONS:
             return _Settled(body, done=self._routes_done(op, body))
         if action == DELETE:
             return _Settled(body, done=not self.exists(kind.name, op.params["id"], op.project_id))
         return _Settled(body)  # reads, updates and the segment table are safe to repeat
+
+    def _stored(self, kind: Kind, item: dict, project_id: str | None) -> dict | None:
+        """The resource a create of `item` made, as Alcor holds it now (None if absent).
+
+        A `default` group gets a random id and its create answers the posted body, so it
+        is found by tenant; any other resource by its own id.
+        """
+        if _is_default_group(kind, item):
+            tenant = item.get("tenant_id") or project_id
+            found = self.list(kind.name, project_id, name=DEFAULT_SG_NAME, tenant_id=tenant)
+            return found[0] if found else None
+        return self.get(kind.name, kind.id_of(item), project_id)
+
+    def stored_answer(self, request: AlcorRequest) -> Any:
+        """The answer a create would give, rebuilt from what Alcor holds now.
+
+        Ids learned from this are right even where Alcor's own answer is not (the default
+        group's) and after a retry that sent only part of a bulk create.
+        """
+        op = match(request.method, request.path)
+        if op is None or op.action not in (CREATE, BULK_CREATE):
+            raise ValueError(f"{request.key}: not a create")
+        kind = op.kind
+        if op.action == CREATE:
+            return {kind.wrapper: self._stored(kind, kind.unwrap(request.body) or {}, op.project_id)}
+        items = request.body.get(kind.bulk) or []
+        present = self._existing(kind, [kind.id_of(i) for i in items], op.project_id)
+        return {kind.bulk: [present.get(kind.id_of(i)) for i in items]}
 
     def _settle_bulk(self, op: Operation, body: Any) -> _Settled | None:
         kind = op.kind
@@ -207,18 +242,20 @@ class AlcorClient:
         if not isinstance(items, list):
             return None
         ids = [kind.id_of(i) for i in items]
-        if None in ids or (kind.name == "security_group" and any(i.get("name") == DEFAULT_SG_NAME for i in items)):
+        if None in ids or any(_is_default_group(kind, i) for i in items):
             return None
         present = self._existing(kind, ids, op.project_id)
         remaining = [i for i, id in zip(items, ids) if id not in present]
         return _Settled({**body, key: remaining}, tuple(id for id in ids if id in present), not remaining)
 
-    def _existing(self, kind: Kind, ids: list[str], project_id: str | None) -> set[str]:
-        present: set[str] = set()
+    def _existing(self, kind: Kind, ids: list[str], project_id: str | None) -> dict[str, dict]:
+        """Those of `ids` that Alcor holds, id -> item."""
+        present: dict[str, dict] = {}
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start:start + IDS_PER_LOOKUP]
-            listed = self.list(kind.name, project_id, **{kind.id_field: chunk})
-            present |= {kind.id_of(item) for item in listed} & set(chunk)
+            for item in self.list(kind.name, project_id, **{kind.id_field: chunk}):
+                if kind.id_of(item) in chunk:
+                    present[kind.id_of(item)] = item
         return present
 
     def _interface_attached(self, op: Operation, body: Any) -> bool:
@@ -235,7 +272,7 @@ class AlcorClient:
         table = {(r.get("destination"), r.get("nexthop")) for r in (router.get("routetable") or {}).get("routes") or []}
         wanted = {(r.get("destination"), r.get("nexthop"))
                   for r in ((body or {}).get(EXTRA_ROUTES_WRAPPER) or {}).get("routes") or []}
-        return wanted <= table if op.action == "add_extraroutes" else not (wanted & table)
+        return wanted <= table if op.action == ADD_EXTRA_ROUTES else not (wanted & table)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -308,6 +345,8 @@ def _retryable(status: int | None, body: Any) -> bool:
     return status >= 500 and errors.identify(status, body) is None
 
 
+def _is_default_group(kind: Kind, item: dict) -> bool:
+    return kind.name == "security_group" and item.get("name") == DEFAULT_SG_NAME
 
 
 def _done_status(op: Operation) -> int:

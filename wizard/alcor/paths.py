@@ -2,9 +2,10 @@
 
 One table (KINDS) says, per resource kind, which service holds it, its paths, the key
 that wraps one item or a list, the status a create answers, whether bulk create works,
-and how a GET of an absent item answers (Alcor has three ways). The emulator registers
-its routes from ROUTES and the client classifies requests with `match`, so both read
-the same facts (reference/alcor-api.md §1, §3).
+and how a GET of an absent item answers (Alcor has three ways). Translation builds its
+requests from these kinds, the emulator registers its routes from ROUTES and the client
+classifies requests with `match`, so all three read the same facts
+(reference/alcor-api.md §1, §3).
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ class Kind:
         return self.collection + "/{id}"
 
     @property
-    def bulk_path(self) -> str:
+    def bulk_template(self) -> str:
         return self.collection + "/bulk"
+
+    def bulk_path(self, project_id: str | None = None) -> str:
+        return self.bulk_template.format(project_id=project_id)
 
     def collection_path(self, project_id: str | None = None) -> str:
         return self.collection.format(project_id=project_id)
@@ -66,37 +70,34 @@ class Kind:
 
 _P = "/project/{project_id}"
 
-KINDS: dict[str, Kind] = {
-    k.name: k
-    for k in (
-        Kind("segment", "vpc", _P + "/segments", "segment", "segments", Missing.EMPTY_WRAPPER),
-        Kind("vpc", "vpc", _P + "/vpcs", "network", "vpcs", Missing.EMPTY_WRAPPER, bulk_stub="vpcs"),
-        Kind("subnet", "subnet", _P + "/subnets", "subnet", "subnets", Missing.EMPTY_WRAPPER, bulk_stub="subnets"),
-        Kind("port", "port", _P + "/ports", "port", "ports", Missing.NOT_FOUND, bulk="ports"),
-        Kind(
-            "security_group", "security_group", _P + "/security-groups", "security_group", "security_groups",
-            Missing.PRECONDITION_FAILED, bulk="security_groups",
-        ),
-        Kind(
-            "security_group_rule", "security_group", _P + "/security-group-rules", "security_group_rule",
-            "security_group_rules", Missing.PRECONDITION_FAILED, bulk="security_group_rules",
-        ),
-        # Router create has no @ResponseStatus(CREATED): it answers 200.
-        Kind("router", "route", _P + "/routers", "router", "routers", Missing.EMPTY_WRAPPER, create_status=200),
-        Kind("elastic_ip_range", "elastic_ip", "/elasticip-ranges", "elasticip-range", "elasticip-ranges",
-             Missing.NOT_FOUND),
-        Kind("elastic_ip", "elastic_ip", _P + "/elasticips", "elasticip", "elasticips", Missing.NOT_FOUND),
-        # NodesWebJson has no @JsonProperty, so the list key is the Java field name; bulk answers a bare
-        # JSON array with 200.
-        Kind("node", "node", "/nodes", "host_info", "nodeInfos", Missing.EMPTY_WRAPPER, id_field="node_id",
-             bulk="host_infos", bulk_status=200),
-    )
-}
+SEGMENT = Kind("segment", "vpc", _P + "/segments", "segment", "segments", Missing.EMPTY_WRAPPER)
+VPC = Kind("vpc", "vpc", _P + "/vpcs", "network", "vpcs", Missing.EMPTY_WRAPPER, bulk_stub="vpcs")
+SUBNET = Kind("subnet", "subnet", _P + "/subnets", "subnet", "subnets", Missing.EMPTY_WRAPPER, bulk_stub="subnets")
+PORT = Kind("port", "port", _P + "/ports", "port", "ports", Missing.NOT_FOUND, bulk="ports")
+SECURITY_GROUP = Kind("security_group", "security_group", _P + "/security-groups", "security_group",
+                      "security_groups", Missing.PRECONDITION_FAILED, bulk="security_groups")
+SECURITY_GROUP_RULE = Kind("security_group_rule", "security_group", _P + "/security-group-rules",
+                           "security_group_rule", "security_group_rules", Missing.PRECONDITION_FAILED,
+                           bulk="security_group_rules")
+# Router create has no @ResponseStatus(CREATED): it answers 200.
+ROUTER = Kind("router", "route", _P + "/routers", "router", "routers", Missing.EMPTY_WRAPPER, create_status=200)
+ELASTIC_IP_RANGE = Kind("elastic_ip_range", "elastic_ip", "/elasticip-ranges", "elasticip-range",
+                        "elasticip-ranges", Missing.NOT_FOUND)
+ELASTIC_IP = Kind("elastic_ip", "elastic_ip", _P + "/elasticips", "elasticip", "elasticips", Missing.NOT_FOUND)
+# NodesWebJson has no @JsonProperty, so the list key is the Java field name; bulk answers a bare
+# JSON array with 200.
+NODE = Kind("node", "node", "/nodes", "host_info", "nodeInfos", Missing.EMPTY_WRAPPER, id_field="node_id",
+            bulk="host_infos", bulk_status=200)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    SEGMENT, VPC, SUBNET, PORT, SECURITY_GROUP, SECURITY_GROUP_RULE, ROUTER, ELASTIC_IP_RANGE, ELASTIC_IP, NODE)}
 
 # Router actions: PUT {router item}/{action}. Interface bodies are unwrapped
 # {"subnet_id": ...} or {"port_id": ...}; extra-route bodies are wrapped in EXTRA_ROUTES_WRAPPER.
-INTERFACE_ACTIONS = ("add_router_interface", "remove_router_interface")
-EXTRA_ROUTE_ACTIONS = ("add_extraroutes", "remove_extraroutes")
+ADD_ROUTER_INTERFACE, REMOVE_ROUTER_INTERFACE = "add_router_interface", "remove_router_interface"
+ADD_EXTRA_ROUTES, REMOVE_EXTRA_ROUTES = "add_extraroutes", "remove_extraroutes"
+INTERFACE_ACTIONS = (ADD_ROUTER_INTERFACE, REMOVE_ROUTER_INTERFACE)
+EXTRA_ROUTE_ACTIONS = (ADD_EXTRA_ROUTES, REMOVE_EXTRA_ROUTES)
 EXTRA_ROUTES_WRAPPER = "newRoutesWebRequest"
 
 SEGMENT_TABLE_PATH = "/segments/createDefaultTable"  # VPC manager; POST, answers 200 with no body
@@ -129,7 +130,7 @@ class Route:
 def _kind_routes(kind: Kind) -> list[Route]:
     routes = []
     if kind.bulk or kind.bulk_stub:  # before the item routes, which would also match ".../bulk"
-        routes.append(Route("POST", kind.bulk_path, kind.name, BULK_CREATE))
+        routes.append(Route("POST", kind.bulk_template, kind.name, BULK_CREATE))
     routes += [
         Route("POST", kind.collection, kind.name, CREATE),
         Route("GET", kind.collection, kind.name, LIST),
@@ -143,7 +144,7 @@ def _kind_routes(kind: Kind) -> list[Route]:
 ROUTES: tuple[Route, ...] = (
     Route("POST", SEGMENT_TABLE_PATH, "segment", "segment_table"),
     Route("GET", DEFAULT_SG_PATH, "security_group", "get_default"),
-    *(Route("PUT", KINDS["router"].item + "/" + action, "router", action)
+    *(Route("PUT", ROUTER.item + "/" + action, "router", action)
       for action in INTERFACE_ACTIONS + EXTRA_ROUTE_ACTIONS),
     *(route for kind in KINDS.values() for route in _kind_routes(kind)),
 )

@@ -66,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"lab alcor: cannot listen on {args.host}: {exc.strerror or exc}") from None
     console = Console(highlight=False)
-    for service, url in emulator.endpoints.items():
-        console.print(f"{service:15} {url}", soft_wrap=True)
-    console.print("Alcor emulator running; Ctrl-C stops it" + (f" and saves {args.state}" if args.state else ""))
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop saves state too
-    try:
+    try:  # from the first line printed on, Ctrl-C stops the emulator cleanly
+        for service, url in emulator.endpoints.items():
+            console.print(f"{service:15} {url}", soft_wrap=True)
+        console.print("Alcor emulator running; Ctrl-C stops it" + (f" and saves {args.state}" if args.state else ""))
         stop.wait()
     except KeyboardInterrupt:
         pass

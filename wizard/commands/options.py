@@ -6,6 +6,9 @@ import argparse
 import os
 
 from wizard import plan as plan_module
+from wizard.errors import InputError
+from wizard.neutron import snapshot as snapshot_module
+from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Override, Plan
 
 
@@ -51,3 +54,10 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     if args.plan:
         return plan_module.load(args.plan, overrides)
     return plan_module.from_overrides(overrides)
+
+
+def snapshot_of(plan: Plan, command: str) -> Snapshot:
+    """The plan's snapshot file, loaded, for a command that cannot work without one."""
+    if not plan.neutron.snapshot:
+        raise InputError(f"{command} needs a snapshot: --snapshot FILE, or neutron.snapshot in the plan")
+    return snapshot_module.load(plan.neutron.snapshot)

@@ -9,9 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from wizard import dryrun
-from wizard.commands.options import add_plan_options, plan_from_args
+from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
 from wizard.errors import ExitCode, InputError
-from wizard.neutron import snapshot as snapshot_module
 from wizard.translate.accounting import Tally, account, unaccounted
 from wizard.translate.context import Options
 from wizard.translate.model import Translation
@@ -32,9 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
-    if not plan.neutron.snapshot:
-        raise InputError("preview needs a snapshot: --snapshot FILE, or neutron.snapshot in the plan")
-    snapshot = snapshot_module.load(plan.neutron.snapshot)
+    snapshot = snapshot_of(plan, "preview")
     translation = translate(snapshot, Options.from_plan(plan))
     tallies = account(snapshot, translation)
     console = Console(highlight=False)

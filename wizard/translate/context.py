@@ -41,6 +41,7 @@ class Options:
     """The plan's translate options (plan.translate) plus per-node facts (plan.nodes)."""
 
     bulk_size: int = 500
+    bulk: bool = True  # off: one create per resource even where Alcor has a bulk create
     ipv6: str = "skip"  # "skip" or "block"
     flat_networks: str = "block"  # "skip" or "block"
     nodes: dict[str, NodeOverride] = field(default_factory=dict)
@@ -49,6 +50,11 @@ class Options:
     def from_plan(cls, plan: Plan) -> "Options":
         t = plan.translate
         return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks, nodes=dict(plan.nodes))
+
+    @property
+    def chunk(self) -> int | None:
+        """Resources per bulk create, or None for one create per resource."""
+        return self.bulk_size if self.bulk else None
 
 
 class Index:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths
 from wizard.translate import requests
 from wizard.translate.context import Context, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
@@ -53,8 +53,8 @@ def ranges(ctx: Context) -> list[AlcorRequest]:
         pools = sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"]))
         body = {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
                 "ip_version": 4, "allocation_ranges": [{"start": p["start"], "end": p["end"]} for p in pools]}
-        endpoint = contract.ELASTIC_IP_RANGE
-        out.append(AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.kind,
+        endpoint = paths.ELASTIC_IP_RANGE
+        out.append(AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.name,
                                 service=endpoint.service, method="POST", path=endpoint.collection_path(),
                                 body={endpoint.wrapper: body}, neutron=(NeutronRef("subnets", subnet["id"]),)))
     return out
@@ -106,7 +106,7 @@ def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     port = ctx.index.floatingip_port(fip["id"])
     extra = (NeutronRef("ports", port["id"]),) if port else ()
     port_needs = [("ports", alcor_body["port_id"])] if alcor_body["port_id"] else []
-    return [requests.create(contract.ELASTIC_IP, ctx.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
+    return [requests.create(paths.ELASTIC_IP, ctx.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
                             depends_on=ctx.needs(*port_needs) + [requests.key("elastic-ip-range", range_id)],
                             extra_refs=extra)]
 

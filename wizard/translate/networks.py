@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths, values
 from wizard.translate import requests
 from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
@@ -37,8 +37,8 @@ FIELDS = Table(KIND, {
     "vlan_transparent": keep(default=False),
     "is_default": keep(default=False),
     "port_security_enabled": keep(default=True),
-    "mtu": keep(default=contract.DEFAULT_MTU),
-    "status": convert(lambda s: s if s in contract.STATUSES else "ACTIVE", default="ACTIVE"),
+    "mtu": keep(default=values.DEFAULT_MTU),
+    "status": convert(lambda s: s if s in values.NETWORK_STATUSES else "ACTIVE", default="ACTIVE"),
     "dns_domain": keep(default=""),
     "availability_zone_hints": keep(default=[]),
     "tags": keep(default=[]),
@@ -86,6 +86,6 @@ def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     if alcor_body is None:
         return []
     refs = [NeutronRef("segments", sid) for sid in ctx.index.segments_of(network["id"])]
-    return [requests.create(contract.VPC, ctx.project(network), alcor_body, NeutronRef(KIND, network["id"]),
+    return [requests.create(paths.VPC, ctx.project(network), alcor_body, NeutronRef(KIND, network["id"]),
                             extra_refs=refs)]
 

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths, values
 from wizard.plan import NodeOverride
 from wizard.translate import requests
 from wizard.translate.context import Context
@@ -49,7 +49,7 @@ def body(host: str, agents: list[dict[str, Any]], ctx: Context) -> dict[str, Any
         ctx.find("node-mac-missing", HOST_KIND, host, f"no MAC address for host {host} in the plan")
     return {"node_id": node_id(host), "node_name": host, "local_ip": local_ip,
             "mac_address": override.mac_address, "veth": override.veth or "",
-            "server_port": override.server_port or contract.DEFAULT_NODE_SERVER_PORT,
+            "server_port": override.server_port or values.ACA_GRPC_PORT,
             "host_dvr_mac": None, "ncm_id": None}
 
 
@@ -70,7 +70,7 @@ def nodes(ctx: Context) -> list[AlcorRequest]:
         # a node names its host, and every agent running there
         items.append(requests.BulkItem(NeutronRef(HOST_KIND, host), None, node,
                                        extra_refs=[NeutronRef(KIND, a["id"]) for a in agents]))
-    return requests.bulk(contract.NODE, items, ctx.options.bulk_size, ctx.key_of)
+    return requests.bulk(paths.NODE, items, ctx.options.chunk, ctx.key_of)
 
 
 def _report_unknown(host: str, agents: list[dict[str, Any]], bound: bool, ctx: Context) -> None:

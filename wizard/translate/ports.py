@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths, values
 from wizard.translate import requests
 from wizard.translate.context import (DHCP_OWNER, FLOATINGIP_OWNER, L3_INTERNAL_OWNERS, NOT_PORT_OWNERS,
                                       ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, Context, ip_version)
@@ -22,11 +22,11 @@ KIND = "ports"
 
 
 def vnic_type(value: str) -> str:
-    return contract.VNIC_TYPE_FROM_NEUTRON.get(value, value)
+    return values.VNIC_TYPE_FROM_NEUTRON.get(value, value)
 
 
 def vif_type(value: str | None) -> Any:
-    return value if value in contract.VIF_TYPES else OMIT
+    return value if value in values.VIF_TYPES else OMIT
 
 
 def binding_profile(value: dict[str, Any] | None) -> dict[str, Any]:
@@ -34,11 +34,11 @@ def binding_profile(value: dict[str, Any] | None) -> dict[str, Any]:
     if not links:
         return {}
     return {"local_link_information": [
-        {k: v for k, v in link.items() if k in contract.LOCAL_LINK_INFORMATION_KEYS} for link in links]}
+        {k: v for k, v in link.items() if k in values.LOCAL_LINK_INFORMATION_KEYS} for link in links]}
 
 
 def vif_details(value: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (value or {}).items() if k in contract.VIF_DETAILS_KEYS}
+    return {k: v for k, v in (value or {}).items() if k in values.VIF_DETAILS_KEYS}
 
 
 def extra_dhcp_opts(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ def body(port: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         ctx.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
         return None
     vnic = vnic_type(port.get("binding:vnic_type") or "normal")
-    if vnic not in contract.VNIC_TYPES:
+    if vnic not in values.VNIC_TYPES:
         ctx.find("unsupported-vnic-type", KIND, pid, f"vnic type {vnic!r} is refused by Alcor")
         return None
     fixed_ips = _fixed_ips(port, ctx)
@@ -166,18 +166,18 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
     if host:
         ctx.bindings[pid] = host
     vif = port.get("binding:vif_type")
-    if vif not in contract.VIF_TYPES and vif not in _NOT_SENT_QUIETLY:
+    if vif not in values.VIF_TYPES and vif not in _NOT_SENT_QUIETLY:
         ctx.find("vif-type-not-sent", KIND, pid, f"binding:vif_type {vif!r} is refused by Alcor; not sent")
     profile = port.get("binding:profile")
     if profile:
-        dropped = sorted(profile.keys() - contract.BINDING_PROFILE_KEYS)
+        dropped = sorted(profile.keys() - values.BINDING_PROFILE_KEYS)
         for link in profile.get("local_link_information") or ():
-            dropped += sorted(f"local_link_information.{k}" for k in link.keys() - contract.LOCAL_LINK_INFORMATION_KEYS)
+            dropped += sorted(f"local_link_information.{k}" for k in link.keys() - values.LOCAL_LINK_INFORMATION_KEYS)
         if dropped:
             ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
     details = port.get("binding:vif_details")
-    if details and details.keys() - contract.VIF_DETAILS_KEYS:
-        dropped = ", ".join(sorted(details.keys() - contract.VIF_DETAILS_KEYS))
+    if details and details.keys() - values.VIF_DETAILS_KEYS:
+        dropped = ", ".join(sorted(details.keys() - values.VIF_DETAILS_KEYS))
         ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {dropped}")
 
 
@@ -215,7 +215,7 @@ def ports(ctx: Context) -> list[AlcorRequest]:
             continue
         items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), ctx.project(port), alcor_body,
                                        needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
-    return requests.bulk(contract.PORT, items, ctx.options.bulk_size, ctx.key_of)
+    return requests.bulk(paths.PORT, items, ctx.options.chunk, ctx.key_of)
 
 
 def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
@@ -223,7 +223,7 @@ def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     alcor_body = body(port, ctx)
     if alcor_body is None:
         return []
-    return [requests.create(contract.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
+    return [requests.create(paths.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
                             depends_on=ctx.needs(*needs(port, alcor_body)),
                             deferred=_deferred(alcor_body))]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths
 from wizard.translate import requests
 from wizard.translate.context import Context
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
@@ -64,14 +64,14 @@ def body(router: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def create(router: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     """The router itself; its gateway ports are carried by external_gateway_info."""
     gateway_refs = [NeutronRef("ports", pid) for pid in ctx.index.gateway_ports(router["id"])]
-    return [requests.create(contract.ROUTER, ctx.project(router), body(router, ctx), NeutronRef(KIND, router["id"]),
+    return [requests.create(paths.ROUTER, ctx.project(router), body(router, ctx), NeutronRef(KIND, router["id"]),
                             extra_refs=gateway_refs)]
 
 
 def _action(router: dict[str, Any], kind: str, action: str, body: dict[str, Any], key: str,
             refs: tuple[NeutronRef, ...], depends_on: list[str]) -> AlcorRequest:
     """PUT {router}/{action}: the project in the path is the router's own."""
-    endpoint = contract.ROUTER
+    endpoint = paths.ROUTER
     return AlcorRequest(key=key, kind=kind, service=endpoint.service, method="PUT",
                         path=f"{endpoint.item_path(router['id'], Context.project(router))}/{action}", body=body,
                         neutron=refs, depends_on=tuple(sorted(set(depends_on))))
@@ -80,7 +80,7 @@ def _action(router: dict[str, Any], kind: str, action: str, body: dict[str, Any]
 def interface(router: dict[str, Any], subnet_id: str, ctx: Context, port_id: str | None = None,
               add: bool = True) -> AlcorRequest:
     """Attach (or detach) a router to a subnet: by subnet id, as Alcor uses the subnet's gateway port."""
-    action = contract.ADD_ROUTER_INTERFACE if add else contract.REMOVE_ROUTER_INTERFACE
+    action = paths.ADD_ROUTER_INTERFACE if add else paths.REMOVE_ROUTER_INTERFACE
     refs = (NeutronRef("ports", port_id),) if port_id else (NeutronRef(KIND, router["id"]),)
     prefix = "router-interface" if add else "router-interface-remove"
     return _action(router, "router_interface", action, {"subnet_id": subnet_id},
@@ -125,9 +125,9 @@ def interfaces(router: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
 def extraroutes(router: dict[str, Any], routes: list[dict[str, Any]], ctx: Context,
                 add: bool = True, after: list[str] = ()) -> AlcorRequest:
     """add_extraroutes (or remove_extraroutes) with Alcor's newRoutesWebRequest body."""
-    action = contract.ADD_EXTRAROUTES if add else contract.REMOVE_EXTRAROUTES
+    action = paths.ADD_EXTRA_ROUTES if add else paths.REMOVE_EXTRA_ROUTES
     ordered = sorted(routes, key=lambda r: (r.get("destination"), r.get("nexthop")))
-    body = {contract.EXTRAROUTES_WRAPPER: {"routes": [
+    body = {paths.EXTRA_ROUTES_WRAPPER: {"routes": [
         {"destination": r.get("destination"), "nexthop": r.get("nexthop")} for r in ordered]}}
     prefix = "extraroutes" if add else "extraroutes-remove"
     return _action(router, "extraroutes", action, body, requests.key(prefix, router["id"]),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from wizard.alcor import contract
+from wizard.alcor import paths, values
 from wizard.translate import requests
 from wizard.translate.context import NOT_PORT_OWNERS, Context, ip_version
 from wizard.translate.fields import IDENTITY, Table, carried, drop, keep, rename
@@ -68,7 +68,7 @@ def alcor_group_id(group_id: str | None, ctx: Context) -> str | None:
 
 def auto_rules(group: dict[str, Any], ctx: Context) -> tuple[tuple[str, str], ...]:
     is_default = ctx.index.is_default_group(group["id"])
-    return contract.AUTO_RULES_DEFAULT_GROUP if is_default else contract.AUTO_RULES_OTHER_GROUP
+    return values.AUTO_RULES_DEFAULT_GROUP if is_default else values.AUTO_RULES_OTHER_GROUP
 
 
 def _auto_rule_ref(group_id: str, direction: str, ethertype: str) -> str:
@@ -77,7 +77,7 @@ def _auto_rule_ref(group_id: str, direction: str, ethertype: str) -> str:
 
 def _learns(group: dict[str, Any], ctx: Context) -> list[Learn]:
     """Where the create answer holds the default group's id and the ids of Alcor's own rules."""
-    learns = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (contract.GROUP_RULES_FIELD,),
+    learns = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (values.GROUP_RULES_FIELD,),
                     (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, ctx)]
     if ctx.index.is_default_group(group["id"]):
         learns.insert(0, Learn(KIND, group["id"], ("id",)))
@@ -102,24 +102,31 @@ def create_group(group: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
         ctx.id_map[(KIND, group["id"])] = deferred_id(KIND, group["id"])
         ctx.find("default-group-new-id", KIND, group["id"],
                  f"project {ctx.project(group)}'s default group gets a new id in Alcor")
-    learns = [Learn(l.kind, l.neutron_id, (contract.SECURITY_GROUP.wrapper, *l.path), l.match)
-              for l in _learns(group, ctx)]
-    return [requests.create(contract.SECURITY_GROUP, ctx.project(group), group_body(group, ctx), ref,
+    learns = [learn.within(paths.SECURITY_GROUP.wrapper) for learn in _learns(group, ctx)]
+    return [requests.create(paths.SECURITY_GROUP, ctx.project(group), group_body(group, ctx), ref,
                             learns=learns)]
 
 
 def groups(ctx: Context) -> list[AlcorRequest]:
-    """Every group: each project's default group alone first, then the others in bulk chunks."""
+    """Every group: each project's default group alone first, then the others in bulk chunks.
+
+    The others depend on their project's default group: Alcor makes a default group of its
+    own (random id, ingress allow-all) when a project's first other group comes first, and
+    then refuses ours.
+    """
     out: list[AlcorRequest] = []
     items: list[requests.BulkItem] = []
     for group in sorted(ctx.index.all(KIND), key=lambda g: g["id"]):
         if ctx.index.is_default_group(group["id"]):
             out.extend(create_group(group, ctx))
         else:
+            default = ctx.index.default_group(ctx.project(group))
             items.append(requests.BulkItem(NeutronRef(KIND, group["id"]), ctx.project(group),
-                                           group_body(group, ctx), learns=_learns(group, ctx)))
+                                           group_body(group, ctx), needs=[(KIND, default)] if default else (),
+                                           learns=_learns(group, ctx)))
     _check_projects_have_default(ctx)
-    return out + requests.bulk(contract.SECURITY_GROUP, items, ctx.options.bulk_size, ctx.key_of)
+    ctx.record(out)
+    return out + requests.bulk(paths.SECURITY_GROUP, items, ctx.options.chunk, ctx.key_of)
 
 
 def _check_projects_have_default(ctx: Context) -> None:
@@ -205,7 +212,7 @@ def create_rule(rule: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     alcor_body = rule_body(rule, ctx)
     if alcor_body is None:
         return []
-    return [requests.create(contract.SECURITY_GROUP_RULE, ctx.project(rule), alcor_body,
+    return [requests.create(paths.SECURITY_GROUP_RULE, ctx.project(rule), alcor_body,
                             NeutronRef(RULE_KIND, rule["id"]), depends_on=ctx.needs(*_rule_needs(rule)),
                             deferred=_is_deferred(alcor_body))]
 
@@ -236,7 +243,7 @@ def rules(ctx: Context) -> list[AlcorRequest]:
     for group in sorted(ctx.index.all(KIND), key=lambda g: g["id"]):  # groups without any rule
         if group["id"] not in by_group:
             deletes.extend(_delete_auto_rule(group, d, e, ctx) for d, e in auto_rules(group, ctx))
-    return requests.bulk(contract.SECURITY_GROUP_RULE, items, ctx.options.bulk_size, ctx.key_of) + deletes
+    return requests.bulk(paths.SECURITY_GROUP_RULE, items, ctx.options.chunk, ctx.key_of) + deletes
 
 
 def _claim_auto_rules(group: dict[str, Any], group_rules: Iterable[dict[str, Any]],
@@ -257,9 +264,9 @@ def _claim_auto_rules(group: dict[str, Any], group_rules: Iterable[dict[str, Any
 def _delete_auto_rule(group: dict[str, Any], direction: str, ethertype: str, ctx: Context) -> AlcorRequest:
     """DELETE a rule Alcor made that Neutron's group does not have (its id learned at create)."""
     ref = _auto_rule_ref(group["id"], direction, ethertype)
-    endpoint = contract.SECURITY_GROUP_RULE
+    endpoint = paths.SECURITY_GROUP_RULE
     return AlcorRequest(
-        key=requests.key("alcor-rule-delete", ref), kind=endpoint.kind, service=endpoint.service,
+        key=requests.key("alcor-rule-delete", ref), kind=endpoint.name, service=endpoint.service,
         method="DELETE", path=endpoint.item_path(deferred_id(AUTO_RULE_KIND, ref), ctx.project(group)),
         body=None, neutron=(NeutronRef(KIND, group["id"]),), depends_on=tuple(ctx.needs((KIND, group["id"]))),
         deferred=True)

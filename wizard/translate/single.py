@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from wizard.alcor import contract
-from wizard.alcor.contract import Endpoint
+from wizard.alcor import paths
+from wizard.alcor.paths import Kind
 from wizard.translate import floatingips, networks, ports, requests, routers, security_groups, subnets
 from wizard.translate.context import Context
 from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
@@ -22,14 +22,14 @@ Body = Callable[[dict[str, Any], Context], "dict[str, Any] | None"]
 Create = Callable[[dict[str, Any], Context], list[AlcorRequest]]
 
 # Neutron collection -> (Alcor endpoint, body, create)
-KINDS: dict[str, tuple[Endpoint, Body, Create]] = {
-    "networks": (contract.VPC, networks.body, networks.create),
-    "subnets": (contract.SUBNET, subnets.body, subnets.create),
-    "ports": (contract.PORT, ports.body, ports.create),
-    "routers": (contract.ROUTER, routers.body, routers.create),
-    "security_groups": (contract.SECURITY_GROUP, security_groups.group_body, security_groups.create_group),
-    "security_group_rules": (contract.SECURITY_GROUP_RULE, security_groups.rule_body, security_groups.create_rule),
-    "floatingips": (contract.ELASTIC_IP, floatingips.body, floatingips.create),
+KINDS: dict[str, tuple[Kind, Body, Create]] = {
+    "networks": (paths.VPC, networks.body, networks.create),
+    "subnets": (paths.SUBNET, subnets.body, subnets.create),
+    "ports": (paths.PORT, ports.body, ports.create),
+    "routers": (paths.ROUTER, routers.body, routers.create),
+    "security_groups": (paths.SECURITY_GROUP, security_groups.group_body, security_groups.create_group),
+    "security_group_rules": (paths.SECURITY_GROUP_RULE, security_groups.rule_body, security_groups.create_rule),
+    "floatingips": (paths.ELASTIC_IP, floatingips.body, floatingips.create),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.alcor import contract
+from wizard.alcor import paths
 from wizard.translate import requests
 from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable, ip_int
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, convert, drop, keep
@@ -92,6 +92,6 @@ def create(subnet: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     alcor_body = body(subnet, ctx)
     if alcor_body is None:
         return []
-    return [requests.create(contract.SUBNET, ctx.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
+    return [requests.create(paths.SUBNET, ctx.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
                             depends_on=ctx.needs(("networks", subnet["network_id"])))]
 

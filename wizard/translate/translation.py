@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from wizard.alcor import contract
+from wizard.alcor import paths
 from wizard.neutron.snapshot import Snapshot
 from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
                               subnets)
@@ -63,8 +63,8 @@ def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], l
 
 def _segment_table(ctx: Context) -> list[AlcorRequest]:
     """POST /segments/createDefaultTable: Alcor's VXLAN key table, before any VPC."""
-    return [AlcorRequest(key="segment-table", kind="segment_table", service=contract.VPC.service, method="POST",
-                         path=contract.SEGMENT_TABLE_PATH, body=None)]
+    return [AlcorRequest(key="segment-table", kind="segment_table", service=paths.VPC.service, method="POST",
+                         path=paths.SEGMENT_TABLE_PATH, body=None)]
 
 
 def _report_segments(ctx: Context) -> None:

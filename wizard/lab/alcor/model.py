@@ -65,6 +65,9 @@ class AlcorModel:
         self.ips: dict[str, dict[str, str]] = {}  # subnet id -> {ip: port id}
         self.keys: dict[str, set[int]] = {"vxlan": set(), "gre": set(), "vlan": set()}
         self.eips: dict[str, set[str]] = {}  # elastic IP range id -> addresses in use
+        self.subnet_ids: dict[str, list[str]] = {}  # VPC id -> its subnets' ids, oldest first
+        for subnet in self.store["subnet"].values():
+            self.subnet_ids.setdefault(subnet["network_id"], []).append(subnet["id"])
         for port in self.store["port"].values():
             self.macs[_mac_key(port["mac_address"])] = port["id"]
             for fixed in port.get("fixed_ips") or []:
@@ -149,6 +152,9 @@ class AlcorModel:
             self.ips.get(fixed["subnet_id"], {}).pop(fixed["ip_address"], None)
 
     # --- lookups -------------------------------------------------------------------------
+
+    def subnets_of(self, vpc_id: str) -> list[dict]:
+        return [self.store["subnet"][id] for id in self.subnet_ids.get(vpc_id, ())]
 
     def nodes_named(self, name: str) -> list[dict]:
         return [n for n in self.store["node"].values() if n.get("node_name") == name]

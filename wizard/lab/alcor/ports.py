@@ -143,7 +143,7 @@ def _allocate(model, port: dict, old: dict | None, exclusive: bool) -> None:
 
 def _wanted_ips(model, port: dict) -> list[dict]:
     """Each fixed IP with its subnet; none asked for means one IP from the network's first subnet."""
-    subnets = [s for s in model.store["subnet"].values() if s["network_id"] == port["network_id"]]
+    subnets = model.subnets_of(port["network_id"])
     wanted = port.get("fixed_ips") or []
     if not wanted:
         return [{"subnet_id": subnets[0]["id"]}] if subnets and port.get("ip_allocation") != "none" else []

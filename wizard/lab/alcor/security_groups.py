@@ -37,14 +37,14 @@ def default_group(model, tenant_id: str, project_id: str | None, description: st
         "project_id": project_id,
         "tenant_id": tenant_id,
     }
-    _store(model, group, "ingress")
+    _store(model, group, values.AUTO_RULES_DEFAULT_GROUP)
     model.default_sg[tenant_id] = group["id"]
     return group
 
 
-def _store(model, group: dict, direction: str) -> dict:
-    """Give the group Alcor's two generated rules in one direction and store both."""
-    group["security_group_rules"] = [
+def _store(model, group: dict, auto_rules: tuple[tuple[str, str], ...]) -> dict:
+    """Give the group the rules Alcor generates, (direction, ethertype) each, and store both."""
+    group[values.GROUP_RULES_FIELD] = [
         {
             "id": model.new_id(),
             "security_group_id": group["id"],
@@ -58,11 +58,11 @@ def _store(model, group: dict, direction: str) -> dict:
             "remote_ip_prefix": None,
             "remote_group_id": None,
         }
-        for ethertype in sorted(values.ETHERTYPES)
+        for direction, ethertype in auto_rules
     ]
     group["create_at"] = group["update_at"] = model.now()
     model.store["security_group"][group["id"]] = group
-    for rule in group["security_group_rules"]:
+    for rule in group[values.GROUP_RULES_FIELD]:
         model.store["security_group_rule"][rule["id"]] = rule
     return group
 
@@ -84,7 +84,7 @@ def create_group(call: Call) -> dict:
         return {"security_group": group}  # the posted body, not the stored group
     default_group(model, tenant, group["project_id"])
     group["id"] = group.get("id") or model.new_id()
-    _store(model, group, "egress")
+    _store(model, group, values.AUTO_RULES_OTHER_GROUP)
     model.ledger.created("security_group", group["id"])
     return {"security_group": group}
 
@@ -102,7 +102,7 @@ def create_groups(call: Call) -> dict:
     default_group(model, tenant, call.project_id, posted_defaults[0].get("description") if posted_defaults else None)
     for group in groups:  # a posted "default" is stored too, as an ordinary group under its own id
         group["id"] = group.get("id") or model.new_id()
-        _store(model, group, "egress")
+        _store(model, group, values.AUTO_RULES_OTHER_GROUP)
         model.ledger.created("security_group", group["id"])
     return {"security_groups": groups}
 

@@ -35,8 +35,8 @@ def create_subnet(call: Call) -> dict:
         raise Rejected(errors.VPC_FALLBACK, f"vpc {subnet['network_id']} not found")
     if vpc.get("cidr") and not network.subnet_of(ipaddress.ip_network(vpc["cidr"], strict=False)):
         raise Rejected(errors.CIDR_NOT_WITHIN_NETWORK, f"{network} not in {vpc['cidr']}")
-    for sibling in model.store["subnet"].values():
-        if sibling["network_id"] == vpc["id"] and network.overlaps(ipaddress.ip_network(sibling["cidr"])):
+    for sibling in model.subnets_of(vpc["id"]):
+        if network.overlaps(ipaddress.ip_network(sibling["cidr"])):
             raise Rejected(errors.CIDR_OVERLAP, f"{network} overlaps subnet {sibling['id']}")
     subnet["gateway_ip"] = gateway or str(low)
     subnet["cidr"] = str(network)
@@ -56,6 +56,7 @@ def create_subnet(call: Call) -> dict:
     for name in LIST_FIELDS:
         subnet[name] = subnet.get(name) or []
     model.store["subnet"][subnet["id"]] = subnet
+    model.subnet_ids.setdefault(subnet["network_id"], []).append(subnet["id"])
     model.ledger.created("subnet", subnet["id"])
     return {"subnet": subnet}
 
@@ -150,4 +151,5 @@ def delete_subnet(call: Call) -> dict:
         model.release_addresses(gateway_port)
     model.ips.pop(call.id, None)
     del model.store["subnet"][call.id]
+    model.subnet_ids[subnet["network_id"]].remove(call.id)
     return {"id": call.id}

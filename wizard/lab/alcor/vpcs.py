@@ -97,7 +97,7 @@ def delete_vpc(call: Call) -> dict:
 
 
 def _subnet_ids(call: Call, vpc_id: str) -> list[str]:
-    return [s["id"] for s in call.model.store["subnet"].values() if s["network_id"] == vpc_id]
+    return list(call.model.subnet_ids.get(vpc_id, ()))
 
 
 def _shown(call: Call, vpc: dict) -> dict:

@@ -1,0 +1,95 @@
+"""Verify against the emulator: zero drift after convert, real drift after tampering, order and Alcor's own not drift."""
+
+from __future__ import annotations
+
+import json
+
+from tests.convert.conftest import SMALL
+from tests.convert.test_convert import convert
+from wizard.alcor.verify import VerifyPhase, differences, same, verify
+from wizard.cli import main
+from wizard.engine import Engine
+from wizard.neutron import snapshot as snapshot_module
+from wizard.translate.translation import translate
+
+
+def test_tampering_with_alcor_shows_as_missing_unexpected_and_different(world, cloud):
+    convert(world, cloud)
+    assert verify(cloud.requests, world.client, world.state.mapped_id).total == 0
+    http = world.client._http
+    base = world.emulator.url_for("vpc")
+    port = next(r for r in cloud.requests if r.kind == "port").body["ports"][0]
+    vpc = next(r for r in cloud.requests if r.kind == "vpc").body["network"]
+    router_routes = next(r for r in cloud.requests if r.kind == "extraroutes")
+    project = port["project_id"]
+    assert http.delete(f"{base}/project/{project}/ports/{port['id']}").status_code == 200
+    assert http.put(f"{base}/project/{project}/vpcs/{vpc['id']}", json={"network": {"name": "renamed"}}).is_success
+    assert http.post(f"{base}/project/{project}/vpcs", json={"network": {"id": "stray-vpc"}}).status_code == 201
+    removed = router_routes.path.replace("add_extraroutes", "remove_extraroutes")
+    assert http.put(base + removed, json=router_routes.body).is_success
+
+    drift = verify(cloud.requests, world.client, world.state.mapped_id)
+    kinds = {k.kind: k for k in drift.kinds}
+    assert kinds["port"].missing == [port["id"]] and kinds["port"].actual == kinds["port"].expected - 1
+    assert kinds["vpc"].unexpected == ["stray-vpc"]
+    found = {(d.kind, d.id, d.field): d for k in drift.kinds for d in k.differences}
+    assert found[("vpc", vpc["id"], "name")].actual == "renamed"
+    assert found[("vpc", vpc["id"], "name")].expected == vpc["name"]
+    router_id = router_routes.path.split("/")[-2]
+    assert found[("router", router_id, "routes")].actual == []
+    assert drift.total == 4
+
+
+def test_list_order_alcor_defaults_and_alcors_own_resources_are_not_drift(world, cloud):
+    assert same([{"start": "10.0.0.2", "end": "10.0.0.9"}, {"start": "10.0.0.20", "end": "10.0.0.29"}],
+                [{"start": "10.0.0.20", "end": "10.0.0.29"}, {"start": "10.0.0.2", "end": "10.0.0.9"}],
+                "allocation_pools")
+    assert same([{"subnet_id": "s", "ip_address": "10.0.0.9"}, {"subnet_id": "s", "ip_address": "10.0.0.3"}],
+                [{"subnet_id": "s", "ip_address": "10.0.0.3"}, {"subnet_id": "s", "ip_address": "10.0.0.9"}],
+                "fixed_ips")
+    assert not same(["8.8.8.8", "1.1.1.1"], ["1.1.1.1", "8.8.8.8"], "dns_nameservers")  # order means something
+    assert not same([{"destination": "0.0.0.0/0", "nexthop": "10.0.0.1"}],
+                    [{"destination": "0.0.0.0/0", "nexthop": "10.0.0.2"}], "host_routes")
+    # a port sent without groups gets its project's default group; a sent MTU is kept, a missing one filled
+    assert differences("port", "p", {"security_groups": [], "name": "a"},
+                       {"security_groups": ["default-id"], "name": "a", "status": "ACTIVE"}) == []
+    assert [d.field for d in differences("vpc", "v", {"mtu": 1400, "status": "DOWN", "provider:segmentation_id": 7},
+                                         {"mtu": 1450, "status": "ACTIVE", "provider:segmentation_id": 9})] == ["mtu"]
+    convert(world, cloud)
+    drift = verify(cloud.requests, world.client, world.state.mapped_id)
+    subnets = next(k for k in drift.kinds if k.kind == "subnet")
+    ports = next(k for k in drift.kinds if k.kind == "port")
+    gateway_ports = len(world.client.list("port", None, device_owner="network:router_interface"))
+    assert gateway_ports >= subnets.expected and ports.unexpected == []  # gateway ports are Alcor's own
+    groups = world.client.list("security_group", None)
+    assert len(groups) > len({g["id"] for g in groups})  # the default group is listed twice...
+    assert drift.total == 0  # ...and counted once
+
+
+def test_the_phase_puts_the_drift_in_the_artifacts_and_fails_on_drift(world, cloud):
+    convert(world, cloud)
+    engine = Engine(world.plan, [VerifyPhase()], world.state)
+    engine.ctx.artifacts["translation"] = cloud
+    assert engine.run().ok
+    assert engine.ctx.artifacts["drift"].total == 0
+    assert world.state.phase("verify")["summary"]["drift"] == 0
+    world.client._http.post(world.emulator.url_for("vpc") + "/project/x/vpcs", json={"network": {"id": "extra"}})
+    result = engine.run()
+    assert result.failed == "verify" and "extra" in result.error
+    assert engine.ctx.artifacts["drift"].total == 1
+
+
+def test_verify_command_exit_codes_and_json(world, tmp_path, capsys):
+    translation = translate(snapshot_module.load(SMALL))
+    convert(world, translation)
+    args = ["verify", "--snapshot", str(SMALL), "--alcor-url", world.emulator.url_for("vpc"),
+            "--state-dir", str(world.plan.state_dir)]
+    world.state.close()
+    assert main(args) == 0
+    assert "no drift" in capsys.readouterr().out
+    world.client._http.post(world.emulator.url_for("vpc") + "/project/x/vpcs", json={"network": {"id": "extra"}})
+    assert main(args + ["--json"]) == 1
+    drift = json.loads(capsys.readouterr().out)
+    assert drift["total"] == 1
+    assert next(k for k in drift["kinds"] if k["kind"] == "vpc")["unexpected"] == ["extra"]
+    assert main(["verify", "--alcor-url", "http://127.0.0.1:9"]) == 2
