@@ -32,9 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
-    if not plan.neutron.snapshot:
-        raise InputError("preview needs a snapshot: --snapshot FILE, or neutron.snapshot in the plan")
-    snapshot = snapshot_module.load(plan.neutron.snapshot)
+    path = plan.neutron.snapshot or (plan.lab.cloud if plan.lab else None)
+    if not path:
+        raise InputError("preview needs a snapshot: --snapshot FILE, or neutron.snapshot (or lab.cloud) in the plan")
+    snapshot = snapshot_module.load(path)
     translation = translate(snapshot, Options.from_plan(plan))
     tallies = account(snapshot, translation)
     console = Console(highlight=False)
