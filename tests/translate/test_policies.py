@@ -41,8 +41,8 @@ def external_cloud(net_type: str = "flat"):
     sub = s.subnet(net, "10.1.0.0/24")
     vm = s.port(net, sub, "10.1.0.5", device_owner="compute:nova", device_id="vm-1")
     rtr = s.router(external_gateway_info={"network_id": ext["id"], "enable_snat": True, "external_fixed_ips": [
-        {"subnet_id": ext_sub["id"], "ip_address": "198.51.100.10"}]})
-    gw = s.port(ext, ext_sub, "198.51.100.10", device_owner="network:router_gateway", device_id=rtr["id"],
+        {"subnet_id": ext_sub["id"], "ip_address": "198.51.100.100"}]})
+    gw = s.port(ext, ext_sub, "198.51.100.100", device_owner="network:router_gateway", device_id=rtr["id"],
                 project="")
     rif = s.interface(rtr, net, sub)
     fip = s.floatingip(ext, "198.51.100.50", vm)
@@ -68,10 +68,13 @@ def test_an_external_network_is_elastic_ip_ranges_not_a_vpc_whatever_its_type(ne
     assert [b["id"] for b in bodies(t, "subnet")] == [c["sub"]["id"]]
     (rng,) = bodies(t, "elastic_ip_range")
     assert rng["id"] == c["ext_sub"]["id"]
-    assert rng["allocation_ranges"] == [{"start": "198.51.100.10", "end": "198.51.100.200"}]
+    # the pool, less the router's gateway address (Alcor would hand it out as an elastic IP)
+    assert rng["allocation_ranges"] == [{"start": "198.51.100.10", "end": "198.51.100.99"},
+                                        {"start": "198.51.100.101", "end": "198.51.100.200"}]
     (info,) = [f for f in found(t, "external-network-as-eip-ranges") if f.neutron.kind == "networks"]
     assert info.severity.value == "info" and info.neutron.id == c["ext"]["id"]
     assert "public" in info.message and "198.51.100.0/24" in info.message and net_type in info.message
+    assert "less the 1 address(es) routers' gateways hold" in info.message
     # its segment travels with it, reported rather than left silently
     assert {(f.neutron.kind, f.neutron.id) for f in found(t, "external-network-as-eip-ranges")} == {
         ("networks", c["ext"]["id"]), ("segments", c["segment"]["id"])}
@@ -85,7 +88,7 @@ def test_what_refers_to_an_external_network_keeps_working(cloud):
     (router,) = bodies(t, "router")  # gateway kept as Neutron has it: stored only in Alcor
     assert router["external_gateway_info"] == {"network_id": c["ext"]["id"], "enable_snat": True,
                                                "external_fixed_ips": [{"subnet_id": c["ext_sub"]["id"],
-                                                                       "ip_address": "198.51.100.10"}]}
+                                                                       "ip_address": "198.51.100.100"}]}
     (stored,) = found(t, "router-gateway-stored-only")
     assert "elastic-IP ranges" in stored.message
     created_ports = {b["id"] for b in bodies(t, "port")}
@@ -127,7 +130,8 @@ def test_replay_of_external_networks_and_their_subnets():
     grown = {**c["ext_sub"], "allocation_pools": [{"start": "198.51.100.10", "end": "198.51.100.250"}]}
     (put,) = single.update("subnets", grown, ctx)
     assert (put.method, put.path) == ("PUT", f"/elasticip-ranges/{c['ext_sub']['id']}")
-    assert put.body["elasticip-range"]["allocation_ranges"] == [{"start": "198.51.100.10", "end": "198.51.100.250"}]
+    assert put.body["elasticip-range"]["allocation_ranges"] == [{"start": "198.51.100.10", "end": "198.51.100.99"},
+                                                                {"start": "198.51.100.101", "end": "198.51.100.250"}]
     ctx.index.remove("subnets", c["ext_sub"]["id"])  # replay sees Neutron after the delete
     (gone,) = single.delete("subnets", c["ext_sub"], ctx)
     assert (gone.method, gone.path) == ("DELETE", f"/elasticip-ranges/{c['ext_sub']['id']}")

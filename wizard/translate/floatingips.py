@@ -7,6 +7,7 @@ sent explicitly, so it must lie in a migrated range.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from wizard.alcor import contract
@@ -50,7 +51,7 @@ def ranges(ctx: Context) -> list[AlcorRequest]:
             ctx.find("eip-range-order", "subnets", subnet["id"],
                      f"range {subnet['cidr']} comes after {out[0].body['elasticip-range']['name'] or out[0].key}: "
                      "Alcor allocates from the first range")
-        out.append(create_range(subnet))
+        out.append(create_range(subnet, ctx))
     return out
 
 
@@ -60,17 +61,41 @@ def is_range(subnet: dict[str, Any], ctx: Context) -> bool:
         bool(subnet.get("router:external")) or ctx.index.is_external(subnet.get("network_id")))
 
 
-def range_body(subnet: dict[str, Any]) -> dict[str, Any]:
-    pools = sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"]))
+def gateway_addresses(subnet_id: str, ctx: Context) -> set[str]:
+    """Addresses routers' external gateways hold on an external subnet."""
+    return {fixed.get("ip_address") for router in ctx.index.all("routers")
+            for fixed in (router.get("external_gateway_info") or {}).get("external_fixed_ips") or ()
+            if fixed.get("subnet_id") == subnet_id and fixed.get("ip_address")}
+
+
+def _allocation_ranges(subnet: dict[str, Any], held: set[str]) -> list[dict[str, str]]:
+    """The subnet's pools without the `held` addresses, which Alcor would otherwise give out."""
+    taken = sorted(ip_int(address) for address in held)
+    out = []
+    for pool in sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"])):
+        start, end = ip_int(pool["start"]), ip_int(pool["end"])
+        for address in (a for a in taken if start <= a <= end):
+            if start < address:
+                out.append((start, address - 1))
+            start = address + 1
+        if start <= end:
+            out.append((start, end))
+    return [{"start": str(ipaddress.IPv4Address(a)), "end": str(ipaddress.IPv4Address(b))} for a, b in out]
+
+
+def range_body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """The elastic-IP range: the subnet's pools, less the addresses of routers' external gateways."""
     return {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
-            "ip_version": 4, "allocation_ranges": [{"start": p["start"], "end": p["end"]} for p in pools]}
+            "ip_version": 4,
+            "allocation_ranges": _allocation_ranges(subnet, gateway_addresses(subnet["id"], ctx))}
 
 
-def create_range(subnet: dict[str, Any]) -> AlcorRequest:
+def create_range(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
     endpoint = contract.ELASTIC_IP_RANGE
     return AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.kind,
                         service=endpoint.service, method="POST", path=endpoint.collection_path(),
-                        body={endpoint.wrapper: range_body(subnet)}, neutron=(NeutronRef("subnets", subnet["id"]),))
+                        body={endpoint.wrapper: range_body(subnet, ctx)},
+                        neutron=(NeutronRef("subnets", subnet["id"]),))
 
 
 def _in_ranges(address: str, ctx: Context) -> str | None:

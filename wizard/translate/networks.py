@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import contract
-from wizard.translate import requests
+from wizard.translate import floatingips, requests
 from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
@@ -92,11 +92,13 @@ def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
 
 def _report_external(network: dict[str, Any], ctx: Context) -> None:
     nid = network["id"]
-    ranges = [s["cidr"] for s in ctx.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
-    carried = f"elastic-IP ranges ({', '.join(ranges)})" if ranges else "nothing: it has no IPv4 subnet"
+    subnets = [s for s in ctx.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
+    held = sum(len(floatingips.gateway_addresses(s["id"], ctx)) for s in subnets)
+    carried = (f"elastic-IP ranges ({', '.join(s['cidr'] for s in subnets)}) from its subnets' allocation pools, "
+               f"less the {held} address(es) routers' gateways hold" if subnets else "nothing: it has no IPv4 subnet")
     ctx.find("external-network-as-eip-ranges", KIND, nid,
              f"external network {network.get('name') or nid} ({network.get('provider:network_type')}) is no VPC "
-             f"in Alcor; it becomes {carried}, from its subnets' allocation pools")
+             f"in Alcor; it becomes {carried}")
 
 
 def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:

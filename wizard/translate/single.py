@@ -47,7 +47,7 @@ def _is_range(kind: str, resource: dict[str, Any], ctx: Context) -> bool:
 
 def create(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     if _is_range(kind, resource, ctx):
-        return [floatingips.create_range(resource)]
+        return [floatingips.create_range(resource, ctx)]
     return KINDS[kind][2](resource, ctx)
 
 
@@ -58,7 +58,7 @@ def update(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorReque
     if kind == "routers":
         return routers.update(resource, ctx)
     if _is_range(kind, resource, ctx):
-        return [requests.update(contract.ELASTIC_IP_RANGE, None, resource["id"], floatingips.range_body(resource),
+        return [requests.update(contract.ELASTIC_IP_RANGE, None, resource["id"], floatingips.range_body(resource, ctx),
                                 NeutronRef(kind, resource["id"]))]
     endpoint, body, _ = KINDS[kind]
     alcor_body = body(resource, ctx)
