@@ -87,7 +87,11 @@ class TranslateConfig:
     bulk_size: int = setting("resources per bulk request", 500, at_least(1))
     ipv6: str = setting("IPv6 subnets: skip (warn, leave out) or block (stop the run)", "skip",
                         one_of("skip", "block"))
-    flat_networks: str = setting("flat networks: skip or block", "block", one_of("skip", "block"))
+    flat_networks: str = setting("flat networks (not external ones, which become elastic-IP ranges): "
+                                 "skip or block", "block", one_of("skip", "block"))
+    multi_network_routers: str = setting("a router joining several networks (Alcor takes one): block, or split "
+                                         "it into one router per network (no routing between them)", "block",
+                                         one_of("block", "split"))
 
 
 @dataclass

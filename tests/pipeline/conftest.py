@@ -16,7 +16,7 @@ ALCOR = "http://127.0.0.1:9"  # never contacted up to preview
 
 @pytest.fixture
 def sample(tmp_path) -> Path:
-    """A copy of the Neutron 29 sample cloud (one flat network: a blocker unless skipped)."""
+    """A copy of the Neutron 29 sample cloud (its flat network is external: elastic-IP ranges)."""
     path = tmp_path / "cloud.json"
     path.write_bytes(SAMPLE.read_bytes())
     return path

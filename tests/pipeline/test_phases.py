@@ -106,16 +106,21 @@ def test_a_live_neutron_is_read_into_the_state_directory_once(state, neutron_ser
     assert SnapshotPhase().run(Context(state, plan))["resumed"] is True
 
 
-def translated(state: StateStore, plan: Plan) -> Context:
+def translated(state: StateStore, plan: Plan, tenant_flat: bool = False) -> Context:
     ctx = Context(state, plan)
     ctx.artifacts["snapshot"] = snapshot_file.load(SAMPLE)
+    if tenant_flat:  # a tenant flat network, which flat_networks governs (external ones are EIP ranges)
+        networks = ctx.artifacts["snapshot"]["networks"]
+        tenant = next(n for n in networks if not n["router:external"])
+        networks.append({**tenant, "id": "flat-tenant-net", "subnets": [], "provider:network_type": "flat",
+                         "provider:physical_network": "physnet1", "provider:segmentation_id": None})
     ctx.summary = TranslatePhase().run(ctx)
     return ctx
 
 
 def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(state, plan):
     plan.translate.flat_networks = "block"
-    ctx = translated(state, plan)
+    ctx = translated(state, plan, tenant_flat=True)
     translation = ctx.artifacts["translation"]
     raised = ctx.of(FindingRaised)
     assert sorted(e.severity for e in raised) == sorted(f.severity.value for f in translation.findings
@@ -126,7 +131,7 @@ def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(
     assert (summary["requests"], summary["blockers"], summary["info"]) == (len(translation.requests), 1, len(info))
     assert summary["findings"]["blocker"] == {"flat-network": 1}
     assert summary["kinds"]["security_group_rule"] == {"requests": 6, "resources": 14}
-    assert sum(t.total for t in ctx.artifacts["accounting"].values()) == 32
+    assert sum(t.total for t in ctx.artifacts["accounting"].values()) == 33  # 32 + the added network
 
 
 def test_ids_learned_by_an_earlier_run_come_back_into_the_translation(state, plan):
@@ -177,11 +182,11 @@ def test_a_declined_preview_records_nothing(state, plan):
 def test_preview_with_blockers_writes_the_files_and_stops_naming_them(state, plan):
     plan.translate.flat_networks = "block"
     plan.translate.ipv6 = "block"
-    ctx = translated(state, plan)
+    ctx = translated(state, plan, tenant_flat=True)
     with pytest.raises(Blocked) as blocked:
         PreviewPhase().run(ctx)
     message = str(blocked.value)
-    assert message.startswith("4 blocker(s): flat-network networks 172e9c8c")
+    assert message.startswith("4 blocker(s): flat-network networks flat-tenant-net")
     assert message.count("flat-network") + message.count("ipv6-") == 3 and "; and 1 more (" in message
     assert message.endswith(f"(all findings: {state.dir / 'preview' / 'findings.json'})")
     assert ctx.questions == []

@@ -33,11 +33,11 @@ def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alc
     assert [c["check"] for c in document["preflight"]] == ["state directory", "neutron"]
     assert document["resources"]["ports"] == 7 and document["requests"]["total"] == 21
     assert document["requests"]["kinds"]["vpc"] == {"requests": 2, "resources": 2}
-    assert document["findings"]["warning"]["flat-network"] == 1
+    assert document["findings"]["warning"]["ipv6-subnet"] == 1
     assert (document["applied"], document["failed"], document["replay"], document["timeline"]) == (0, 0, {}, [])
     text = (tmp_path / "state" / report.REPORT_MD).read_text()
     assert "| translate | done |" in text and "| vpc | 2 | 2 |" in text
-    assert "| warning | flat-network | 1 |" in text and "## Replay" not in text
+    assert "| warning | ipv6-subnet | 1 |" in text and "## Replay" not in text
 
 
 def test_applied_failures_replay_and_the_cutover_timeline_are_reported(state):

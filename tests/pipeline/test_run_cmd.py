@@ -64,7 +64,7 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
                       ("neutron", "ok")]
     findings = [event for event in events if event["event"] == "finding_raised"]
     assert findings and {f["severity"] for f in findings} == {"warning"}  # info findings are only counted
-    assert any(e["event"] == "message" and e["text"].startswith("12 info findings") for e in events)
+    assert any(e["event"] == "message" and e["text"].startswith("13 info findings") for e in events)
     assert names.count("approval_needed") == 1
     assert (tmp_path / "state" / "report.json").exists()
 

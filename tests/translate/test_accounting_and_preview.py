@@ -52,12 +52,12 @@ def write_snapshot(tmp_path, snapshot) -> Path:
     return path
 
 
-def test_preview_writes_the_dry_run_files_and_exits_3_on_blockers(tmp_path, capsys):
+def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["preview", "--snapshot", str(DATA / "neutron29-small.json"), "--out", str(out)])
-    assert code == 3  # its external network is flat
+    assert code == 0  # its flat network is external: elastic-IP ranges, no blocker
     printed = capsys.readouterr().out
-    assert "flat-network" in printed and "accounting" in printed and "Nothing was sent" in printed
+    assert "no blockers" in printed and "accounting" in printed and "Nothing was sent" in printed
     lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     assert lines[0]["path"] == "/segments/createDefaultTable"
@@ -66,8 +66,8 @@ def test_preview_writes_the_dry_run_files_and_exits_3_on_blockers(tmp_path, caps
     vpc = next(line for line in lines if line["kind"] == "vpc")
     assert vpc["neutron"]["kind"] == "networks" and vpc["body"]["network"]["id"] == vpc["neutron"]["id"]
     findings = json.loads((out / "findings.json").read_text())
-    assert findings["counts"]["blocker"] == 1
-    assert any(f["code"] == "flat-network" for f in findings["findings"])
+    assert findings["counts"]["blocker"] == 0
+    assert any(f["code"] == "external-network-as-eip-ranges" for f in findings["findings"])
     summary = (out / "summary.md").read_text()
     assert "| networks | 3 |" in summary and "unaccounted" in summary
 

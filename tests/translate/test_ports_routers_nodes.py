@@ -76,12 +76,13 @@ def test_ports_are_created_without_a_host_which_is_kept_for_cutover(cloud):
 
 
 def test_elastic_ip_ranges_from_external_pools_and_eips_through_the_native_endpoint(cloud):
-    t = cloud.translate()
+    t = cloud.translate()  # the pool less the router's gateway address, 198.51.100.40
     (rng,) = [r for r in t.requests if r.kind == "elastic_ip_range"]
     assert rng.path == "/elasticip-ranges"
     assert rng.body == {"elasticip-range": {"id": cloud.ext_sub["id"], "name": "sub", "description": "",
                                             "ip_version": 4,
-                                            "allocation_ranges": [{"start": "198.51.100.2", "end": "198.51.100.254"}]}}
+                                            "allocation_ranges": [{"start": "198.51.100.2", "end": "198.51.100.39"},
+                                                                  {"start": "198.51.100.41", "end": "198.51.100.254"}]}}
     (eip,) = [r for r in t.requests if r.kind == "elastic_ip"]
     body = eip.body["elasticip"]
     assert eip.path == "/project/proj-a/elasticips"

@@ -35,7 +35,7 @@ def test_vpcs_and_subnets_one_request_each_never_the_stub_bulk(cloud):
         requests = [r for r in t.requests if r.kind == kind]
         assert requests and all(not r.path.endswith("/bulk") and r.method == "POST" for r in requests)
         assert all(list(r.body) == [wrapper] for r in requests)
-    assert len([r for r in t.requests if r.kind == "vpc"]) == 3  # app, db, public (vlan)
+    assert len([r for r in t.requests if r.kind == "vpc"]) == 2  # app, db; public is external: EIP ranges
 
 
 def test_ports_groups_rules_nodes_go_through_bulk_in_chunks_of_the_configured_size():
@@ -107,8 +107,9 @@ def test_explicit_false_from_neutron_stays_false(cloud):
 
 def test_neutron_uuids_are_kept_where_alcor_honours_a_client_id(cloud):
     t = cloud.translate()
-    assert {b["id"] for b in bodies(t, "vpc")} == {cloud.net["id"], cloud.net2["id"], cloud.ext["id"]}
-    assert {b["id"] for b in bodies(t, "subnet")} == {cloud.sub["id"], cloud.sub2["id"], cloud.ext_sub["id"]}
+    assert {b["id"] for b in bodies(t, "vpc")} == {cloud.net["id"], cloud.net2["id"]}
+    assert {b["id"] for b in bodies(t, "subnet")} == {cloud.sub["id"], cloud.sub2["id"]}
+    assert [b["id"] for b in bodies(t, "elastic_ip_range")] == [cloud.ext_sub["id"]]
     assert {b["id"] for b in bodies(t, "port")} == {cloud.vm["id"], cloud.sriov["id"]}
     assert cloud.web["id"] in {b["id"] for b in bodies(t, "security_group")}
     assert {cloud.web_rules[2]["id"], cloud.web_rules[3]["id"]} <= {b["id"] for b in bodies(t, "security_group_rule")}
@@ -123,8 +124,9 @@ def test_the_project_in_each_path_is_the_resources_own(cloud):
                 {ref.id for ref in r.neutron}]
     assert chunk.path == "/project/admin/security-group-rules/bulk"
     assert all(b["project_id"] == "admin" for b in chunk.body["security_group_rules"])
-    (ext_vpc,) = [r for r in t.requests if r.kind == "vpc" and r.body["network"]["id"] == cloud.ext["id"]]
-    assert ext_vpc.path == "/project/admin/vpcs"
+    admin_net = s.network("admin")
+    (vpc,) = [r for r in translate(s.snapshot(admin_net)).requests if r.kind == "vpc"]
+    assert vpc.path == "/project/admin/vpcs"
     (eip,) = [r for r in t.requests if r.kind == "elastic_ip"]
     assert eip.path == "/project/proj-a/elasticips"
 

@@ -57,7 +57,8 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
 
 
 def snapshot_of(plan: Plan, command: str) -> Snapshot:
-    """The plan's snapshot file, loaded, for a command that cannot work without one."""
-    if not plan.neutron.snapshot:
-        raise InputError(f"{command} needs a snapshot: --snapshot FILE, or neutron.snapshot in the plan")
-    return snapshot_module.load(plan.neutron.snapshot)
+    """The plan's snapshot file (or the lab's cloud), loaded, for a command that cannot work without one."""
+    path = plan.neutron.snapshot or (plan.lab.cloud if plan.lab else None)
+    if not path:
+        raise InputError(f"{command} needs a snapshot: --snapshot FILE, or neutron.snapshot (or lab.cloud) in the plan")
+    return snapshot_module.load(path)

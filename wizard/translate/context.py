@@ -44,12 +44,14 @@ class Options:
     bulk: bool = True  # off: one create per resource even where Alcor has a bulk create
     ipv6: str = "skip"  # "skip" or "block"
     flat_networks: str = "block"  # "skip" or "block"
+    multi_network_routers: str = "block"  # "block" or "split"
     nodes: dict[str, NodeOverride] = field(default_factory=dict)
 
     @classmethod
     def from_plan(cls, plan: Plan) -> "Options":
         t = plan.translate
-        return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks, nodes=dict(plan.nodes))
+        return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks,
+                   multi_network_routers=t.multi_network_routers, nodes=dict(plan.nodes))
 
     @property
     def chunk(self) -> int | None:
@@ -114,8 +116,7 @@ class Index:
         segments: dict[str, list[str]] = defaultdict(list)
         for segment in self.all("segments"):
             segments[segment.get("network_id")].append(segment["id"])
-        external = sorted((s for s in self.all("subnets")
-                           if (self.get("networks", s.get("network_id")) or {}).get("router:external")),
+        external = sorted((s for s in self.all("subnets") if self.is_external(s.get("network_id"))),
                           key=lambda s: s["id"])
         for ports in interfaces.values():
             ports.sort(key=lambda p: p["id"])
@@ -143,6 +144,10 @@ class Index:
     def external_subnets(self) -> list[dict[str, Any]]:
         """Subnets of external networks, by id."""
         return self._views["external_subnets"]
+
+    def is_external(self, network_id: str | None) -> bool:
+        """Whether a network is external (`router:external`): Alcor holds it as elastic-IP ranges."""
+        return bool((self.get("networks", network_id) or {}).get("router:external"))
 
     def gateway_ports(self, router_id: str) -> list[str]:
         return sorted(self._views["gateway_ports"].get(router_id, []))
@@ -180,6 +185,15 @@ def ip_int(address: str) -> int:
     """An IPv4 or IPv6 address as an integer (much faster than the ipaddress module)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     return int.from_bytes(socket.inet_pton(family, address), "big")
+
+
+def in_cidr(address: str, cidr: str) -> bool:
+    """Whether an address lies in a CIDR of the same IP version."""
+    base, length = cidr.split("/")
+    if ip_version(address) != ip_version(base):
+        return False
+    shift = (32 if ip_version(base) == 4 else 128) - int(length)
+    return ip_int(address) >> shift == ip_int(base) >> shift
 
 
 def first_usable(cidr: str) -> str:
@@ -232,11 +246,11 @@ class Context:
 
     # -- what is left out, so that children follow their parents -----------------------------
     def network_created(self, network_id: str) -> bool:
-        """Whether translation creates this network in Alcor (flat and unknown types are not)."""
+        """Whether translation creates this network as a VPC (external, flat and unknown types are not)."""
         key = ("networks", network_id)
         if key not in self._created:
             network = self.index.get("networks", network_id)
-            self._created[key] = (network is not None
+            self._created[key] = (network is not None and not network.get("router:external")
                                   and network.get("provider:network_type") in NETWORK_TYPE_TO_ALCOR)
         return self._created[key]
 

@@ -2,7 +2,8 @@
 
 A finding says what Alcor will do differently from Neutron for one resource, and what
 the operator can do about it. Codes are stable: plans, reports and tests refer to them.
-Two codes take their severity from the plan (`translate.ipv6`, `translate.flat_networks`).
+Some codes take their severity from the plan (`translate.ipv6`, `translate.flat_networks`);
+`translate.multi_network_routers` chooses between two codes (a blocker, or a split warning).
 """
 
 from __future__ import annotations
@@ -24,11 +25,20 @@ CATALOGUE: dict[str, Kind] = {
     # networks and segments
     "flat-network": Kind(B, "Move the workloads to a VXLAN or VLAN network, or set translate.flat_networks: "
                             "skip to leave this network (and its subnets and ports) out."),
+    "external-network-as-eip-ranges": Kind(I, "Nothing to do: floating IPs become elastic IPs in these ranges, "
+                                              "and routers keep naming this network in their (stored-only) "
+                                              "external gateway."),
+    "port-on-external-network": Kind(B, "Alcor has no network for an external network's ports: move the VM "
+                                        "to a tenant network (with a floating IP), or delete the port, before "
+                                        "migrating."),
     "unsupported-network-type": Kind(B, "Alcor creates only vxlan, vlan and gre networks; move the workloads "
                                         "to one of those before migrating."),
     "network-type-converted": Kind(W, "Check that the compute hosts can carry VXLAN tunnels."),
     "segmentation-id-reallocated": Kind(I, "Nothing to do: node cutover moves each network's VMs to the new "
                                            "id; the wave planner shows which networks a wave splits."),
+    "vlan-id-reallocated": Kind(W, "Alcor picks a new VLAN id (1-4094): trunk it to every compute host, and "
+                                   "move anything outside the cloud on the old VLAN (physical routers, bare "
+                                   "metal) to the new one after convert, or keep this network in Neutron."),
     "multi-segment-network": Kind(W, "Alcor uses one segment per network; keep one segment in Neutron."),
     "segment-range-not-migrated": Kind(I, "Nothing to do: Alcor allocates keys from its own default table."),
     "skipped-with-parent": Kind(W, "Resolve the finding of the parent resource to migrate this one."),
@@ -45,7 +55,11 @@ CATALOGUE: dict[str, Kind] = {
     "address-scope": Kind(I, "Alcor has no address scopes."),
     # routers
     "router-multiple-networks": Kind(B, "Alcor refuses (409) a router joining subnets of several networks: "
-                                        "split it into one router per network before migrating."),
+                                        "split it into one router per network before migrating, or set "
+                                        "translate.multi_network_routers: split to let the migration do it."),
+    "router-split": Kind(W, "If workloads on these networks talk to each other, move them onto one network "
+                            "(several subnets are fine) or route through a VM with a port on each, before "
+                            "migrating; or set translate.multi_network_routers: block to stop instead."),
     "router-interface-not-gateway": Kind(W, "Alcor attaches routers through the subnet's gateway port, so the "
                                             "router's address on this subnet becomes the gateway IP."),
     "subnet-on-several-routers": Kind(B, "A subnet's gateway port can serve one router in Alcor: detach the "

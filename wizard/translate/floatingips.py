@@ -7,11 +7,12 @@ sent explicitly, so it must lie in a migrated range.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from wizard.alcor import paths
 from wizard.translate import requests
-from wizard.translate.context import Context, ip_int, ip_version
+from wizard.translate.context import Context, in_cidr, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef
 
@@ -44,29 +45,63 @@ def ranges(ctx: Context) -> list[AlcorRequest]:
     """One elastic-IP range per IPv4 subnet of an external network, from its allocation pools."""
     out = []
     for subnet in ctx.index.external_subnets():
-        if subnet.get("ip_version") != 4:
+        if not is_range(subnet, ctx):
             continue
         if out:
             ctx.find("eip-range-order", "subnets", subnet["id"],
                      f"range {subnet['cidr']} comes after {out[0].body['elasticip-range']['name'] or out[0].key}: "
                      "Alcor allocates from the first range")
-        pools = sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"]))
-        body = {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
-                "ip_version": 4, "allocation_ranges": [{"start": p["start"], "end": p["end"]} for p in pools]}
-        endpoint = paths.ELASTIC_IP_RANGE
-        out.append(AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.name,
-                                service=endpoint.service, method="POST", path=endpoint.collection_path(),
-                                body={endpoint.wrapper: body}, neutron=(NeutronRef("subnets", subnet["id"]),)))
+        out.append(create_range(subnet, ctx))
     return out
+
+
+def is_range(subnet: dict[str, Any], ctx: Context) -> bool:
+    """Whether Alcor holds this subnet as an elastic-IP range: IPv4, on an external network."""
+    return subnet.get("ip_version") == 4 and (
+        bool(subnet.get("router:external")) or ctx.index.is_external(subnet.get("network_id")))
+
+
+def gateway_addresses(subnet_id: str, ctx: Context) -> set[str]:
+    """Addresses routers' external gateways hold on an external subnet."""
+    return {fixed.get("ip_address") for router in ctx.index.all("routers")
+            for fixed in (router.get("external_gateway_info") or {}).get("external_fixed_ips") or ()
+            if fixed.get("subnet_id") == subnet_id and fixed.get("ip_address")}
+
+
+def _allocation_ranges(subnet: dict[str, Any], held: set[str]) -> list[dict[str, str]]:
+    """The subnet's pools without the `held` addresses, which Alcor would otherwise give out."""
+    taken = sorted(ip_int(address) for address in held)
+    out = []
+    for pool in sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"])):
+        start, end = ip_int(pool["start"]), ip_int(pool["end"])
+        for address in (a for a in taken if start <= a <= end):
+            if start < address:
+                out.append((start, address - 1))
+            start = address + 1
+        if start <= end:
+            out.append((start, end))
+    return [{"start": str(ipaddress.IPv4Address(a)), "end": str(ipaddress.IPv4Address(b))} for a, b in out]
+
+
+def range_body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """The elastic-IP range: the subnet's pools, less the addresses of routers' external gateways."""
+    return {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
+            "ip_version": 4,
+            "allocation_ranges": _allocation_ranges(subnet, gateway_addresses(subnet["id"], ctx))}
+
+
+def create_range(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+    endpoint = paths.ELASTIC_IP_RANGE
+    return AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.name,
+                        service=endpoint.service, method="POST", path=endpoint.collection_path(),
+                        body={endpoint.wrapper: range_body(subnet, ctx)},
+                        neutron=(NeutronRef("subnets", subnet["id"]),))
 
 
 def _in_ranges(address: str, ctx: Context) -> str | None:
     """The id of the migrated external subnet holding an address (its range), if any."""
-    version, ip = ip_version(address), ip_int(address)
     for subnet in ctx.index.external_subnets():
-        base, length = subnet["cidr"].split("/")
-        shift = (32 if version == 4 else 128) - int(length)
-        if subnet.get("ip_version") == version and ip >> shift == ip_int(base) >> shift:
+        if in_cidr(address, subnet["cidr"]):
             return subnet["id"]
     return None
 

@@ -2,6 +2,9 @@
 
 Alcor allocates its own segmentation id for every VPC (the Neutron one is sent but
 overwritten), cannot create flat networks, and turns omitted booleans into false.
+An external network (`router:external`, whatever its type) is no VPC: Alcor takes
+floating IPs from elastic-IP ranges (floatingips.ranges, from its subnets) and only
+stores a router's external gateway, so nothing else needs it as a network.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import paths, values
-from wizard.translate import requests
+from wizard.translate import floatingips, requests
 from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
@@ -62,6 +65,9 @@ def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     """The VPC body, or None (with a finding) when Alcor cannot hold this network."""
     nid = network["id"]
     net_type = network.get("provider:network_type")
+    if network.get("router:external"):
+        _report_external(network, ctx)
+        return None
     if net_type == "flat":
         ctx.find("flat-network", KIND, nid, f"flat network {network.get('name') or nid}: Alcor allocates no "
                  "segment key for flat networks and fails to create it; ACA rejects flat networks")
@@ -71,14 +77,28 @@ def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         return None
     if net_type == "geneve":
         ctx.find("network-type-converted", KIND, nid, "geneve network created as vxlan in Alcor")
-    if network.get("provider:segmentation_id") is not None:
-        ctx.find("segmentation-id-reallocated", KIND, nid,
-                 f"{net_type} id {network['provider:segmentation_id']} is replaced by one Alcor allocates")
+    key = network.get("provider:segmentation_id")
+    if key is not None and net_type == "vlan":  # a VLAN leaves the cloud: the switches see the new id
+        ctx.find("vlan-id-reallocated", KIND, nid, f"VLAN {key} on {network.get('provider:physical_network')} "
+                 "is replaced by a VLAN id Alcor allocates: the physical network must carry the new one")
+    elif key is not None:
+        ctx.find("segmentation-id-reallocated", KIND, nid, f"{net_type} id {key} is replaced by one Alcor allocates")
     if len(network.get("segments") or ()) > 1:
         ctx.find("multi-segment-network", KIND, nid, f"{len(network['segments'])} segments; Alcor uses one")
     for field, code in FIELDS.dropped_with_meaning(network):
         ctx.find(code, KIND, nid, f"{field} {network[field]!r} is not kept")
     return FIELDS.body(network)
+
+
+def _report_external(network: dict[str, Any], ctx: Context) -> None:
+    nid = network["id"]
+    subnets = [s for s in ctx.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
+    held = sum(len(floatingips.gateway_addresses(s["id"], ctx)) for s in subnets)
+    carried = (f"elastic-IP ranges ({', '.join(s['cidr'] for s in subnets)}) from its subnets' allocation pools, "
+               f"less the {held} address(es) routers' gateways hold" if subnets else "nothing: it has no IPv4 subnet")
+    ctx.find("external-network-as-eip-ranges", KIND, nid,
+             f"external network {network.get('name') or nid} ({network.get('provider:network_type')}) is no VPC "
+             f"in Alcor; it becomes {carried}")
 
 
 def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:

@@ -118,6 +118,10 @@ def body(port: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     pid = port["id"]
     if not_a_port(port, ctx):
         return None
+    if ctx.index.is_external(port.get("network_id")):
+        ctx.find("port-on-external-network", KIND, pid, f"port of {port.get('device_owner') or 'no device'} on "
+                 f"external network {port.get('network_id')}, which Alcor holds as elastic-IP ranges only")
+        return None
     if not ctx.network_created(port.get("network_id")):
         ctx.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
         return None

@@ -6,6 +6,9 @@ create functions, so a logged write and a snapshot item produce the same request
 
 Alcor's PUT merges: a null field keeps its old value (so an update cannot clear a field).
 Rules have no update in Alcor (nor in Neutron): a changed rule is deleted and created.
+An external network is no VPC (nothing to send); its IPv4 subnets are elastic-IP ranges.
+A router's interfaces and routes (`router_interface`, `router_routes`) go to the Alcor
+router serving each network (routers.py: a split router's id map), which they keep current.
 """
 
 from __future__ import annotations
@@ -38,7 +41,13 @@ def alcor_id(kind: str, resource_id: str, ctx: Context) -> str:
     return ctx.id_map.get((kind, resource_id), resource_id)
 
 
+def _is_range(kind: str, resource: dict[str, Any], ctx: Context) -> bool:
+    return kind == "subnets" and floatingips.is_range(resource, ctx)
+
+
 def create(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+    if _is_range(kind, resource, ctx):
+        return [floatingips.create_range(resource, ctx)]
     return KINDS[kind][2](resource, ctx)
 
 
@@ -46,6 +55,11 @@ def update(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorReque
     """PUT the resource's whole body (none when Alcor does not hold it)."""
     if kind == "security_group_rules":
         return delete(kind, resource, ctx) + create(kind, resource, ctx)
+    if kind == "routers":
+        return routers.update(resource, ctx)
+    if _is_range(kind, resource, ctx):
+        return [requests.update(paths.ELASTIC_IP_RANGE, None, resource["id"], floatingips.range_body(resource, ctx),
+                                NeutronRef(kind, resource["id"]))]
     endpoint, body, _ = KINDS[kind]
     alcor_body = body(resource, ctx)
     if alcor_body is None:
@@ -56,7 +70,20 @@ def update(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorReque
 
 
 def delete(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    endpoint = KINDS[kind][0]
+    if kind == "networks" and resource.get("router:external"):
+        return []
+    endpoint = paths.ELASTIC_IP_RANGE if _is_range(kind, resource, ctx) else KINDS[kind][0]
     target = alcor_id(kind, resource["id"], ctx)
     return [requests.delete(endpoint, ctx.project(resource), target, NeutronRef(kind, resource["id"]),
                             deferred=is_deferred(target))]
+
+
+def router_interface(router: dict[str, Any], subnet_id: str, ctx: Context, add: bool = True,
+                     port_id: str | None = None) -> list[AlcorRequest]:
+    """A logged add_router_interface or remove_router_interface (the index holds Neutron after it)."""
+    return (routers.join if add else routers.leave)(router, subnet_id, ctx, port_id=port_id)
+
+
+def router_routes(router: dict[str, Any], before: list[dict[str, Any]], ctx: Context) -> list[AlcorRequest]:
+    """A logged change of a router's routes, from `before` to the router's own."""
+    return routers.route_changes(router, before, ctx)

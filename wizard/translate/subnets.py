@@ -2,6 +2,7 @@
 
 Alcor handles IPv4 only, reserves a gateway port on every subnet (on the first usable
 address when Neutron has no gateway), and allocates from the whole CIDR, not the pools.
+A subnet of an external network is no Alcor subnet but an elastic-IP range (floatingips).
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ FIELDS = Table(KIND, {
 
 
 def body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
-    """The subnet body, or None (with a finding) when Alcor will not hold this subnet."""
+    """The subnet body, or None when Alcor will not hold this subnet (a finding says why) or holds
+    it as an elastic-IP range (an external network's)."""
     sid = subnet["id"]
     if subnet.get("ip_version") == 6:
         ctx.find("ipv6-subnet", KIND, sid, f"IPv6 subnet {subnet.get('cidr')}: Alcor handles IPv4 only")
+        return None
+    if ctx.index.is_external(subnet.get("network_id")):
         return None
     if not ctx.network_created(subnet.get("network_id")):
         ctx.find("skipped-with-parent", KIND, sid, f"its network {subnet.get('network_id')} is not migrated")

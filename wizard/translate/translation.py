@@ -68,11 +68,14 @@ def _segment_table(ctx: Context) -> list[AlcorRequest]:
 
 
 def _report_segments(ctx: Context) -> None:
-    """Segments travel with their network's VPC; ranges are Alcor's own."""
+    """Segments travel with their network's VPC (an external network has none); ranges are Alcor's own."""
     for segment in ctx.index.all("segments"):
-        if not ctx.network_created(segment.get("network_id")):
-            ctx.find("skipped-with-parent", "segments", segment["id"],
-                     f"its network {segment.get('network_id')} is not migrated")
+        network_id = segment.get("network_id")
+        if ctx.index.is_external(network_id):
+            ctx.find("external-network-as-eip-ranges", "segments", segment["id"],
+                     f"segment of external network {network_id}, which Alcor holds as elastic-IP ranges")
+        elif not ctx.network_created(network_id):
+            ctx.find("skipped-with-parent", "segments", segment["id"], f"its network {network_id} is not migrated")
     for segment_range in ctx.index.all("network_segment_ranges"):
         ctx.find("segment-range-not-migrated", "network_segment_ranges", segment_range["id"],
                  f"{segment_range.get('network_type')} range {segment_range.get('minimum')}-"
