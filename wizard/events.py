@@ -106,6 +106,60 @@ class ProxyStats(Event):
     latency_p99_ms: float
 
 
+
+@dataclass(frozen=True)
+class CheckChanged(Event):
+    """One check of a phase (preflight's "neutron reachable", ...) changed state."""
+
+    phase: str
+    check: str
+    status: str  # "running" | "ok" | "warning" | "failed"
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WriteLogged(Event):
+    """The capture proxy copied a user's write into the write log."""
+
+    seq: int
+    method: str
+    path: str
+    status: int
+
+
+@dataclass(frozen=True)
+class RequestFailed(Event):
+    """Alcor refused a request; `answer` is what it said (status line and body)."""
+
+    phase: str
+    key: str
+    kind: str
+    status: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class DrainTick(Event):
+    """The drain's wait: seconds elapsed, its bounds, and what it still waits for."""
+
+    elapsed: float
+    min: float
+    max: float
+    waiting_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeStep(Event):
+    """A step of one node's cutover (stop_agents, start_aca, bind_ports, check, rollback)."""
+
+    wave: int
+    node: str
+    step: str
+    status: str  # "running" | "done" | "failed" | "rolled_back"
+    seconds: float = 0.0
+    detail: str = ""
+
 Listener = Callable[[Event], None]
 
 

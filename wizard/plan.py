@@ -211,3 +211,31 @@ def _build(cls, data, where):
     if unknown:
         raise InputError(f"{where}: unknown keys {sorted(unknown)}")
     return cls(**values)
+
+
+def dump(plan: Plan) -> str:
+    """The plan as YAML that `load` reads back to an equal plan (unset keys left out)."""
+    import dataclasses
+
+    import yaml
+
+    def prune(value):
+        if isinstance(value, dict):
+            return {key: prune(item) for key, item in value.items() if item is not None}
+        return value
+
+    document = dataclasses.asdict(plan)
+    del document["source_file"]
+    return yaml.safe_dump(prune(document), sort_keys=False, default_flow_style=False)
+
+def save(plan: Plan, path: str | Path) -> Path:
+    """Write the plan to `path` (atomically: a crash leaves the old file or the new one)."""
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(dump(plan), encoding="utf-8")
+    os.replace(partial, path)
+    plan.source_file = path
+    return path

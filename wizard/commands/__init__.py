@@ -1,4 +1,6 @@
 """The subcommands, one module each; every module has `register(subparsers)`
 that adds its parser with `set_defaults(func=run)`, where `run(args) -> int`."""
 
-COMMANDS: tuple = ()
+from wizard.commands import tui_cmd
+
+COMMANDS: tuple = (tui_cmd,)

@@ -1,0 +1,59 @@
+"""How the wizard writes numbers, durations and states on screen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+GLYPHS = {
+    "done": ("✓", "green"),
+    "ok": ("✓", "green"),
+    "running": ("●", "yellow"),
+    "started": ("◐", "yellow"),
+    "warning": ("!", "yellow"),
+    "failed": ("✗", "red"),
+    "rolled_back": ("↺", "magenta"),
+    "skipped": ("–", "dim"),
+    "pending": ("○", "dim"),
+}
+
+SEVERITY_STYLES = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def glyph(state: str) -> Text:
+    mark, style = GLYPHS.get(state, ("?", ""))
+    return Text(mark, style=style)
+
+
+def state_text(state: str) -> Text:
+    mark, style = GLYPHS.get(state, ("?", ""))
+    return Text(f"{mark} {state.replace('_', ' ')}", style=style)
+
+
+def severity_text(severity: str) -> Text:
+    return Text(severity, style=SEVERITY_STYLES.get(severity, ""))
+
+
+def duration(seconds: float | None) -> str:
+    """1.2s, 42s, 3m05s, 1h02m; blank when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def count(value: float) -> str:
+    """1234 -> 1.2k; short enough for narrow columns."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def rate(per_second: float) -> str:
+    return f"{per_second:.1f}/s" if per_second < 100 else f"{count(round(per_second))}/s"
