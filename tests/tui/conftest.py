@@ -9,7 +9,7 @@ from typing import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from tests.tui.lab_phases import World, lab_phases
 from wizard import plan as plan_file
@@ -27,6 +27,11 @@ def lab_plan_file() -> Path:
     plan.alcor.url = "http://127.0.0.1:9009"
     plan.cutover.executor.kind = "lab"
     return plan_file.save(plan, Path("plans/lab.yaml"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 @pytest.fixture
@@ -71,10 +76,15 @@ async def finish_run(pilot: Pilot, approve: bool = True) -> None:
     await pilot.pause()
 
 
-async def next_step(pilot: Pilot) -> None:
-    """Press Next and run the step to its end."""
-    await pilot.click("#next")
+async def press_next(pilot: Pilot) -> None:
+    """Press the Next button (a click could land on a notification over it)."""
+    pilot.app.screen.query_one("#next", Button).press()
     await pilot.pause()
+
+
+async def next_step(pilot: Pilot) -> None:
+    """Press Next and run the step to its end, approving what the engine asks."""
+    await press_next(pilot)
     await finish_run(pilot)
 
 

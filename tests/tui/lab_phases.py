@@ -246,10 +246,14 @@ class Cutover:
                     ctx.emit(NodeStep(wave=number, node=node, step=step, status="done", seconds=0.5 * step_number))
             for request in ctx.take_requests(self.name):
                 if request.action == "rollback":
+                    node = request.args["node"]
                     rolled_back += 1
-                    ctx.emit(NodeStep(wave=number, node=request.args["node"], step="rollback",
+                    ctx.emit(NodeStep(wave=self.wave_of(node), node=node, step="rollback",
                                       status="rolled_back", seconds=1.0))
         return {"nodes": sum(len(wave.nodes) for wave in self.WAVES), "rolled_back": rolled_back}
+
+    def wave_of(self, node: str) -> int:
+        return next(number for number, wave in enumerate(self.WAVES, start=1) if node in wave.nodes)
 
 
 class FinalReplay:

@@ -81,12 +81,14 @@ class WizardApp(App):
             self.open_plan(self.plan_path)
 
     def on_unmount(self) -> None:
+        if self.engine is not None and self.running:
+            self.engine.cancel()  # the engine's thread stops at its next checkpoint
         self._close_session()
 
     def _close_session(self) -> None:
         if self._bridge is not None:
             self._bridge.close()
-        if self.engine is not None:
+        if self.engine is not None and not self.running:
             self.engine.state.close()
         self._bridge = self.engine = self.model = None
 

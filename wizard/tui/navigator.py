@@ -20,7 +20,7 @@ class Move:
 def next_move(step: Step, model: RunModel, running: bool) -> Move:
     """Next from `step`: never past unfinished phases, never past a blocker."""
     if running:
-        return Move("Running…", False, reason=f"{model.running or 'the engine'} is running")
+        return Move("Running…", False)
     blockers = [f for phase in step.phases for f in model.blockers(phase)]
     if blockers:
         reason = f"{len(blockers)} blocker(s): resolve them, then run again (a)"

@@ -13,6 +13,7 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask before an irreversible step; dismisses with True only on an explicit yes."""
 
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+    AUTO_FOCUS = "#no"
 
     def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "No") -> None:
         super().__init__(classes="dialog")
@@ -25,9 +26,6 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

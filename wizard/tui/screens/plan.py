@@ -41,9 +41,11 @@ class PlanScreen(StepScreen):
         yield Static(id="plan-problems", classes="detail")
 
     def _editor(self, field: Field):
+        value, editor_id = field.read(self.plan), self.editor_id(field)
         if field.choices:
-            return Select([(c, c) for c in field.choices], allow_blank=False, id=self.editor_id(field), compact=True)
-        return Input(id=self.editor_id(field), compact=True)
+            options = [(choice, choice) for choice in field.choices]
+            return Select(options, value=value, allow_blank=False, id=editor_id, compact=True)
+        return Input(value, id=editor_id, compact=True)
 
     @staticmethod
     def editor_id(field: Field) -> str:
@@ -70,10 +72,13 @@ class PlanScreen(StepScreen):
         self._changed(event.input.id, event.value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self._changed(event.select.id, str(event.value))
+        if event.value == event.select.value:  # not a stale message from before a fill
+            self._changed(event.select.id, str(event.value))
 
     def _changed(self, editor_id: str | None, text: str) -> None:
         field = next(f for f in FIELDS if self.editor_id(f) == editor_id)
+        if field.path not in self.errors and text == field.read(self.plan):
+            return  # an editor being filled, or no change
         try:
             field.write(self.plan, text)
             self.errors.pop(field.path, None)

@@ -8,12 +8,17 @@ from textual.widgets import Button, Static
 
 
 class ActionBar(Horizontal):
+    _shown: tuple = ()
+
     def compose(self) -> ComposeResult:
         yield Static(id="status")
         yield Button("‹ Back", id="back", compact=True)
         yield Button("Next ›", id="next", variant="primary", compact=True)
 
     def show(self, status: str, next_label: str, next_enabled: bool, back_enabled: bool) -> None:
+        if (status, next_label, next_enabled, back_enabled) == self._shown:
+            return
+        self._shown = (status, next_label, next_enabled, back_enabled)
         self.query_one("#status", Static).update(status)
         next_button = self.query_one("#next", Button)
         next_button.label = next_label

@@ -43,12 +43,15 @@ class FindingsTable(Vertical):
     def _draw(self) -> None:
         severity = self.query_one("#severity", Select).value
         kind = self.query_one("#kind", Select).value
-        self._shown = [
-            f
-            for f in self._findings
-            if (severity is Select.NULL or f.severity == severity)
-            and (kind is Select.NULL or f.kind == kind)
-        ]
+        self._shown = sorted(
+            (
+                f
+                for f in self._findings
+                if (severity is Select.NULL or f.severity == severity)
+                and (kind is Select.NULL or f.kind == kind)
+            ),
+            key=lambda f: SEVERITIES.index(f.severity) if f.severity in SEVERITIES else len(SEVERITIES),
+        )
         by_severity = [sum(f.severity == s for f in self._findings) for s in SEVERITIES]
         counts = Text.assemble(
             *[(f"{n} {s}  ", severity_text(s).style) for s, n in zip(SEVERITIES, by_severity)]

@@ -24,4 +24,5 @@ class Stepper(Static):
             line.append_text(glyph(state))
             style = "bold reverse" if step is self.current else ""
             line.append(step.title, style=style)
-        self.update(line)
+        if line != self.content:
+            self.update(line)
