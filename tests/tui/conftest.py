@@ -88,6 +88,15 @@ async def next_step(pilot: Pilot) -> None:
     await finish_run(pilot)
 
 
+async def hold_in_convert(pilot: Pilot, world: World) -> None:
+    """Open the plan, run the steps before Convert, start it and wait at world.hold_convert_at."""
+    await open_session(pilot)
+    for _ in range(3):
+        await next_step(pilot)
+    await press_next(pilot)
+    await wait_until(pilot, world.held.is_set, "convert to reach the hold")
+
+
 async def open_session(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.engine is not None, "the plan to open")
     await pilot.pause()

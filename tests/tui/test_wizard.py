@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Button, Input, OptionList, Static
 
-from tests.tui.conftest import finish_run, make_app, next_step, open_session, press_next, wait_until
+from tests.tui.conftest import finish_run, hold_in_convert, make_app, next_step, open_session, press_next, wait_until
 from tests.tui.lab_phases import World
 from wizard import plan as plan_file
 from wizard.engine import PHASE_ORDER
@@ -145,11 +145,7 @@ async def test_pause_holds_convert_and_resume_finishes_it(lab_dir):
     events: list = []
     app = make_app(world)
     async with app.run_test(size=(100, 30), message_hook=recorder(events)) as pilot:
-        await open_session(pilot)
-        for _ in range(3):
-            await next_step(pilot)
-        await press_next(pilot)
-        await wait_until(pilot, world.held.is_set, "convert to reach the hold")
+        await hold_in_convert(pilot, world)
         await pilot.press("p")
         await pilot.pause()
         assert app.engine.paused and "convert paused" in text_of(app, "#status")
@@ -171,11 +167,7 @@ async def test_quit_while_running_asks_then_reopening_resumes_without_duplicates
     events: list = []
     app = make_app(world)
     async with app.run_test(size=(100, 30), message_hook=recorder(events)) as pilot:
-        await open_session(pilot)
-        for _ in range(3):
-            await next_step(pilot)
-        await press_next(pilot)
-        await wait_until(pilot, world.held.is_set, "convert to reach the hold")
+        await hold_in_convert(pilot, world)
         await pilot.press("q")
         assert "resumes there when you reopen" in await answer(pilot, True, "the quit question")
         await wait_until(pilot, lambda: not app.is_running, "the app to exit")
@@ -268,7 +260,9 @@ async def test_help_screen_and_palette_commands(lab_dir):
         await open_session(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        assert "Save writes the YAML file" in app.screen.text and "`n` Next" in app.screen.text
+        help_text = app.screen.text.plain
+        assert "Save writes the YAML file" in help_text, help_text
+        assert "^s Save" in help_text, help_text
         await pilot.press("escape")
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Go to Summary" in titles and "Help" in titles and "Pause the run" not in titles

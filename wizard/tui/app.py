@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -335,17 +336,26 @@ class WizardApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._help_text(self.screen)))
 
-    def _help_text(self, screen: Screen) -> str:
-        lines = ["# alcor-migrate", ""]
+    def _help_text(self, screen: Screen) -> Text:
+        text = Text()
         if isinstance(screen, StepScreen) and screen.HELP:
-            lines += [f"## {screen.step.title}", "", screen.HELP, ""]
-        lines += ["## Keys", ""]
-        for key, active in screen.active_bindings.items():
-            if active.binding.show or active.binding.description:
-                lines.append(f"- `{self.get_key_display(active.binding)}` {active.binding.description}")
-        lines += ["- `ctrl+p` command palette: go to a step, pause, resume, export...", "", "## Steps", ""]
-        lines += [f"- **{step.title}**: {', '.join(step.phases) or 'the plan file'}" for step in STEPS]
-        return "\n".join(lines)
+            text.append(f"{screen.step.title}\n", style="bold underline")
+            text.append(f"{screen.HELP}\n\n")
+        text.append("Keys\n", style="bold underline")
+        keys: dict[str, tuple[str, str]] = {}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.show and binding.action not in keys:
+                keys[binding.action] = (self.get_key_display(binding), binding.description)
+        keys["command_palette"] = ("^p", "command palette: go to a step, pause, resume, export...")
+        for key, description in keys.values():
+            text.append(f"{key:>8} ", style="bold cyan")
+            text.append(f"{description}\n")
+        text.append("\nSteps\n", style="bold underline")
+        for step in STEPS:
+            text.append(f"{step.title:>10} ", style="bold")
+            text.append(f"{', '.join(step.phases) or 'the plan file'}\n")
+        return text
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

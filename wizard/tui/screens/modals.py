@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, Static
+from textual.widgets import Button, Input, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -82,12 +83,12 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss(None)", "Close")]
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: Text) -> None:
         super().__init__(classes="dialog")
         self.text = text
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box help"):
             with VerticalScroll(classes="dialog-scroll"):
-                yield Markdown(self.text)
+                yield Static(self.text)
             yield Static("escape to close", classes="dialog-text dim")

@@ -111,10 +111,14 @@ class PlanScreen(StepScreen):
             widget = self.query_one(f"#error-{self.editor_id(field)}", Static)
             widget.update(Text(f"  ↑ {error}", style="red") if error else "")
             widget.display = bool(error)
-        whole = [] if self.errors else plan_problems(self.plan)
-        self.query_one("#plan-problems", Static).update(
-            Text("\n".join(whole), style="red") if whole else Text("The plan is valid.", style="green")
-        )
+        problems = self.query_one("#plan-problems", Static)
+        whole = plan_problems(self.plan)
+        if self.errors:
+            problems.update(Text("Fix the field(s) marked in red.", style="red"))
+        elif whole:
+            problems.update(Text("\n".join(whole), style="red"))
+        else:
+            problems.update(Text("The plan is valid.", style="green"))
 
     def action_save(self) -> None:
         if not self.errors:
