@@ -47,3 +47,28 @@ def test_invalid_json_names_line_and_column(tmp_path):
     path.write_text('{"format":\n  oops}')
     with pytest.raises(InputError, match=r"broken.json:2:3: not valid JSON"):
         snapshot.load(path)
+
+
+def test_streamed_file_is_what_json_dump_writes(tmp_path):
+    doc = minimal()
+    doc["subnets"] = [{"id": "s1", "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}],
+                       "description": "caf\u00e9 \"quoted\"\nline"}]
+    counts = snapshot.write(tmp_path / "s.json", doc["source"],
+                            {name: iter(doc[name]) for name in snapshot.COLLECTIONS})
+    assert (tmp_path / "s.json").read_text() == json.dumps(doc, indent=1) + "\n"
+    assert counts["networks"] == 1 and counts["subnets"] == 1 and counts["routers"] == 0
+
+
+def test_a_failed_stream_leaves_the_old_file(tmp_path):
+    path = tmp_path / "s.json"
+    snapshot.save(snapshot.from_document(minimal()), path)
+    before = path.read_text()
+
+    def broken():
+        yield {"id": "n1"}
+        raise OSError("connection lost")
+
+    with pytest.raises(OSError):
+        snapshot.write(path, {}, {"networks": broken()})
+    assert path.read_text() == before
+    assert list(tmp_path.iterdir()) == [path]

@@ -1,35 +1,85 @@
-"""The dry-run files: what convert would send to Alcor, and why, written to a directory.
+"""The dry-run files of a translation: requests.jsonl, findings.json and summary.md.
 
-`requests.jsonl` holds one request a line in execution order (AlcorRequest.to_json),
-`findings.json` the findings and `id_map.json` the Neutron ids Alcor does not keep.
-Nothing is sent anywhere.
+Nothing is sent anywhere; these files show exactly what convert would send.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from pathlib import Path
+from typing import Iterable
 
-from wizard.translate.model import Translation
+from wizard.translate.accounting import Tally
+from wizard.translate.model import Severity, Translation
 
-FILES = ("requests.jsonl", "findings.json", "id_map.json")
+SEVERITIES = (Severity.BLOCKER, Severity.WARNING, Severity.INFO)
 
 
-def write(translation: Translation, out_dir: str | Path) -> list[Path]:
-    """Write the dry-run files for `translation` into `out_dir`; returns their paths."""
+def request_counts(translation: Translation) -> list[tuple[str, str, int, int]]:
+    """(kind, service, requests, resources) in execution order of first appearance."""
+    requests: Counter = Counter()
+    resources: Counter = Counter()
+    for request in translation.requests:
+        requests[(request.kind, request.service)] += 1
+        resources[(request.kind, request.service)] += _items(request)
+    return [(kind, service, n, resources[(kind, service)]) for (kind, service), n in requests.items()]
+
+
+def _items(request) -> int:
+    """How many Alcor resources one request creates or changes (a bulk body holds many)."""
+    body = request.body
+    if request.path.endswith("/bulk") and isinstance(body, dict) and len(body) == 1:
+        return len(next(iter(body.values())))
+    return 1
+
+
+def finding_counts(translation: Translation) -> list[tuple[str, str, int]]:
+    """(severity, code, count), blockers first."""
+    counts = Counter((f.severity, f.code) for f in translation.findings)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return [(sev.value, code, n) for (sev, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+
+
+def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[str, Tally]) -> list[Path]:
+    """Write the three dry-run files; returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    requests, findings, id_map = (out / name for name in FILES)
-    with requests.open("w", encoding="utf-8") as lines:
+    paths = [out / "requests.jsonl", out / "findings.json", out / "summary.md"]
+    with open(paths[0], "w", encoding="utf-8") as fh:
         for seq, request in enumerate(translation.requests, start=1):
-            lines.write(json.dumps(request.to_json(seq), sort_keys=True) + "\n")
-    findings.write_text(
-        json.dumps([finding.to_json() for finding in translation.findings], indent=2) + "\n",
-        encoding="utf-8",
-    )
-    mapped = [
-        {"kind": kind, "neutron_id": neutron_id, "alcor_id": alcor_id}
-        for (kind, neutron_id), alcor_id in sorted(translation.id_map.items())
-    ]
-    id_map.write_text(json.dumps(mapped, indent=2) + "\n", encoding="utf-8")
-    return [requests, findings, id_map]
+            fh.write(json.dumps(request.to_json(seq), separators=(",", ":")) + "\n")
+    document = {"findings": [f.to_json() for f in translation.findings],
+                "counts": {sev.value: sum(1 for f in translation.findings if f.severity is sev) for sev in SEVERITIES}}
+    paths[1].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    paths[2].write_text("\n".join(summary_lines(translation, tallies)) + "\n", encoding="utf-8")
+    return paths
+
+
+def summary_lines(translation: Translation, tallies: dict[str, Tally]) -> Iterable[str]:
+    yield "# Dry run: what convert would send to Alcor"
+    yield ""
+    yield f"{len(translation.requests)} requests, {len(translation.findings)} findings " \
+          f"({len(translation.blockers)} blocker(s)). Nothing was sent."
+    yield ""
+    yield "## Requests, in execution order"
+    yield ""
+    yield "| kind | service | requests | resources |"
+    yield "|---|---|---:|---:|"
+    for kind, service, n, resources in request_counts(translation):
+        yield f"| {kind} | {service} | {n} | {resources} |"
+    yield ""
+    yield "## Findings"
+    yield ""
+    yield "| severity | code | count |"
+    yield "|---|---|---:|"
+    for severity, code, n in finding_counts(translation):
+        yield f"| {severity} | {code} | {n} |"
+    yield ""
+    yield "## Accounting: where every Neutron resource went"
+    yield ""
+    yield "| collection | total | requested | id map | finding only | unaccounted |"
+    yield "|---|---:|---:|---:|---:|---:|"
+    for kind, t in tallies.items():
+        yield f"| {kind} | {t.total} | {t.requested} | {t.mapped} | {t.reported} | {len(t.unaccounted)} |"

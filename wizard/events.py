@@ -106,7 +106,6 @@ class ProxyStats(Event):
     latency_p99_ms: float
 
 
-
 @dataclass(frozen=True)
 class CheckChanged(Event):
     """One check of a phase (preflight's "neutron reachable", ...) changed state."""
@@ -140,25 +139,63 @@ class RequestFailed(Event):
 
 
 @dataclass(frozen=True)
+class GateChanged(Event):
+    """The cut-over gate: postponed, catching up, holding writes, switched, or released to retry."""
+
+    state: str
+    detail: str = ""
+    lag: int = 0
+
+
+@dataclass(frozen=True)
+class EndpointChanged(Event):
+    """One catalog endpoint moved (switch) or moved back (rollback)."""
+
+    endpoint_id: str
+    interface: str
+    region: str
+    old_url: str
+    new_url: str
+
+
+@dataclass(frozen=True)
 class DrainTick(Event):
-    """The drain's wait: seconds elapsed, its bounds, and what it still waits for."""
+    """The drain's countdown and what it still waits for (empty: Neutron is quiet)."""
 
     elapsed: float
-    min: float
-    max: float
+    min_left: float
+    max_left: float
     waiting_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class NodeStep(Event):
-    """A step of one node's cutover (stop_agents, start_aca, bind_ports, check, rollback)."""
-
+class WaveStarted(Event):
     wave: int
+    label: str  # "canary", "batch 2", ...
+    nodes: int
+    waves: int
+
+
+@dataclass(frozen=True)
+class WaveFinished(Event):
+    wave: int
+    label: str
+    done: int
+    rolled_back: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class NodeStep(Event):
+    """A node cutover step (or rollback step): started, ok or failed, with its duration."""
+
     node: str
     step: str
-    status: str  # "running" | "done" | "failed" | "rolled_back"
+    status: str  # "started" | "ok" | "failed"
     seconds: float = 0.0
     detail: str = ""
+    rollback: bool = False
+
 
 Listener = Callable[[Event], None]
 

@@ -1,241 +1,434 @@
-"""The Plan: what to migrate and how, loaded from a versioned YAML file.
+"""The Plan: what to migrate and how, read from a versioned YAML file.
 
-The dataclasses below are the plan's schema: every key a plan file may hold,
-its type and its default. `load` maps a YAML document onto them.
+The dataclasses below are the plan's schema: every key a plan file may hold, its
+type, default, kind (URL, duration, path...) and a one-line doc, from which the
+commented template and the README reference are made. `load` reads a file and
+reports every problem as `FILE:LINE:COL: dotted.key: what is wrong`; `dump` and
+`save` write a plan back. Relative paths in a plan file (written or default)
+resolve against the plan file's directory; paths given on the command line
+against the current directory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from wizard import plan_reader, plan_writer
+from wizard.alcor.services import SERVICES as ALCOR_SERVICES
+from wizard.errors import InputError
+from wizard.plan_values import (DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of,
+                                setting)
+
+VERSION = 1
 
 
 @dataclass
 class NeutronSource:
-    """Where Neutron is: a clouds.yaml cloud (OS_* variables honoured), or a URL with auth none."""
+    """Where Neutron is: a clouds.yaml cloud, a URL with auth none, or a snapshot file."""
 
-    cloud: str | None = None
-    url: str | None = None
-    auth: str = "keystone"  # "keystone" (via cloud / OS_*) or "none"
-    snapshot: str | None = None  # read this snapshot file instead of the live API
-    page_size: int = 1000
-    verify_tls: bool = True
-
-
-ALCOR_SERVICES = ("vpc", "subnet", "port", "route", "security_group", "elastic_ip", "node")
+    cloud: str | None = setting("a clouds.yaml cloud to log in with (`envvars`: the OS_* variables)",
+                                None, example="production")
+    url: str | None = setting("Neutron's endpoint; with auth keystone it replaces the catalog's",
+                              None, URL, example="http://neutron.example.net:9696")
+    auth: str = setting("how to reach Neutron: keystone (via cloud) or none (url, no token)",
+                        "keystone", one_of("keystone", "none"))
+    snapshot: str | None = setting("read Neutron from this snapshot file instead of the live API",
+                                   None, PATH, example="cloud.json")
+    page_size: int = setting("resources per page when reading Neutron", 1000, at_least(1))
+    verify_tls: bool = setting("check Neutron's TLS certificate", True)
 
 
 @dataclass
 class AlcorTarget:
-    """Alcor's services: one base URL for all, or one per service (see ALCOR_SERVICES)."""
+    """Alcor's services: one base URL for all (its API gateway), or one per service."""
 
-    url: str | None = None
-    endpoints: dict[str, str] = field(default_factory=dict)
-    gateway_url: str | None = None  # Alcor's API gateway, what clients are switched to
-    timeout: float = 30.0
-    concurrency: int = 8
-    retries: int = 5
+    url: str | None = setting("one base URL for every Alcor service", None, URL,
+                              example="http://alcor.example.net:9009")
+    endpoints: dict[str, str] = setting(
+        "a base URL per service, overriding url; services: " + ", ".join(ALCOR_SERVICES),
+        kind=URL, factory=dict, keys=ALCOR_SERVICES,
+        example={"vpc": "http://alcor.example.net:9001", "port": "http://alcor.example.net:9006"})
+    gateway_url: str | None = setting("Alcor's API gateway, where clients are switched to", None, URL,
+                                      example="http://alcor.example.net:9009")
+    timeout: float = setting("timeout of one request to Alcor", 30.0, DURATION)
+    concurrency: int = setting("requests in flight at once", 8, at_least(1))
+    retries: int = setting("retries of a failed request (with backoff)", 5, at_least(0))
 
 
 @dataclass
 class TlsConfig:
-    cert: str | None = None
-    key: str | None = None
+    """The capture proxy's own certificate (both or neither)."""
+
+    cert: str | None = setting("certificate file (PEM) the proxy serves", None, PATH,
+                               example="tls/proxy.crt")
+    key: str | None = setting("its private key file (PEM)", None, PATH, example="tls/proxy.key")
 
 
 @dataclass
 class CaptureConfig:
-    enabled: bool = True
-    listen: str = "127.0.0.1:9797"
-    tls: TlsConfig = field(default_factory=TlsConfig)
-    upstream_ca: str | None = None
-    upstream_timeout: float = 60.0
+    """The proxy in front of Neutron that logs every write during the migration."""
+
+    enabled: bool = setting("run the capture proxy (off: writes during the migration are lost)", True)
+    listen: str = setting("where the proxy listens", "127.0.0.1:9797", LISTEN)
+    tls: TlsConfig = setting("serve TLS", factory=TlsConfig)
+    upstream_ca: str | None = setting("CA bundle to check Neutron's certificate", None, PATH,
+                                      example="/etc/ssl/certs/ca-certificates.crt")
+    upstream_timeout: float = setting("timeout of a request forwarded to Neutron", 60.0, DURATION)
 
 
 @dataclass
 class TranslateConfig:
-    bulk_size: int = 500
-    ipv6: str = "skip"  # "skip" (warn and leave out) or "block"
-    flat_networks: str = "block"  # "skip" or "block"
+    """Choices of the translation from Neutron to Alcor."""
+
+    bulk_size: int = setting("resources per bulk request", 500, at_least(1))
+    ipv6: str = setting("IPv6 subnets: skip (warn, leave out) or block (stop the run)", "skip",
+                        one_of("skip", "block"))
+    flat_networks: str = setting("flat networks: skip or block", "block", one_of("skip", "block"))
 
 
 @dataclass
 class EndpointSwitch:
-    method: str = "none"  # "keystone" or "none" (the operator switches by hand)
-    alcor_url: str | None = None
-    regions: list[str] = field(default_factory=list)
+    """How the cloud's network endpoint moves from Neutron to Alcor."""
+
+    method: str = setting("keystone (rewrite the catalog) or none (the operator does it)", "none",
+                          one_of("keystone", "none"))
+    alcor_url: str | None = setting("URL put into the catalog (default alcor.gateway_url)", None, URL,
+                                    example="http://alcor.example.net:9009")
+    regions: list[str] = setting("catalog regions to switch (empty: all)", factory=list,
+                                 example=["RegionOne"])
+    interfaces: list[str] = setting("catalog interfaces to switch (empty: public, internal and admin)",
+                                    factory=list, example=["public", "internal"])
+    cloud: str | None = setting("clouds.yaml cloud with admin rights on Keystone (default neutron.cloud)",
+                                None, example="production-admin")
+    service_type: str = setting("the catalog service whose endpoints move", "network")
 
 
 @dataclass
 class GateConfig:
-    max_lag: int = 0
-    hold_timeout: float = 30.0
+    """When the endpoint may switch: the write log nearly replayed."""
+
+    max_lag: int = setting("writes not yet replayed that still allow holding writes for the switch", 20,
+                           at_least(0))
+    hold_timeout: float = setting("how long writes are held while the log drains and the switch happens",
+                                  30.0, DURATION)
+    writes: str = setting("during the hold: hold new writes, or reject them (503 + Retry-After)", "hold",
+                          one_of("hold", "reject"))
+    retries: int = setting("attempts before the cut-over gives up", 3, at_least(1))
+    retry_delay: float = setting("wait between attempts", 10.0, DURATION)
+    postpone_file: str | None = setting("the cut-over waits while this file exists "
+                                        "(default <state_dir>/postpone-cutover)", None, PATH,
+                                        example="state/postpone-cutover")
 
 
 @dataclass
 class DrainConfig:
-    min: float = 30.0
-    max: float = 600.0
-    poll: float = 2.0
+    """The timed wait for Neutron's pipeline to go quiet after the switch."""
+
+    min: float = setting("wait at least this long", 30.0, DURATION)
+    max: float = setting("give up waiting after this long", 600.0, DURATION)
+    poll: float = setting("how often to look", 2.0, DURATION)
 
 
 @dataclass
 class WaveConfig:
-    canary: list[str] = field(default_factory=list)
-    batch_size: int = 10
-    lists: list[list[str]] = field(default_factory=list)
-    all_at_once: bool = False
-    parallel: int = 5
-    on_failure: str = "stop"  # "stop" or "continue"
+    """Which compute nodes move to ACA together."""
+
+    canary: list[str] = setting("hosts moved first, alone, as the canary wave", factory=list,
+                                example=["compute-01"])
+    batch_size: int = setting("hosts per wave after the canary", 10, at_least(1))
+    lists: list[list[str]] = setting("explicit waves (lists of hosts) instead of batch_size",
+                                     factory=list, example=[["compute-02", "compute-03"]])
+    all_at_once: bool = setting("one wave with every host (lab and small clouds)", False)
+    parallel: int = setting("hosts of a wave worked on at once", 5, at_least(1))
+    on_failure: str = setting("a host fails: stop (after rolling it back) or continue",
+                              "stop", one_of("stop", "continue"))
+    order: str = setting("batches by host name, or by networks (hosts sharing networks move together)",
+                         "name", one_of("name", "networks"))
+    node_seconds: float = setting("expected time of one host's cutover, for the split-network windows",
+                                  30.0, DURATION)
 
 
 @dataclass
 class ExecutorConfig:
-    kind: str = "ssh"  # "ssh", "local" or "lab"
-    user: str = "root"
-    key: str | None = None
-    port: int = 22
-    known_hosts: str | None = None
+    """How commands reach the compute nodes."""
+
+    kind: str = setting("ssh, local (this machine) or lab (simulated nodes)", "ssh",
+                        one_of("ssh", "local", "lab"))
+    user: str = setting("ssh user", "root")
+    key: str | None = setting("ssh private key file (default: the ssh agent)", None, PATH,
+                              example="~/.ssh/id_ed25519")
+    port: int = setting("ssh port", 22, PORT)
+    known_hosts: str | None = setting("known_hosts file to check host keys", None, PATH,
+                                      example="~/.ssh/known_hosts")
+    connect_timeout: float = setting("ssh connection timeout", 10.0, DURATION)
 
 
 @dataclass
 class NodeCommands:
-    stop_agents: str = "systemctl stop neutron-openvswitch-agent"
-    start_agents: str = "systemctl start neutron-openvswitch-agent"
-    start_aca: str = "systemctl start alcor-control-agent"
-    stop_aca: str = "systemctl stop alcor-control-agent"
-    aca_health: str = "systemctl is-active alcor-control-agent"
+    """The shell commands run on each compute node; {host}, {address}, {local_ip}, {server_port} are filled in."""
+
+    stop_agents: str = setting("stop the Neutron agents", "systemctl stop neutron-openvswitch-agent")
+    start_agents: str = setting("start them again (rollback)", "systemctl start neutron-openvswitch-agent")
+    start_aca: str = setting("start the Alcor Control Agent", "systemctl start alcor-control-agent")
+    stop_aca: str = setting("stop it (rollback)", "systemctl stop alcor-control-agent")
+    aca_health: str = setting("exits 0 when ACA is healthy", "systemctl is-active alcor-control-agent")
+    aca_ports: str = setting("prints the ports ACA programmed, a port id or tap name a line "
+                             "(empty: check Alcor's side only)", "",
+                             example="ovs-vsctl --bare --columns=name find Port 'tag>=1'")
 
 
 @dataclass
 class StepTimeouts:
-    register: float = 30.0
-    stop_agents: float = 60.0
-    start_aca: float = 60.0
-    aca_health: float = 60.0
-    bind_ports: float = 120.0
-    check: float = 60.0
+    """How long each step of a node's cutover may take."""
+
+    register: float = setting("register the node in Alcor", 30.0, DURATION)
+    stop_agents: float = setting("stop the Neutron agents", 60.0, DURATION)
+    start_aca: float = setting("start ACA", 60.0, DURATION)
+    aca_health: float = setting("ACA becomes healthy", 60.0, DURATION)
+    bind_ports: float = setting("bind the node's ports in Alcor", 120.0, DURATION)
+    check: float = setting("check ACA holds exactly the node's ports", 60.0, DURATION)
+    unbind_ports: float = setting("unbind the node's ports (rollback)", 120.0, DURATION)
+    stop_aca: float = setting("stop ACA (rollback)", 60.0, DURATION)
+    start_agents: float = setting("start the Neutron agents again (rollback)", 60.0, DURATION)
+    poll: float = setting("interval of the health and check polls", 0.5, DURATION)
 
 
 @dataclass
 class CutoverConfig:
-    postpone: bool = False
-    endpoint: EndpointSwitch = field(default_factory=EndpointSwitch)
-    gate: GateConfig = field(default_factory=GateConfig)
-    drain: DrainConfig = field(default_factory=DrainConfig)
-    waves: WaveConfig = field(default_factory=WaveConfig)
-    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
-    commands: NodeCommands = field(default_factory=NodeCommands)
-    timeouts: StepTimeouts = field(default_factory=StepTimeouts)
+    """Switching the endpoint and handing the compute nodes to ACA."""
+
+    postpone: bool = setting("wait before the switch until the operator removes the postpone file", False)
+    endpoint: EndpointSwitch = setting("the endpoint switch", factory=EndpointSwitch)
+    gate: GateConfig = setting("when the switch may happen", factory=GateConfig)
+    drain: DrainConfig = setting("the drain after the switch", factory=DrainConfig)
+    waves: WaveConfig = setting("node waves", factory=WaveConfig)
+    executor: ExecutorConfig = setting("how nodes are reached", factory=ExecutorConfig)
+    commands: NodeCommands = setting("commands run on each node", factory=NodeCommands)
+    timeouts: StepTimeouts = setting("time limit per step", factory=StepTimeouts)
 
 
 @dataclass
 class NodeOverride:
-    """Per compute host facts Neutron does not hold (or that the plan corrects)."""
+    """Facts about one compute host that Neutron does not hold (or that the plan corrects)."""
 
-    local_ip: str | None = None
-    mac_address: str | None = None
-    veth: str | None = None
-    address: str | None = None  # where the executor reaches the host (ssh)
-    server_port: int = 50001
+    local_ip: str | None = setting("tunnel IP (default: the OVS agent's tunneling_ip)", None, IP,
+                                   example="192.0.2.11")
+    mac_address: str | None = setting("MAC of the tunnel interface", None, MAC,
+                                      example="52:54:00:12:34:56")
+    veth: str | None = setting("interface ACA uses", None, example="eth1")
+    address: str | None = setting("where the executor reaches the host (default: its name)", None,
+                                  example="10.0.0.11")
+    server_port: int = setting("ACA's gRPC port on the host", 50001, PORT)
 
 
 @dataclass
 class LabConfig:
-    """The embedded lab (plans/lab.yaml): a real neutron-server, the Alcor emulator, lab nodes."""
+    """The embedded lab: a real neutron-server, the Alcor emulator and simulated nodes."""
 
-    cloud: str = "sample_configs/small.json"
-    user_writes: int = 20
+    cloud: str = setting("the snapshot the lab Neutron is seeded from", "sample_configs/small.json", PATH)
+    user_writes: int = setting("simulated user writes during the migration", 20, at_least(0))
 
 
 @dataclass
 class Plan:
-    version: int = 1
-    name: str = "migration"
-    state_dir: str = "state"
-    neutron: NeutronSource = field(default_factory=NeutronSource)
-    alcor: AlcorTarget = field(default_factory=AlcorTarget)
-    capture: CaptureConfig = field(default_factory=CaptureConfig)
-    translate: TranslateConfig = field(default_factory=TranslateConfig)
-    cutover: CutoverConfig = field(default_factory=CutoverConfig)
-    nodes: dict[str, NodeOverride] = field(default_factory=dict)
-    lab: LabConfig | None = None
-    source_file: Path | None = field(default=None, repr=False, compare=False)
+    """A whole plan file."""
+
+    version: int = setting(f"plan format version (this alcor-migrate reads {VERSION})", VERSION)
+    name: str = setting("a name for this migration (TUI, report)", "migration")
+    state_dir: str = setting("where state, logs, snapshots and reports go", "state", PATH)
+    neutron: NeutronSource = setting("the source", factory=NeutronSource)
+    alcor: AlcorTarget = setting("the target", factory=AlcorTarget)
+    capture: CaptureConfig = setting("the capture proxy", factory=CaptureConfig)
+    translate: TranslateConfig = setting("translation choices", factory=TranslateConfig)
+    cutover: CutoverConfig = setting("switch, drain and node waves", factory=CutoverConfig)
+    nodes: dict[str, NodeOverride] = setting("per-host facts, by host name", factory=dict,
+                                             example={"compute-01": NodeOverride()})
+    lab: LabConfig | None = setting("run on the embedded lab instead of a real cloud", None,
+                                    example=LabConfig())
+    source_file: Path | None = field(default=None, repr=False, compare=False,
+                                     metadata={"internal": True})
 
     def alcor_url(self, service: str) -> str | None:
         """The base URL of one Alcor service."""
         return self.alcor.endpoints.get(service) or self.alcor.url
 
 
-def load(path: str | Path) -> Plan:
-    """Read a plan file (the full validator with file:line:col comes with `wizard.plan` checks)."""
-    import yaml
+class Override(NamedTuple):
+    """A plan key set from the command line, named by its option in errors."""
 
-    from wizard.errors import InputError
+    key: str
+    value: Any
+    option: str
 
+
+def load(path: str | os.PathLike, overrides: list[Override] = ()) -> Plan:
+    """Read, check and resolve a plan file, then apply overrides; InputError lists every problem."""
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
-    plan = _build(Plan, document, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    reading = plan_reader.read(text, Plan, str(path))
+    plan = reading.value
+    if plan is None:
+        raise InputError(reading.problems)
     plan.source_file = path
+    _resolve_paths(plan, path.parent.absolute())
+    problems = reading.problems
+    if "version" not in reading.present:
+        problems.append(f"{reading.where('version')}: version: missing; "
+                        f"write `version: {VERSION}` at the top of the plan")
+    elif plan.version != VERSION:
+        problems.append(f"{reading.where('version')}: version: unsupported version "
+                        f"{plan.version!r}; this alcor-migrate reads version {VERSION}")
+    problems += _apply(plan, overrides, reading.where, reading.bad, complete=True)
+    problems.sort(key=_position)
+    if problems:
+        raise InputError(problems)
     return plan
 
 
-def _build(cls, data, where):
-    import dataclasses
-    import typing
+def _position(problem: str) -> tuple[int, int]:
+    """(line, column) of a `FILE:LINE:COL: ...` problem, to list problems in file order
+    (those named by a command-line option last)."""
+    match = re.match(r".*?:(\d+):(\d+): ", problem)
+    return (int(match[1]), int(match[2])) if match else (1 << 30, 0)
 
-    from wizard.errors import InputError
 
-    if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a mapping")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
+def from_overrides(overrides: list[Override]) -> Plan:
+    """The default plan with the command line's overrides (no plan file)."""
+    plan = Plan()
+    problems = _apply(plan, overrides, lambda dotted: "defaults", set(), complete=False)
+    if problems:
+        raise InputError(problems)
+    return plan
+
+
+def _apply(plan: Plan, overrides, where, bad: set[str], complete: bool) -> list[str]:
+    """Set the overrides (each checked like the key it sets), then check the relations."""
+    problems, options = [], {}
+    for override in overrides:
+        section, _, name = override.key.rpartition(".")
+        owner = _get(plan, section)
+        kind = {f.name: f for f in fields(owner)}[name].metadata.get("kind")
+        try:
+            value = kind.check(override.value) if kind and override.value is not None else override.value
+        except ValueError as exc:
+            problems.append(f"{override.option}: {exc}")
+            bad.add(override.key)
             continue
-        value = data[f.name]
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
-            value = _build(hint, value, f"{where}: {f.name}")
-        elif typing.get_origin(hint) is dict and f.name == "nodes":
-            value = {name: _build(NodeOverride, v or {}, f"{where}: nodes.{name}") for name, v in value.items()}
-        elif f.name == "lab":
-            value = _build(LabConfig, value or {}, f"{where}: lab")
-        values[f.name] = value
-    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise InputError(f"{where}: unknown keys {sorted(unknown)}")
-    return cls(**values)
+        setattr(owner, name, value)
+        options[override.key] = override.option
+        bad.discard(override.key)
+    for dotted, message, about in relations(plan, complete):
+        if not any(_related(key, b) for key in about for b in bad):
+            problems.append(f"{options.get(dotted) or where(dotted)}: {dotted}: {message}")
+    return problems
 
 
-def dump(plan: Plan) -> str:
-    """The plan as YAML that `load` reads back to an equal plan (unset keys left out)."""
-    import dataclasses
+def _related(a: str, b: str) -> bool:
+    """One dotted key is the other or holds it (a problem in one explains one in the other)."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
-    import yaml
 
-    def prune(value):
-        if isinstance(value, dict):
-            return {key: prune(item) for key, item in value.items() if item is not None}
-        return value
+def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Rules between keys: (the key a problem is reported on, the problem, the keys it is about).
+    `complete`: a whole plan, which must name its Neutron and its Alcor."""
+    out = []
 
-    document = dataclasses.asdict(plan)
-    del document["source_file"]
-    return yaml.safe_dump(prune(document), sort_keys=False, default_flow_style=False)
+    def rule(broken: bool, dotted: str, message: str, *about: str) -> None:
+        if broken:
+            out.append((dotted, message, (dotted, *about)))
 
-def save(plan: Plan, path: str | Path) -> Path:
-    """Write the plan to `path` (atomically: a crash leaves the old file or the new one)."""
-    import os
+    neutron, alcor, cutover = plan.neutron, plan.alcor, plan.cutover
+    if complete and plan.lab is None:
+        rule(neutron.auth == "keystone" and not (neutron.cloud or neutron.url or neutron.snapshot),
+             "neutron",
+             "say where Neutron is: cloud (a clouds.yaml entry, or envvars for the OS_* variables), "
+             "url (with auth: none) or snapshot")
+        absent = [s for s in ALCOR_SERVICES if s not in alcor.endpoints]
+        rule(not alcor.url and bool(absent), "alcor.url", "missing: give url, or endpoints for every "
+             f"service (missing: {', '.join(absent)})", "alcor.endpoints")
+    rule(neutron.auth == "none" and bool(neutron.cloud), "neutron.cloud",
+         "a clouds.yaml login needs auth: keystone (auth is none)", "neutron.auth")
+    rule(neutron.auth == "none" and not neutron.url and not neutron.snapshot, "neutron.auth",
+         "auth: none needs neutron.url", "neutron.url", "neutron.snapshot")
+    rule(neutron.auth == "keystone" and bool(neutron.url) and not neutron.cloud, "neutron.url",
+         "with auth: keystone, url needs a cloud to log in with (or set auth: none)",
+         "neutron.auth", "neutron.cloud")
+    tls = plan.capture.tls
+    rule(bool(tls.cert) != bool(tls.key), "capture.tls", "give both cert and key, or neither")
+    keystone_switch = cutover.endpoint.method == "keystone"
+    rule(keystone_switch and neutron.auth != "keystone", "cutover.endpoint.method",
+         "a keystone switch needs neutron.auth: keystone", "neutron.auth")
+    rule(keystone_switch and not (cutover.endpoint.alcor_url or alcor.gateway_url),
+         "cutover.endpoint.alcor_url",
+         "missing: the URL to put into the catalog (or set alcor.gateway_url)", "alcor.gateway_url")
+    drain = cutover.drain
+    rule(drain.min > drain.max, "cutover.drain.min",
+         f"{drain.min:g}s is more than drain.max ({drain.max:g}s)", "cutover.drain.max")
+    rule(drain.poll <= 0, "cutover.drain.poll", "must be more than 0")
+    waves = cutover.waves
+    rule(waves.all_at_once and bool(waves.lists), "cutover.waves.all_at_once",
+         "conflicts with waves.lists; keep one", "cutover.waves.lists")
+    hosts = [*waves.canary, *(h for wave in waves.lists for h in wave)]
+    repeated = sorted({h for h in hosts if hosts.count(h) > 1})
+    rule(bool(repeated), "cutover.waves", f"hosts in more than one wave: {', '.join(repeated)}")
+    return out
 
+
+def dump(plan: Plan, base: str | os.PathLike | None = None) -> str:
+    """The plan as YAML; absolute paths under `base` are written relative to it."""
+    return plan_writer.dump(plan, Path(base).absolute() if base is not None else None)
+
+
+def save(plan: Plan, path: str | os.PathLike) -> None:
+    """Write the plan file atomically; `load` reads it back to an equal Plan."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(dump(plan), encoding="utf-8")
-    os.replace(partial, path)
-    plan.source_file = path
-    return path
+    text = dump(plan, path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def template() -> str:
+    """A plan file with a comment on every key, for `alcor-migrate plan new`."""
+    plan = Plan()
+    plan.neutron.cloud = "production"
+    plan.alcor.url = "http://alcor.example.net:9009"
+    return plan_writer.template(plan, header=TEMPLATE_HEADER)
+
+
+TEMPLATE_HEADER = f"""\
+# An alcor-migrate plan: what to migrate from Neutron to Alcor, and how.
+# Check it with `alcor-migrate plan check FILE`; run it with `alcor-migrate run --plan FILE`.
+# Relative paths resolve against this file's directory. Durations are seconds, or
+# strings such as 30s, 10m, 1h30m. Commented-out keys show an example value.
+"""
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    for name in filter(None, dotted.split(".")):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _resolve_paths(obj: Any, base: Path) -> None:
+    """Every PATH key made absolute against `base` (the plan file's directory)."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata.get("kind") is PATH and value is not None:
+            expanded = os.path.expanduser(value)
+            setattr(obj, f.name, os.path.normpath(os.path.join(base, expanded)))
+        elif is_dataclass(value):
+            _resolve_paths(value, base)
+        elif isinstance(value, dict):
+            for inner in value.values():
+                if is_dataclass(inner):
+                    _resolve_paths(inner, base)

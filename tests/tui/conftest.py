@@ -23,10 +23,13 @@ WAIT = 10.0  # seconds any wait in these tests may last
 
 def lab_plan_file() -> Path:
     plan = plan_file.Plan(name="lab", state_dir="state", lab=plan_file.LabConfig())
-    plan.neutron.url = "http://127.0.0.1:9696"
+    plan.neutron.url, plan.neutron.auth = "http://127.0.0.1:9696", "none"
     plan.alcor.url = "http://127.0.0.1:9009"
     plan.cutover.executor.kind = "lab"
-    return plan_file.save(plan, Path("plans/lab.yaml"))
+    path = Path("plans/lab.yaml")
+    path.parent.mkdir(exist_ok=True)
+    plan_file.save(plan, path)
+    return path
 
 
 @pytest.fixture
@@ -59,7 +62,8 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], what: str) -> 
     deadline = time.monotonic() + WAIT
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            problems = [str(w.renderable) for s in pilot.app.screen_stack for w in s.query(".dialog-text")]
+            raise AssertionError(f"timed out waiting for {what}; on screen: {pilot.app.screen} {problems}")
         await pilot.pause(0.02)
 
 

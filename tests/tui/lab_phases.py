@@ -23,6 +23,8 @@ from wizard.events import (
     Progress,
     ProxyStats,
     RequestFailed,
+    WaveFinished,
+    WaveStarted,
     WriteLogged,
 )
 from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
@@ -30,13 +32,6 @@ from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, 
 T0 = 1_750_000_000.0  # sample times of the proxy's stats, so rates are exact
 RATE = 20.0
 NODE_STEPS = ("stop_agents", "start_aca", "bind_ports", "check")
-
-
-@dataclass
-class Wave:
-    name: str
-    nodes: list[str]
-    splits: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -226,34 +221,35 @@ class Drain:
         drain = ctx.plan.cutover.drain
         for elapsed, waiting in ((0.0, ("2 ports in BUILD", "agent on node-2")), (5.0, ("1 port in BUILD",)), (30.0, ())):
             ctx.checkpoint()
-            ctx.emit(DrainTick(elapsed=elapsed, min=drain.min, max=drain.max, waiting_for=waiting))
+            ctx.emit(DrainTick(elapsed=elapsed, min_left=max(drain.min - elapsed, 0),
+                               max_left=drain.max - elapsed, waiting_for=waiting))
         return {"waited": 30.0}
 
 
 class Cutover:
     name = "cutover"
-    WAVES = (Wave("canary", ["node-1"]), Wave("2", ["node-2", "node-3"], splits=["net-1"]))
+    WAVES = (("canary", ["node-1"]), ("batch 2", ["node-2", "node-3"]))
 
     def run(self, ctx: RunContext) -> dict:
-        ctx.artifacts["waves"] = list(self.WAVES)
-        rolled_back = 0
-        for number, wave in enumerate(self.WAVES, start=1):
-            approved_once(ctx, self.name, f"Move wave {wave.name} ({', '.join(wave.nodes)}) to ACA?")
-            for node in wave.nodes:
+        moved = rolled_back = 0
+        for number, (label, nodes) in enumerate(self.WAVES, start=1):
+            approved_once(ctx, self.name, f"Move wave {label} ({', '.join(nodes)}) to ACA?")
+            ctx.emit(WaveStarted(wave=number, label=label, nodes=len(nodes), waves=len(self.WAVES)))
+            for node in nodes:
                 for step_number, step in enumerate(NODE_STEPS, start=1):
                     ctx.checkpoint()
-                    ctx.emit(NodeStep(wave=number, node=node, step=step, status="running"))
-                    ctx.emit(NodeStep(wave=number, node=node, step=step, status="done", seconds=0.5 * step_number))
+                    ctx.emit(NodeStep(node=node, step=step, status="started"))
+                    ctx.emit(NodeStep(node=node, step=step, status="ok", seconds=0.5 * step_number))
+                moved += 1
+            back = 0
             for request in ctx.take_requests(self.name):
                 if request.action == "rollback":
-                    node = request.args["node"]
-                    rolled_back += 1
-                    ctx.emit(NodeStep(wave=self.wave_of(node), node=node, step="rollback",
-                                      status="rolled_back", seconds=1.0))
-        return {"nodes": sum(len(wave.nodes) for wave in self.WAVES), "rolled_back": rolled_back}
-
-    def wave_of(self, node: str) -> int:
-        return next(number for number, wave in enumerate(self.WAVES, start=1) if node in wave.nodes)
+                    back += 1
+                    ctx.emit(NodeStep(node=request.args["node"], step="start_agents", status="ok",
+                                      seconds=1.0, rollback=True))
+            rolled_back += back
+            ctx.emit(WaveFinished(wave=number, label=label, done=len(nodes), rolled_back=back, seconds=1.0))
+        return {"nodes": moved, "rolled_back": rolled_back}
 
 
 class FinalReplay:

@@ -7,9 +7,8 @@ nothing left to timing. Cursors do not blink and the wizard's clock is frozen.
 
 from __future__ import annotations
 
-import os
+import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,23 +41,16 @@ class Recording:
 def record(world: World) -> Recording:
     """Run the lab phases on a bare engine (approving everything) and keep what they published.
 
-    It runs in a directory of its own, so the app's state directory stays fresh, with the same
-    relative paths (state/report.md) as the app's.
+    The state it leaves is removed, so the app opens the plan fresh (and shows the same paths).
     """
-    home = Path.cwd()
-    elsewhere = Path("recording")
-    elsewhere.mkdir()
-    os.chdir(elsewhere)
-    try:
-        plan = plan_file.load(home / "plans/lab.yaml")
-        engine = Engine(plan, lab_phases(world), StateStore(plan.state_dir), approve=lambda p, q: True, clock=ticking())
-        recording = Recording()
-        engine.bus.subscribe(recording.events.append)
-        engine.run()
-        recording.artifacts = dict(engine.ctx.artifacts)
-        engine.state.close()
-    finally:
-        os.chdir(home)
+    plan = plan_file.load("plans/lab.yaml")
+    engine = Engine(plan, lab_phases(world), StateStore(plan.state_dir), approve=lambda p, q: True, clock=ticking())
+    recording = Recording()
+    engine.bus.subscribe(recording.events.append)
+    engine.run()
+    recording.artifacts = dict(engine.ctx.artifacts)
+    engine.state.close()
+    shutil.rmtree(plan.state_dir)
     return recording
 
 

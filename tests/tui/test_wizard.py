@@ -91,7 +91,7 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         await pilot.press("e")
         await wait_until(pilot, lambda: bool(app.screen.query(Input)), "the export prompt")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: Path("state/dry-run/id_map.json").exists(), "the dry-run files")
+        await wait_until(pilot, lambda: Path("plans/state/dry-run/summary.md").exists(), "the dry-run files")
 
         await next_step(pilot)
         assert rows_of(app, "#failures") == [("port:p3", "409", "port")]
@@ -119,7 +119,7 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         assert [row[0] for row in summary] == list(PHASE_ORDER)
         assert all("done" in row[1] and row[2] == "0.5s" for row in summary)
         where = text_of(app, "#where")
-        assert "state/report.md" in where and "state/dry-run" in where
+        assert "plans/state/report.md" in where and "plans/state/dry-run" in where
         assert next_label(app) == "Quit"
         await press_next(pilot)
     assert not app.is_running
@@ -131,13 +131,14 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         "Apply 14 requests to Alcor?",
         "Switch the cloud's network endpoint to Alcor?",
         "Move wave canary (node-1) to ACA?",
-        "Move wave 2 (node-2, node-3) to ACA?",
+        "Move wave batch 2 (node-2, node-3) to ACA?",
     ]
     assert {e.key for e in events if isinstance(e, RequestFailed)} == {"port:p3"}  # retried each run
-    rollbacks = [e for e in events if isinstance(e, NodeStep) and e.step == "rollback"]
-    assert [(e.node, e.wave, e.status) for e in rollbacks] == [("node-1", 1, "rolled_back")]
-    lines = Path("state/dry-run/requests.jsonl").read_text().splitlines()
+    rollbacks = [e for e in events if isinstance(e, NodeStep) and e.rollback]
+    assert [(e.node, e.step, e.status) for e in rollbacks] == [("node-1", "start_agents", "ok")]
+    lines = Path("plans/state/dry-run/requests.jsonl").read_text().splitlines()
     assert len(lines) == 14 and json.loads(lines[8])["key"] == "port:p1"
+    assert "14 requests" in Path("plans/state/dry-run/summary.md").read_text()
 
 
 async def test_pause_holds_convert_and_resume_finishes_it(lab_dir):
@@ -226,6 +227,7 @@ async def test_start_screen_creates_a_plan_checked_as_you_type(lab_dir):
         await pilot.press("enter")
         await wait_until(pilot, lambda: getattr(app.screen, "STEP", "") == "plan", "the plan screen")
         assert next_label(app) == "Next ›" and app.screen.query_one("#next", Button).disabled
+        app.screen.query_one("#field-neutron-auth").value = "none"
         url = app.screen.query_one("#field-neutron-url", Input)
         url.focus()
         await pilot.press(*"neutron:9696")

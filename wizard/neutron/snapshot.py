@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,15 +84,44 @@ class Snapshot:
 
 def save(snapshot: Snapshot, path: str | os.PathLike) -> None:
     """Write the snapshot atomically (temp file, fsync, rename)."""
+    write(path, snapshot.source, snapshot.collections)
+
+
+def write(path: str | os.PathLike, source: dict[str, Any],
+          collections: Mapping[str, Iterable[dict[str, Any]]], indent: int | None = 1) -> dict[str, int]:
+    """Stream a snapshot to PATH one resource at a time, atomically; returns the counts.
+
+    Collections missing from COLLECTIONS' order are written empty. The text is
+    what `json.dump(document, indent=1)` gives, without holding the document;
+    `indent=None` puts each resource on one line, twice as fast to write.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(snapshot.to_json(), fh, indent=1, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    counts = {}
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(f'{{\n "format": {json.dumps(FORMAT)},\n "source": {_nested(source, 1, indent)}')
+            for name in COLLECTIONS:
+                fh.write(f",\n {json.dumps(name)}: [")
+                counts[name] = 0
+                for item in collections.get(name, ()):
+                    fh.write(("," if counts[name] else "") + "\n  " + _nested(item, 2, indent))
+                    counts[name] += 1
+                fh.write("\n ]" if counts[name] else "]")
+            fh.write("\n}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return counts
+
+
+def _nested(value: Any, depth: int, indent: int | None) -> str:
+    """VALUE as json.dump(indent=INDENT) writes it DEPTH levels deep."""
+    text = json.dumps(value, indent=indent)
+    return text.replace("\n", "\n" + " " * depth) if indent is not None else text
 
 
 def load(path: str | os.PathLike) -> Snapshot:

@@ -1,13 +1,20 @@
 """What translation produces: Alcor requests, findings and the id map.
 
 Convert, replay, preview and verify all consume these types.
+
+Some Alcor ids are only known once Alcor answers (each project's `default` security
+group and the rules Alcor creates by itself get random UUIDs). Translation then puts a
+deferred id, `deferred_id(kind, neutron_id)`, wherever that id belongs (bodies, paths,
+the id map); the request whose response carries the id names it in `learns`, and
+convert replaces the placeholders with `resolve_ids` before sending a dependent.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 
 class Severity(str, Enum):
@@ -22,6 +29,76 @@ class NeutronRef:
 
     kind: str  # snapshot collection name: "networks", "ports", ...
     id: str
+
+
+_DEFERRED = re.compile(r"\{alcor-id:([a-z_]+):([^}]+)\}")
+
+
+def deferred_id(kind: str, neutron_id: str) -> str:
+    """A placeholder for the Alcor id of a Neutron resource, known once Alcor answers."""
+    return f"{{alcor-id:{kind}:{neutron_id}}}"
+
+
+def is_deferred(value: Any) -> bool:
+    """Whether a value is (or holds) a deferred id."""
+    return isinstance(value, str) and "{alcor-id:" in value
+
+
+def parse_deferred(value: str) -> tuple[str, str] | None:
+    """(kind, neutron id) if `value` is exactly a deferred id, else None."""
+    found = _DEFERRED.fullmatch(value)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def resolve_ids(value: Any, lookup: Callable[[str, str], str | None]) -> Any:
+    """`value` with every deferred id replaced by `lookup(kind, neutron_id)`; KeyError if unknown."""
+    if isinstance(value, str):
+        if "{alcor-id:" not in value:
+            return value
+
+        def replace(found: re.Match) -> str:
+            alcor_id = lookup(found.group(1), found.group(2))
+            if alcor_id is None:
+                raise KeyError(f"no Alcor id learned yet for {found.group(1)} {found.group(2)}")
+            return alcor_id
+
+        return _DEFERRED.sub(replace, value)
+    if isinstance(value, dict):
+        return {key: resolve_ids(item, lookup) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_ids(item, lookup) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Learn:
+    """Where a create response carries the Alcor id of a Neutron resource (or of a rule
+    Alcor made by itself). `path` walks the response (keys and list indexes); if it ends
+    on a list, the id is that of the first element whose fields equal `match`."""
+
+    kind: str
+    neutron_id: str
+    path: tuple[str | int, ...]
+    match: tuple[tuple[str, Any], ...] = ()
+
+    def find(self, response: Any) -> str | None:
+        """The learned id in a response body, or None if it is not there."""
+        node = response
+        for step in self.path:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if isinstance(node, list):
+            wanted = dict(self.match)
+            for element in node:
+                if isinstance(element, dict) and all(element.get(k) == v for k, v in wanted.items()):
+                    return element.get("id")
+            return None
+        return node if isinstance(node, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.neutron_id, "path": list(self.path), "match": dict(self.match)}
 
 
 @dataclass(frozen=True)
@@ -40,11 +117,13 @@ class AlcorRequest:
     body: dict[str, Any] | None
     neutron: tuple[NeutronRef, ...] = ()
     depends_on: tuple[str, ...] = ()
+    learns: tuple[Learn, ...] = ()  # ids this request's response carries
+    deferred: bool = False  # body or path holds deferred ids: resolve_ids before sending
 
     def to_json(self, seq: int) -> dict[str, Any]:
         """The line written to requests.jsonl."""
         refs = [{"kind": ref.kind, "id": ref.id} for ref in self.neutron]
-        return {
+        line = {
             "seq": seq,
             "key": self.key,
             "kind": self.kind,
@@ -55,6 +134,9 @@ class AlcorRequest:
             "neutron": refs[0] if len(refs) == 1 else refs,
             "depends_on": list(self.depends_on),
         }
+        if self.learns:
+            line["learns"] = [learn.to_json() for learn in self.learns]
+        return line
 
 
 @dataclass(frozen=True)
@@ -84,7 +166,10 @@ class Translation:
 
     requests: list[AlcorRequest] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    id_map: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, neutron id) -> alcor id
+    # (kind, neutron id) -> Alcor id, or a deferred_id() learned when Alcor answers
+    id_map: dict[tuple[str, str], str] = field(default_factory=dict)
+    # port id -> Neutron's binding:host_id, left out of the port creates; node cutover binds it
+    bindings: dict[str, str] = field(default_factory=dict)
 
     @property
     def blockers(self) -> list[Finding]:

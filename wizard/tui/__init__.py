@@ -17,16 +17,16 @@ What the screens read besides events, for the phase authors to fill:
   exports the dry-run files from it.
 - ``ctx.artifacts["drift"]``: a list of differences, each a mapping (or object) with
   ``kind``, ``id``, ``field``, ``neutron``, ``alcor``; set by verify ([] means no drift).
-- ``ctx.artifacts["waves"]``: the wave plan, a list of waves, each with ``nodes`` (host
-  names), and optionally ``name`` and ``splits`` (networks split while it runs); set by
-  cutover before its first wave.
+- ``ctx.artifacts["snapshot"]``: the Neutron snapshot; with it the dry-run export's
+  summary.md accounts for every resource.
 - The report phase's summary: ``report`` (and ``report_json``, ``dry_run``) paths.
 
 Assign each artifact once, complete: the UI thread reads it while the engine runs.
 
 Events each screen draws: CheckChanged and FindingRaised (Preflight); ProxyStats,
 WriteLogged, LagChanged and snapshot's Progress (Capture); Progress of convert,
-RequestFailed and LagChanged (Convert); DrainTick and NodeStep (Cutover); the phase events
+RequestFailed and LagChanged (Convert); DrainTick, WaveStarted, WaveFinished and NodeStep
+(Cutover: the timeline is built from them); the phase events
 everywhere. The cutover phase takes the operator's requests with
 ``ctx.take_requests("cutover")``: ``rollback`` (args: ``node``) and ``postpone``.
 """

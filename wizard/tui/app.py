@@ -19,6 +19,7 @@ from wizard import plan as plan_file
 from wizard.engine import PHASE_ORDER, Engine
 from wizard.errors import InputError
 from wizard.plan import Plan
+from wizard.translate.accounting import account
 from wizard.tui.bridge import EventBridge
 from wizard.tui.messages import (
     ApprovalRequested,
@@ -36,7 +37,7 @@ from wizard.tui.screens.plan import PlanScreen
 from wizard.tui.screens.start import StartScreen
 from wizard.tui.session import EngineFor, candidate_plans, open_engine
 from wizard.tui.steps import STEPS, step_of
-from wizard.tui.widgets.format import duration
+from wizard.tui.widgets.format import duration, shown_path
 
 Clock = Callable[[], float]
 
@@ -104,7 +105,7 @@ class WizardApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, name="open plan", group="session")
     def _open_plan(self, path: Path, save: Plan | None, start: bool) -> None:
         if save is not None:
-            plan_file.save(save, path)
+            _write_plan(save, path)
         self.post_message(SessionOpened(self.engine_for(path), path, start))
 
     def on_session_opened(self, message: SessionOpened) -> None:
@@ -140,7 +141,7 @@ class WizardApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="save plan", group="session")
     def _save_plan(self, plan: Plan, path: Path) -> None:
-        plan_file.save(plan, path)
+        _write_plan(plan, path)
         plan_file.load(path)  # what `run` will read must load
         self.post_message(FilesWritten("plan", [path]))
 
@@ -262,8 +263,9 @@ class WizardApp(App):
         self._redraw_pending = False
         if self.model is not None:
             self.model.paused = self.paused
-        if isinstance(self.screen, StepScreen):
-            self.screen.show(self.model)
+        step_screen = next((s for s in reversed(self.screen_stack) if isinstance(s, StepScreen)), None)
+        if step_screen is not None:  # drawn under any dialog too
+            step_screen.show(self.model)
 
     def status_line(self) -> str:
         model = self.model
@@ -284,7 +286,7 @@ class WizardApp(App):
         translation = self.artifact("translation")
         if translation is None:
             return
-        default = str(Path(self.plan.state_dir) / "dry-run")
+        default = shown_path(Path(self.plan.state_dir) / "dry-run")
         self.push_screen(
             PathPrompt("Write the dry-run files into", default),
             lambda out: self._export(translation, Path(out)) if out else None,
@@ -292,14 +294,17 @@ class WizardApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="export dry run", group="export")
     def _export(self, translation, out_dir: Path) -> None:
-        self.post_message(FilesWritten("dry-run files", dryrun.write(translation, out_dir), out_dir))
+        snapshot = self.artifact("snapshot")
+        tallies = account(snapshot, translation) if snapshot is not None else {}
+        paths = dryrun.write(out_dir, translation, tallies)
+        self.post_message(FilesWritten("dry-run files", paths, out_dir))
 
     def on_files_written(self, message: FilesWritten) -> None:
         if message.what == "plan":
             self._plan_screen().saved()
         else:
             self.exported = message.detail
-        self.notify(", ".join(str(p) for p in message.paths), title=f"Wrote the {message.what}")
+        self.notify(", ".join(shown_path(p) for p in message.paths), title=f"Wrote the {message.what}")
         self.schedule_redraw()
 
     def on_worker_state_changed(self, event) -> None:
@@ -369,3 +374,8 @@ class WizardApp(App):
         if self.artifact("translation") is not None:
             yield SystemCommand("Export the dry-run files", "requests.jsonl, findings.json, id_map.json", self.export_dry_run)
         yield SystemCommand("Help", "Keys and steps", self.action_help)
+
+
+def _write_plan(plan: Plan, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plan_file.save(plan, path)

@@ -26,6 +26,8 @@ from wizard.events import (
     Progress,
     ProxyStats,
     RequestFailed,
+    WaveFinished,
+    WaveStarted,
     WriteLogged,
 )
 from wizard.tui.steps import Step
@@ -80,7 +82,10 @@ class RunModel:
         self.lag_history: deque[int] = deque(maxlen=LAG_HISTORY)
         self.failures: dict[str, RequestFailed] = {}
         self.drain: DrainTick | None = None
-        self.node_steps: dict[str, dict[str, NodeStep]] = {}
+        self.waves: dict[int, WaveStarted] = {}
+        self.waves_done: dict[int, WaveFinished] = {}
+        self.node_wave: dict[str, int] = {}  # the wave each node moved in
+        self.node_steps: dict[str, dict[str, NodeStep]] = {}  # node -> step (↺step: rollback)
         self.log: deque[Message] = deque(maxlen=LOG_LINES)
 
     # -- queries -------------------------------------------------------------------
@@ -180,8 +185,19 @@ class RunModel:
         self.drain = event
 
     @apply.register
+    def _(self, event: WaveStarted) -> None:
+        self.waves[event.wave] = event
+
+    @apply.register
+    def _(self, event: WaveFinished) -> None:
+        self.waves_done[event.wave] = event
+
+    @apply.register
     def _(self, event: NodeStep) -> None:
-        self.node_steps.setdefault(event.node, {})[event.step] = event
+        current = max(self.waves, default=0)
+        self.node_wave.setdefault(event.node, current)
+        key = f"↺{event.step}" if event.rollback else event.step
+        self.node_steps.setdefault(event.node, {})[key] = event
 
     @apply.register
     def _(self, event: Message) -> None:

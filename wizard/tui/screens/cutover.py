@@ -42,15 +42,15 @@ class CutoverScreen(StepScreen):
         self.query_one("#switch", Static).update(line)
         drain = model.phase("drain")
         self.query_one(DrainPanel).show(model.drain, drain.status, drain.seconds)
-        waves = self.app.artifact("waves")
         summary = self.query_one("#waves-summary", Static)
-        if waves is None:
-            summary.update(Text("waves: planned when the cutover phase starts", style="dim"))
+        if not model.waves:
+            summary.update(Text("waves: none yet; they start after the drain", style="dim"))
         else:
-            nodes = sum(len(wave.nodes) for wave in waves)
-            splits = sum(len(getattr(wave, "splits", ())) for wave in waves)
-            summary.update(f"waves: {len(waves)}, {nodes} nodes; {splits} network split(s) while waves run")
-        self.query_one(WaveTimeline).show(waves or [], model.node_steps)
+            last = model.waves[max(model.waves)]
+            moved = sum(w.done for w in model.waves_done.values())
+            back = sum(w.rolled_back for w in model.waves_done.values())
+            summary.update(f"wave {last.wave} of {last.waves} ({last.label}); {moved} node(s) moved, {back} rolled back")
+        self.query_one(WaveTimeline).show(model)
 
     def action_rollback(self) -> None:
         node = self.query_one(WaveTimeline).selected_key

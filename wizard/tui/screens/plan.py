@@ -42,8 +42,9 @@ class PlanScreen(StepScreen):
 
     def _editor(self, field: Field):
         value, editor_id = field.read(self.plan), self.editor_id(field)
-        if field.choices:
-            options = [(choice, choice) for choice in field.choices]
+        choices = field.choices(self.plan)
+        if choices:
+            options = [(choice, choice) for choice in choices]
             return Select(options, value=value, allow_blank=False, id=editor_id, compact=True)
         return Input(value, id=editor_id, compact=True)
 
@@ -54,6 +55,7 @@ class PlanScreen(StepScreen):
     def edit(self, plan: Plan, path: Path) -> None:
         """Edit a copy of `plan`, to be saved at `path`."""
         self.plan, self.path = copy.deepcopy(plan), path
+        self.plan.source_file = path
         self.errors.clear()
         self.dirty = not path.exists()
         if self.is_mounted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from rich.table import Table
 from rich.text import Text
@@ -13,13 +13,17 @@ from wizard.engine import PHASE_ORDER
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.findings import SEVERITIES
-from wizard.tui.widgets.format import duration, severity_text, state_text
+from wizard.tui.widgets.format import duration, severity_text, shown_path, state_text
 from wizard.tui.widgets.tables import RowsTable
 
 
 def summary_text(summary: dict) -> str:
-    """A phase's summary in one line: its numbers and short values, `key value` pairs."""
-    return ", ".join(f"{key} {value}" for key, value in summary.items() if not isinstance(value, (dict, list)))
+    """A phase's summary in one line: `key value` pairs (paths show below the table)."""
+    return ", ".join(
+        f"{key} {value}"
+        for key, value in summary.items()
+        if not isinstance(value, (dict, list)) and not (isinstance(value, str) and os.path.isabs(value))
+    )
 
 
 class SummaryScreen(StepScreen):
@@ -46,11 +50,10 @@ class SummaryScreen(StepScreen):
             Text.assemble(f"{sum(f.severity == s for f in findings)} ", severity_text(s)) for s in SEVERITIES
         ))
         report = model.phase("report").summary
-        state_dir = Path(self.app.plan.state_dir)
-        grid.add_row("state", f"{state_dir}/")
+        grid.add_row("state", f"{shown_path(self.app.plan.state_dir)}/")
         for key in ("report", "report_json", "dry_run"):
             if report.get(key):
-                grid.add_row(key.replace("_", " "), str(report[key]))
+                grid.add_row(key.replace("_", " "), shown_path(report[key]))
         if self.app.exported:
-            grid.add_row("dry-run files", str(self.app.exported))
+            grid.add_row("dry-run files", shown_path(self.app.exported))
         self.query_one("#where", Static).update(grid)

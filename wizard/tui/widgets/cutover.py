@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from wizard.events import DrainTick, NodeStep
+from wizard.tui.model import RunModel
 from wizard.tui.widgets.format import duration, glyph, state_text
 from wizard.tui.widgets.tables import RowsTable
 
@@ -32,46 +31,47 @@ class DrainPanel(Vertical):
             text.update(Text("drain: not started", style="dim"))
             bar.update(total=None, progress=0)
             return
-        to_min = max(tick.min - tick.elapsed, 0)
-        to_max = max(tick.max - tick.elapsed, 0)
         line = Text(f"drain: {duration(tick.elapsed)} elapsed, ")
-        line.append(f"{duration(to_min)} to the minimum" if to_min else "minimum reached")
-        line.append(f", at most {duration(to_max)} more")
+        line.append(f"{duration(tick.min_left)} to the minimum" if tick.min_left else "minimum reached")
+        line.append(f", at most {duration(tick.max_left)} more")
         waiting = ", ".join(tick.waiting_for) or "nothing: Neutron is quiet"
         line.append(f"\nwaiting for: {waiting}", style="yellow" if tick.waiting_for else "green")
         text.update(line)
-        bar.update(total=tick.max, progress=tick.elapsed)
+        bar.update(total=tick.elapsed + tick.max_left, progress=tick.elapsed)
+
+
+STEP_STATES = {"started": "running", "ok": "done", "failed": "failed"}
 
 
 def node_state(steps: dict[str, NodeStep]) -> str:
     if not steps:
         return "pending"
     states = [step.status for step in steps.values()]
-    for state in ("failed", "rolled_back", "running"):
-        if state in states:
-            return state
-    return "done"
+    if "failed" in states:
+        return "failed"
+    if any(step.rollback and step.status == "ok" for step in steps.values()):
+        return "rolled_back"
+    return "running" if "started" in states else "done"
 
 
-def step_text(step: NodeStep) -> Text:
-    took = f" {duration(step.seconds)}" if step.status != "running" else ""
-    return Text.assemble(glyph(step.status), f"{step.step}{took}")
+def step_text(name: str, step: NodeStep) -> Text:
+    took = f" {duration(step.seconds)}" if step.status != "started" else ""
+    return Text.assemble(glyph(STEP_STATES.get(step.status, step.status)), f"{name}{took}")
 
 
 class WaveTimeline(RowsTable):
-    """One row per node, in wave order: its steps with their durations, state and total time."""
+    """One row per node, in the order they moved: its wave, state, time and each step."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(("wave", "node", "state", "time", "steps"), **kwargs)
 
-    def show(self, waves: Sequence[Any], node_steps: dict[str, dict[str, NodeStep]]) -> None:
-        rows, keys = [], []
-        for number, wave in enumerate(waves, start=1):
-            name = getattr(wave, "name", "") or str(number)
-            for node in wave.nodes:
-                steps = node_steps.get(node, {})
-                trail = Text(" ").join(step_text(s) for s in steps.values())
-                total = duration(sum(s.seconds for s in steps.values())) if steps else ""
-                rows.append((name, node, state_text(node_state(steps)), total, trail))
-                keys.append(node)
-        self.show_rows(rows, keys)
+    def show(self, model: RunModel) -> None:
+        rows = []
+        for node, steps in model.node_steps.items():
+            number = model.node_wave.get(node, 0)
+            wave = model.waves.get(number)
+            trail = Text(" ").join(step_text(name, step) for name, step in steps.items())
+            total = duration(sum(step.seconds for step in steps.values()))
+            label = wave.label if wave else str(number)
+            rows.append((label, node, state_text(node_state(steps)), total, trail))
+        self.show_rows(rows, list(model.node_steps))

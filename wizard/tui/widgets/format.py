@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.text import Text
 
 GLYPHS = {
@@ -57,3 +60,12 @@ def count(value: float) -> str:
 
 def rate(per_second: float) -> str:
     return f"{per_second:.1f}/s" if per_second < 100 else f"{count(round(per_second))}/s"
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """A path as the operator reads it: relative to the working directory when under it."""
+    absolute = Path(path).absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

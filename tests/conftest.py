@@ -1,0 +1,15 @@
+"""Fixtures shared by every test area."""
+
+import pytest
+
+from wizard.lab.neutron_server import NeutronServer
+
+
+@pytest.fixture(scope="session")
+def neutron_server():
+    """One real neutron-server for the whole session (installed on first use; never skipped).
+
+    Tests share it, so each isolates itself by its own project ids and names.
+    """
+    with NeutronServer() as server:
+        yield server

@@ -1,0 +1,128 @@
+"""The cutover phases through the engine: gate + switch, drain, waves; resume; rollback node by node."""
+
+import dataclasses
+
+import pytest
+
+from wizard.cutover.executors import LocalExecutor
+from wizard.cutover.phases import cutover_phases
+from wizard.cutover.records import NodeRecords
+from wizard.cutover.rollback import roll_back
+from wizard.cutover.drain import PortActivity
+from wizard.engine import Engine
+from wizard.events import ApprovalNeeded, DrainTick, GateChanged, NodeStep, WaveStarted
+from wizard.lab.synth import CloudSize, SyntheticCloud
+from wizard.plan import DrainConfig, Plan
+from wizard.state import StateStore
+
+
+class Caught:
+    """A caught-up write log (head = applied) with a hold switch."""
+
+    def __init__(self):
+        self.held = []
+
+    def head(self):
+        return 7
+
+    def lag(self):
+        return 0
+
+    def replay(self, until, deadline):
+        return until
+
+    def hold_writes(self, mode, retry_after):
+        self.held.append(mode)
+
+    def release_writes(self):
+        self.held.append("released")
+
+
+@pytest.fixture
+def world(tmp_path, file_nodes, make_control, fast_timeouts):
+    snapshot = SyntheticCloud(CloudSize(ports=40, hosts=3, networks=3)).snapshot()
+    plan = Plan(state_dir=str(tmp_path / "state"))
+    plan.alcor.gateway_url = "http://127.0.0.1:9009"
+    plan.cutover.commands = file_nodes.commands()
+    plan.cutover.timeouts = fast_timeouts
+    plan.cutover.drain = DrainConfig(min=0.05, max=1, poll=0.02)
+    plan.cutover.waves.canary = ["compute-001"]
+    plan.cutover.waves.batch_size = 2
+    file_nodes.start_agents(a["host"] for a in snapshot["agents"])
+    log = Caught()
+    artifacts = dict(snapshot=snapshot, executor=LocalExecutor(), node_control=make_control(),
+                     replication=log, write_hold=log, neutron_activity=PortActivity(lambda: []))
+    return plan, artifacts
+
+
+def engine_for(plan, artifacts, approve=lambda phase, question: True):
+    engine = Engine(plan, cutover_phases(), StateStore(plan.state_dir), approve=approve)
+    engine.ctx.artifacts.update(artifacts)
+    events = []
+    engine.bus.subscribe(events.append)
+    return engine, events
+
+
+def test_switch_drain_and_waves_in_one_run(world, file_nodes):
+    plan, artifacts = world
+    engine, events = engine_for(plan, artifacts)
+    result = engine.run()
+    assert result.ok, result.error
+    assert artifacts["write_hold"].held == ["hold", "released"]
+    kinds = {type(e) for e in events}
+    assert {GateChanged, DrainTick, WaveStarted, NodeStep, ApprovalNeeded} <= kinds
+    control = artifacts["node_control"]
+    for host in ("compute-000", "compute-001", "compute-002"):
+        assert file_nodes.aca_ports(host) == control.ports_on(host) != set()
+        assert not file_nodes.agent_running(host)
+    assert NodeRecords(engine.state).finished() == {"compute-000", "compute-001", "compute-002", "network-1"}
+    # a second run changes nothing: every phase is idempotent
+    again, events = engine_for(plan, artifacts)
+    assert again.run().ok and not any(isinstance(e, NodeStep) for e in events)
+    assert artifacts["write_hold"].held == ["hold", "released"]
+
+
+def test_declining_after_the_canary_leaves_the_rest_untouched(world, file_nodes):
+    plan, artifacts = world
+
+    def approve(phase, question):
+        return "canary wave is done" not in question
+
+    engine, _ = engine_for(plan, artifacts, approve)
+    result = engine.run()
+    assert result.failed == "cutover" and "not approved" in result.error
+    assert not file_nodes.agent_running("compute-001") and file_nodes.agent_running("compute-000")
+
+
+def test_a_failed_node_fails_the_phase_and_a_rerun_retries_only_it(world, file_nodes):
+    plan, artifacts = world
+    good = plan.cutover.commands
+    plan.cutover.commands = dataclasses.replace(good, start_aca=f"test {{host}} != compute-002 && {good.start_aca}")
+    engine, _ = engine_for(plan, artifacts)
+    result = engine.run()
+    assert result.failed == "cutover"
+    assert "compute-002 at start_aca: exit 1 (rolled back)" in result.error
+    assert file_nodes.agent_running("compute-002")
+    plan.cutover.commands = good
+    engine, events = engine_for(plan, artifacts)
+    assert engine.run().ok
+    assert {e.node for e in events if isinstance(e, NodeStep)} == {"compute-002", "network-1"}
+
+
+def test_rollback_returns_every_node_to_neutron(world, file_nodes):
+    plan, artifacts = world
+    engine, _ = engine_for(plan, artifacts)
+    assert engine.run().ok
+    questions = []
+    result = roll_back(plan, engine.state, artifacts["node_control"], lambda p, q: questions.append(q), artifacts)
+    order = [o.node for o in result.nodes]
+    assert result.ok and len(order) == 4
+    assert order[0] == "network-1" and order[-1] == "compute-001"  # the last moved goes back first
+    for host in ("compute-000", "compute-001", "compute-002"):
+        assert file_nodes.agent_running(host) and not file_nodes.aca_running(host)
+        assert artifacts["node_control"].ports_on(host) == set()
+    assert questions and "back at Neutron" in questions[0]  # method none: the operator restores by hand
+    assert NodeRecords(engine.state).to_undo() == []
+    # after a rollback, the next run switches and moves every node again
+    engine, events = engine_for(plan, artifacts)
+    assert engine.run().ok and len({e.node for e in events if isinstance(e, NodeStep)}) == 4

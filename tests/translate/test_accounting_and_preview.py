@@ -1,0 +1,97 @@
+"""Nothing dropped silently, and the dry-run preview: its output, files and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.translate import shapes as s
+from tests.translate.conftest import DATA
+from wizard.cli import main
+from wizard.lab.synth import CloudSize, SyntheticCloud
+from wizard.neutron import snapshot as snapshot_module
+from wizard.translate.accounting import account, unaccounted
+from wizard.translate.model import Translation
+from wizard.translate.translation import translate
+
+ROOT = Path(__file__).resolve().parents[2]
+# Every sample cloud: sample_configs/ (exported from a real neutron-server), the snapshot read
+# from neutron 29 for these tests, and a synthetic cloud.
+SAMPLE_FILES = sorted((ROOT / "sample_configs").glob("*.json")) + [DATA / "neutron29-small.json"]
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
+def test_every_resource_of_every_sample_cloud_is_accounted_for(path):
+    snapshot = snapshot_module.load(path)
+    tallies = account(snapshot, translate(snapshot))
+    assert unaccounted(tallies) == []
+    assert sum(t.total for t in tallies.values()) == sum(snapshot.counts().values())
+
+
+def test_every_resource_of_a_synthetic_cloud_is_accounted_for():
+    snapshot = SyntheticCloud(CloudSize(ports=600, networks=20, rules=120, seed=3)).snapshot()
+    tallies = account(snapshot, translate(snapshot))
+    assert unaccounted(tallies) == []
+    assert tallies["ports"].total == 600 and tallies["ports"].requested > 0 and tallies["ports"].reported > 0
+
+
+def test_accounting_catches_a_resource_nobody_names(cloud):
+    t = cloud.translate()
+    rid = cloud.router["id"]
+    silent = Translation(requests=[r for r in t.requests if r.kind not in ("router", "extraroutes")],
+                         findings=[f for f in t.findings if f.neutron.id != rid], id_map=t.id_map)
+    missing = unaccounted(account(cloud.snapshot, silent))
+    assert missing == [f"ports {cloud.gw_port['id']}", f"routers {rid}"]
+
+
+def write_snapshot(tmp_path, snapshot) -> Path:
+    path = tmp_path / "cloud.json"
+    snapshot_module.save(snapshot, path)
+    return path
+
+
+def test_preview_writes_the_dry_run_files_and_exits_3_on_blockers(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["preview", "--snapshot", str(DATA / "neutron29-small.json"), "--out", str(out)])
+    assert code == 3  # its external network is flat
+    printed = capsys.readouterr().out
+    assert "flat-network" in printed and "accounting" in printed and "Nothing was sent" in printed
+    lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
+    assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    assert lines[0]["path"] == "/segments/createDefaultTable"
+    for line in lines:
+        assert {"seq", "service", "method", "path", "body", "neutron"} <= set(line)
+    vpc = next(line for line in lines if line["kind"] == "vpc")
+    assert vpc["neutron"]["kind"] == "networks" and vpc["body"]["network"]["id"] == vpc["neutron"]["id"]
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["counts"]["blocker"] == 1
+    assert any(f["code"] == "flat-network" for f in findings["findings"])
+    summary = (out / "summary.md").read_text()
+    assert "| networks | 3 |" in summary and "unaccounted" in summary
+
+
+def test_preview_exits_0_without_blockers_and_writes_nothing_without_out(tmp_path, capsys):
+    net = s.network()
+    sub = s.subnet(net, "10.1.0.0/24")
+    path = write_snapshot(tmp_path, s.snapshot(net, sub))
+    assert main(["preview", "--snapshot", str(path)]) == 0
+    assert "no blockers" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cloud.json"]
+
+
+def test_preview_reads_the_snapshot_and_policies_from_a_plan(tmp_path, capsys):
+    flat = s.network(**{"provider:network_type": "flat", "provider:segmentation_id": None})
+    path = write_snapshot(tmp_path, s.snapshot(flat))
+    plan = tmp_path / "plan.yaml"
+    head = "version: 1\nalcor:\n  url: http://127.0.0.1:9009\n"
+    plan.write_text(f"{head}neutron:\n  snapshot: {path}\ntranslate:\n  flat_networks: skip\n")
+    assert main(["preview", "--plan", str(plan)]) == 0
+    plan.write_text(f"{head}neutron:\n  snapshot: {path}\n")
+    assert main(["preview", "--plan", str(plan)]) == 3
+
+
+def test_preview_without_a_snapshot_is_bad_input(capsys):
+    assert main(["preview"]) == 2
+    assert "needs a snapshot" in capsys.readouterr().err

@@ -1,0 +1,324 @@
+"""The HTTP client that applies AlcorRequests to Alcor's services and reads resources back.
+
+Synchronous on purpose: the engine runs phases in threads and the TUI in workers, so a
+thread-safe httpx.Client with a pooled connection per service is the simplest fit;
+`send_many` runs requests on a bounded thread pool, and a semaphore bounds the requests
+in flight however many threads call in.
+
+Retries: connection errors, timeouts, dropped connections and 5xx answers are retried
+with exponential backoff and full jitter; 4xx answers never are, nor 500s whose message
+names a deterministic Alcor exception (CidrOverlapWithOtherSubnets...). A failed attempt
+may still have taken effect, so before retrying a create, an interface change or an
+extra-route change the client reads Alcor to see whether it did, and a bulk create is
+retried with only the items still missing: no retry creates anything twice. A create
+without a client id cannot be checked, so it is retried only when it never reached Alcor.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from wizard.alcor import errors
+from wizard.alcor.paths import (
+    BULK_CREATE,
+    CREATE,
+    DELETE,
+    EXTRA_ROUTES_WRAPPER,
+    KINDS,
+    Kind,
+    Missing,
+    Operation,
+    match,
+)
+from wizard.alcor.services import SERVICES
+from wizard.alcor.values import DEFAULT_SG_NAME
+from wizard.errors import InputError, MigrateError
+from wizard.translate.model import AlcorRequest
+
+log = logging.getLogger(__name__)
+
+IDS_PER_LOOKUP = 100  # ids per list query when checking which bulk items exist
+NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})  # nothing reached Alcor
+_ABSENT = {Missing.NOT_FOUND: 404, Missing.PRECONDITION_FAILED: 412}  # statuses that mean "no such item"
+
+
+class AlcorUnavailable(MigrateError):
+    """Alcor did not answer a read after every retry, or answered it with an error."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one request: the final answer, how long it took and how many tries."""
+
+    key: str | None
+    method: str
+    path: str
+    status: int | None  # None when Alcor never answered
+    body: Any
+    duration: float  # seconds, retries and backoff included
+    attempts: int
+    error: str | None = None  # transport error or Alcor exception name of a failure
+    already_applied: tuple[str, ...] = ()  # ids found applied after an attempt of unknown outcome
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """What a look at Alcor found after an attempt of unknown outcome."""
+
+    body: Any  # what to send if retrying (a bulk body loses the items already created)
+    applied: tuple[str, ...] = ()
+    done: bool = False
+    answer: Any = None  # the body to report when done (the item as Alcor now holds it)
+
+
+class AlcorClient:
+    """Alcor's services at one base URL each; thread-safe."""
+
+    def __init__(
+        self,
+        endpoints: Mapping[str, str],
+        *,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+        retries: int = 5,
+        backoff: float = 0.2,
+        backoff_cap: float = 10.0,
+        token: str | None = None,
+        verify: ssl.SSLContext | bool = True,
+        seed: int | None = None,
+    ):
+        missing = [s for s in SERVICES if not endpoints.get(s)]
+        if missing:
+            raise InputError([f"alcor.endpoints.{s}: no URL for Alcor's {s} service" for s in missing])
+        self.endpoints = {s: endpoints[s].rstrip("/") for s in SERVICES}
+        self.retries = retries
+        self.concurrency = concurrency
+        self.backoff, self.backoff_cap = backoff, backoff_cap
+        self._rng = random.Random(seed)
+        self._slots = threading.BoundedSemaphore(concurrency)
+        headers = {"X-Auth-Token": token} if token else {}
+        self._http = httpx.Client(
+            timeout=timeout,
+            headers=headers,
+            verify=verify,
+            limits=httpx.Limits(max_connections=concurrency * len(set(self.endpoints.values())),
+                                max_keepalive_connections=concurrency),
+        )
+
+    @classmethod
+    def from_plan(cls, plan) -> AlcorClient:
+        endpoints = {s: plan.alcor_url(s) for s in SERVICES}
+        a = plan.alcor
+        return cls(endpoints, timeout=a.timeout, concurrency=a.concurrency, retries=a.retries)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AlcorClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- applying requests ---------------------------------------------------------------
+
+    def send(self, request: AlcorRequest) -> Outcome:
+        """Apply one request, retrying what can be retried without applying it twice."""
+        op = match(request.method, request.path)
+        started = time.monotonic()
+        attempts, body, applied = 0, request.body, ()
+        while True:
+            attempts += 1
+            status, answer, error = self._exchange(request.service, request.method, request.path, body)
+            outcome = Outcome(request.key, request.method, request.path, status, answer,
+                              time.monotonic() - started, attempts, error, applied)
+            if not _retryable(status, answer) or attempts > self.retries:
+                return outcome
+            if error not in NEVER_SENT:  # the attempt may have taken effect: look before retrying
+                settled = self._settle(op, body) if op else _Settled(body) if request.method == "GET" else None
+                if settled is None:
+                    return replace(outcome, error=f"{error}: outcome unknown, not retried")
+                body, applied = settled.body, applied + settled.applied
+                if settled.done:
+                    return replace(outcome, status=_done_status(op), body=settled.answer, error=None,
+                                   already_applied=applied, duration=time.monotonic() - started)
+            self._pause(attempts)
+
+    def send_many(self, requests: Iterable[AlcorRequest],
+                  on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+        """Apply independent requests `concurrency` at a time; outcomes in the requests' order."""
+        def one(request: AlcorRequest) -> Outcome:
+            outcome = self.send(request)
+            if on_done:
+                on_done(outcome)
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="alcor") as pool:
+            return list(pool.map(one, requests))
+
+    def _settle(self, op: Operation, body: Any) -> _Settled | None:
+        """After an attempt of unknown outcome: what is already applied and what to retry.
+
+        None when the request cannot be checked and so must not be retried.
+        """
+        kind, action = op.kind, op.action
+        if action == CREATE:
+            item = kind.unwrap(body)
+            if item is None:
+                return None
+            if kind.name == "security_group" and item.get("name") == DEFAULT_SG_NAME:
+                tenant = item.get("tenant_id") or op.project_id
+                found = self.list(kind.name, op.project_id, name=DEFAULT_SG_NAME, tenant_id=tenant)
+                return _Settled(body, (found[0]["id"],), True, {kind.wrapper: found[0]}) if found else _Settled(body)
+            id = kind.id_of(item)
+            if id is None:
+                return None
+            current = self.get(kind.name, id, op.project_id)
+            return _Settled(body, (id,), True, {kind.wrapper: current}) if current else _Settled(body)
+        if action == BULK_CREATE:
+            return self._settle_bulk(op, body)
+        if action in ("add_router_interface", "remove_router_interface"):
+            attached = self._interface_attached(op, body)
+            return _Settled(body, done=attached if action == "add_router_interface" else not attached)
+        if action in ("add_extraroutes", "remove_extraroutes"):
+            return _Settled(body, done=self._routes_done(op, body))
+        if action == DELETE:
+            return _Settled(body, done=not self.exists(kind.name, op.params["id"], op.project_id))
+        return _Settled(body)  # reads, updates and the segment table are safe to repeat
+
+    def _settle_bulk(self, op: Operation, body: Any) -> _Settled | None:
+        kind = op.kind
+        key = kind.bulk or kind.bulk_stub
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return None
+        ids = [kind.id_of(i) for i in items]
+        if None in ids or (kind.name == "security_group" and any(i.get("name") == DEFAULT_SG_NAME for i in items)):
+            return None
+        present = self._existing(kind, ids, op.project_id)
+        remaining = [i for i, id in zip(items, ids) if id not in present]
+        return _Settled({**body, key: remaining}, tuple(id for id in ids if id in present), not remaining)
+
+    def _existing(self, kind: Kind, ids: list[str], project_id: str | None) -> set[str]:
+        present: set[str] = set()
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ids[start:start + IDS_PER_LOOKUP]
+            listed = self.list(kind.name, project_id, **{kind.id_field: chunk})
+            present |= {kind.id_of(item) for item in listed} & set(chunk)
+        return present
+
+    def _interface_attached(self, op: Operation, body: Any) -> bool:
+        body = body if isinstance(body, dict) else {}
+        if body.get("subnet_id"):
+            subnet = self.get("subnet", body["subnet_id"], op.project_id)
+        else:
+            found = self.list("subnet", op.project_id, gatewayPortId=body.get("port_id"))
+            subnet = found[0] if found else None
+        return bool(subnet) and subnet.get("attached_router_id") == op.params["id"]
+
+    def _routes_done(self, op: Operation, body: Any) -> bool:
+        router = self.get("router", op.params["id"], op.project_id) or {}
+        table = {(r.get("destination"), r.get("nexthop")) for r in (router.get("routetable") or {}).get("routes") or []}
+        wanted = {(r.get("destination"), r.get("nexthop"))
+                  for r in ((body or {}).get(EXTRA_ROUTES_WRAPPER) or {}).get("routes") or []}
+        return wanted <= table if op.action == "add_extraroutes" else not (wanted & table)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get(self, kind: str, id: str, project_id: str | None = None) -> dict | None:
+        """One item, or None when Alcor says it is absent (empty wrapper, 404 or 412 by kind)."""
+        spec = KINDS[kind]
+        status, body = self._read(spec.service, spec.item_path(id, project_id))
+        if status == 200:
+            return spec.unwrap(body)  # None for the empty wrapper
+        if status == _ABSENT.get(spec.missing):
+            return None
+        raise AlcorUnavailable(f"GET {spec.item_path(id, project_id)}: {_describe(status, body)}")
+
+    def exists(self, kind: str, id: str, project_id: str | None = None) -> bool:
+        return self.get(kind, id, project_id) is not None
+
+    def list(self, kind: str, project_id: str | None = None, **filters: Any) -> list[dict]:
+        """Items of a kind, filtered by field values (a list value matches any of them).
+
+        Alcor's lists are not filtered by project; the default security group appears twice.
+        """
+        spec = KINDS[kind]
+        path = spec.collection_path(project_id)
+        status, body = self._read(spec.service, path, filters)
+        if status != 200:
+            raise AlcorUnavailable(f"GET {path}: {_describe(status, body)}")
+        items = body.get(spec.list_wrapper) if isinstance(body, dict) else None
+        return [i for i in items or [] if isinstance(i, dict)]
+
+    def _read(self, service: str, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+        for attempt in range(1, self.retries + 2):
+            status, body, error = self._exchange(service, "GET", path, None, params)
+            if not _retryable(status, body) or attempt > self.retries:
+                break
+            self._pause(attempt)
+        if status is None:
+            raise AlcorUnavailable(f"GET {self.endpoints[service]}{path}: {error} after {attempt} attempts")
+        return status, body
+
+    # --- one HTTP exchange -----------------------------------------------------------------
+
+    def _exchange(self, service: str, method: str, path: str, body: Any,
+                  params: Mapping[str, Any] | None = None) -> tuple[int | None, Any, str | None]:
+        """(status, JSON body or text, error name); never raises for transport errors."""
+        url = self.endpoints[service] + path
+        with self._slots:
+            try:
+                response = self._http.request(method, url, json=body, params=params)
+            except httpx.TransportError as exc:
+                log.info("%s %s: %s", method, path, type(exc).__name__)
+                return None, None, type(exc).__name__
+        try:
+            answer = response.json() if response.content else None
+        except ValueError:
+            answer = response.text
+        error = None
+        if response.status_code >= 400:
+            error = errors.identify(response.status_code, answer) or f"HTTP {response.status_code}"
+        log.debug("%s %s -> %s", method, path, response.status_code)
+        return response.status_code, answer, error
+
+    def _pause(self, attempt: int) -> None:
+        time.sleep(self._rng.uniform(0, min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))))
+
+
+def _retryable(status: int | None, body: Any) -> bool:
+    """Transport failures and 5xx, except 500s that name a deterministic Alcor exception."""
+    if status is None:
+        return True
+    return status >= 500 and errors.identify(status, body) is None
+
+
+
+
+def _done_status(op: Operation) -> int:
+    if op.action == CREATE:
+        return op.kind.create_status
+    if op.action == BULK_CREATE:
+        return op.kind.bulk_status
+    return 200
+
+
+def _describe(status: int | None, body: Any) -> str:
+    name = errors.identify(status, body) if status else None
+    message = body.get("message") if isinstance(body, dict) else None
+    return f"HTTP {status}" + (f" {name}" if name else "") + (f": {message}" if message else "")

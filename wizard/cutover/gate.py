@@ -1,0 +1,154 @@
+"""The cut-over gate: the endpoint switches only when replay has caught up, with writes held meanwhile.
+
+Like gh-ost's cut-over: while the operator postpones (a flag file; the plan's
+`cutover.postpone` creates it, the TUI's key creates or removes it), replay keeps
+the log caught up. Then, once replay is within the plan's lag, the capture proxy
+holds new writes (or answers 503 with Retry-After), the log is replayed to the
+position reached at that moment, the switch happens and writes go on. If the
+replay takes longer than the plan's hold timeout, writes are released and the
+gate tries again later; it either completes or leaves things as they were.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from wizard.errors import MigrateError
+from wizard.events import Event, GateChanged
+from wizard.plan import GateConfig
+
+POSTPONE_FILE = "postpone-cutover"
+WRITE_MODES = ("hold", "reject")
+
+
+class Replication(Protocol):
+    """The write log and its replayer, as the gate and the drain need them."""
+
+    def head(self) -> int:
+        """The sequence number of the newest logged write (0: none yet)."""
+
+    def lag(self) -> int:
+        """Logged writes not yet replayed into Alcor."""
+
+    def replay(self, until: int, deadline: float) -> int:
+        """Replay logged writes up to `until` or until `deadline` (time.monotonic()); the position reached."""
+
+
+class WriteHold(Protocol):
+    """The capture proxy's brake on user writes."""
+
+    def hold_writes(self, mode: str, retry_after: float) -> None:
+        """From now on, hold new writes ("hold") or answer them 503 with Retry-After ("reject")."""
+
+    def release_writes(self) -> None:
+        """Let held writes through and accept new ones again."""
+
+
+class Postponement:
+    """The cut-over waits while this flag file exists (create it to postpone, remove it to go on)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @property
+    def active(self) -> bool:
+        return self.path.exists()
+
+    def postpone(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+
+    def confirm(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def postponement_for(config: GateConfig, state_dir: str | Path) -> Postponement:
+    return Postponement(config.postpone_file or Path(state_dir) / POSTPONE_FILE)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    attempts: int
+    position: int  # the log position replayed before the switch
+    held_seconds: float  # how long user writes were held
+
+
+class CutoverGate:
+    def __init__(self, config: GateConfig, postponement: Postponement, replication: Replication | None,
+                 hold: WriteHold | None, emit: Callable[[Event], None] = lambda e: None,
+                 checkpoint: Callable[[], None] = lambda: None, poll: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.config, self.postponement, self.replication, self.hold = config, postponement, replication, hold
+        self.emit, self.checkpoint, self.poll, self.sleep = emit, checkpoint, poll, sleep
+
+    def pass_through(self, switch: Callable[[], None]) -> GateOutcome:
+        """Wait out a postponement, then switch with writes held and the log drained; retry as planned."""
+        self._wait_while_postponed()
+        if self.replication is None:
+            self.emit(GateChanged(state="unguarded", detail="capture is off: writes are neither held nor replayed"))
+            switch()
+            return GateOutcome(attempts=1, position=0, held_seconds=0.0)
+        problem = ""
+        for attempt in range(1, max(1, self.config.retries) + 1):
+            if attempt > 1:
+                self.emit(GateChanged(state="retrying", detail=f"{problem}; attempt {attempt} in "
+                                      f"{self.config.retry_delay:g}s", lag=self.replication.lag()))
+                self._pause(self.config.retry_delay)
+            problem = self._catch_up()
+            if problem:
+                continue
+            outcome = self._switch_with_writes_held(switch, attempt)
+            if outcome:
+                return outcome
+            problem = f"the log did not drain within {self.config.hold_timeout:g}s; writes released"
+        raise MigrateError(f"cut-over gate: gave up after {self.config.retries} attempts: {problem}")
+
+    def _catch_up(self) -> str:
+        """Replay until within the plan's lag, for at most the hold timeout; the problem if not."""
+        deadline = time.monotonic() + self.config.hold_timeout
+        self.emit(GateChanged(state="catching_up", lag=self.replication.lag()))
+        self.replication.replay(self.replication.head(), deadline)
+        lag = self.replication.lag()
+        if lag > self.config.max_lag:
+            return f"replay is {lag} writes behind (cutover.gate.max_lag: {self.config.max_lag})"
+        return ""
+
+    def _switch_with_writes_held(self, switch: Callable[[], None], attempt: int) -> GateOutcome | None:
+        held_at = time.monotonic()
+        if self.hold:
+            self.hold.hold_writes(self.config.writes, self.config.hold_timeout)
+        try:
+            target = self.replication.head()
+            self.emit(GateChanged(state="holding", detail=f"writes {self.config.writes}; replaying to {target}",
+                                  lag=self.replication.lag()))
+            reached = self.replication.replay(target, held_at + self.config.hold_timeout)
+            if reached < target:
+                return None
+            switch()
+            held = time.monotonic() - held_at
+            self.emit(GateChanged(state="switched", detail=f"writes held {held:.1f}s", lag=self.replication.lag()))
+            return GateOutcome(attempts=attempt, position=target, held_seconds=held)
+        finally:
+            if self.hold:
+                self.hold.release_writes()
+
+    def _wait_while_postponed(self) -> None:
+        announced = 0.0
+        while self.postponement.active:
+            self.checkpoint()
+            if self.replication:
+                self.replication.replay(self.replication.head(), time.monotonic() + self.poll)
+            if time.monotonic() - announced >= 10 * self.poll:
+                announced = time.monotonic()
+                self.emit(GateChanged(state="postponed", detail=f"remove {self.postponement.path} to cut over",
+                                      lag=self.replication.lag() if self.replication else 0))
+            self.sleep(self.poll)
+
+    def _pause(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            self.checkpoint()
+            self.sleep(min(self.poll, left))

@@ -1,0 +1,122 @@
+"""The engine phases of the cutover: switch (behind the gate), drain, and the node waves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.alcor.client import AlcorClient
+from wizard.cutover.alcor_control import AlcorNodeControl
+from wizard.cutover.drain import Drain, PortActivity
+from wizard.cutover.endpoint import endpoint_switch, target_url
+from wizard.cutover.gate import CutoverGate, postponement_for
+from wizard.cutover.records import NodeRecords
+from wizard.cutover.runner import WaveRunner
+from wizard.cutover.site import site_for
+from wizard.engine import RunContext
+from wizard.errors import MigrateError
+from wizard.events import Message
+
+SWITCHED = "switch.done"
+DRAINED = "drain.done"
+POSTPONE_APPLIED = "cutover.postpone_applied"  # the plan's postpone flag creates the flag file once
+
+
+class SwitchPhase:
+    """Points the cloud's network endpoint at Alcor, through the cut-over gate."""
+
+    name = "switch"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        if ctx.state.get_meta(SWITCHED):
+            return {"switched": "earlier"}
+        plan = ctx.plan
+        url = target_url(plan)
+        switch = endpoint_switch(plan, ctx.state, ctx.ask, ctx.emit, conn=ctx.artifacts.get("keystone"))
+        ctx.ask(self.name, f"Switch the '{plan.cutover.endpoint.service_type}' endpoint to Alcor at {url}?")
+        postponement = postponement_for(plan.cutover.gate, plan.state_dir)
+        if plan.cutover.postpone and not ctx.state.get_meta(POSTPONE_APPLIED):
+            postponement.postpone()
+            ctx.state.set_meta(POSTPONE_APPLIED, True)
+        ctx.artifacts["postponement"] = postponement
+        gate = CutoverGate(plan.cutover.gate, postponement, ctx.artifacts.get("replication"),
+                           ctx.artifacts.get("write_hold"), ctx.emit, ctx.checkpoint)
+        outcome = gate.pass_through(lambda: switch.switch(url))
+        ctx.state.set_meta(SWITCHED, True)
+        return {"url": url, "attempts": outcome.attempts, "writes held s": round(outcome.held_seconds, 2)}
+
+
+class DrainPhase:
+    """Waits, within the plan's bounds, until Neutron's pipeline is quiet; then a final replay."""
+
+    name = "drain"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        if ctx.state.get_meta(DRAINED):
+            return {"drained": "earlier"}
+        activity = ctx.artifacts.get("neutron_activity") or _neutron_ports(ctx, self.name)
+        result = Drain(ctx.plan.cutover.drain, activity, ctx.artifacts.get("replication"), ctx.emit,
+                       ctx.checkpoint).run()
+        if not result.quiet:
+            ctx.emit(Message(level="warning", phase=self.name,
+                             text=f"drain reached its maximum with {', '.join(result.waiting_for)}"))
+        ctx.state.set_meta(DRAINED, True)
+        return {"seconds": round(result.seconds, 1), "quiet": result.quiet}
+
+
+class CutoverPhase:
+    """Hands the nodes over to ACA, wave after wave."""
+
+    name = "cutover"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        site = site_for(ctx.plan, ctx.artifacts)
+        control = ctx.artifacts.get("node_control") or alcor_node_control(ctx.plan)
+        records = NodeRecords(ctx.state)
+        finished = records.finished()
+        left = [node for node in site.nodes if node.name not in finished]
+        if not left:
+            return {"nodes": len(site.nodes), "done": "earlier"}
+        ctx.ask(self.name, f"Hand {len(left)} nodes over from the Neutron agents to ACA "
+                           f"in {len(site.waves)} waves?")
+
+        def before_wave(wave) -> None:
+            ctx.checkpoint()
+            if wave.number > 1 and site.waves[0].name == "canary":
+                ctx.ask(self.name, f"The canary wave is done; go on with wave {wave.number} ({wave.name})?")
+            split = site.splits[wave.number - 1]
+            if split.networks:
+                ctx.emit(Message(level="info", phase=self.name,
+                                 text=f"wave {wave.number} splits {len(split.networks)} networks "
+                                      f"({len(split.vms)} VMs) until their last node moves"))
+
+        runner = WaveRunner(site.nodes, site.executor, control, site.plan.cutover, ctx.emit,
+                            record=records.record, finished=finished, before_wave=before_wave)
+        result = runner.run(site.waves)
+        if result.failed:
+            failed = "; ".join(f"{o.node} at {o.failed_step}: {o.error} ({o.status.replace('_', ' ')})"
+                               for o in result.failed)
+            where = f" after wave {result.stopped_after}" if result.stopped_after else ""
+            raise MigrateError(f"cutover stopped{where}: {failed}. Run again to retry, or "
+                               "`alcor-migrate rollback` to undo")
+        return {"nodes": len(site.nodes), "moved": result.count("done"), "seconds": round(result.seconds, 1)}
+
+
+def cutover_phases() -> list:
+    return [SwitchPhase(), DrainPhase(), CutoverPhase()]
+
+
+def _neutron_ports(ctx: RunContext, phase: str) -> PortActivity:
+    """Neutron's ports, read live; a plan with only a snapshot cannot watch Neutron (warned)."""
+    from wizard.neutron.reader import NeutronReader
+
+    source = ctx.plan.neutron
+    if not (source.url or source.cloud):
+        ctx.emit(Message(level="warning", phase=phase,
+                         text="neutron: no url or cloud, so the drain cannot watch Neutron; it waits drain.min"))
+        return PortActivity(lambda: [])
+    reader = NeutronReader(source)
+    return PortActivity(lambda: reader.resources("ports"))
+
+
+def alcor_node_control(plan) -> AlcorNodeControl:
+    return AlcorNodeControl(AlcorClient.from_plan(plan))

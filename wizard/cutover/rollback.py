@@ -1,0 +1,49 @@
+"""Undo a (partial) cutover: nodes back to the Neutron agents, last moved first; then the endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from wizard.cutover.endpoint import endpoint_switch
+from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
+from wizard.cutover.phases import DRAINED, SWITCHED
+from wizard.cutover.records import NodeRecords
+from wizard.cutover.site import site_for
+from wizard.events import Event
+from wizard.plan import Plan
+from wizard.state import StateStore
+
+
+@dataclass
+class RollbackResult:
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    endpoints: int = 0  # catalog endpoints moved back
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome.status == "rolled_back" for outcome in self.nodes)
+
+
+def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable[[str, str], None],
+              artifacts: Mapping[str, Any] | None = None, emit: Callable[[Event], None] = lambda e: None,
+              endpoint: bool = True) -> RollbackResult:
+    """Roll back every node the state records on ACA, one by one; then restore the endpoint."""
+    records = NodeRecords(state)
+    site = site_for(plan, artifacts or {})
+    result = RollbackResult()
+    for name in records.to_undo():
+        node = site.node(name)
+        undo = NodeCutover(node, site.executor, control, site.plan.cutover.commands, site.plan.cutover.timeouts,
+                           emit).roll_back()
+        outcome = NodeOutcome(node=name, rollback=undo,
+                              status="rolled_back" if all(r.ok for r in undo) else "rollback_failed",
+                              error="; ".join(r.detail for r in undo if not r.ok))
+        records.record(outcome)
+        result.nodes.append(outcome)
+    if endpoint and state.get_meta(SWITCHED):
+        result.endpoints = len(endpoint_switch(plan, state, ask, emit, conn=(artifacts or {}).get("keystone"))
+                               .restore())
+        state.set_meta(SWITCHED, False)
+        state.set_meta(DRAINED, False)
+    return result

@@ -1,0 +1,74 @@
+"""What the cutover acts on, from the plan and what earlier phases left in the run's artifacts.
+
+Artifacts the cutover phases read when present (else they build them from the plan):
+    snapshot      wizard.neutron.snapshot.Snapshot (else neutron.snapshot, <state_dir>/snapshot.json
+                  or the lab's cloud)
+    translation   wizard.translate.model.Translation of that snapshot (else translated here)
+    lab_fleet     wizard.lab.nodes.LabFleet: the lab's simulated nodes (executor kind `lab`)
+    executor      an Executor (tests)
+    node_control  a NodeControl: Alcor's node manager and port bindings
+    replication   a gate.Replication: the capture write log and its replayer
+    write_hold    a gate.WriteHold: the capture proxy's brake on writes
+    neutron_activity  a drain.NeutronActivity
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from wizard.cutover.executors import Executor, executor_for
+from wizard.cutover.inventory import ComputeNode, compute_nodes
+from wizard.cutover.planner import Wave, WaveSplits, plan_waves, split_networks
+from wizard.errors import InputError
+from wizard.neutron import snapshot as snapshot_file
+from wizard.plan import Plan
+from wizard.translate.context import Options
+from wizard.translate.translation import translate
+
+SNAPSHOT_FILE = "snapshot.json"
+
+
+@dataclass
+class Site:
+    plan: Plan  # with the lab's node addresses merged in
+    nodes: list[ComputeNode]
+    waves: list[Wave]
+    splits: list[WaveSplits]
+    executor: Executor
+    network_names: dict[str, str]
+
+    def node(self, name: str) -> ComputeNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise InputError(f"node {name}: in the state store but not in the snapshot or the plan's nodes")
+
+
+def load_snapshot(plan: Plan, artifacts: Mapping[str, Any]) -> snapshot_file.Snapshot:
+    """The run's snapshot, else the plan's snapshot file, the state directory's, or the lab's cloud."""
+    if "snapshot" in artifacts:
+        return artifacts["snapshot"]
+    path = Path(plan.neutron.snapshot) if plan.neutron.snapshot else Path(plan.state_dir) / SNAPSHOT_FILE
+    if not path.exists() and plan.lab is not None and not plan.neutron.snapshot:
+        path = Path(plan.lab.cloud)
+    if not path.exists():
+        raise InputError(f"{path}: no snapshot; run the snapshot phase first, or give neutron.snapshot "
+                         "(--snapshot)")
+    return snapshot_file.load(path)
+
+
+def site_for(plan: Plan, artifacts: Mapping[str, Any]) -> Site:
+    snapshot = load_snapshot(plan, artifacts)
+    fleet = artifacts.get("lab_fleet")
+    if fleet is not None:
+        plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
+    translation = artifacts.get("translation") or translate(snapshot, Options.from_plan(plan))
+    nodes = compute_nodes(snapshot, plan, translation.bindings)
+    waves = plan_waves(nodes, plan.cutover.waves)
+    executor = artifacts.get("executor") or executor_for(plan.cutover.executor, fleet)
+    return Site(plan=plan, nodes=nodes, waves=waves, splits=split_networks(waves, nodes, plan.cutover.waves),
+                executor=executor,
+                network_names={n["id"]: n.get("name") or "" for n in snapshot["networks"]})

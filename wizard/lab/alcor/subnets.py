@@ -1,0 +1,153 @@
+"""The emulated subnet manager.
+
+Traps kept from Alcor: a create makes a gateway port (random id, device_owner
+network:router_interface) on the gateway IP, and on the first usable IP when
+gateway_ip is null; the IP range covers the whole CIDR whatever the allocation pools;
+only IPv4 works; a repeated create fails the CIDR-overlap check against itself (500);
+CIDR and gateway errors are 500s; a missing subnet reads as `{"subnet": null}` with 200;
+the bulk endpoint creates nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from wizard.alcor import errors, values
+from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
+from wizard.lab.alcor.model import usable_range
+
+LIST_FIELDS = ("tags", "dns_nameservers", "host_routes", "service_types")
+
+
+@handles("subnet", "create")
+def create_subnet(call: Call) -> dict:
+    model = call.model
+    subnet = owned(call, call.item())
+    subnet["id"] = subnet.get("id") or model.new_id()
+    _check_subnet(subnet)
+    network = _network(subnet["cidr"])
+    low, high = usable_range(str(network))
+    gateway = subnet.get("gateway_ip") or ""
+    if gateway and not _in_range(gateway, low, high):
+        raise Rejected(errors.GATEWAY_IP_UNSUPPORTED, gateway)
+    vpc = model.store["vpc"].get(subnet["network_id"])
+    if vpc is None:
+        raise Rejected(errors.VPC_FALLBACK, f"vpc {subnet['network_id']} not found")
+    if vpc.get("cidr") and not network.subnet_of(ipaddress.ip_network(vpc["cidr"], strict=False)):
+        raise Rejected(errors.CIDR_NOT_WITHIN_NETWORK, f"{network} not in {vpc['cidr']}")
+    for sibling in model.store["subnet"].values():
+        if sibling["network_id"] == vpc["id"] and network.overlaps(ipaddress.ip_network(sibling["cidr"])):
+            raise Rejected(errors.CIDR_OVERLAP, f"{network} overlaps subnet {sibling['id']}")
+    subnet["gateway_ip"] = gateway or str(low)
+    subnet["cidr"] = str(network)
+    port = _gateway_port(call, subnet)
+    subnet.update(
+        gateway_port_detail={"gateway_macAddress": port["mac_address"], "gateway_port_id": port["id"]},
+        gatewayPortId=port["id"],
+        ipV4_rangeId=model.new_id(),
+        ip_version=4,
+        enable_dhcp=subnet.get("enable_dhcp") is not False,
+        allocation_pools=subnet.get("allocation_pools") or [{"start": str(low), "end": str(high)}],
+        dns_publish_fixed_ip=bool(subnet.get("dns_publish_fixed_ip")),
+        revision_number=max(subnet.get("revision_number") or 1, 1),
+        attached_router_id=None,
+    )
+    subnet["created_at"] = subnet["updated_at"] = model.now()
+    for name in LIST_FIELDS:
+        subnet[name] = subnet.get(name) or []
+    model.store["subnet"][subnet["id"]] = subnet
+    model.ledger.created("subnet", subnet["id"])
+    return {"subnet": subnet}
+
+
+def _check_subnet(subnet: dict) -> None:
+    modes = (subnet.get("ipv6_address_mode"), subnet.get("ipv6_ra_mode"))
+    valid = (
+        subnet.get("network_id") is not None
+        and subnet.get("cidr") is not None
+        and subnet.get("ip_version") in (None, *values.IP_VERSIONS)
+        and all(mode is None or mode in values.IPV6_MODES for mode in modes)
+    )
+    if not valid:
+        raise Rejected(errors.RESOURCE_NOT_VALID, "network_id, cidr, ip_version or ipv6 modes")
+
+
+def _network(cidr: str) -> ipaddress.IPv4Network:
+    """Apache SubnetUtils: IPv4 only, host bits allowed, and at least two usable addresses."""
+    try:
+        network = ipaddress.IPv4Network(cidr, strict=False)
+    except ValueError:
+        raise Rejected(errors.CIDR_INVALID, cidr) from None
+    if network.prefixlen > 30:
+        raise Rejected(errors.CIDR_INVALID, f"{cidr} has no usable range")
+    return network
+
+
+def _in_range(ip: str, low: ipaddress.IPv4Address, high: ipaddress.IPv4Address) -> bool:
+    try:
+        return low <= ipaddress.IPv4Address(ip) <= high  # checkIpIsValid splits on "."
+    except ValueError:
+        return False
+
+
+def _gateway_port(call: Call, subnet: dict) -> dict:
+    model = call.model
+    port_id = model.new_id()
+    port = {
+        "id": port_id,
+        "project_id": subnet["project_id"],
+        "tenant_id": subnet["tenant_id"],
+        "name": "",
+        "network_id": subnet["network_id"],
+        "device_id": "",
+        "device_owner": values.GATEWAY_DEVICE_OWNER,
+        "mac_address": model.take_mac(None, port_id),
+        "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": model.take_ip(subnet, subnet["gateway_ip"], port_id)}],
+        "security_groups": [],
+        "admin_state_up": True,
+        "binding:host_id": None,
+    }
+    model.store["port"][port_id] = port
+    return port
+
+
+@handles("subnet", "bulk_create")
+def create_subnets_stub(call: Call) -> dict:
+    return {"subnets": None}  # SubnetController.createSubnetStateBulk returns an empty SubnetsWebJson
+
+
+@handles("subnet", "get")
+def get_subnet(call: Call) -> dict:
+    return {"subnet": call.model.store["subnet"].get(call.id)}
+
+
+@handles("subnet", "list")
+def list_subnets(call: Call) -> dict:
+    return call.listing()
+
+
+@handles("subnet", "update")
+def update_subnet(call: Call) -> dict:
+    old = call.stored(errors.SUBNET_NOT_FOUND)
+    subnet = merged(old, call.item(), keep=("id", "cidr", "network_id", "gateway_ip", "gatewayPortId"))
+    subnet["revision_number"] = (old.get("revision_number") or 0) + 1
+    subnet["updated_at"] = call.model.now()
+    call.model.store["subnet"][call.id] = subnet
+    return {"subnet": subnet}
+
+
+@handles("subnet", "delete")
+def delete_subnet(call: Call) -> dict:
+    model = call.model
+    subnet = call.stored(errors.SUBNET_NOT_FOUND)
+    users = set(model.ips.get(call.id, {}).values()) - {subnet["gatewayPortId"]}
+    if users:
+        raise Rejected(errors.HAVE_PORT_IN_SUBNET, f"ports {sorted(users)}")
+    if subnet.get("attached_router_id"):
+        raise Rejected(errors.SUBNET_BIND_ROUTER, subnet["attached_router_id"])
+    gateway_port = model.store["port"].pop(subnet["gatewayPortId"], None)
+    if gateway_port:
+        model.release_addresses(gateway_port)
+    model.ips.pop(call.id, None)
+    del model.store["subnet"][call.id]
+    return {"id": call.id}

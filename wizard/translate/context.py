@@ -1,0 +1,244 @@
+"""What translating one resource needs to know: options, an index over Neutron, and sinks.
+
+`Index` answers the cross-references (a port's subnets, a project's default group, a
+router's interfaces). It is built from a snapshot, and replay keeps it current with
+`put`/`remove` as logged writes arrive, so one resource translates alone exactly as it
+does inside a whole snapshot. `Context` adds the plan's options and collects findings,
+id-map entries and bindings.
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+import socket
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from wizard.neutron.snapshot import COLLECTIONS, Snapshot
+from wizard.plan import NodeOverride, Plan
+from wizard.translate.findings import CATALOGUE, POLICY_CODES
+from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity
+
+# Neutron network type -> the type Alcor is asked for; missing types are not created.
+NETWORK_TYPE_TO_ALCOR = {"vxlan": "vxlan", "vlan": "vlan", "gre": "gre", "geneve": "vxlan", None: "vxlan"}
+
+ROUTER_INTERFACE_OWNERS = frozenset({
+    "network:router_interface", "network:router_interface_distributed", "network:ha_router_replicated_interface"})
+
+ROUTER_GATEWAY_OWNER = "network:router_gateway"
+FLOATINGIP_OWNER = "network:floatingip"
+DHCP_OWNER = "network:dhcp"
+L3_INTERNAL_OWNERS = frozenset({"network:router_centralized_snat", "network:router_ha_interface"})
+# Ports Neutron makes for its own routers, floating IPs and DHCP: never created as Alcor ports.
+NOT_PORT_OWNERS = ROUTER_INTERFACE_OWNERS | L3_INTERNAL_OWNERS | {ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER, DHCP_OWNER}
+
+
+@dataclass
+class Options:
+    """The plan's translate options (plan.translate) plus per-node facts (plan.nodes)."""
+
+    bulk_size: int = 500
+    ipv6: str = "skip"  # "skip" or "block"
+    flat_networks: str = "block"  # "skip" or "block"
+    nodes: dict[str, NodeOverride] = field(default_factory=dict)
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> "Options":
+        t = plan.translate
+        return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks, nodes=dict(plan.nodes))
+
+
+class Index:
+    """Neutron resources by id, and the reverse references translation follows."""
+
+    def __init__(self, snapshot: Snapshot | None = None):
+        self.by_id: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
+        self.extensions: list[str] = snapshot.extensions if snapshot else []
+        if snapshot:
+            for name in COLLECTIONS:
+                self.by_id[name] = {item["id"]: item for item in snapshot[name]}
+        self._derived: dict[str, Any] | None = None
+
+    def put(self, kind: str, resource: dict[str, Any]) -> None:
+        self.by_id[kind][resource["id"]] = resource
+        self._derived = None
+
+    def remove(self, kind: str, resource_id: str) -> None:
+        self.by_id[kind].pop(resource_id, None)
+        self._derived = None
+
+    def get(self, kind: str, resource_id: str | None) -> dict[str, Any] | None:
+        return self.by_id[kind].get(resource_id) if resource_id else None
+
+    def all(self, kind: str) -> Iterable[dict[str, Any]]:
+        return self.by_id[kind].values()
+
+    # -- derived views (rebuilt after a change) ----------------------------------------------
+    @property
+    def _views(self) -> dict[str, Any]:
+        if self._derived is None:
+            self._derived = self._build_views()
+        return self._derived
+
+    def _build_views(self) -> dict[str, Any]:
+        default_group: dict[str, str] = {}
+        for group in self.all("security_groups"):
+            if group.get("name") == "default":
+                default_group.setdefault(_project(group), group["id"])
+        interfaces: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        routers_of_subnet: dict[str, set[str]] = defaultdict(set)
+        fip_ports: dict[str, dict[str, Any]] = {}
+        gateway_ports: dict[str, list[str]] = defaultdict(list)
+        addresses: dict[tuple[str, str], str] = {}
+        for port in self.all("ports"):
+            owner = port.get("device_owner") or ""
+            if owner in ROUTER_INTERFACE_OWNERS:
+                interfaces[port.get("device_id") or ""].append(port)
+                for fixed in port.get("fixed_ips") or ():
+                    routers_of_subnet[fixed.get("subnet_id")].add(port.get("device_id"))
+            elif owner == FLOATINGIP_OWNER:
+                fip_ports[port.get("device_id") or ""] = port
+            elif owner == ROUTER_GATEWAY_OWNER:
+                gateway_ports[port.get("device_id") or ""].append(port["id"])
+            for fixed in port.get("fixed_ips") or ():
+                addresses[(fixed.get("subnet_id"), fixed.get("ip_address"))] = port["id"]
+        segments: dict[str, list[str]] = defaultdict(list)
+        for segment in self.all("segments"):
+            segments[segment.get("network_id")].append(segment["id"])
+        external = sorted((s for s in self.all("subnets")
+                           if (self.get("networks", s.get("network_id")) or {}).get("router:external")),
+                          key=lambda s: s["id"])
+        for ports in interfaces.values():
+            ports.sort(key=lambda p: p["id"])
+        return {"default_group": default_group, "default_ids": set(default_group.values()), "interfaces": interfaces, "routers_of_subnet": routers_of_subnet,
+                "fip_ports": fip_ports, "addresses": addresses, "segments": segments,
+                "gateway_ports": gateway_ports, "external_subnets": external}
+
+    def default_group(self, project_id: str) -> str | None:
+        """The id of a project's Neutron `default` security group."""
+        return self._views["default_group"].get(project_id)
+
+    def is_default_group(self, group_id: str | None) -> bool:
+        """Whether a group is its project's default group."""
+        return group_id in self._views["default_ids"]
+
+    def segments_of(self, network_id: str) -> list[str]:
+        return self._views["segments"].get(network_id, [])
+
+    def router_interfaces(self, router_id: str) -> list[dict[str, Any]]:
+        return self._views["interfaces"].get(router_id, [])
+
+    def routers_of_subnet(self, subnet_id: str) -> set[str]:
+        return self._views["routers_of_subnet"].get(subnet_id, set())
+
+    def external_subnets(self) -> list[dict[str, Any]]:
+        """Subnets of external networks, by id."""
+        return self._views["external_subnets"]
+
+    def gateway_ports(self, router_id: str) -> list[str]:
+        return sorted(self._views["gateway_ports"].get(router_id, []))
+
+    def floatingip_port(self, floatingip_id: str) -> dict[str, Any] | None:
+        return self._views["fip_ports"].get(floatingip_id)
+
+    def port_holding(self, subnet_id: str, ip_address: str) -> str | None:
+        return self._views["addresses"].get((subnet_id, ip_address))
+
+
+def _project(resource: dict[str, Any]) -> str:
+    return resource.get("project_id") or resource.get("tenant_id") or ""
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Translation makes no reference cycles but millions of objects: without this pause the
+    cyclic garbage collector walks the whole snapshot again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def ip_version(address: str) -> int:
+    """4 or 6 for an address or CIDR."""
+    return 6 if ":" in address else 4
+
+
+def ip_int(address: str) -> int:
+    """An IPv4 or IPv6 address as an integer (much faster than the ipaddress module)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return int.from_bytes(socket.inet_pton(family, address), "big")
+
+
+def first_usable(cidr: str) -> str:
+    """The address Alcor gives a subnet's gateway port when the subnet has none."""
+    return str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
+
+
+class Context:
+    """One translation's options, index and outputs (findings, id map, bindings)."""
+
+    def __init__(self, index: Index, options: Options | None = None):
+        self.index = index
+        self.options = options or Options()
+        self.findings: list[Finding] = []
+        self.id_map: dict[tuple[str, str], str] = {}
+        self.bindings: dict[str, str] = {}
+        self.created_by: dict[tuple[str, str], str] = {}  # (kind, neutron id) -> key of its create
+        self._created: dict[tuple[str, str], bool] = {}
+
+    def find(self, code: str, kind: str, resource_id: str, message: str) -> Finding:
+        """Record a finding of a catalogued code against one Neutron resource."""
+        entry = CATALOGUE[code]
+        severity = entry.severity
+        policy = POLICY_CODES.get(code)
+        if policy is not None:
+            severity = Severity.BLOCKER if getattr(self.options, policy) == "block" else Severity.WARNING
+        finding = Finding(severity, code, NeutronRef(kind, resource_id), message, entry.remedy)
+        self.findings.append(finding)
+        return finding
+
+    def key_of(self, need: tuple[str, str]) -> str | None:
+        """The key of the request that creates a Neutron resource, if this translation has one."""
+        return self.created_by.get(need)
+
+    def needs(self, *wanted: tuple[str, str]) -> list[str]:
+        """Keys of the requests creating `wanted` resources (those this translation creates)."""
+        return [k for k in map(self.created_by.get, wanted) if k is not None]
+
+    def record(self, requests: Iterable[AlcorRequest]) -> None:
+        """Remember which request creates each Neutron resource it names."""
+        for request in requests:
+            if request.method == "POST":
+                for ref in request.neutron:
+                    self.created_by.setdefault((ref.kind, ref.id), request.key)
+
+    @staticmethod
+    def project(resource: dict[str, Any]) -> str:
+        """The project a resource belongs to: its path segment in Alcor."""
+        return _project(resource)
+
+    # -- what is left out, so that children follow their parents -----------------------------
+    def network_created(self, network_id: str) -> bool:
+        """Whether translation creates this network in Alcor (flat and unknown types are not)."""
+        key = ("networks", network_id)
+        if key not in self._created:
+            network = self.index.get("networks", network_id)
+            self._created[key] = (network is not None
+                                  and network.get("provider:network_type") in NETWORK_TYPE_TO_ALCOR)
+        return self._created[key]
+
+    def subnet_created(self, subnet_id: str) -> bool:
+        """Whether translation creates this subnet (IPv4, on a created network)."""
+        key = ("subnets", subnet_id)
+        if key not in self._created:
+            subnet = self.index.get("subnets", subnet_id)
+            self._created[key] = (subnet is not None and subnet.get("ip_version") == 4
+                                  and self.network_created(subnet.get("network_id")))
+        return self._created[key]

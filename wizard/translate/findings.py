@@ -1,0 +1,99 @@
+"""The catalogue of findings: each stable code with its severity and remedy.
+
+A finding says what Alcor will do differently from Neutron for one resource, and what
+the operator can do about it. Codes are stable: plans, reports and tests refer to them.
+Two codes take their severity from the plan (`translate.ipv6`, `translate.flat_networks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wizard.translate.model import Severity
+
+B, W, I = Severity.BLOCKER, Severity.WARNING, Severity.INFO
+
+
+@dataclass(frozen=True)
+class Kind:
+    severity: Severity
+    remedy: str
+
+
+CATALOGUE: dict[str, Kind] = {
+    # networks and segments
+    "flat-network": Kind(B, "Move the workloads to a VXLAN or VLAN network, or set translate.flat_networks: "
+                            "skip to leave this network (and its subnets and ports) out."),
+    "unsupported-network-type": Kind(B, "Alcor creates only vxlan, vlan and gre networks; move the workloads "
+                                        "to one of those before migrating."),
+    "network-type-converted": Kind(W, "Check that the compute hosts can carry VXLAN tunnels."),
+    "segmentation-id-reallocated": Kind(I, "Nothing to do: node cutover moves each network's VMs to the new "
+                                           "id; the wave planner shows which networks a wave splits."),
+    "multi-segment-network": Kind(W, "Alcor uses one segment per network; keep one segment in Neutron."),
+    "segment-range-not-migrated": Kind(I, "Nothing to do: Alcor allocates keys from its own default table."),
+    "skipped-with-parent": Kind(W, "Resolve the finding of the parent resource to migrate this one."),
+    # subnets
+    "ipv6-subnet": Kind(W, "Alcor handles IPv4 only; keep IPv6 in Neutron, or set translate.ipv6: block "
+                           "to stop until it is removed."),
+    "ipv6-fixed-ip": Kind(W, "The port keeps only its IPv4 addresses in Alcor."),
+    "subnet-without-gateway": Kind(W, "Alcor reserves a gateway port on the first usable address anyway; "
+                                      "keep that address free."),
+    "gateway-ip-taken": Kind(B, "Give this port another address in Neutron: Alcor's gateway port takes it."),
+    "allocation-pools-ignored": Kind(W, "Alcor allocates from the whole CIDR; new ports may get addresses "
+                                        "Neutron kept out of its pools."),
+    "subnetpool": Kind(I, "Alcor has no subnet pools; the subnet keeps its CIDR."),
+    "address-scope": Kind(I, "Alcor has no address scopes."),
+    # routers
+    "router-multiple-networks": Kind(B, "Alcor refuses (409) a router joining subnets of several networks: "
+                                        "split it into one router per network before migrating."),
+    "router-interface-not-gateway": Kind(W, "Alcor attaches routers through the subnet's gateway port, so the "
+                                            "router's address on this subnet becomes the gateway IP."),
+    "subnet-on-several-routers": Kind(B, "A subnet's gateway port can serve one router in Alcor: detach the "
+                                         "subnet from all routers but one."),
+    "router-gateway-stored-only": Kind(W, "Alcor stores the external gateway but programs no SNAT: plan "
+                                          "external connectivity (floating IPs, provider routing)."),
+    "extraroutes-dropped": Kind(W, "Add the routes in Alcor once the router's networks are resolved."),
+    # ports
+    "unsupported-vnic-type": Kind(B, "Alcor rejects this vnic type (412): recreate the port as normal, "
+                                     "direct, macvtap, baremetal or direct-physical."),
+    "vif-type-not-sent": Kind(I, "Nothing to do: Alcor sets the VIF type when the port is bound."),
+    "binding-profile-keys-dropped": Kind(W, "Alcor keeps only local_link_information in binding:profile."),
+    "vif-details-keys-dropped": Kind(I, "Nothing to do: ACA describes the VIF itself after cutover."),
+    "mac-reused-across-networks": Kind(B, "Alcor's MAC addresses are unique across all networks: give one "
+                                          "of these ports a new MAC in Neutron before migrating."),
+    "port-default-sg-attached": Kind(W, "Alcor attaches the project's default security group to a port "
+                                        "without groups; adjust that group or the port after migration."),
+    "dhcp-port-not-migrated": Kind(I, "Nothing to do: ACA answers DHCP itself."),
+    "l3-port-not-migrated": Kind(I, "Nothing to do: Alcor has no DVR/HA router internals."),
+    "trunk": Kind(W, "Alcor has no trunks: the subports are migrated as ordinary ports."),
+    "qos-policy": Kind(W, "Alcor has no QoS service: the policy is not enforced."),
+    "resource-request-dropped": Kind(W, "Alcor has no placement-backed QoS: the request is not kept."),
+    "feature-dropped": Kind(W, "Alcor has no such attribute; the value is not kept."),
+    # security groups
+    "default-group-new-id": Kind(I, "Nothing to do: the id map links Neutron's id to Alcor's."),
+    "project-default-group-missing": Kind(W, "Alcor will create a default group that allows all ingress: "
+                                             "create the default group in Neutron before migrating."),
+    "address-group-rule": Kind(W, "Alcor has no address groups: the rule is left out; add one rule per "
+                                  "address range."),
+    "rule-rejected-by-alcor": Kind(W, "Rewrite the rule in a form Alcor accepts."),
+    "stateless-security-group": Kind(W, "Alcor groups are stateful: return traffic is allowed."),
+    "shared-security-group": Kind(W, "Alcor has no RBAC for groups: share it again after migration."),
+    # floating IPs
+    "eip-range-order": Kind(W, "Alcor takes every elastic IP from the first range of its IP version: keep "
+                               "one external network per IP version, or check the addresses."),
+    "floatingip-outside-ranges": Kind(B, "Alcor needs an elastic-IP range holding this address: migrate its "
+                                         "external subnet."),
+    "port-forwarding": Kind(W, "Alcor has no port forwarding: recreate it outside Alcor."),
+    # nodes
+    "node-unknown-host": Kind(B, "Add the host under `nodes:` in the plan with its local_ip (tunnel IP), or "
+                                 "start its Neutron L2 agent so its tunneling_ip is known."),
+    "node-mac-missing": Kind(W, "Add the host's mac_address under `nodes:` in the plan."),
+    "agent-not-migrated": Kind(I, "Nothing to do: ACA replaces the Neutron agents at cutover."),
+    # features and drift
+    "extension-unsupported": Kind(I, "Alcor lacks this Neutron feature; check that nothing depends on it."),
+    "tags-dropped": Kind(I, "Alcor keeps no tags on this kind of resource."),
+    "unknown-field": Kind(I, "This Neutron field is not in the translation tables; check what it means."),
+}
+
+# Codes whose severity a plan policy sets: "block" makes them blockers, "skip" warnings.
+POLICY_CODES = {"ipv6-subnet": "ipv6", "ipv6-fixed-ip": "ipv6", "flat-network": "flat_networks"}

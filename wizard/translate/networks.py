@@ -1,0 +1,91 @@
+"""Neutron networks -> Alcor VPCs, one POST each (Alcor's VPC bulk endpoint is a stub).
+
+Alcor allocates its own segmentation id for every VPC (the Neutron one is sent but
+overwritten), cannot create flat networks, and turns omitted booleans into false.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.alcor import contract
+from wizard.translate import requests
+from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
+from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
+from wizard.translate.model import AlcorRequest, NeutronRef
+
+KIND = "networks"
+
+
+def _network_type(value: str | None) -> str:
+    return NETWORK_TYPE_TO_ALCOR.get(value, value)
+
+
+def _segments(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if not value:
+        return None
+    return [{"provider:network_type": _network_type(s.get("provider:network_type")),
+             "provider:physical_network": s.get("provider:physical_network"),
+             "provider:segmentation_id": s.get("provider:segmentation_id")} for s in value]
+
+
+FIELDS = Table(KIND, {
+    **IDENTITY,
+    "admin_state_up": keep(default=True),
+    "shared": keep(default=False),
+    "router:external": keep(default=False),
+    "vlan_transparent": keep(default=False),
+    "is_default": keep(default=False),
+    "port_security_enabled": keep(default=True),
+    "mtu": keep(default=contract.DEFAULT_MTU),
+    "status": convert(lambda s: s if s in contract.STATUSES else "ACTIVE", default="ACTIVE"),
+    "dns_domain": keep(default=""),
+    "availability_zone_hints": keep(default=[]),
+    "tags": keep(default=[]),
+    "revision_number": keep(),
+    "provider:network_type": convert(_network_type),
+    "provider:physical_network": keep(),
+    "provider:segmentation_id": keep(),  # sent, but Alcor allocates its own (finding)
+    "segments": convert(_segments),
+    "subnets": carried("each subnet's own create adds it"),
+    "availability_zones": drop("set by Alcor"),
+    "l2_adjacency": drop("set by Alcor"),
+    **SET_BY_ALCOR,
+    "ipv4_address_scope": drop("Alcor has no address scopes", finding="address-scope"),
+    "ipv6_address_scope": drop("Alcor has no address scopes", finding="address-scope"),
+    "qos_policy_id": drop("Alcor has no QoS service", finding="qos-policy"),
+})
+# Alcor-only VPC fields left unset on purpose: `cidr` (would confine every subnet), `routes`, `router`.
+
+
+def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The VPC body, or None (with a finding) when Alcor cannot hold this network."""
+    nid = network["id"]
+    net_type = network.get("provider:network_type")
+    if net_type == "flat":
+        ctx.find("flat-network", KIND, nid, f"flat network {network.get('name') or nid}: Alcor allocates no "
+                 "segment key for flat networks and fails to create it; ACA rejects flat networks")
+        return None
+    if net_type not in NETWORK_TYPE_TO_ALCOR:
+        ctx.find("unsupported-network-type", KIND, nid, f"network type {net_type!r} is not one Alcor creates")
+        return None
+    if net_type == "geneve":
+        ctx.find("network-type-converted", KIND, nid, "geneve network created as vxlan in Alcor")
+    if network.get("provider:segmentation_id") is not None:
+        ctx.find("segmentation-id-reallocated", KIND, nid,
+                 f"{net_type} id {network['provider:segmentation_id']} is replaced by one Alcor allocates")
+    if len(network.get("segments") or ()) > 1:
+        ctx.find("multi-segment-network", KIND, nid, f"{len(network['segments'])} segments; Alcor uses one")
+    for field, code in FIELDS.dropped_with_meaning(network):
+        ctx.find(code, KIND, nid, f"{field} {network[field]!r} is not kept")
+    return FIELDS.body(network)
+
+
+def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+    alcor_body = body(network, ctx)
+    if alcor_body is None:
+        return []
+    refs = [NeutronRef("segments", sid) for sid in ctx.index.segments_of(network["id"])]
+    return [requests.create(contract.VPC, ctx.project(network), alcor_body, NeutronRef(KIND, network["id"]),
+                            extra_refs=refs)]
+

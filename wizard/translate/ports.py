@@ -1,0 +1,232 @@
+"""Neutron ports -> Alcor ports, through the bulk endpoint, without `binding:host_id`.
+
+Alcor pushes a port to its node's ACA as soon as it has a host, while Neutron's agents
+still own the switches: the host is kept in `Context.bindings` for the node cutover.
+Ports Neutron makes for routers, floating IPs and DHCP are not created as ports: Alcor
+makes each subnet's gateway port itself, routers attach by subnet, and ACA serves DHCP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.alcor import contract
+from wizard.translate import requests
+from wizard.translate.context import (DHCP_OWNER, FLOATINGIP_OWNER, L3_INTERNAL_OWNERS, NOT_PORT_OWNERS,
+                                      ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, Context, ip_version)
+from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
+from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
+from wizard.translate.security_groups import alcor_group_id
+
+KIND = "ports"
+
+
+def vnic_type(value: str) -> str:
+    return contract.VNIC_TYPE_FROM_NEUTRON.get(value, value)
+
+
+def vif_type(value: str | None) -> Any:
+    return value if value in contract.VIF_TYPES else OMIT
+
+
+def binding_profile(value: dict[str, Any] | None) -> dict[str, Any]:
+    links = (value or {}).get("local_link_information")
+    if not links:
+        return {}
+    return {"local_link_information": [
+        {k: v for k, v in link.items() if k in contract.LOCAL_LINK_INFORMATION_KEYS} for link in links]}
+
+
+def vif_details(value: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (value or {}).items() if k in contract.VIF_DETAILS_KEYS}
+
+
+def extra_dhcp_opts(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Alcor's ip_version is a string."""
+    return [{"opt_name": o.get("opt_name"), "opt_value": o.get("opt_value"),
+             "ip_version": None if o.get("ip_version") is None else str(o["ip_version"])} for o in value or ()]
+
+
+FIELDS = Table(KIND, {
+    **IDENTITY,
+    "network_id": keep(),
+    "mac_address": keep(),
+    "admin_state_up": keep(default=True),
+    "device_id": keep(default=""),
+    "device_owner": keep(default=""),
+    "fixed_ips": keep(default=[]),  # IPv4 on migrated subnets only (findings)
+    "allowed_address_pairs": keep(default=[]),
+    "extra_dhcp_opts": convert(extra_dhcp_opts),
+    "security_groups": keep(default=[]),  # the default group's: its Alcor id (deferred)
+    "port_security_enabled": keep(default=True),
+    "binding:vnic_type": convert(vnic_type, default="normal"),
+    "binding:vif_type": convert(vif_type),  # values Alcor rejects are not sent
+    "binding:profile": convert(binding_profile),  # only local_link_information (finding)
+    "binding:vif_details": convert(vif_details),  # only ovs_hybrid_plug, port_filter (finding)
+    "dns_name": keep(default=""),
+    "dns_domain": keep(default=""),
+    "ip_allocation": keep(default="immediate"),
+    "qos_policy_id": keep(),  # kept, not enforced (finding)
+    "qos_network_policy_id": keep(),
+    "mac_learning_enabled": keep(default=False),
+    "propagate_uplink_status": rename("uplink_status_propagation", default=False),
+    "created_at": rename("create_at"),
+    "updated_at": rename("update_at"),
+    "tags": keep(default=[]),
+    "revision_number": keep(),
+    "binding:host_id": carried("left out: the node cutover binds it (Translation.bindings)"),
+    "status": drop("set by Alcor"),
+    "dns_assignment": drop("computed; Alcor's is an object, Neutron's a list"),
+    "resource_request": drop("Alcor's shape differs", finding="resource-request-dropped"),
+    "trunk_details": drop("Alcor has no trunks", finding="trunk"),
+    "numa_affinity_policy": drop("Alcor has no such attribute", finding="feature-dropped"),
+    "device_profile": drop("Alcor has no such attribute", finding="feature-dropped"),
+    "hints": drop("Alcor has no such attribute", finding="feature-dropped"),
+    "hardware_offload_type": drop("Alcor has no such attribute", finding="feature-dropped"),
+})
+
+_NOT_SENT_QUIETLY = {None, "", "unbound"}  # vif types whose absence changes nothing
+
+
+def not_a_port(port: dict[str, Any], ctx: Context) -> bool:
+    """Whether a Neutron-owned port is carried elsewhere (or reported) instead of created.
+
+    Router interfaces, gateways and floating-IP ports are named by the router and elastic-IP
+    requests; when their owner is missing, a finding names them here.
+    """
+    owner = port.get("device_owner") or ""
+    pid, device = port["id"], port.get("device_id")
+    if owner in ROUTER_INTERFACE_OWNERS or owner == ROUTER_GATEWAY_OWNER:
+        if ctx.index.get("routers", device) is None:
+            ctx.find("skipped-with-parent", KIND, pid, f"{owner} port of unknown router {device}")
+        return True
+    if owner == FLOATINGIP_OWNER:
+        if ctx.index.get("floatingips", device) is None:
+            ctx.find("skipped-with-parent", KIND, pid, f"floating-IP port of unknown floating IP {device}")
+        return True
+    if owner == DHCP_OWNER:
+        ctx.find("dhcp-port-not-migrated", KIND, pid, "Neutron DHCP port; ACA answers DHCP itself")
+        return True
+    if owner in L3_INTERNAL_OWNERS:
+        ctx.find("l3-port-not-migrated", KIND, pid, f"{owner} port; Alcor has no such router internals")
+        return True
+    return False
+
+
+def body(port: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The port body, or None when the port is not created as a port (with a finding or a carrier)."""
+    pid = port["id"]
+    if not_a_port(port, ctx):
+        return None
+    if not ctx.network_created(port.get("network_id")):
+        ctx.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
+        return None
+    vnic = vnic_type(port.get("binding:vnic_type") or "normal")
+    if vnic not in contract.VNIC_TYPES:
+        ctx.find("unsupported-vnic-type", KIND, pid, f"vnic type {vnic!r} is refused by Alcor")
+        return None
+    fixed_ips = _fixed_ips(port, ctx)
+    if fixed_ips is None:
+        return None
+    _check_bindings(port, ctx)
+    groups = port.get("security_groups") or []
+    if not groups:
+        security = "off" if port.get("port_security_enabled") is False else "on"
+        ctx.find("port-default-sg-attached", KIND, pid,
+                 f"no security groups (port security {security}); Alcor attaches the default group")
+    if port.get("qos_policy_id"):
+        ctx.find("qos-policy", KIND, pid, f"QoS policy {port['qos_policy_id']} is kept but not enforced")
+    for field, code in FIELDS.dropped_with_meaning(port):
+        ctx.find(code, KIND, pid, f"{field} is not kept")
+    return FIELDS.body(port, {"fixed_ips": fixed_ips,
+                              "security_groups": [alcor_group_id(g, ctx) for g in groups]})
+
+
+def _fixed_ips(port: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
+    """The IPv4 addresses on migrated subnets; None (finding) if that leaves a port without any."""
+    kept, pid = [], port["id"]
+    for fixed in port.get("fixed_ips") or ():
+        address = fixed.get("ip_address")
+        if address and ip_version(address) == 6:
+            ctx.find("ipv6-fixed-ip", KIND, pid, f"IPv6 address {address} is not kept")
+        elif not ctx.subnet_created(fixed.get("subnet_id")):
+            ctx.find("skipped-with-parent", KIND, pid, f"address {address}: subnet {fixed.get('subnet_id')} "
+                                                       "is not migrated")
+        else:
+            kept.append({"subnet_id": fixed.get("subnet_id"), "ip_address": address})
+    if port.get("fixed_ips") and not kept:
+        ctx.find("skipped-with-parent", KIND, pid, "none of its addresses is on a migrated IPv4 subnet")
+        return None
+    return kept
+
+
+def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
+    pid = port["id"]
+    host = port.get("binding:host_id")
+    if host:
+        ctx.bindings[pid] = host
+    vif = port.get("binding:vif_type")
+    if vif not in contract.VIF_TYPES and vif not in _NOT_SENT_QUIETLY:
+        ctx.find("vif-type-not-sent", KIND, pid, f"binding:vif_type {vif!r} is refused by Alcor; not sent")
+    profile = port.get("binding:profile")
+    if profile:
+        dropped = sorted(profile.keys() - contract.BINDING_PROFILE_KEYS)
+        for link in profile.get("local_link_information") or ():
+            dropped += sorted(f"local_link_information.{k}" for k in link.keys() - contract.LOCAL_LINK_INFORMATION_KEYS)
+        if dropped:
+            ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
+    details = port.get("binding:vif_details")
+    if details and details.keys() - contract.VIF_DETAILS_KEYS:
+        dropped = ", ".join(sorted(details.keys() - contract.VIF_DETAILS_KEYS))
+        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {dropped}")
+
+
+def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
+    """What must exist before the port: its network, subnets and groups."""
+    out = [("networks", port["network_id"])]
+    out += [("subnets", f["subnet_id"]) for f in alcor_body["fixed_ips"]]
+    out += [("security_groups", g) for g in port.get("security_groups") or ()]
+    return out
+
+
+def check_macs(ctx: Context) -> set[str]:
+    """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers."""
+    first: dict[str, tuple[str, str]] = {}
+    clashing = set()
+    for port in sorted(ctx.index.all(KIND), key=lambda p: p["id"]):
+        mac = (port.get("mac_address") or "").lower()
+        if not mac or (port.get("device_owner") or "") in NOT_PORT_OWNERS:
+            continue
+        seen = first.setdefault(mac, (port["id"], port.get("network_id")))
+        if seen[1] != port.get("network_id"):
+            clashing.add(port["id"])
+            ctx.find("mac-reused-across-networks", KIND, port["id"],
+                     f"MAC {mac} is also port {seen[0]}'s on network {seen[1]}")
+    return clashing
+
+
+def ports(ctx: Context) -> list[AlcorRequest]:
+    """Every port that Alcor should hold, in bulk chunks per project."""
+    clashing = check_macs(ctx)
+    items = []
+    for port in sorted(ctx.index.all(KIND), key=lambda p: p["id"]):
+        alcor_body = body(port, ctx)
+        if alcor_body is None or port["id"] in clashing:
+            continue
+        items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), ctx.project(port), alcor_body,
+                                       needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
+    return requests.bulk(contract.PORT, items, ctx.options.bulk_size, ctx.key_of)
+
+
+def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+    """The single POST of one port (replay)."""
+    alcor_body = body(port, ctx)
+    if alcor_body is None:
+        return []
+    return [requests.create(contract.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
+                            depends_on=ctx.needs(*needs(port, alcor_body)),
+                            deferred=_deferred(alcor_body))]
+
+
+def _deferred(alcor_body: dict[str, Any]) -> bool:
+    return any(map(is_deferred, alcor_body["security_groups"]))

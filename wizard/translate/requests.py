@@ -1,0 +1,87 @@
+"""Building AlcorRequests from endpoints: single create, update, delete and bulk chunks.
+
+Keys are stable for the same snapshot and options: `<kind>:<neutron id>` for one
+resource, `<kind>-bulk:<project>:<first id>+<count>` for a chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+from wizard.alcor.contract import Endpoint
+from wizard.translate.model import AlcorRequest, Learn, NeutronRef
+
+
+def key(kind: str, resource_id: str) -> str:
+    return f"{kind}:{resource_id}"
+
+
+def create(endpoint: Endpoint, project: str | None, body: dict[str, Any], ref: NeutronRef,
+           depends_on: Iterable[str] = (), learns: Sequence[Learn] = (), deferred: bool = False,
+           extra_refs: Sequence[NeutronRef] = ()) -> AlcorRequest:
+    """POST one resource to its collection."""
+    return AlcorRequest(
+        key=key(endpoint.kind, ref.id), kind=endpoint.kind, service=endpoint.service, method="POST",
+        path=endpoint.collection_path(project), body={endpoint.wrapper: body},
+        neutron=(ref, *extra_refs), depends_on=tuple(sorted(set(depends_on))), learns=tuple(learns),
+        deferred=deferred)
+
+
+def update(endpoint: Endpoint, project: str | None, alcor_id: str, body: dict[str, Any], ref: NeutronRef,
+           deferred: bool = False) -> AlcorRequest:
+    """PUT one resource (Alcor merges: a null field keeps its old value)."""
+    return AlcorRequest(
+        key=key(f"{endpoint.kind}-update", ref.id), kind=endpoint.kind, service=endpoint.service, method="PUT",
+        path=endpoint.item_path(alcor_id, project), body={endpoint.wrapper: body}, neutron=(ref,),
+        deferred=deferred)
+
+
+def delete(endpoint: Endpoint, project: str | None, alcor_id: str, ref: NeutronRef,
+           deferred: bool = False) -> AlcorRequest:
+    return AlcorRequest(
+        key=key(f"{endpoint.kind}-delete", ref.id), kind=endpoint.kind, service=endpoint.service,
+        method="DELETE", path=endpoint.item_path(alcor_id, project), body=None, neutron=(ref,),
+        deferred=deferred)
+
+
+class BulkItem:
+    """One resource's body waiting for its bulk chunk; `needs` are the (kind, neutron id)
+    of resources that must exist first."""
+
+    __slots__ = ("ref", "project", "body", "needs", "learns", "deferred", "extra_refs")
+
+    def __init__(self, ref: NeutronRef, project: str | None, body: dict[str, Any],
+                 needs: Iterable[tuple[str, str]] = (), learns: Sequence[Learn] = (), deferred: bool = False,
+                 extra_refs: Sequence[NeutronRef] = ()):
+        self.ref, self.project, self.body = ref, project, body
+        self.needs, self.learns, self.deferred, self.extra_refs = needs, learns, deferred, extra_refs
+
+
+def bulk(endpoint: Endpoint, items: list[BulkItem], size: int,
+         key_of: Callable[[tuple[str, str]], str | None]) -> list[AlcorRequest]:
+    """POST {collection}/bulk in chunks of `size`, one project per chunk (the path names it).
+
+    Items keep their order within a project; projects come in sorted order.
+    A learn path is rewritten to point at the item's place in the chunk's response;
+    `key_of` names the request that creates a needed resource.
+    """
+    by_project: dict[str | None, list[BulkItem]] = {}
+    for item in items:
+        by_project.setdefault(item.project, []).append(item)
+    requests = []
+    for project in sorted(by_project, key=lambda p: p or ""):
+        group = by_project[project]
+        for start in range(0, len(group), size):
+            chunk = group[start:start + size]
+            learns = tuple(
+                Learn(learn.kind, learn.neutron_id, (endpoint.list_wrapper, index, *learn.path), learn.match)
+                for index, item in enumerate(chunk) for learn in item.learns)
+            needs = {key_of(need) for item in chunk for need in item.needs} - {None}
+            requests.append(AlcorRequest(
+                key=f"{endpoint.kind}-bulk:{project or '-'}:{chunk[0].ref.id}+{len(chunk)}",
+                kind=endpoint.kind, service=endpoint.service, method="POST",
+                path=endpoint.bulk_path(project),
+                body={endpoint.list_wrapper: [item.body for item in chunk]},
+                neutron=tuple(ref for item in chunk for ref in (item.ref, *item.extra_refs)), depends_on=tuple(sorted(needs)), learns=learns,
+                deferred=any(item.deferred for item in chunk)))
+    return requests

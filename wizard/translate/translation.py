@@ -1,0 +1,93 @@
+"""Translate a whole snapshot: every Alcor request in execution order, findings, id map.
+
+Order (Alcor's dependencies): the VXLAN segment table, nodes, VPCs, subnets, security
+groups, rules (after every group: a rule's remote group must exist), elastic-IP ranges,
+ports, routers, router interfaces, extra routes, elastic IPs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from wizard.alcor import contract
+from wizard.neutron.snapshot import Snapshot
+from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
+                              subnets)
+from wizard.translate.context import Context, Index, Options, collector_paused
+from wizard.translate.fields import Table
+from wizard.translate.model import AlcorRequest, Translation
+
+# The field table of each snapshot collection that has one (for unknown-field reports).
+TABLES: dict[str, Table] = {
+    "networks": networks.FIELDS, "subnets": subnets.FIELDS, "ports": ports.FIELDS, "routers": routers.FIELDS,
+    "security_groups": security_groups.GROUP_FIELDS, "security_group_rules": security_groups.RULE_FIELDS,
+    "floatingips": floatingips.FIELDS,
+}
+
+
+def translate(snapshot: Snapshot, options: Options | None = None) -> Translation:
+    """The whole translation of a snapshot. Pure: nothing is sent or written."""
+    with collector_paused():
+        return translate_index(Context(Index(snapshot), options))
+
+
+def translate_index(ctx: Context) -> Translation:
+    """Translate everything the context's index holds, in execution order."""
+    stages: list[Callable[[Context], list[AlcorRequest]]] = [
+        _segment_table,
+        nodes.nodes,
+        lambda c: _each(c, "networks", networks.create),
+        lambda c: _each(c, "subnets", subnets.create),
+        security_groups.groups,
+        security_groups.rules,
+        floatingips.ranges,
+        ports.ports,
+    ]
+    out: list[AlcorRequest] = []
+    for stage in stages:
+        made = stage(ctx)
+        ctx.record(made)
+        out.extend(made)
+    creates, attach, routes = routers.routers(ctx)
+    out += creates + attach + routes
+    out += floatingips.elastic_ips(ctx)
+    _report_segments(ctx)
+    features.check_extensions(ctx)
+    _report_unknown_fields(ctx)
+    return Translation(requests=out, findings=ctx.findings, id_map=ctx.id_map, bindings=ctx.bindings)
+
+
+def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], list[AlcorRequest]]):
+    return [request for item in sorted(ctx.index.all(kind), key=lambda r: r["id"]) for request in create(item, ctx)]
+
+
+def _segment_table(ctx: Context) -> list[AlcorRequest]:
+    """POST /segments/createDefaultTable: Alcor's VXLAN key table, before any VPC."""
+    return [AlcorRequest(key="segment-table", kind="segment_table", service=contract.VPC.service, method="POST",
+                         path=contract.SEGMENT_TABLE_PATH, body=None)]
+
+
+def _report_segments(ctx: Context) -> None:
+    """Segments travel with their network's VPC; ranges are Alcor's own."""
+    for segment in ctx.index.all("segments"):
+        if not ctx.network_created(segment.get("network_id")):
+            ctx.find("skipped-with-parent", "segments", segment["id"],
+                     f"its network {segment.get('network_id')} is not migrated")
+    for segment_range in ctx.index.all("network_segment_ranges"):
+        ctx.find("segment-range-not-migrated", "network_segment_ranges", segment_range["id"],
+                 f"{segment_range.get('network_type')} range {segment_range.get('minimum')}-"
+                 f"{segment_range.get('maximum')}: Alcor allocates from its own table")
+
+
+def _report_unknown_fields(ctx: Context) -> None:
+    """One finding per (collection, unknown field): the first resource holding it, and how many do."""
+    for kind, table in TABLES.items():
+        seen: dict[str, list[Any]] = {}
+        for resource in ctx.index.all(kind):
+            for name in table.unknown_fields(resource):
+                entry = seen.setdefault(name, [resource["id"], 0])
+                entry[1] += 1
+        for name in sorted(seen):
+            first, count = seen[name]
+            ctx.find("unknown-field", kind, first,
+                     f"field {name!r} ({count} {kind}) is not in the translation table: not sent")
