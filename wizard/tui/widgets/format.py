@@ -7,6 +7,8 @@ from pathlib import Path
 
 from rich.text import Text
 
+from wizard.cutover import timeline
+
 GLYPHS = {
     "done": ("✓", "green"),
     "ok": ("✓", "green"),
@@ -37,17 +39,10 @@ def severity_text(severity: str) -> Text:
 
 
 def duration(seconds: float | None) -> str:
-    """1.2s, 42s, 3m05s, 1h02m; blank when unknown."""
+    """1.2s under ten seconds, then as the cutover timeline writes them (42s, 3m05s, 1h02m)."""
     if seconds is None:
         return ""
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    whole = int(round(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{seconds:.1f}s" if seconds < 10 else timeline.duration(seconds)
 
 
 def count(value: float) -> str:
@@ -62,10 +57,7 @@ def rate(per_second: float) -> str:
     return f"{per_second:.1f}/s" if per_second < 100 else f"{count(round(per_second))}/s"
 
 
+
 def shown_path(path: str | os.PathLike) -> str:
-    """A path as the operator reads it: relative to the working directory when under it."""
-    absolute = Path(path).absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """A path relative to the working directory when under it (the cutover timeline's way)."""
+    return timeline.shown(Path(path))
