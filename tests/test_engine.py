@@ -91,3 +91,29 @@ def test_declined_approval_fails_the_phase(tmp_path):
     result = engine.run()
     assert result.failed == "switch" and "not approved" in result.error
     assert NotApproved
+
+
+def test_operator_requests_reach_the_phase_once(tmp_path):
+    class Takes:
+        name = "cutover"
+
+        def run(self, ctx):
+            return {"taken": [[r.action, r.args] for r in ctx.take_requests("cutover")],
+                    "again": len(ctx.take_requests("cutover"))}
+
+    engine, events = make(tmp_path, [Takes()])
+    engine.request("cutover", "rollback", node="node-1")
+    engine.request("drain", "skip")
+    engine.run()
+    assert engine.state.phase("cutover")["summary"] == {"taken": [["rollback", {"node": "node-1"}]], "again": 0}
+    assert events[0].text == "rollback node=node-1 requested" and events[0].phase == "cutover"
+    assert [r.action for r in engine.ctx.take_requests("drain")] == ["skip"]
+
+
+def test_a_cancelled_engine_runs_again_and_the_clock_times_phases(tmp_path):
+    ticks = iter(range(100))
+    engine = Engine(plan=None, phases=[Recorder("convert", [])], state=StateStore(tmp_path),
+                    clock=lambda: next(ticks) * 2.0)
+    engine.cancel()
+    assert engine.run().ok
+    assert engine.state.phase("convert")["seconds"] == 2.0

@@ -14,6 +14,8 @@ from wizard.errors import ExitCode, MigrateError
 
 EXAMPLES = """\
 examples:
+  alcor-migrate                                  on a terminal: the wizard (choose or create a plan)
+  alcor-migrate tui --plan plans/lab.yaml       the wizard on a plan; resumes where it stopped
   alcor-migrate plan new plans/prod.yaml        write a commented plan template
   alcor-migrate plan check plans/prod.yaml      validate a plan
   alcor-migrate snapshot --neutron-url http://127.0.0.1:9696 --out cloud.json
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
+        args = parser.parse_args(["tui"])
     if not getattr(args, "func", None):
         parser.print_help()
         return ExitCode.BAD_INPUT

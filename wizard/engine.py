@@ -20,6 +20,7 @@ from wizard.events import (
     ApprovalNeeded,
     Event,
     EventBus,
+    Message as LogMessage,
     PhaseFailed,
     PhaseFinished,
     PhaseSkipped,
@@ -56,6 +57,15 @@ class NotApproved(MigrateError):
 Approver = Callable[[str, str], bool]
 
 
+@dataclass(frozen=True)
+class OperatorRequest:
+    """Something the operator asked a running phase to do (cutover: "rollback", "postpone")."""
+
+    phase: str
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class RunContext:
     """What a phase gets: the plan, the state store, the bus, and shared artifacts."""
@@ -67,6 +77,8 @@ class RunContext:
     artifacts: dict[str, Any] = field(default_factory=dict)
     _resume: threading.Event = field(default_factory=threading.Event)
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _requests: list[OperatorRequest] = field(default_factory=list)
+    _requests_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._resume.set()
@@ -85,6 +97,13 @@ class RunContext:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def take_requests(self, phase: str) -> list[OperatorRequest]:
+        """The operator's pending requests for `phase`, oldest first; each is returned once."""
+        with self._requests_lock:
+            taken = [r for r in self._requests if r.phase == phase]
+            self._requests = [r for r in self._requests if r.phase != phase]
+        return taken
 
     def ask(self, phase: str, question: str) -> None:
         """Ask the operator to approve; raises NotApproved if they decline."""
@@ -135,12 +154,14 @@ class Engine:
         state: StateStore,
         bus: EventBus | None = None,
         approve: Approver = lambda phase, question: False,
+        clock: Callable[[], float] = time.monotonic,
     ):
         unknown = [phase.name for phase in phases if phase.name not in PHASE_ORDER]
         if unknown:
             raise ValueError(f"unknown phases: {unknown}")
         self.phases = sorted(phases, key=lambda phase: PHASE_ORDER.index(phase.name))
         self.bus = bus or EventBus()
+        self.clock = clock  # measures each phase's seconds
         self.ctx = RunContext(plan=plan, state=state, bus=self.bus, approve=approve)
 
     @property
@@ -157,20 +178,31 @@ class Engine:
         self.ctx._cancel.set()
         self.ctx._resume.set()
 
+    def request(self, phase: str, action: str, **args: Any) -> None:
+        """Queue an operator request for a phase, which takes it with `ctx.take_requests`."""
+        with self.ctx._requests_lock:
+            self.ctx._requests.append(OperatorRequest(phase=phase, action=action, args=args))
+        detail = "".join(f" {key}={value}" for key, value in args.items())
+        self.bus.publish(LogMessage(level="info", text=f"{action}{detail} requested", phase=phase))
+
     @property
     def paused(self) -> bool:
         return not self.ctx._resume.is_set()
 
     def run(self, until: str | None = None) -> RunResult:
-        """Run every phase up to and including `until`; stop at the first failure."""
+        """Run every phase up to and including `until`; stop at the first failure.
+
+        A cancel stops the run in progress; the engine can run again afterwards.
+        """
         if until is not None and until not in PHASE_ORDER:
             raise ValueError(f"unknown phase {until!r}; phases: {', '.join(PHASE_ORDER)}")
+        self.ctx._cancel.clear()
         completed: list[str] = []
         for phase in self.phases:
             if until is not None and PHASE_ORDER.index(phase.name) > PHASE_ORDER.index(until):
                 self.bus.publish(PhaseSkipped(phase=phase.name, reason=f"after --until {until}"))
                 continue
-            started = time.monotonic()
+            started = self.clock()
             self.state.set_phase(phase.name, "running", started_at=time.time())
             self.bus.publish(PhaseStarted(phase=phase.name))
             try:
@@ -180,7 +212,7 @@ class Engine:
                 self.state.set_phase(phase.name, "failed", error=error)
                 self.bus.publish(PhaseFailed(phase=phase.name, error=error))
                 return RunResult(completed=completed, failed=phase.name, error=error, exception=exc)
-            seconds = time.monotonic() - started
+            seconds = self.clock() - started
             self.state.set_phase(phase.name, "done", seconds=seconds, summary=summary)
             self.bus.publish(PhaseFinished(phase=phase.name, seconds=seconds, summary=summary))
             completed.append(phase.name)

@@ -1,0 +1,68 @@
+"""The Cutover step: endpoint switch, drain countdown, node waves; rollback a node or postpone."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from wizard.tui.model import RunModel
+from wizard.tui.screens.base import StepScreen
+from wizard.tui.widgets.cutover import DrainPanel, WaveTimeline
+from wizard.tui.widgets.format import duration, state_text
+
+
+class CutoverScreen(StepScreen):
+    STEP = "cutover"
+    HELP = (
+        "Switch moves the cloud's network endpoint to Alcor (old URLs kept for rollback); the "
+        "drain waits until Neutron is quiet; then nodes move from the Neutron agents to ACA in "
+        "waves, canary first. Every irreversible step asks first. Select a node and roll it back, "
+        "or postpone the cutover."
+    )
+    BINDINGS = [
+        Binding("o", "rollback", "Roll back node"),
+        Binding("z", "postpone", "Postpone"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="switch")
+        yield DrainPanel(id="drain")
+        yield Static(id="waves-summary")
+        yield WaveTimeline(id="waves")
+
+    def show_body(self, model: RunModel) -> None:
+        endpoint = self.app.plan.cutover.endpoint
+        switch = model.phase("switch")
+        target = endpoint.alcor_url or self.app.plan.alcor.gateway_url or "Alcor"
+        line = Text.assemble(("switch: ", "bold"), state_text(switch.status), f"  {endpoint.method} → {target}")
+        if switch.seconds is not None:
+            line.append(f" in {duration(switch.seconds)}")
+        self.query_one("#switch", Static).update(line)
+        drain = model.phase("drain")
+        self.query_one(DrainPanel).show(model.drain, drain.status, drain.seconds)
+        summary = self.query_one("#waves-summary", Static)
+        if not model.waves:
+            summary.update(Text("waves: none yet; they start after the drain", style="dim"))
+        else:
+            last = model.waves[max(model.waves)]
+            moved = sum(w.done for w in model.waves_done.values())
+            back = sum(w.rolled_back for w in model.waves_done.values())
+            summary.update(f"wave {last.wave} of {last.waves} ({last.label}); {moved} node(s) moved, {back} rolled back")
+        self.query_one(WaveTimeline).show(model)
+
+    def action_rollback(self) -> None:
+        node = self.query_one(WaveTimeline).selected_key
+        if node is not None:
+            self.app.confirm_request(
+                "cutover", "rollback", f"Roll node {node} back to the Neutron agents?", node=node
+            )
+
+    def action_postpone(self) -> None:
+        self.app.confirm_request("cutover", "postpone", "Postpone the cutover after the current wave?")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rollback", "postpone"):
+            return self.app.running and self.app.model is not None and self.app.model.running == "cutover"
+        return super().check_action(action, parameters)

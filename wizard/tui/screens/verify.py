@@ -1,0 +1,42 @@
+"""The Verify step: Alcor read back and compared with the translation of Neutron, as a drift table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from wizard.tui.model import RunModel
+from wizard.tui.screens.base import StepScreen
+from wizard.tui.widgets.tables import RowsTable
+
+DRIFT_COLUMNS = ("kind", "id", "field", "neutron", "alcor")
+
+
+def drift_cell(row: Any, name: str) -> str:
+    value = row.get(name) if isinstance(row, dict) else getattr(row, name, "")
+    return "" if value is None else str(value)
+
+
+class VerifyScreen(StepScreen):
+    STEP = "verify"
+    HELP = "Each difference between Alcor and the translation of Neutron's current state, field by field."
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="drift-summary")
+        yield RowsTable(DRIFT_COLUMNS, id="drift")
+
+    def show_body(self, model: RunModel) -> None:
+        drift = self.app.artifact("drift")
+        summary = self.query_one("#drift-summary", Static)
+        rows = [tuple(drift_cell(row, c) for c in DRIFT_COLUMNS) for row in drift or ()]
+        self.query_one("#drift", RowsTable).show_rows(rows)
+        if drift is None:
+            summary.update(Text("No verification yet: the drift appears here once verify has run.", style="dim"))
+        elif not rows:
+            summary.update(Text("No drift: Alcor matches Neutron.", style="green"))
+        else:
+            kinds = len({row[0] for row in rows})
+            summary.update(Text(f"{len(rows)} difference(s) across {kinds} kind(s)", style="yellow"))

@@ -1,0 +1,1 @@
+"""Widgets the wizard's screens compose; each draws one part of the RunModel."""
