@@ -11,6 +11,8 @@ learned ids restored), `accounting` ({collection: Tally}).
 
 from __future__ import annotations
 
+from wizard.capture.phase import CapturePhase
+from wizard.capture.replay_phase import ReplayPhase
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
@@ -28,7 +30,11 @@ def build_phases(plan: Plan) -> list[Phase]:
         TranslatePhase(),
         PreviewPhase(),
         ReportPhase(),
+        ReplayPhase("replay"),
+        ReplayPhase("final_replay"),
     ]
+    if plan.neutron.url and plan.capture.enabled:
+        phases.append(CapturePhase())
     names = [phase.name for phase in phases]
     unknown = [name for name in names if name not in PHASE_ORDER]
     if unknown:
