@@ -80,7 +80,7 @@ class Rig:
         context = Context(Index(snapshot), Options())
         context.id_map = dict(translation.id_map)
         return Replayer(self.capture.log, self.world.client, self.world.state, context, self.reader,
-                        emit=self.events.append)
+                        emit=self.events.append, known=translation.findings)
 
     def drift(self) -> Drift:
         """Alcor against the translation of Neutron's current state."""

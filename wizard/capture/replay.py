@@ -23,7 +23,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from wizard.alcor import paths
 from wizard.alcor.client import AlcorClient
@@ -42,7 +42,7 @@ POSITION = "replay.position"
 SETTLED = frozenset({REPLAYED, SKIPPED, REJECTED})
 WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
 # Fields an `unknown` create is looked up by in Neutron (its id was never answered).
-LOOKUP_FIELDS = ("name", "network_id", "cidr", "device_id", "mac_address", "security_group_id",
+LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address", "security_group_id",
                  "floating_network_id", "floating_ip_address", "remote_ip_prefix", "port_range_min", "direction")
 LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
 
@@ -52,7 +52,7 @@ class Neutron(Protocol):
 
     def resource(self, name: str, resource_id: str) -> dict[str, Any] | None: ...
 
-    def search(self, name: str, **filters: Any) -> list[dict[str, Any]]: ...
+    def search(self, collection: str, /, **filters: Any) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,14 @@ class Replayer:
 
     def __init__(self, log: WriteLog, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
                  concurrency: int = 4, emit: Callable[[Any], None] = lambda event: None,
-                 checkpoint: Callable[[], None] = lambda: None, phase: str = "replay"):
+                 checkpoint: Callable[[], None] = lambda: None, phase: str = "replay",
+                 known: Iterable[Finding] = ()):
         self.log, self.client, self.state, self.ctx, self.neutron = log, client, state, ctx, neutron
         self.concurrency, self.emit, self.checkpoint, self.phase = concurrency, emit, checkpoint, phase
-        self.findings: list[Finding] = []
+        self.findings: list[Finding] = []  # raised by replay, each once (those in `known` were raised before)
+        self._raised = {(f.code, f.neutron) for f in known}
         self._lock = threading.Lock()
-        self._caught_up = False
+        self._caught_up = self._folding = False  # folding: translating only to rebuild the index
 
     @property
     def position(self) -> int:
@@ -117,10 +119,13 @@ class Replayer:
         """A resumed run: fold the entries an earlier run settled into the index (nothing is sent)."""
         if self._caught_up:
             return
-        self._caught_up = True
-        for entry in self.log.entries():
-            if entry["state"] in (REPLAYED, SKIPPED, FAILED):
-                self._translate(entry)
+        self._caught_up = self._folding = True
+        try:
+            for entry in self.log.entries():
+                if entry["state"] in (REPLAYED, SKIPPED, FAILED):
+                    self._translate(entry)
+        finally:
+            self._folding = False
         self.ctx.findings.clear()
 
     def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
@@ -200,6 +205,9 @@ class Replayer:
 
     def _raise(self, findings: list[Finding]) -> None:
         for finding in findings:
+            if (finding.code, finding.neutron) in self._raised:
+                continue
+            self._raised.add((finding.code, finding.neutron))
             self.findings.append(finding)
             self.emit(FindingRaised(severity=finding.severity.value, code=finding.code, kind=finding.neutron.kind,
                                     id=finding.neutron.id, message=finding.message, remedy=finding.remedy))
@@ -249,7 +257,7 @@ class Replayer:
     def _held(self, kind: str, resource: dict[str, Any]) -> bool:
         """Whether Alcor holds this resource now (found where its delete would go)."""
         gone = single.delete(kind, resource, self.ctx)
-        if not gone:
+        if not gone or self._folding:
             return False
         try:
             path = resolve_ids(gone[0].path, self.state.mapped_id)

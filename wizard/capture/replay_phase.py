@@ -109,7 +109,8 @@ class ReplayPhase:
         client = AlcorClient.from_plan(ctx.plan)
         neutron = NeutronReader(ctx.plan.neutron)
         owned += [client, neutron]
-        replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency)
+        replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
+                            known=translation.findings)
         replication = ctx.artifacts[ARTIFACT] = LogReplication(replayer, owned)
         return replication
 

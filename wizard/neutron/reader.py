@@ -176,9 +176,9 @@ class NeutronReader:
                 return None
             raise
 
-    def search(self, name: str, **filters: Any) -> list[dict[str, Any]]:
+    def search(self, collection: str, /, **filters: Any) -> list[dict[str, Any]]:
         """The resources of a collection whose fields have these values (one request, no paging)."""
-        return self._get(snapshot.COLLECTIONS[name], filters)[name]
+        return self._get(snapshot.COLLECTIONS[collection], filters)[collection]
 
     def first(self, name: str) -> list[dict[str, Any]]:
         """At most one resource of a collection, in one request: proves the account may list it."""
