@@ -146,8 +146,7 @@ class Replayer:
                 self.log.mark(seq, verdict.state, **verdict.info)
                 state = verdict.state
                 setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
-                self.emit(Progress(phase=self.phase, kind="writes", done=summary.replayed + summary.skipped
-                                   + summary.failed, total=todo, failed=summary.failed, current=f"#{seq}"))
+                self._progress(summary, todo, f"#{seq}")
             elif state == FAILED:
                 summary.failed += 1
             blocked = blocked or state not in SETTLED
@@ -157,8 +156,13 @@ class Replayer:
             if time.monotonic() - last_lag >= LAG_EVERY:
                 last_lag = time.monotonic()
                 self.publish_lag()
+        self._progress(summary, todo, f"position #{summary.position}")
         self.publish_lag()
         return summary
+
+    def _progress(self, summary: PassSummary, todo: int, current: str) -> None:
+        self.emit(Progress(phase=self.phase, kind="writes", done=summary.replayed + summary.skipped + summary.failed,
+                           total=todo, failed=summary.failed, current=current))
 
     # -- one entry --------------------------------------------------------------------------
     def _replay(self, entry: dict[str, Any]) -> Verdict:
@@ -226,6 +230,8 @@ class Replayer:
         out = self._made_with(kind, resource) if not before else []
         self.ctx.put(kind, resource)
         held = self._held(kind, resource)
+        if held and kind == "security_group_rules":  # rules never change: one Alcor holds is right
+            return out
         out += single.update(kind, resource, self.ctx) if held else single.create(kind, resource, self.ctx)
         if kind == "routers":
             out += single.router_routes(resource, (before.get("routes") or []) if held else [], self.ctx)
