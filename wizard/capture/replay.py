@@ -208,6 +208,8 @@ class Replayer:
         return Verdict(SKIPPED, {"reason": f"not replayed: {write.why}"})
 
     def _raise(self, findings: list[Finding]) -> None:
+        if self._folding:  # raised by the run that replayed them
+            return
         for finding in findings:
             if (finding.code, finding.neutron) in self._raised:
                 continue
@@ -235,7 +237,7 @@ class Replayer:
         out += single.update(kind, resource, self.ctx) if held else single.create(kind, resource, self.ctx)
         if kind == "routers":
             out += single.router_routes(resource, (before.get("routes") or []) if held else [], self.ctx)
-        if kind == "security_groups" and not before:  # the rules Neutron made with the group
+        if kind == "security_groups" and not (before and held):  # the rules Neutron made with the group
             rules = resource.get("security_group_rules") or []
             for rule in rules:
                 self.ctx.put("security_group_rules", rule)
