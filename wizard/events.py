@@ -140,7 +140,7 @@ class RequestFailed(Event):
     phase: str
     key: str
     kind: str
-    status: int
+    status: int | None  # None: no answer (connection failed, timed out)
     answer: str
 
 
