@@ -6,11 +6,14 @@ any order (it is sorted by PHASE_ORDER); a phase left out is simply not run.
 
 Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the TUI):
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
-learned ids restored), `accounting` ({collection: Tally}).
+learned ids restored), `accounting` ({collection: Tally}), `convert` (ConvertSummary),
+`drift` (Drift, which the TUI's Verify screen reads).
 """
 
 from __future__ import annotations
 
+from wizard.alcor.convert import ConvertPhase
+from wizard.alcor.verify import VerifyPhase
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
@@ -22,11 +25,13 @@ from wizard.translate_phase import TranslatePhase
 
 def build_phases(plan: Plan) -> list[Phase]:
     """Every phase this build of alcor-migrate has for `plan`, in PHASE_ORDER."""
-    phases: list[Phase] = [  # capture/replay, convert/verify, switch/drain/cutover join as they land
+    phases: list[Phase] = [  # capture/replay, switch/drain/cutover join as they land
         PreflightPhase(),
         SnapshotPhase(),
         TranslatePhase(),
         PreviewPhase(),
+        ConvertPhase(),
+        VerifyPhase(),
         ReportPhase(),
     ]
     names = [phase.name for phase in phases]

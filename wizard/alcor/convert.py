@@ -305,7 +305,7 @@ class ConvertPhase:
     name = PHASE
 
     def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.artifacts["translation"]
+        translation = ctx.need("translation")
         with AlcorClient.from_plan(ctx.plan) as client:
             converter = Converter(client, ctx.state, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
                                   checkpoint=ctx.checkpoint)
