@@ -6,11 +6,15 @@ any order (it is sorted by PHASE_ORDER); a phase left out is simply not run.
 
 Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the TUI):
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
-learned ids restored), `accounting` ({collection: Tally}).
+learned ids restored), `accounting` ({collection: Tally}), `convert` (ConvertSummary),
+`drift` (Drift, which the TUI's Verify screen reads), `capture` and `write_hold` (the
+running capture proxy), `replication` (the write log and its replayer, for the cut-over gate).
 """
 
 from __future__ import annotations
 
+from wizard.alcor.convert import ConvertPhase
+from wizard.alcor.verify import VerifyPhase
 from wizard.capture.phase import CapturePhase
 from wizard.capture.replay_phase import ReplayPhase
 from wizard.engine import PHASE_ORDER, Phase
@@ -24,11 +28,13 @@ from wizard.translate_phase import TranslatePhase
 
 def build_phases(plan: Plan) -> list[Phase]:
     """Every phase this build of alcor-migrate has for `plan`, in PHASE_ORDER."""
-    phases: list[Phase] = [  # capture/replay, convert/verify, switch/drain/cutover join as they land
+    phases: list[Phase] = [  # switch/drain/cutover join as they land
         PreflightPhase(),
         SnapshotPhase(),
         TranslatePhase(),
         PreviewPhase(),
+        ConvertPhase(),
+        VerifyPhase(),
         ReportPhase(),
         ReplayPhase("replay"),
         ReplayPhase("final_replay"),

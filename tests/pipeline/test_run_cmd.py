@@ -58,7 +58,7 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     assert code == 0
     names = [event["event"] for event in events]
     started = [event["phase"] for event in events if event["event"] == "phase_started"]
-    assert started == ["preflight", "snapshot", "translate", "preview", "replay", "final_replay", "report"]
+    assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify", "final_replay", "report"]
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
                       ("neutron", "ok")]
@@ -69,12 +69,13 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     assert (tmp_path / "state" / "report.json").exists()
 
 
-def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file, alcor_migrate, tmp_path):
+def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file, alcor_migrate, tmp_path,
+                                                                      alcor_url):
     code, events = alcor_migrate.events("--plan", plan_file)
     assert code == 1
     failed = [e for e in events if e["event"] == "phase_failed"]
     assert failed == [{**failed[0], "phase": "preview",
-                       "error": f"preview: not approved: Apply 21 requests to Alcor at {ALCOR}?"}]
+                       "error": f"preview: not approved: Apply 21 requests to Alcor at {alcor_url}?"}]
     store = StateStore(tmp_path / "state")
     assert store.get_meta(APPROVED_KEY) is None
     store.close()
@@ -102,7 +103,7 @@ def test_until_stops_after_the_phase_and_skips_the_rest(plan_file, alcor_migrate
     code, events = alcor_migrate.events("--plan", plan_file, "--until", "translate")
     assert code == 0
     skipped = [e["phase"] for e in events if e["event"] == "phase_skipped"]
-    assert skipped == ["preview", "replay", "final_replay", "report"]
+    assert skipped == ["preview", "convert", "replay", "verify", "final_replay", "report"]
     assert not (tmp_path / "state" / "preview").exists()
 
 

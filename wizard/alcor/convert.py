@@ -32,7 +32,7 @@ from typing import Any
 from wizard.alcor.client import AlcorClient, AlcorUnavailable, Outcome
 from wizard.alcor.paths import KINDS
 from wizard.errors import MigrateError
-from wizard.events import Message, Progress
+from wizard.events import Progress, RequestFailed
 from wizard.state import StateStore
 from wizard.translate.model import AlcorRequest, resolve_ids
 
@@ -275,7 +275,8 @@ class Converter:
             self._broken[request.key] = result.error
             failure = Failure(request.key, _line(request), result.error, outcome.status, _clipped(outcome.body))
             summary.failures.append(failure)
-            self.emit(Message(level="error", phase=PHASE, text=_said(failure)))
+            self.emit(RequestFailed(phase=PHASE, key=request.key, kind=request.kind, status=outcome.status,
+                                    answer=_said(failure)))
         self._progress[request.kind].advance(resources_in(request), request.key, failed=result.error is not None)
 
     def _hold(self, request: AlcorRequest, why: str) -> None:
@@ -310,7 +311,7 @@ class ConvertPhase:
     name = PHASE
 
     def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.artifacts["translation"]
+        translation = ctx.need("translation")
         with AlcorClient.from_plan(ctx.plan) as client:
             converter = Converter(client, ctx.state, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
                                   checkpoint=ctx.checkpoint)

@@ -269,7 +269,7 @@ class VerifyPhase:
     name = "verify"
 
     def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.artifacts["translation"]
+        translation = ctx.need("translation")
         with AlcorClient.from_plan(ctx.plan) as client:
             drift = verify(translation.requests, client, ctx.state.mapped_id)
         ctx.artifacts["drift"] = drift
