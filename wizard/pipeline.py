@@ -6,11 +6,21 @@ any order (it is sorted by PHASE_ORDER); a phase left out is simply not run.
 
 Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the TUI):
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
-learned ids restored), `accounting` ({collection: Tally}).
+learned ids restored), `accounting` ({collection: Tally}), `capture` (the running capture
+proxy, closed by the engine when the run ends), `convert` and `drift`. The cutover phases
+read those listed in wizard/cutover/site.py; a lab run adds `lab_fleet` (wizard/lab/world.py).
+
+Verify compares Alcor with `translation`: the replay phase, which applies the captured
+writes, keeps that artifact current, so that verify's expectation is Neutron's latest state.
+
 """
 
 from __future__ import annotations
 
+from wizard.alcor.convert import ConvertPhase
+from wizard.alcor.verify import VerifyPhase
+from wizard.capture.phase import CapturePhase
+from wizard.cutover.phases import cutover_phases
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
@@ -22,13 +32,19 @@ from wizard.translate_phase import TranslatePhase
 
 def build_phases(plan: Plan) -> list[Phase]:
     """Every phase this build of alcor-migrate has for `plan`, in PHASE_ORDER."""
-    phases: list[Phase] = [  # capture/replay, convert/verify, switch/drain/cutover join as they land
+    phases: list[Phase] = [
         PreflightPhase(),
         SnapshotPhase(),
         TranslatePhase(),
         PreviewPhase(),
+        ConvertPhase(),
+        VerifyPhase(),
+        *cutover_phases(),
         ReportPhase(),
     ]
+    if live_neutron(plan):
+        phases.append(CapturePhase())
+    # REPLAY: phases += [ReplayPhase(), FinalReplayPhase()]  (branch replay; keeps ctx.artifacts["translation"] current)
     names = [phase.name for phase in phases]
     unknown = [name for name in names if name not in PHASE_ORDER]
     if unknown:
@@ -37,3 +53,8 @@ def build_phases(plan: Plan) -> list[Phase]:
     if repeated:
         raise ValueError(f"phases given twice: {', '.join(repeated)}")
     return sorted(phases, key=lambda phase: PHASE_ORDER.index(phase.name))
+
+
+def live_neutron(plan: Plan) -> bool:
+    """The plan reads a running Neutron (not a snapshot file), so its writes can be captured."""
+    return not plan.neutron.snapshot and bool(plan.neutron.url or plan.neutron.cloud)

@@ -1,8 +1,8 @@
 """The engine's `capture` phase: start the proxy in this process and leave it running.
 
 The proxy keeps capturing through the later phases; it is found in
-`ctx.artifacts["capture"]` (its write log as `.log`), and whoever owns the engine
-stops it when the run ends (`CapturePhase.stop(ctx)`). The phase is run again on
+`ctx.artifacts["capture"]` (its write log as `.log`), and the engine stops it when the
+run ends (`close`, which is `CapturePhase.stop(ctx)`). The phase is run again on
 every resume, since a new process has no proxy yet.
 """
 
@@ -35,6 +35,9 @@ class CapturePhase:
                 raise
             ctx.artifacts[ARTIFACT] = running
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
+
+    def close(self, ctx) -> None:
+        self.stop(ctx)
 
     @staticmethod
     def stop(ctx) -> None:
