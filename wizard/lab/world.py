@@ -14,7 +14,7 @@ is cached per sample (in the neutron cache directory), so a second run starts in
 
 What a run changes survives a restart: Neutron's database and the emulator's state are kept
 in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `acas.json`,
-are the ports each lab ACA held when the lab stopped. `world.plan` is the plan
+are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them). `world.plan` is the plan
 with the lab filled in (Neutron's URL, Alcor's, the nodes); `attach(engine)` gives the engine
 the artifacts the cutover needs and starts the simulated users (wizard/lab/users.py).
 """
@@ -123,6 +123,10 @@ class LabWorld:
         kept = self.dir / FLEET_FILE
         fleet = LabFleet(self.topology.agents, ports=json.loads(kept.read_text()) if kept.is_file() else None)
         kept.write_text(json.dumps(fleet.ports, indent=1) + "\n")
+        held = self.dir / ACAS_FILE  # like real ACA after a restart, each gets its ports back
+        for host, ports in (json.loads(held.read_text()) if held.is_file() else {}).items():
+            if host in fleet.nodes:
+                fleet.nodes[host].aca.ports.update(ports)
         return fleet
 
     def _filled(self, plan: Plan) -> Plan:
@@ -157,8 +161,8 @@ class LabWorld:
         self._stack.close()
 
     def _record_acas(self) -> None:
-        """`<state_dir>/lab/acas.json`: the ports each lab ACA holds when the lab stops."""
-        held = {host: sorted(node.aca.ports) for host, node in self.fleet.nodes.items()}
+        """`<state_dir>/lab/acas.json`: the ports (id: goal state) each lab ACA holds when the lab stops."""
+        held = {host: dict(sorted(node.aca.ports.items())) for host, node in self.fleet.nodes.items()}
         (self.dir / ACAS_FILE).write_text(json.dumps(held, indent=1) + "\n")
 
     def _stop_neutron(self, kept: Path) -> None:
