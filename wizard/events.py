@@ -134,23 +134,13 @@ class CheckChanged(Event):
 
 
 @dataclass(frozen=True)
-class WriteLogged(Event):
-    """The capture proxy copied a user's write into the write log."""
-
-    seq: int
-    method: str
-    path: str
-    status: int
-
-
-@dataclass(frozen=True)
 class RequestFailed(Event):
     """Alcor refused a request; `answer` is what it said (status line and body)."""
 
     phase: str
     key: str
     kind: str
-    status: int
+    status: int | None  # None: no answer (connection failed, timed out)
     answer: str
 
 
@@ -211,17 +201,6 @@ class NodeStep(Event):
     seconds: float = 0.0
     detail: str = ""
     rollback: bool = False
-
-
-@dataclass(frozen=True)
-class CheckChanged(Event):
-    """One check of a phase (preflight's "neutron reachable", ...) changed state."""
-
-    phase: str
-    check: str
-    status: str  # "running" | "ok" | "warning" | "failed"
-    seconds: float = 0.0
-    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ class RichReport:
         text = escape(event.text)
         self.console.print(f"[{style}]{text}[/]" if style else text)
 
+    def _on_request_failed(self, event: ev.RequestFailed) -> None:
+        self.console.print(f"[red]{escape(event.answer)}[/]")
+
     def _on_lag_changed(self, event: ev.LagChanged) -> None:
         if event.waiting:
             self.console.print(f"[dim]replay lag: {event.waiting} entries, oldest {event.oldest_age:.1f}s[/]")

@@ -6,13 +6,11 @@ any order (it is sorted by PHASE_ORDER); a phase left out is simply not run.
 
 Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the TUI):
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
-learned ids restored), `accounting` ({collection: Tally}), `capture` (the running capture
-proxy, closed by the engine when the run ends), `convert` and `drift`. The cutover phases
-read those listed in wizard/cutover/site.py; a lab run adds `lab_fleet` (wizard/lab/world.py).
-
-Verify compares Alcor with `translation`: the replay phase, which applies the captured
-writes, keeps that artifact current, so that verify's expectation is Neutron's latest state.
-
+learned ids restored), `accounting` ({collection: Tally}), `convert` (ConvertSummary),
+`drift` (Drift, which the TUI's Verify screen reads), `capture` and `write_hold` (the
+running capture proxy, closed by the engine when the run ends), `replication` (the write
+log and its replayer, for the cut-over gate). The cutover phases read those listed in
+wizard/cutover/site.py; a lab run adds `lab_fleet` (wizard/lab/world.py).
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.phase import CapturePhase
 from wizard.cutover.phases import cutover_phases
+from wizard.capture.replay_phase import ReplayPhase
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
@@ -41,10 +40,11 @@ def build_phases(plan: Plan) -> list[Phase]:
         VerifyPhase(),
         *cutover_phases(),
         ReportPhase(),
+        ReplayPhase("replay"),
+        ReplayPhase("final_replay"),
     ]
-    if live_neutron(plan):
+    if plan.neutron.url and plan.capture.enabled:
         phases.append(CapturePhase())
-    # REPLAY: phases += [ReplayPhase(), FinalReplayPhase()]  (branch replay; keeps ctx.artifacts["translation"] current)
     names = [phase.name for phase in phases]
     unknown = [name for name in names if name not in PHASE_ORDER]
     if unknown:
@@ -54,7 +54,3 @@ def build_phases(plan: Plan) -> list[Phase]:
         raise ValueError(f"phases given twice: {', '.join(repeated)}")
     return sorted(phases, key=lambda phase: PHASE_ORDER.index(phase.name))
 
-
-def live_neutron(plan: Plan) -> bool:
-    """The plan reads a running Neutron (not a snapshot file), so its writes can be captured."""
-    return not plan.neutron.snapshot and bool(plan.neutron.url or plan.neutron.cloud)

@@ -83,6 +83,11 @@ class StateStore:
         with self._lock:
             return key in self._sent
 
+    def in_doubt(self) -> list[str]:
+        """Requests sent but recorded neither applied nor failed: Alcor may or may not have them."""
+        with self._lock:
+            return [key for key in self._sent if key not in self._applied and key not in self._failed]
+
     def is_applied(self, key: str) -> bool:
         with self._lock:
             return key in self._applied

@@ -46,3 +46,21 @@ def test_a_disabled_capture_starts_nothing(state_dir):
     plan.capture.enabled = False
     engine = Engine(plan, [CapturePhase()], StateStore(state_dir))
     assert engine.run().ok and "capture" not in engine.ctx.artifacts
+
+
+def test_replay_phases_without_a_write_log_have_nothing_to_do(tmp_path):
+    from wizard.capture.replay_phase import ReplayPhase
+    from wizard.engine import RunContext
+    from wizard.events import EventBus
+    from wizard.plan import Plan
+    from wizard.state import StateStore
+
+    state = StateStore(tmp_path / "state")
+    ctx = RunContext(plan=Plan(), state=state, bus=EventBus(), approve=lambda question: True)
+    try:
+        for name in ("replay", "final_replay"):
+            summary = ReplayPhase(name).run(ctx)
+            assert summary == {"replayed": 0, "skipped": 0, "failed": 0, "lag": 0, "enabled": False}
+        assert "replication" not in ctx.artifacts
+    finally:
+        state.close()

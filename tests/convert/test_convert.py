@@ -9,7 +9,7 @@ from wizard.alcor.convert import ConvertIncomplete, ConvertPhase, Converter, sta
 from wizard.alcor.paths import KINDS
 from wizard.alcor.verify import verify
 from wizard.engine import Cancelled, Engine
-from wizard.events import EventBus, Message, Progress
+from wizard.events import EventBus, Progress, RequestFailed
 from wizard.lab.alcor import Faults
 from wizard.translate.model import Translation, deferred_id
 
@@ -118,8 +118,8 @@ def tampered(translation: Translation, key: str, **fields) -> Translation:
 def test_a_refused_request_holds_back_its_dependents_only_and_the_next_run_retries_them(world, cloud):
     vpc = next(r for r in cloud.requests if r.kind == "vpc")
     broken = tampered(cloud, vpc.key, mtu=10)  # Alcor refuses an MTU below 68 (500, not retried)
-    messages = []
-    summary = convert(world, broken, emit=lambda e: messages.append(e) if isinstance(e, Message) else None)
+    refused = []
+    summary = convert(world, broken, emit=lambda e: refused.append(e) if isinstance(e, RequestFailed) else None)
     assert [f.key for f in summary.failures] == [vpc.key]
     failure = summary.failures[0]
     assert failure.status == 500 and failure.request == f"POST {vpc.path}"
@@ -133,7 +133,7 @@ def test_a_refused_request_holds_back_its_dependents_only_and_the_next_run_retri
     other_vpcs = [r for r in cloud.requests if r.kind == "vpc" and r.key != vpc.key]
     assert all(world.state.is_applied(r.key) for r in other_vpcs)
     assert summary.applied + len(summary.failures) + len(summary.held_back) == len(cloud.requests)
-    assert any(vpc.key in m.text and "500" in m.text for m in messages)
+    assert [(e.key, e.kind, e.status) for e in refused] == [(vpc.key, "vpc", 500)] and "500" in refused[0].answer
 
     world.reopen_state()
     retried = convert(world, cloud)

@@ -1,7 +1,9 @@
-"""kill -9 of a process in the middle of convert, then the same run again: no duplicates, no drift."""
+"""kill -9 of `alcor-migrate run` in the middle of convert, then the same command again:
+it finishes with verify showing zero drift, and the emulator saw no duplicate create."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,28 +11,10 @@ import sys
 import time
 
 from tests.convert.conftest import ROOT
-from wizard.alcor.client import AlcorClient
-from wizard.alcor.convert import Converter
-from wizard.alcor.verify import verify
 from wizard.lab.alcor import AlcorEmulator, Faults
-from wizard.state import STATE_FILE, StateStore
-
-CHILD = """
-import sys
-from wizard.alcor.client import AlcorClient
-from wizard.alcor.convert import Converter
 from wizard.lab.synth import CloudSize, SyntheticCloud
-from wizard.state import StateStore
-from wizard.translate.context import Options
-from wizard.translate.translation import translate
-
-url, state_dir = sys.argv[1:]
-translation = translate(SyntheticCloud(CloudSize(ports=300)).snapshot(), Options(bulk_size=20))
-with AlcorClient({s: url for s in ("vpc", "subnet", "route", "port", "node", "security_group", "elastic_ip")},
-                 concurrency=4) as client:
-    summary = Converter(client, StateStore(state_dir), concurrency=4).run(translation.requests)
-print(summary.to_json())
-"""
+from wizard.neutron import snapshot as snapshot_module
+from wizard.state import STATE_FILE, StateStore
 
 
 def applied_records(state_dir) -> int:
@@ -38,25 +22,41 @@ def applied_records(state_dir) -> int:
     return path.read_bytes().count(b'"t":"applied"') if path.exists() else 0
 
 
-def test_kill_9_mid_convert_then_the_same_run_resumes_without_duplicates(tmp_path, cloud):
+def run(plan) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "wizard", "run", "--plan", str(plan), "--yes", "--json",
+                             "--until", "verify"], cwd=ROOT,  # a snapshot plan: no cloud to cut over
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_kill_9_mid_convert_then_the_same_run_finishes_without_duplicates_or_drift(tmp_path):
+    cloud = SyntheticCloud(CloudSize(ports=400, networks=10, projects=10))  # a router per network: no blocker
+    snapshot_module.save(cloud.snapshot(), tmp_path / "cloud.json")
     state_dir = tmp_path / "state"
     with AlcorEmulator(seed=3, faults=Faults(latency_ms=15)) as emulator:
-        child = subprocess.Popen([sys.executable, "-c", CHILD, emulator.url_for("vpc"), str(state_dir)], cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(f"version: 1\nname: kill\nstate_dir: state\nneutron: {{snapshot: cloud.json}}\n"
+                        f"alcor: {{url: '{emulator.url_for('vpc')}', concurrency: 4}}\n"
+                        f"translate: {{flat_networks: skip, bulk_size: 20}}\n")
+        child = run(plan)
         deadline = time.monotonic() + 60
         while applied_records(state_dir) < 15 and child.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert child.poll() is None, child.stderr.read().decode()  # still converting
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
-        assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()
         state = StateStore(state_dir)
-        done = sum(state.is_applied(r.key) for r in cloud.requests)
-        assert 15 <= done < len(cloud.requests)
-        with AlcorClient(emulator.endpoints, concurrency=4) as client:
-            summary = Converter(client, state, concurrency=4).run(cloud.requests)
-            assert summary.complete and summary.skipped == done
-            assert summary.applied == len(cloud.requests) - done
-            assert emulator.ledger.duplicates() == {}
-            assert emulator.ledger.summary()["repeated_create_requests"] == 0
-            assert verify(cloud.requests, client, state.mapped_id).total == 0
+        requests = len((state_dir / "preview" / "requests.jsonl").read_text().splitlines())
+        done = state.applied_count()
+        state.close()
+        assert 15 <= done < requests
 
+        again = run(plan)
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err.decode()
+        finished = {e["phase"]: e["summary"] for e in map(json.loads, out.splitlines())
+                    if e["event"] == "phase_finished"}
+        assert finished["convert"]["skipped"] == done
+        assert finished["convert"]["applied"] == requests - done
+        assert finished["verify"]["drift"] == 0
+        assert emulator.ledger.duplicates() == {}
+        assert emulator.ledger.summary()["repeated_create_requests"] == 0

@@ -18,8 +18,8 @@ from wizard.neutron import snapshot as snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_PLAN = ROOT / "plans" / "lab.yaml"
-EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "verify", "switch",
-               "drain", "cutover", "report"]
+EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "replay", "verify",
+               "switch", "drain", "cutover", "final_replay", "report"]
 RUN_TIMEOUT = 240
 
 
@@ -52,7 +52,7 @@ def assert_migrated(state_dir: Path) -> dict:
     held = json.loads((state_dir / "lab" / "acas.json").read_text())
     assert {host: sorted(ports) for host, ports in held.items()} == expected
     assert [(node["node"], node["status"]) for node in report["nodes"]] == [(h, "done") for h in sorted(hosts)]
-    assert [phase["phase"] for phase in report["timeline"]] == ["switch", "drain", "cutover"]
+    assert [phase["phase"] for phase in report["timeline"]] == ["switch", "drain", "cutover", "final_replay"]
     return report
 
 
@@ -78,6 +78,8 @@ def test_the_lab_plan_migrates_the_sample_cloud_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = assert_migrated(state_dir)
     assert_stopped(report)
+    replayed = sum(phase.get("replayed", 0) for phase in report["replay"].values())
+    assert replayed == 20 and report["replay"]["replay"]["failed"] == 0  # and verify saw them in Alcor
     writes = logged_writes(state_dir)
     methods = {entry["method"] for entry in writes}
     assert len(writes) == 20 and methods == {"POST", "PUT", "DELETE"}

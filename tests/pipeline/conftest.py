@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 
 from wizard import cli
+from wizard.lab.alcor import AlcorEmulator
 
 SAMPLE = Path(__file__).parents[1] / "translate" / "data" / "neutron29-small.json"
 ALCOR = "http://127.0.0.1:9"  # never contacted up to preview
+
+
+@pytest.fixture
+def alcor_url():
+    """The Alcor emulator that convert and verify reach."""
+    with AlcorEmulator(seed=1) as emulator:
+        yield emulator.url_for("vpc")
 
 
 @pytest.fixture
@@ -23,11 +31,11 @@ def sample(tmp_path) -> Path:
 
 
 @pytest.fixture
-def plan_file(tmp_path, sample) -> Path:
+def plan_file(tmp_path, sample, alcor_url) -> Path:
     """A plan that runs the sample with flat networks skipped (no blockers) into tmp/state."""
     path = tmp_path / "plan.yaml"
     path.write_text(f"version: 1\nname: sample\nstate_dir: state\nneutron: {{snapshot: {sample.name}}}\n"
-                    f"alcor: {{url: '{ALCOR}'}}\ntranslate: {{flat_networks: skip}}\n")
+                    f"alcor: {{url: '{alcor_url}'}}\ntranslate: {{flat_networks: skip}}\n")
     return path
 
 

@@ -196,13 +196,13 @@ def test_preview_with_blockers_writes_the_files_and_stops_naming_them(state, pla
 
 def test_build_phases_gives_the_phases_in_engine_order():
     names = [phase.name for phase in build_phases(Plan())]
-    assert names == ["preflight", "snapshot", "translate", "preview", "convert", "verify", "switch", "drain",
-                     "cutover", "report"]
+    assert names == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify", "switch",
+                     "drain", "cutover", "final_replay", "report"]
 
 
-def test_build_phases_captures_only_a_live_neutron():
+def test_build_phases_captures_only_a_live_neutron_with_capture_enabled():
     live = Plan()
-    live.neutron.url = "http://127.0.0.1:9696"
-    assert [phase.name for phase in build_phases(live)][:3] == ["preflight", "capture", "snapshot"]
-    live.neutron.snapshot = "snapshot.json"
-    assert "capture" not in [phase.name for phase in build_phases(live)]
+    live.neutron.url = "http://neutron.example.net:9696"
+    assert [p.name for p in build_phases(live)][:3] == ["preflight", "capture", "snapshot"]
+    live.capture.enabled = False
+    assert "capture" not in [p.name for p in build_phases(live)]

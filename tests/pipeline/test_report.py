@@ -26,7 +26,7 @@ def record(state: StateStore, phase: str, status: str, started: float, seconds: 
 
 
 def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alcor_migrate, tmp_path):
-    assert alcor_migrate("run", "--plan", plan_file, "--yes", "--until", "preview")[0] == 0
+    assert alcor_migrate("run", "--plan", plan_file, "--yes", "--until", "verify")[0] == 0  # then the cutover
     store = StateStore(tmp_path / "state")
     try:
         report.write(store, "sample")
@@ -35,17 +35,19 @@ def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alc
     document = json.loads((tmp_path / "state" / report.REPORT_JSON).read_text())
     assert document["format"] == report.FORMAT and document["name"] == "sample"
     assert [(p["phase"], p["status"]) for p in document["phases"]] == [
-        ("preflight", "done"), ("snapshot", "done"), ("translate", "done"), ("preview", "done")]
+        ("preflight", "done"), ("snapshot", "done"), ("translate", "done"), ("preview", "done"),
+        ("convert", "done"), ("replay", "done"), ("verify", "done")]
     assert all(p["seconds"] is not None and p["started_at"].endswith("Z") for p in document["phases"])
     assert [c["check"] for c in document["preflight"]] == ["state directory", "neutron"]
     assert document["resources"]["ports"] == 7 and document["requests"]["total"] == 21
     assert document["requests"]["kinds"]["vpc"] == {"requests": 2, "resources": 2}
     assert document["findings"]["warning"]["ipv6-subnet"] == 1
-    assert (document["applied"], document["failed"], document["replay"], document["timeline"], document["nodes"]) \
-        == (0, 0, {}, [], [])
+    assert (document["applied"], document["failed"]) == (21, 0)
+    assert {phase: counts["replayed"] for phase, counts in document["replay"].items()} == {"replay": 0}
+    assert document["nodes"] == []
     text = (tmp_path / "state" / report.REPORT_MD).read_text()
     assert "| translate | done |" in text and "| vpc | 2 | 2 |" in text
-    assert "| warning | ipv6-subnet | 1 |" in text and "## Replay" not in text
+    assert "| warning | ipv6-subnet | 1 |" in text and "## Replay" in text
 
 
 def test_applied_failures_replay_and_the_cutover_timeline_are_reported(state):

@@ -25,7 +25,7 @@ from wizard.events import (
     RequestFailed,
     WaveFinished,
     WaveStarted,
-    WriteLogged,
+    WriteCaptured,
 )
 from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
 
@@ -95,7 +95,8 @@ class Capture:
         for seq, (method, path) in enumerate(
             (("POST", "/v2.0/networks"), ("PUT", "/v2.0/ports/p1"), ("DELETE", "/v2.0/floatingips/f1")), 1
         ):
-            ctx.emit(WriteLogged(seq=seq, method=method, path=path, status=201 if method == "POST" else 200))
+            ctx.emit(WriteCaptured(seq=seq, method=method, path=path, status=201 if method == "POST" else 200,
+                                   state="committed"))
         ctx.emit(ProxyStats(listen=listen, requests=160, writes=7, errors=1, bytes=88_000,
                             latency_p50_ms=4.0, latency_p99_ms=25.0, at=T0 + 2))
         ctx.emit(LagChanged(waiting=3, oldest_age=1.5))

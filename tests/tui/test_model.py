@@ -12,7 +12,7 @@ from wizard.events import (
     PhaseStarted,
     Progress,
     ProxyStats,
-    WriteLogged,
+    WriteCaptured,
 )
 from wizard.tui.messages import EngineEvent, EngineSample, message_for
 from wizard.tui.model import LAST_WRITES, RunModel
@@ -55,7 +55,7 @@ def test_proxy_rates_come_from_two_samples_and_the_time_between_them():
 def test_writes_newest_first_and_bounded_lag_history():
     model = RunModel()
     for seq in range(LAST_WRITES + 3):
-        model.apply(WriteLogged(seq=seq, method="PUT", path=f"/v2.0/ports/{seq}", status=200))
+        model.apply(WriteCaptured(seq=seq, method="PUT", path=f"/v2.0/ports/{seq}", status=200, state="committed"))
     assert len(model.writes) == LAST_WRITES and model.writes[0].seq == LAST_WRITES + 2
     for waiting in (3, 2, 0):
         model.apply(LagChanged(waiting=waiting, oldest_age=1.0))

@@ -10,6 +10,10 @@ record), and that it was applied or failed. So a run killed at any moment resume
 cleanly: applied requests are skipped; a request sent but not recorded applied is first
 looked up in Alcor and only what is missing is sent again (no duplicates).
 
+Replay applies the requests of each logged write through the same Converter with
+`look_first`: any of them may be applied already (the snapshot can hold the write), so
+each is looked up in Alcor first, as after a crash.
+
 A request Alcor refuses is recorded with its answer; the requests depending on it are
 held back ("held back: depends on KEY"); independent ones go on. The next run retries both.
 """
@@ -28,7 +32,7 @@ from typing import Any
 from wizard.alcor.client import AlcorClient, AlcorUnavailable, Outcome
 from wizard.alcor.paths import KINDS
 from wizard.errors import MigrateError
-from wizard.events import Message, Progress
+from wizard.events import Progress, RequestFailed
 from wizard.state import StateStore
 from wizard.translate.model import AlcorRequest, resolve_ids
 
@@ -141,8 +145,10 @@ class Converter:
     """Applies requests through an AlcorClient, recording every step in a StateStore."""
 
     def __init__(self, client: AlcorClient, state: StateStore, *, concurrency: int = 8,
-                 emit: Callable[[Any], None] = lambda event: None, checkpoint: Callable[[], None] = lambda: None):
+                 emit: Callable[[Any], None] = lambda event: None, checkpoint: Callable[[], None] = lambda: None,
+                 look_first: bool = False):
         self.client, self.state = client, state
+        self.look_first = look_first
         self.concurrency = max(1, concurrency)
         self.emit, self.checkpoint = emit, checkpoint
 
@@ -210,7 +216,7 @@ class Converter:
             self._hold(request, f"held back: {exc.args[0]}")
             return True
         self.checkpoint()
-        future = pool.submit(self._apply, request, resolved, self.state.was_sent(request.key))
+        future = pool.submit(self._apply, request, resolved, self.look_first or self.state.was_sent(request.key))
         in_flight[future] = request
         return True
 
@@ -269,7 +275,8 @@ class Converter:
             self._broken[request.key] = result.error
             failure = Failure(request.key, _line(request), result.error, outcome.status, _clipped(outcome.body))
             summary.failures.append(failure)
-            self.emit(Message(level="error", phase=PHASE, text=_said(failure)))
+            self.emit(RequestFailed(phase=PHASE, key=request.key, kind=request.kind, status=outcome.status,
+                                    answer=_said(failure)))
         self._progress[request.kind].advance(resources_in(request), request.key, failed=result.error is not None)
 
     def _hold(self, request: AlcorRequest, why: str) -> None:
@@ -304,7 +311,7 @@ class ConvertPhase:
     name = PHASE
 
     def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.artifacts["translation"]
+        translation = ctx.need("translation")
         with AlcorClient.from_plan(ctx.plan) as client:
             converter = Converter(client, ctx.state, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
                                   checkpoint=ctx.checkpoint)

@@ -1,8 +1,9 @@
 """The engine's `capture` phase: start the proxy in this process and leave it running.
 
 The proxy keeps capturing through the later phases; it is found in
-`ctx.artifacts["capture"]` (its write log as `.log`), and the engine stops it when the
-run ends (`close`, which is `CapturePhase.stop(ctx)`). The phase is run again on
+`ctx.artifacts["capture"]` (its write log as `.log`; also as `ctx.artifacts["write_hold"]`,
+the cut-over gate's brake on writes), and the engine stops it when the run ends (`close`,
+which is `CapturePhase.stop(ctx)`). The phase is run again on
 every resume, since a new process has no proxy yet.
 """
 
@@ -15,6 +16,7 @@ from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 
 ARTIFACT = "capture"
+WRITE_HOLD = "write_hold"
 
 
 class CapturePhase:
@@ -33,7 +35,7 @@ class CapturePhase:
             except BaseException:
                 log.close()
                 raise
-            ctx.artifacts[ARTIFACT] = running
+            ctx.artifacts[ARTIFACT] = ctx.artifacts[WRITE_HOLD] = running
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
 
     def close(self, ctx) -> None:
@@ -43,6 +45,7 @@ class CapturePhase:
     def stop(ctx) -> None:
         """Stop the proxy this run started, if any, and close its log."""
         running = ctx.artifacts.pop(ARTIFACT, None)
+        ctx.artifacts.pop(WRITE_HOLD, None)
         if running is not None:
             running.stop()
             running.log.close()

@@ -6,7 +6,8 @@ ones, plus X-Forwarded-For/-Proto) and body; Neutron's answer comes back with
 its status, headers and body. A write (see `is_write`) is first logged as
 `pending` and fsync'd; if the log cannot take it, the client gets a 503 and
 Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
-before the client gets it. Reads never touch the log.
+before the client gets it. Reads never touch the log. At cut-over the gate can
+hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
 Built on aiohttp (server and client; see README "Capture" for the measurements
 behind the choice). `CaptureProxy` runs its own event loop in a background
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import threading
 import time
 from urllib.parse import urlsplit
@@ -55,6 +57,7 @@ _RESPONSE_DROPS = HOP_BY_HOP | {"content-length"}
 # aiohttp's client would otherwise add these when the client did not send them.
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
+HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
 MAX_REQUEST_BODY = 64 * 1024 * 1024
 KEEPALIVE_SECONDS = 75.0
@@ -88,6 +91,8 @@ class CaptureProxy:
         self._session: aiohttp.ClientSession | None = None
         self._commit: GroupCommit | None = None
         self._in_flight: set[asyncio.Task] = set()
+        self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
+        self._released: asyncio.Event | None = None
 
     @property
     def url(self) -> str:
@@ -142,6 +147,8 @@ class CaptureProxy:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
+        self._released = asyncio.Event()
+        self._set_hold(self._hold)
         self._commit = GroupCommit(self.log)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
@@ -165,6 +172,7 @@ class CaptureProxy:
             self._ready.set()
             reporter = asyncio.create_task(self._report_stats())
             await self._stopping.wait()
+            self._set_hold(None)  # held writes go on to Neutron before the proxy stops
             reporter.cancel()
             await site.stop()
             await self._finish_in_flight()
@@ -192,6 +200,45 @@ class CaptureProxy:
         while True:
             await asyncio.sleep(self.config.stats_interval)
             self.bus.publish(self.stats())
+
+    # -- the cut-over's brake on writes (gate.WriteHold) -----------------------------
+    def hold_writes(self, mode: str, retry_after: float) -> None:
+        """From now on, new writes wait ("hold") or are answered 503 with Retry-After ("reject").
+        On return every write the proxy will log until `release_writes` is already logged."""
+        if mode not in HOLD_MODES:
+            raise ValueError(f"write hold mode {mode!r}: expected one of {', '.join(HOLD_MODES)}")
+        self._in_loop(self._set_hold, (mode, retry_after))
+
+    def release_writes(self) -> None:
+        """Let held writes through and accept new ones again."""
+        self._in_loop(self._set_hold, None)
+
+    def _in_loop(self, change, *args) -> None:
+        if self._loop is None or not self._loop.is_running():
+            change(*args)
+            return
+        done = threading.Event()
+        self._loop.call_soon_threadsafe(lambda: (change(*args), done.set()))
+        if not done.wait(10):
+            raise CaptureError("the capture proxy's event loop did not answer within 10s")
+
+    def _set_hold(self, hold: tuple[str, float] | None) -> None:
+        self._hold = hold
+        if self._released is not None:
+            (self._released.clear if hold else self._released.set)()
+
+    async def _held(self) -> web.Response | None:
+        """Wait while writes are held; the 503 to answer while they are rejected."""
+        while self._hold is not None:
+            mode, retry_after = self._hold
+            if mode == "reject":
+                self.counters.refused += 1
+                response = neutron_error(503, "HTTPServiceUnavailable", "The network service is switching "
+                                         "over; this write was not sent to Neutron. Retry later.")
+                response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+                return response
+            await self._released.wait()
+        return None
 
     def _publish_message(self, level: str, text: str) -> None:
         self.bus.publish(Message(level=level, text=text, phase="capture"))
@@ -261,6 +308,9 @@ class CaptureProxy:
         return response
 
     async def _pass_write(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+        refused = await self._held()
+        if refused is not None:
+            return refused
         try:
             seq = await self._log_pending(request, body)
         except LogUnavailable as exc:

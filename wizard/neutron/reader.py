@@ -166,6 +166,20 @@ class NeutronReader:
                                  response.status_code)
         return response.json()
 
+    def resource(self, name: str, resource_id: str) -> dict[str, Any] | None:
+        """One resource as Neutron holds it now, or None if it has none by that id."""
+        singular = snapshot.SINGULAR[name]
+        try:
+            return self._get(f"{snapshot.COLLECTIONS[name]}/{resource_id}")[singular]
+        except NeutronRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def search(self, collection: str, /, **filters: Any) -> list[dict[str, Any]]:
+        """The resources of a collection whose fields have these values (one request, no paging)."""
+        return self._get(snapshot.COLLECTIONS[collection], filters)[collection]
+
     def first(self, name: str) -> list[dict[str, Any]]:
         """At most one resource of a collection, in one request: proves the account may list it."""
         return self._get(snapshot.COLLECTIONS[name], {"limit": 1})[name][:1]

@@ -37,6 +37,13 @@ COLLECTIONS: dict[str, str] = {
     "segments": "/v2.0/segments",
     "network_segment_ranges": "/v2.0/network_segment_ranges",
 }
+# The key around one resource of each collection in Neutron's answers ({"network": {...}}).
+SINGULAR: dict[str, str] = {
+    "networks": "network", "subnets": "subnet", "ports": "port", "routers": "router",
+    "security_groups": "security_group", "security_group_rules": "security_group_rule",
+    "floatingips": "floatingip", "agents": "agent", "segments": "segment",
+    "network_segment_ranges": "network_segment_range",
+}
 
 _LIST, _DICT, _STR, _INT, _BOOL = list, dict, str, int, bool
 _OPT_STR = (str, type(None))

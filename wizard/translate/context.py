@@ -213,6 +213,16 @@ class Context:
         self.created_by: dict[tuple[str, str], str] = {}  # (kind, neutron id) -> key of its create
         self._created: dict[tuple[str, str], bool] = {}
 
+    def put(self, kind: str, resource: dict[str, Any]) -> None:
+        """A resource as Neutron now holds it (replay): into the index, forgetting what was derived from it."""
+        self.index.put(kind, resource)
+        self._created.clear()
+
+    def remove(self, kind: str, resource_id: str) -> None:
+        """A resource Neutron no longer holds (replay)."""
+        self.index.remove(kind, resource_id)
+        self._created.clear()
+
     def find(self, code: str, kind: str, resource_id: str, message: str) -> Finding:
         """Record a finding of a catalogued code against one Neutron resource."""
         entry = CATALOGUE[code]

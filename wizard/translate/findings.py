@@ -107,6 +107,9 @@ CATALOGUE: dict[str, Kind] = {
     "extension-unsupported": Kind(I, "Alcor lacks this Neutron feature; check that nothing depends on it."),
     "tags-dropped": Kind(I, "Alcor keeps no tags on this kind of resource."),
     "unknown-field": Kind(I, "This Neutron field is not in the translation tables; check what it means."),
+    # replay of captured writes
+    "write-not-replayed": Kind(W, "Alcor gets nothing for this kind of write: make the same change in Alcor "
+                                  "after the migration, or undo it in Neutron."),
 }
 
 # Codes whose severity a plan policy sets: "block" makes them blockers, "skip" warnings.

@@ -246,6 +246,14 @@ def rules(ctx: Context) -> list[AlcorRequest]:
     return requests.bulk(paths.SECURITY_GROUP_RULE, items, ctx.options.chunk, ctx.key_of) + deletes
 
 
+def created_rules(group: dict[str, Any], rules: list[dict[str, Any]], ctx: Context) -> list[AlcorRequest]:
+    """After a single group create (replay), the rules Neutron made with the group: those equal to
+    Alcor's own rules are mapped onto them, the others created, and Alcor's own rules Neutron lacks deleted."""
+    unclaimed = _claim_auto_rules(group, rules, ctx)
+    out = [r for rule in rules if (RULE_KIND, rule["id"]) not in ctx.id_map for r in create_rule(rule, ctx)]
+    return out + [_delete_auto_rule(group, d, e, ctx) for d, e in unclaimed]
+
+
 def _claim_auto_rules(group: dict[str, Any], group_rules: Iterable[dict[str, Any]],
                       ctx: Context) -> list[tuple[str, str]]:
     """Map Neutron rules equal to Alcor's own rules onto them; return Alcor rules left unclaimed."""

@@ -24,7 +24,7 @@ What the screens read besides events, for the phase authors to fill:
 Assign each artifact once, complete: the UI thread reads it while the engine runs.
 
 Events each screen draws: CheckChanged and FindingRaised (Preflight); ProxyStats,
-WriteLogged, LagChanged and snapshot's Progress (Capture); Progress of convert,
+WriteCaptured, LagChanged and snapshot's Progress (Capture); Progress of convert,
 RequestFailed and LagChanged (Convert); DrainTick, WaveStarted, WaveFinished and NodeStep
 (Cutover: the timeline is built from them); the phase events
 everywhere. The cutover phase takes the operator's requests with

@@ -28,7 +28,7 @@ from wizard.events import (
     RequestFailed,
     WaveFinished,
     WaveStarted,
-    WriteLogged,
+    WriteCaptured,
 )
 from wizard.tui.steps import Step
 
@@ -77,7 +77,7 @@ class RunModel:
         self.findings: dict[str, list[FindingRaised]] = {}
         self.proxy: ProxyStats | None = None
         self.rates = ProxyRates()
-        self.writes: deque[WriteLogged] = deque(maxlen=LAST_WRITES)
+        self.writes: deque[WriteCaptured] = deque(maxlen=LAST_WRITES)
         self.lag: LagChanged | None = None
         self.lag_history: deque[int] = deque(maxlen=LAG_HISTORY)
         self.failures: dict[str, RequestFailed] = {}
@@ -168,7 +168,7 @@ class RunModel:
             )
 
     @apply.register
-    def _(self, event: WriteLogged) -> None:
+    def _(self, event: WriteCaptured) -> None:
         self.writes.appendleft(event)
 
     @apply.register

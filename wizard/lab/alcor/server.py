@@ -231,7 +231,8 @@ class AlcorEmulator:
             return _error(errors.AlcorException("InjectedFault", 500, "injected fault"), "", request.path)
         if fault.kind == "timeout":
             await asyncio.sleep(self.faults.hold_seconds)
-        request.transport.close()  # the client sees the connection end without an answer
+        if request.transport is not None:  # None when the client gave up first
+            request.transport.close()  # the client sees the connection end without an answer
         raise asyncio.CancelledError
 
     async def _stats(self, request: web.Request) -> web.Response:

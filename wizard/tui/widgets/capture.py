@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from wizard.events import LagChanged, ProxyStats, WriteLogged
+from wizard.events import LagChanged, ProxyStats, WriteCaptured
 from wizard.tui.model import ProxyRates
 from wizard.tui.widgets.format import count, duration, rate
 from wizard.tui.widgets.tables import RowsTable
@@ -43,7 +43,7 @@ class WritesTable(RowsTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(("seq", "method", "path", "status"), **kwargs)
 
-    def show(self, writes: list[WriteLogged]) -> None:
+    def show(self, writes: list[WriteCaptured]) -> None:
         rows = [(str(w.seq), w.method, w.path, str(w.status)) for w in writes]
         self.show_rows(rows, [str(w.seq) for w in writes])
 

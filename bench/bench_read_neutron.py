@@ -1,6 +1,6 @@
 """Benchmark: reading a 2,000-port real Neutron with page size 1,000 against 100, side by side.
 
-Usage: .venv/bin/python bench/read_neutron.py [--rounds 3]
+Usage: .venv/bin/python bench/bench_read_neutron.py [--rounds 3]
 
 The cloud (the `bench` fleet: 2 projects, 8 networks, 2,000 VM ports bound on
 20 hosts) is built once through Neutron's API and its database cached next to

@@ -4,7 +4,7 @@
 latency added over direct at 1 connection, and the ratios the capture must meet:
 GET >= 4x mitmdump with p50 added <= 0.5 ms; POST (durably logged) >= 3x mitmdump.
 
-    .venv/bin/python bench/capture_bench.py [--seconds 3] [--rounds 3]
+    .venv/bin/python bench/bench_capture.py [--seconds 3] [--rounds 3]
 
 The load generator is wrk (installed with apt-get if missing); mitmdump lives in its own
 venv under ~/.cache/alcor-migrate/mitmproxy (created with pip if missing): neither is a

@@ -8,7 +8,7 @@ An fsync's cost swings by 10x within minutes on a shared machine, so the log's l
 alternating one for one; the big log's own first 1,000 (minutes earlier) and the
 cost before the fsync are printed too. Then TinyDB's default storage, for reference.
 
-    .venv/bin/python bench/writelog_bench.py [--entries 100000]
+    .venv/bin/python bench/bench_writelog.py [--entries 100000]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each snapshot is written by `wizard.lab.synth`, then loaded with
 peak RSS (and its RSS before loading, the interpreter and imports). Target: the
 100,000-port snapshot loads in under 1.5 GB.
 
-    .venv/bin/python bench/load_snapshot.py [--sizes 10000,100000] [--seed 0] [--keep DIR]
+    .venv/bin/python bench/bench_load_snapshot.py [--sizes 10000,100000] [--seed 0] [--keep DIR]
 """
 
 from __future__ import annotations

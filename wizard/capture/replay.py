@@ -1,0 +1,358 @@
+"""Replay: the write log's committed entries, in sequence order, applied to Alcor.
+
+Each entry is translated by the same code as the snapshot (translate/single.py), with
+an Index kept current (Context.put/remove) so later entries see earlier ones, and the
+id map convert learned. Its requests go through convert's Converter with `look_first`.
+
+Idempotent, because capture starts before the snapshot and an entry may be in it:
+- a create of a resource Alcor holds is an update; an update of a resource Alcor lacks
+  creates it from Neutron's state (the logged answer, else a GET);
+- a delete of a resource Alcor lacks is done (the client looks first);
+- an `unknown` entry (Neutron may or may not have applied it) is settled by reading Neutron;
+- a write replay cannot carry (another kind or action) is skipped with a finding naming it.
+
+The checkpoint (state meta `replay.position`) is the last sequence number up to which
+every entry is settled: replayed, skipped or rejected. A failed entry stops it there
+(later ones are still applied); the next run retries it. A `pending` entry (Neutron has
+not answered yet) ends a pass, since what follows may depend on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+from wizard.alcor import paths
+from wizard.alcor.client import AlcorClient
+from wizard.alcor.convert import Converter
+from wizard.capture import writes
+from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN, WriteLog
+from wizard.capture.writes import Unsupported, Write
+from wizard.events import FindingRaised, LagChanged, Progress
+from wizard.state import StateStore
+from wizard.translate import security_groups, single
+from wizard.translate.context import ROUTER_INTERFACE_OWNERS, Context
+from wizard.translate.findings import CATALOGUE
+from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, resolve_ids
+
+POSITION = "replay.position"
+SETTLED = frozenset({REPLAYED, SKIPPED, REJECTED})
+WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
+# Fields an `unknown` create is looked up by in Neutron (its id was never answered).
+LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address", "security_group_id",
+                 "floating_network_id", "floating_ip_address", "remote_ip_prefix", "port_range_min", "direction")
+LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
+
+
+class Neutron(Protocol):
+    """What replay reads from Neutron (wizard.neutron.reader.NeutronReader has it)."""
+
+    def resource(self, name: str, resource_id: str) -> dict[str, Any] | None: ...
+
+    def search(self, collection: str, /, **filters: Any) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Lag:
+    waiting: int  # entries not replayed yet (pending, committed, unknown)
+    oldest_age: float  # seconds since the oldest of them was logged
+    head: int  # the last sequence number in the log
+
+
+@dataclass
+class Verdict:
+    """What became of one entry: the state it is marked with, and why."""
+
+    state: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PassSummary:
+    replayed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    position: int = 0
+    stopped_at_pending: int | None = None
+
+
+class Replayer:
+    """Applies the write log to Alcor, entry by entry; thread-safe (one pass at a time)."""
+
+    def __init__(self, log: WriteLog, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
+                 concurrency: int = 4, emit: Callable[[Any], None] = lambda event: None,
+                 checkpoint: Callable[[], None] = lambda: None, phase: str = "replay",
+                 known: Iterable[Finding] = ()):
+        self.log, self.client, self.state, self.ctx, self.neutron = log, client, state, ctx, neutron
+        self.concurrency, self.emit, self.checkpoint, self.phase = concurrency, emit, checkpoint, phase
+        self.findings: list[Finding] = []  # raised by replay, each once (those in `known` were raised before)
+        self._raised = {(f.code, f.neutron) for f in known}
+        self._lock = threading.Lock()
+        self._caught_up = self._folding = False  # folding: translating only to rebuild the index
+
+    @property
+    def position(self) -> int:
+        return self.state.get_meta(POSITION, 0)
+
+    def lag(self) -> Lag:
+        entries = self.log.entries()
+        waiting = [e for e in entries if e["state"] in WAITING]
+        age = time.time() - waiting[0]["time"] if waiting else 0.0
+        return Lag(len(waiting), max(0.0, age), entries[-1]["seq"] if entries else 0)
+
+    def publish_lag(self) -> Lag:
+        lag = self.lag()
+        self.emit(LagChanged(waiting=lag.waiting, oldest_age=lag.oldest_age))
+        return lag
+
+    # -- passes ---------------------------------------------------------------------------
+    def replay(self, until: int | None = None, retry_failed: bool = False) -> PassSummary:
+        """One pass over the log up to `until` (all of it by default)."""
+        with self._lock:
+            self._catch_up_index()
+            return self._pass(until, retry_failed)
+
+    def _catch_up_index(self) -> None:
+        """A resumed run: fold the entries an earlier run settled into the index (nothing is sent)."""
+        if self._caught_up:
+            return
+        self._caught_up = self._folding = True
+        try:
+            for entry in self.log.entries():
+                if entry["state"] in (REPLAYED, SKIPPED, FAILED):
+                    self._translate(entry)
+        finally:
+            self._folding = False
+        self.ctx.findings.clear()
+
+    def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
+        summary = PassSummary(position=self.position)
+        blocked = False
+        last_lag = 0.0
+        entries = [e for e in self.log.entries() if e["seq"] > summary.position
+                   and (until is None or e["seq"] <= until)]
+        todo = sum(1 for e in entries if e["state"] in (COMMITTED, UNKNOWN))
+        for entry in entries:
+            seq, state = entry["seq"], entry["state"]
+            if state == PENDING:
+                summary.stopped_at_pending = seq
+                break
+            if state in (COMMITTED, UNKNOWN) or (state == FAILED and retry_failed):
+                self.checkpoint()
+                verdict = self._replay(entry)
+                self.log.mark(seq, verdict.state, **verdict.info)
+                state = verdict.state
+                setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
+                self._progress(summary, todo, f"#{seq}")
+            elif state == FAILED:
+                summary.failed += 1
+            blocked = blocked or state not in SETTLED
+            if not blocked:
+                summary.position = seq
+                self.state.set_meta(POSITION, seq)
+            if time.monotonic() - last_lag >= LAG_EVERY:
+                last_lag = time.monotonic()
+                self.publish_lag()
+        self._progress(summary, todo, f"position #{summary.position}")
+        self.publish_lag()
+        return summary
+
+    def _progress(self, summary: PassSummary, todo: int, current: str) -> None:
+        self.emit(Progress(phase=self.phase, kind="writes", done=summary.replayed + summary.skipped + summary.failed,
+                           total=todo, failed=summary.failed, current=current))
+
+    # -- one entry --------------------------------------------------------------------------
+    def _replay(self, entry: dict[str, Any]) -> Verdict:
+        found = len(self.ctx.findings)
+        try:
+            requests = self._translate(entry)
+        finally:
+            new = self.ctx.findings[found:]
+            self._raise(new)
+        if isinstance(requests, Verdict):
+            return requests
+        if not requests:
+            reason = "; ".join(f.message for f in new) or "nothing for Alcor to do"
+            return Verdict(SKIPPED, {"reason": reason})
+        return self._apply(entry["seq"], requests)
+
+    def _translate(self, entry: dict[str, Any]) -> list[AlcorRequest] | Verdict:
+        write = writes.parse(entry)
+        if isinstance(write, Unsupported):
+            return self._unsupported(entry, write)
+        unknown = entry["state"] == UNKNOWN or (entry["state"] == FAILED and "response" not in entry)
+        if write.action == "create":
+            found = self._looked_up(write.kind, entry) if unknown else writes.resources(entry, write.kind)
+            if not found:
+                return Verdict(SKIPPED, {"reason": "Neutron holds no resource this create made"})
+            return [r for resource in found for r in self._upsert(write.kind, resource)]
+        if write.action == "interface":
+            return self._interface(write, entry, unknown)
+        if write.action == "tags":
+            return self._tags(write, entry, unknown)
+        if write.action == "delete" and not unknown:
+            return self._delete(write.kind, write.id)
+        current = None if unknown else next(iter(writes.resources(entry, write.kind)), None)
+        if current is None:  # an answer not logged, or a delete Neutron may not have done
+            current = self.neutron.resource(write.kind, write.id)
+        return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
+
+    def _unsupported(self, entry: dict[str, Any], write: Unsupported) -> Verdict:
+        message = f"write log entry {entry['seq']}: {entry['method']} {entry['path']}: {write.why}"
+        finding = Finding(Severity.WARNING, "write-not-replayed", NeutronRef("writes", str(entry["seq"])), message,
+                          CATALOGUE["write-not-replayed"].remedy)
+        self._raise([finding])
+        return Verdict(SKIPPED, {"reason": f"not replayed: {write.why}"})
+
+    def _raise(self, findings: list[Finding]) -> None:
+        if self._folding:  # raised by the run that replayed them
+            return
+        for finding in findings:
+            if (finding.code, finding.neutron) in self._raised:
+                continue
+            self._raised.add((finding.code, finding.neutron))
+            self.findings.append(finding)
+            self.emit(FindingRaised(severity=finding.severity.value, code=finding.code, kind=finding.neutron.kind,
+                                    id=finding.neutron.id, message=finding.message, remedy=finding.remedy))
+
+    def _looked_up(self, kind: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        """The resources an `unknown` create made, found in Neutron by the fields it asked for."""
+        found = []
+        for asked in writes.requested(entry, kind):
+            filters = {name: asked[name] for name in LOOKUP_FIELDS if isinstance(asked.get(name), (str, int))}
+            found += [r for r in self.neutron.search(kind, **filters) if self.ctx.index.get(kind, r["id"]) is None]
+        return found
+
+    def _upsert(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
+        """Make Alcor hold `resource` as Neutron does: update it if Alcor has it, else create it."""
+        before = self.ctx.index.get(kind, resource["id"]) or {}
+        out = self._made_with(kind, resource) if not before else []
+        self.ctx.put(kind, resource)
+        held = self._held(kind, resource)
+        if held and kind == "security_group_rules":  # rules never change: one Alcor holds is right
+            return out
+        out += single.update(kind, resource, self.ctx) if held else single.create(kind, resource, self.ctx)
+        if kind == "routers":
+            out += single.router_routes(resource, (before.get("routes") or []) if held else [], self.ctx)
+        if kind == "security_groups" and not (before and held):  # the rules Neutron made with the group
+            rules = resource.get("security_group_rules") or []
+            for rule in rules:
+                self.ctx.put("security_group_rules", rule)
+            out += security_groups.created_rules(resource, rules, self.ctx)
+        return out
+
+    def _made_with(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
+        """What Neutron made by itself along with a new resource, which no write logged: a project's
+        default group and the groups a port uses (Alcor needs them first), and the ports of a
+        router or floating IP (the index needs them)."""
+        out = []
+        if kind in ("networks", "ports") and self.ctx.index.default_group(self.ctx.project(resource)) is None:
+            for group in self.neutron.search("security_groups", name="default",
+                                             project_id=self.ctx.project(resource)):
+                out += self._upsert("security_groups", group)
+        for group_id in resource.get("security_groups") or () if kind == "ports" else ():
+            group = None if self.ctx.index.get("security_groups", group_id) else self.neutron.resource(
+                "security_groups", group_id)
+            out += self._upsert("security_groups", group) if group else []
+        if kind in ("routers", "floatingips"):
+            for port in self.neutron.search("ports", device_id=resource["id"]):
+                self.ctx.put("ports", port)
+        return out
+
+    def _held(self, kind: str, resource: dict[str, Any]) -> bool:
+        """Whether Alcor holds this resource now (found where its delete would go)."""
+        gone = single.delete(kind, resource, self.ctx)
+        if not gone or self._folding:
+            return False
+        try:
+            path = resolve_ids(gone[0].path, self.state.mapped_id)
+        except KeyError:  # an id Alcor would choose, not learned: never created
+            return False
+        op = paths.match("DELETE", path)
+        return op is not None and self.client.exists(op.kind.name, op.params["id"], op.project_id)
+
+    def _delete(self, kind: str, resource_id: str) -> list[AlcorRequest] | Verdict:
+        resource = self.ctx.index.get(kind, resource_id)
+        if resource is None:
+            return Verdict(SKIPPED, {"reason": f"{kind} {resource_id} was never migrated: nothing to delete"})
+        out = []
+        for child_kind, parent_field in CASCADE.get(kind, ()):
+            for child in [c for c in self.ctx.index.all(child_kind) if c.get(parent_field) == resource_id]:
+                out += self._delete(child_kind, child["id"])
+        out += single.delete(kind, resource, self.ctx)
+        self.ctx.remove(kind, resource_id)
+        return out
+
+    def _interface(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
+        router = self.ctx.index.get("routers", write.id) or self.neutron.resource("routers", write.id)
+        if router is None:
+            return Verdict(SKIPPED, {"reason": f"router {write.id} is gone from Neutron"})
+        if unknown:
+            return self._resync_interfaces(router)
+        answer = entry.get("response") or {}
+        port_id, subnet_id = answer.get("port_id"), answer.get("subnet_id")
+        by_port = port_id if isinstance(entry.get("body"), dict) and entry["body"].get("port_id") else None
+        if write.add:
+            port = self.neutron.resource("ports", port_id) or {
+                "id": port_id, "device_id": write.id, "device_owner": "network:router_interface",
+                "network_id": answer.get("network_id"), "project_id": answer.get("project_id"),
+                "fixed_ips": [{"subnet_id": subnet_id}]}
+            self.ctx.put("ports", port)
+        else:
+            self.ctx.remove("ports", port_id)
+        return single.router_interface(router, subnet_id, self.ctx, add=write.add, port_id=by_port)
+
+    def _resync_interfaces(self, router: dict[str, Any]) -> list[AlcorRequest]:
+        """An interface change of unknown outcome: compare Neutron's interfaces of the router with the index's."""
+        rid = router["id"]
+        now = {p["id"]: p for p in self.neutron.search("ports", device_id=rid)
+               if p.get("device_owner") in ROUTER_INTERFACE_OWNERS}
+        known = {p["id"]: p for p in self.ctx.index.router_interfaces(rid)}
+        out = []
+        for port_id in known.keys() - now.keys():
+            self.ctx.remove("ports", port_id)
+            out += [r for f in known[port_id].get("fixed_ips") or ()
+                    for r in single.router_interface(router, f["subnet_id"], self.ctx, add=False)]
+        for port_id in now.keys() - known.keys():
+            self.ctx.put("ports", now[port_id])
+            out += [r for f in now[port_id].get("fixed_ips") or ()
+                    for r in single.router_interface(router, f["subnet_id"], self.ctx)]
+        return out
+
+    def _tags(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
+        resource = None if unknown else self.ctx.index.get(write.kind, write.id)
+        if resource is None:
+            current = self.neutron.resource(write.kind, write.id)
+            return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
+        tags = list(resource.get("tags") or [])
+        if write.tag is not None:
+            tags = tags + [write.tag] if write.add and write.tag not in tags else [t for t in tags if write.add
+                                                                                    or t != write.tag]
+        else:
+            tags = list((entry.get("body") or {}).get("tags") or []) if write.add else []
+        return self._upsert(write.kind, {**resource, "tags": tags})
+
+    # -- applying -----------------------------------------------------------------------------
+    def _apply(self, seq: int, requests: list[AlcorRequest]) -> Verdict:
+        """Send an entry's requests with convert's machinery, keyed by the entry so each is sent once."""
+        prefix = f"replay:{seq}:"
+        keys = {r.key for r in requests}
+        keyed = [dataclasses.replace(r, key=prefix + r.key,
+                                     depends_on=tuple(prefix + d if d in keys else d for d in r.depends_on))
+                 for r in requests]
+        converter = Converter(self.client, self.state, concurrency=self.concurrency, look_first=True,
+                              checkpoint=self.checkpoint)
+        result = converter.run(keyed)
+        if result.complete:
+            return Verdict(REPLAYED, {"alcor": [r.key for r in keyed]})
+        return Verdict(FAILED, {"alcor": [f.to_json() for f in result.failures + result.held_back]})
+
+
+# Neutron removes these with their parent: (child kind, field naming the parent).
+CASCADE: dict[str, tuple[tuple[str, str], ...]] = {
+    "networks": (("ports", "network_id"), ("subnets", "network_id")),
+    "security_groups": (("security_group_rules", "security_group_id"),),
+}
