@@ -117,3 +117,32 @@ def test_a_cancelled_engine_runs_again_and_the_clock_times_phases(tmp_path):
     engine.cancel()
     assert engine.run().ok
     assert engine.state.phase("convert")["seconds"] == 2.0
+
+
+class Holding:
+    """A phase that leaves something running for later phases; `close` releases it."""
+
+    def __init__(self, name, closed, fail_close=False):
+        self.name, self.closed, self.fail_close = name, closed, fail_close
+
+    def run(self, ctx):
+        ctx.artifacts[self.name] = "running"
+
+    def close(self, ctx):
+        if ctx.artifacts.pop(self.name, None):
+            self.closed.append(self.name)
+        if self.fail_close:
+            raise OSError("port still bound")
+
+
+def test_phases_are_closed_when_the_run_ends_whether_it_failed_or_not(tmp_path):
+    closed = []
+    engine, events = make(tmp_path, [Holding("capture", closed), Holding("convert", closed, fail_close=True),
+                                     Recorder("verify", [], fail=True)])
+    result = engine.run()
+    assert result.failed == "verify"
+    assert closed == ["convert", "capture"] and not engine.ctx.artifacts  # last phase first
+    assert any(getattr(e, "text", "").startswith("could not release: OSError: port still bound") for e in events)
+
+    closed.clear()
+    assert engine.run(until="capture").ok and closed == ["capture"]  # close is safe on a phase that did not run

@@ -119,6 +119,9 @@ class RunContext:
 
 
 class Phase(Protocol):
+    """A phase may also have `close(ctx)`: the engine calls it when a run ends, however it ends,
+    to release what `run` left running for later phases (the capture proxy)."""
+
     name: str
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
@@ -197,6 +200,12 @@ class Engine:
         if until is not None and until not in PHASE_ORDER:
             raise ValueError(f"unknown phase {until!r}; phases: {', '.join(PHASE_ORDER)}")
         self.ctx._cancel.clear()
+        try:
+            return self._run(until)
+        finally:
+            self._close()
+
+    def _run(self, until: str | None) -> RunResult:
         completed: list[str] = []
         for phase in self.phases:
             if until is not None and PHASE_ORDER.index(phase.name) > PHASE_ORDER.index(until):
@@ -217,6 +226,18 @@ class Engine:
             self.bus.publish(PhaseFinished(phase=phase.name, seconds=seconds, summary=summary))
             completed.append(phase.name)
         return RunResult(completed=completed)
+
+    def _close(self) -> None:
+        """Every phase's `close(ctx)`, last phase first; a failing close is reported, not raised."""
+        for phase in reversed(self.phases):
+            close = getattr(phase, "close", None)
+            if close is None:
+                continue
+            try:
+                close(self.ctx)
+            except Exception as exc:
+                self.bus.publish(LogMessage(level="error", phase=phase.name,
+                                            text=f"could not release: {_describe(exc)}"))
 
 
 def _describe(exc: BaseException) -> str:

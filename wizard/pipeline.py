@@ -8,7 +8,9 @@ Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the T
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
 learned ids restored), `accounting` ({collection: Tally}), `convert` (ConvertSummary),
 `drift` (Drift, which the TUI's Verify screen reads), `capture` and `write_hold` (the
-running capture proxy), `replication` (the write log and its replayer, for the cut-over gate).
+running capture proxy, closed by the engine when the run ends), `replication` (the write
+log and its replayer, for the cut-over gate). The cutover phases read those listed in
+wizard/cutover/site.py; a lab run adds `lab_fleet` (wizard/lab/world.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.phase import CapturePhase
+from wizard.cutover.phases import cutover_phases
 from wizard.capture.replay_phase import ReplayPhase
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.phase import SnapshotPhase
@@ -28,13 +31,14 @@ from wizard.translate_phase import TranslatePhase
 
 def build_phases(plan: Plan) -> list[Phase]:
     """Every phase this build of alcor-migrate has for `plan`, in PHASE_ORDER."""
-    phases: list[Phase] = [  # switch/drain/cutover join as they land
+    phases: list[Phase] = [
         PreflightPhase(),
         SnapshotPhase(),
         TranslatePhase(),
         PreviewPhase(),
         ConvertPhase(),
         VerifyPhase(),
+        *cutover_phases(),
         ReportPhase(),
         ReplayPhase("replay"),
         ReplayPhase("final_replay"),
@@ -49,3 +53,4 @@ def build_phases(plan: Plan) -> list[Phase]:
     if repeated:
         raise ValueError(f"phases given twice: {', '.join(repeated)}")
     return sorted(phases, key=lambda phase: PHASE_ORDER.index(phase.name))
+

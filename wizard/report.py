@@ -11,7 +11,8 @@ What it reads (so any phase can add to it by what it records):
 - replay statistics: every scalar of the `replay` and `final_replay` summaries (by convention
   `replayed`, `skipped`, `failed`, `lag`);
 - the cutover timeline: start, end, status and scalar summary of `switch`, `drain`, `cutover`
-  and `final_replay`.
+  and `final_replay`; and per node (wizard/cutover/records.py) its status, end, steps' seconds
+  and the last step's detail (for `check`: how many ports ACA holds).
 Secrets never appear: keys naming passwords, tokens or secrets are masked, and so are URL
 credentials and `token=...`-like text in any string.
 """
@@ -25,6 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from wizard.cutover.records import NodeRecords
 from wizard.engine import PHASE_ORDER, RunContext
 from wizard.preflight import CHECKS_KEY
 from wizard.state import StateStore
@@ -82,6 +84,7 @@ def build(state: StateStore, name: str) -> dict[str, Any]:
         "replay": {phase: _scalars(records[phase].get("summary") or {}) for phase in REPLAY_PHASES
                    if phase in records},
         "timeline": [_phase(records[phase]) for phase in TIMELINE_PHASES if phase in records],
+        "nodes": [_node(record) for record in NodeRecords(state).all()],
     }
     return redact(document)
 
@@ -94,6 +97,16 @@ def _phase(record: dict[str, Any]) -> dict[str, Any]:
             "seconds": round(record["seconds"], 3) if done and "seconds" in record else None,
             "error": record.get("error") if record.get("status") == "failed" else None,
             "summary": _scalars(record.get("summary") or {})}
+
+
+def _node(record: dict[str, Any]) -> dict[str, Any]:
+    """One node's cutover: status, when it ended, its steps' seconds, and the last step's detail."""
+    steps = record.get("steps", [])
+    return {"node": record["node"], "status": record["status"], "finished_at": _iso(record.get("at")),
+            "seconds": round(sum(step["seconds"] for step in steps + record.get("rollback", [])), 3),
+            "steps": {step["step"]: round(step["seconds"], 3) for step in steps},
+            "failed_step": record.get("failed_step"), "error": record.get("error") or None,
+            "detail": steps[-1]["detail"] if steps else ""}
 
 
 def _scalars(record: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +172,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _table("Cutover timeline", ("phase", "status", "started", "finished", "result"),
                     [(p["phase"], p["status"], p["started_at"] or "", p["finished_at"] or "",
                       p["error"] or _inline(p["summary"])) for p in report["timeline"]])
+    lines += _table("Cutover per node", ("node", "status", "finished", "seconds", "result"),
+                    [(n["node"], n["status"], n["finished_at"] or "", _seconds(n["seconds"]),
+                      n["error"] or n["detail"]) for n in report["nodes"]])
     return "\n".join(lines)
 
 

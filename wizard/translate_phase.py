@@ -14,9 +14,11 @@ from collections import Counter
 from typing import Any
 
 from wizard import dryrun, idmap
+from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.events import FindingRaised, Message
+from wizard.neutron.reader import NeutronReader
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Options
 from wizard.translate.model import Severity, Translation
@@ -64,3 +66,15 @@ def summary(translation: Translation) -> dict[str, Any]:
     count = {severity: sum(codes.values()) for severity, codes in by_severity.items()}
     return {"requests": len(translation.requests), "blockers": count["blocker"], "warnings": count["warning"],
             "info": count["info"], "kinds": kinds, "findings": by_severity}
+
+
+def current_translation(ctx: RunContext) -> Translation:
+    """What Alcor should hold now: the run's translation or, when the capture proxy ran (writes
+    since the snapshot were captured and replayed), a translation of Neutron as it is now, with
+    the ids learned so far restored."""
+    if CAPTURE not in ctx.artifacts:
+        return ctx.need("translation")
+    with NeutronReader(ctx.plan.neutron) as reader:
+        translation = translate(reader.read(), Options.from_plan(ctx.plan))
+    idmap.restore(ctx.state, translation)
+    return translation

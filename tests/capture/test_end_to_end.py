@@ -16,7 +16,7 @@ from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import verify
 from wizard.capture.phase import CapturePhase
 from wizard.capture.replay_phase import ReplayPhase
-from wizard.capture.writelog import REPLAYED, SKIPPED
+from wizard.capture.writelog import REPLAYED, SKIPPED, WriteLog
 from wizard.engine import Engine
 from wizard.events import EventBus, LagChanged, PhaseStarted, Progress
 from wizard.lab.alcor import AlcorEmulator
@@ -74,6 +74,25 @@ class Workload:
         self.http.close()
 
 
+class Gate:
+    """In the switch phase's place, what the cut-over gate does: hold writes, replay up to the head, release."""
+
+    name = "switch"
+
+    def __init__(self, writer: threading.Thread, workload: Workload):
+        self.writer, self.workload, self.replayed = writer, workload, 0
+
+    def run(self, ctx):
+        self.writer.join(120)
+        hold, replication = ctx.artifacts["write_hold"], ctx.artifacts["replication"]
+        hold.hold_writes("reject", 1.0)
+        target = replication.head()
+        assert target == self.workload.done
+        self.replayed = replication.replay(target, time.monotonic() + 60)
+        assert replication.lag() == 0
+        hold.release_writes()
+
+
 def test_snapshot_during_writes_then_convert_and_replay_leave_zero_drift(fresh_neutron, tmp_path):
     emulator = AlcorEmulator(seed=5).start()
     plan = plan_for(emulator, tmp_path / "state")
@@ -87,27 +106,21 @@ def test_snapshot_during_writes_then_convert_and_replay_leave_zero_drift(fresh_n
     bus.subscribe(events.append)
     bus.subscribe(lambda e: isinstance(e, PhaseStarted) and e.phase == "snapshot" and writer.ident is None
                   and writer.start())
-    phases = [CapturePhase(), SnapshotPhase(), TranslatePhase(), ConvertPhase(), ReplayPhase("replay"),
+    gate = Gate(writer, workload)
+    phases = [CapturePhase(), SnapshotPhase(), TranslatePhase(), ConvertPhase(), ReplayPhase("replay"), gate,
               ReplayPhase("final_replay")]
     state = StateStore(plan.state_dir)
     engine = Engine(plan, phases, state, bus)
     try:
-        first = engine.run(until="replay")
+        first = engine.run(until="switch")
         assert first.failed is None, first.error
-        assert workload.done > 0  # the snapshot was taken while the writes flowed
-        writer.join(120)
-        # what the cut-over gate does with them: hold writes, replay up to the head, release
-        hold, replication = engine.ctx.artifacts["write_hold"], engine.ctx.artifacts["replication"]
-        hold.hold_writes("reject", 1.0)
-        target = replication.head()
-        assert target == workload.done
-        assert replication.replay(target, time.monotonic() + 60) == target and replication.lag() == 0
-        hold.release_writes()
+        assert workload.done > 0 and gate.replayed == workload.done  # the snapshot was taken while writes flowed
         second = engine.run()  # resumed: the snapshot stands; convert skips what it did; replay catches up
         assert second.failed is None, second.error
 
-        log = engine.ctx.artifacts["capture"].log
+        log = WriteLog(plan.state_dir, readonly=True)
         entries = log.entries()
+        log.close()
         assert len(entries) == workload.done and {e["state"] for e in entries} <= {REPLAYED, SKIPPED}
         # only a rule the snapshot already held is skipped (rules never change; no delete-and-recreate)
         assert {e["path"] for e in entries if e["state"] == SKIPPED} <= {"/v2.0/security-group-rules"}

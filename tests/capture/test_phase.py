@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from wizard.capture.phase import CapturePhase
 from wizard.engine import Engine
@@ -11,25 +12,33 @@ from wizard.plan import Plan
 from wizard.state import StateStore
 
 
-def test_the_phase_starts_the_proxy_and_it_keeps_running_after_it(upstream, state_dir):
+class WriteThroughProxy:
+    """A later phase: a client's write through the proxy the capture phase left running."""
+
+    name = "snapshot"
+
+    def run(self, ctx):
+        proxy = ctx.artifacts["capture"]
+        status = httpx.post(f"{proxy.url}/v2.0/networks", json={"network": {"name": "n"}}).status_code
+        return {"status": status, "logged": [entry["state"] for entry in proxy.log.entries()]}
+
+
+def test_the_proxy_runs_through_the_later_phases_and_stops_when_the_run_ends(upstream, state_dir):
     plan = Plan(state_dir=str(state_dir))
     plan.neutron.url = upstream.url
     plan.capture.listen = "127.0.0.1:0"
     bus = EventBus()
     events: list = []
     bus.subscribe(events.append)
-    engine = Engine(plan, [CapturePhase()], StateStore(state_dir), bus)
-    try:
-        assert engine.run().ok
-        proxy = engine.ctx.artifacts["capture"]
-        assert httpx.post(f"{proxy.url}/v2.0/networks", json={"network": {"name": "n"}}).status_code == 201
-        assert [entry["state"] for entry in proxy.log.entries()] == ["committed"]
-    finally:
-        CapturePhase.stop(engine.ctx)
-    finished = next(event for event in events if isinstance(event, PhaseFinished))
-    assert finished.summary["listen"] == proxy.url and finished.summary["log_entries"] == 0
+    engine = Engine(plan, [CapturePhase(), WriteThroughProxy()], StateStore(state_dir), bus)
+    assert engine.run().ok
+    finished = {event.phase: event for event in events if isinstance(event, PhaseFinished)}
+    assert finished["snapshot"].summary == {"status": 201, "logged": ["committed"]}
+    assert finished["capture"].summary["log_entries"] == 0
     assert any(isinstance(event, WriteCaptured) for event in events)
-    assert "capture" not in engine.ctx.artifacts
+    assert "capture" not in engine.ctx.artifacts  # the engine closed the phase
+    with pytest.raises(httpx.TransportError):
+        httpx.get(finished["capture"].summary["listen"] + "/v2.0/networks", timeout=2)
 
 
 def test_a_disabled_capture_starts_nothing(state_dir):

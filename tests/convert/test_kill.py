@@ -23,7 +23,8 @@ def applied_records(state_dir) -> int:
 
 
 def run(plan) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "wizard", "run", "--plan", str(plan), "--yes", "--json"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "wizard", "run", "--plan", str(plan), "--yes", "--json",
+                             "--until", "verify"], cwd=ROOT,  # a snapshot plan: no cloud to cut over
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

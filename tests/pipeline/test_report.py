@@ -8,6 +8,8 @@ import time
 import pytest
 
 from wizard import report
+from wizard.cutover.node import NodeOutcome, StepRecord
+from wizard.cutover.records import NodeRecords
 from wizard.state import StateStore
 
 
@@ -24,21 +26,25 @@ def record(state: StateStore, phase: str, status: str, started: float, seconds: 
 
 
 def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alcor_migrate, tmp_path):
-    assert alcor_migrate("run", "--plan", plan_file, "--yes")[0] == 0
+    assert alcor_migrate("run", "--plan", plan_file, "--yes", "--until", "verify")[0] == 0  # then the cutover
+    store = StateStore(tmp_path / "state")
+    try:
+        report.write(store, "sample")
+    finally:
+        store.close()
     document = json.loads((tmp_path / "state" / report.REPORT_JSON).read_text())
     assert document["format"] == report.FORMAT and document["name"] == "sample"
     assert [(p["phase"], p["status"]) for p in document["phases"]] == [
         ("preflight", "done"), ("snapshot", "done"), ("translate", "done"), ("preview", "done"),
-        ("convert", "done"), ("replay", "done"), ("verify", "done"), ("final_replay", "done")]
+        ("convert", "done"), ("replay", "done"), ("verify", "done")]
     assert all(p["seconds"] is not None and p["started_at"].endswith("Z") for p in document["phases"])
     assert [c["check"] for c in document["preflight"]] == ["state directory", "neutron"]
     assert document["resources"]["ports"] == 7 and document["requests"]["total"] == 21
     assert document["requests"]["kinds"]["vpc"] == {"requests": 2, "resources": 2}
     assert document["findings"]["warning"]["ipv6-subnet"] == 1
-    nothing = {"replayed": 0, "skipped": 0, "failed": 0, "lag": 0, "enabled": False}  # capture was off
-    assert document["replay"] == {"replay": nothing, "final_replay": nothing}
     assert (document["applied"], document["failed"]) == (21, 0)
-    assert [p["phase"] for p in document["timeline"]] == ["final_replay"]
+    assert {phase: counts["replayed"] for phase, counts in document["replay"].items()} == {"replay": 0}
+    assert document["nodes"] == []
     text = (tmp_path / "state" / report.REPORT_MD).read_text()
     assert "| translate | done |" in text and "| vpc | 2 | 2 |" in text
     assert "| warning | ipv6-subnet | 1 |" in text and "## Replay" in text
@@ -54,7 +60,17 @@ def test_applied_failures_replay_and_the_cutover_timeline_are_reported(state):
     record(state, "switch", "done", t0 + 60, 2.5, summary={"url": "http://alcor:9009"})
     record(state, "drain", "done", t0 + 63, 31.0, summary={"quiet": True})
     record(state, "cutover", "failed", t0 + 95, 0.0, error="compute-2 at check: timeout")
+    nodes = NodeRecords(state)
+    nodes.record(NodeOutcome("compute-1", "done", steps=[StepRecord("bind_ports", True, 0.25, "2 ports bound"),
+                                                         StepRecord("check", True, 0.5, "2 ports held by ACA")]))
+    nodes.record(NodeOutcome("compute-2", "rolled_back", "check", "timeout",
+                             steps=[StepRecord("check", False, 10.0, "")],
+                             rollback=[StepRecord("unbind_ports", True, 1.0, "")]))
     document = report.build(state, "prod")
+    assert [(n["node"], n["status"], n["seconds"], n["steps"], n["failed_step"], n["error"], n["detail"])
+            for n in document["nodes"]] == [
+        ("compute-1", "done", 0.75, {"bind_ports": 0.25, "check": 0.5}, None, None, "2 ports held by ACA"),
+        ("compute-2", "rolled_back", 11.0, {"check": 10.0}, "check", "timeout", "")]
     assert (document["applied"], document["failed"]) == (3, 1)
     assert document["failures"] == [{"key": "port:d", "at": document["failures"][0]["at"], "status": 409,
                                      "error": "port d: conflict"}]
@@ -68,6 +84,7 @@ def test_applied_failures_replay_and_the_cutover_timeline_are_reported(state):
     assert "| port:d | status 409, error port d: conflict |" in text
     assert "| replay | replayed 12, skipped 1, lag 0 |" in text
     assert "| cutover | failed |" in text and "compute-2 at check: timeout |" in text
+    assert "## Cutover per node" in text and "| compute-1 | done |" in text and "| 0.8 | 2 ports held by ACA |" in text
 
 
 def test_no_secret_reaches_either_file(state):

@@ -54,11 +54,11 @@ def test_blockers_stop_the_run_with_exit_3_naming_them(tmp_path, alcor_migrate):
 
 
 def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, tmp_path):
-    code, events = alcor_migrate.events("--plan", plan_file, "--yes")
+    code, events = alcor_migrate.events("--plan", plan_file, "--yes", "--until", "verify")  # then the cutover
     assert code == 0
     names = [event["event"] for event in events]
     started = [event["phase"] for event in events if event["event"] == "phase_started"]
-    assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify", "final_replay", "report"]
+    assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify"]
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
                       ("neutron", "ok")]
@@ -66,7 +66,8 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     assert findings and {f["severity"] for f in findings} == {"warning"}  # info findings are only counted
     assert any(e["event"] == "message" and e["text"].startswith("13 info findings") for e in events)
     assert names.count("approval_needed") == 1
-    assert (tmp_path / "state" / "report.json").exists()
+    skipped = [event["phase"] for event in events if event["event"] == "phase_skipped"]
+    assert skipped == ["switch", "drain", "cutover", "final_replay", "report"]
 
 
 def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file, alcor_migrate, tmp_path,
@@ -83,7 +84,7 @@ def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file
     code, events = alcor_migrate.events("--plan", plan_file, "--yes", "--until", "preview")
     assert code == 0 and [e["event"] for e in events].count("approval_needed") == 1
 
-    code, events = alcor_migrate.events("--plan", plan_file)  # no --yes: approved earlier, not asked
+    code, events = alcor_migrate.events("--plan", plan_file, "--until", "verify")  # no --yes: approved earlier
     assert code == 0 and "approval_needed" not in [e["event"] for e in events]
     preview = next(e for e in events if e["event"] == "phase_finished" and e["phase"] == "preview")
     assert preview["summary"]["approved"] == "earlier"
@@ -92,7 +93,7 @@ def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file
 def test_a_failed_run_resumes_from_the_state_directory_alone(plan_file, sample, alcor_migrate, tmp_path):
     assert alcor_migrate("run", "--plan", plan_file)[0] == 1  # declined at preview
     sample.unlink()  # the run's own copy of the snapshot is all it needs now
-    code, events = alcor_migrate.events("--plan", plan_file, "--yes")
+    code, events = alcor_migrate.events("--plan", plan_file, "--yes", "--until", "verify")
     assert code == 0
     snapshot = next(e for e in events if e["event"] == "phase_finished" and e["phase"] == "snapshot")
     assert snapshot["summary"]["resumed"] is True and snapshot["summary"]["resources"] == 32
@@ -103,7 +104,8 @@ def test_until_stops_after_the_phase_and_skips_the_rest(plan_file, alcor_migrate
     code, events = alcor_migrate.events("--plan", plan_file, "--until", "translate")
     assert code == 0
     skipped = [e["phase"] for e in events if e["event"] == "phase_skipped"]
-    assert skipped == ["preview", "convert", "replay", "verify", "final_replay", "report"]
+    assert skipped == ["preview", "convert", "replay", "verify", "switch", "drain", "cutover", "final_replay",
+                       "report"]
     assert not (tmp_path / "state" / "preview").exists()
 
 
@@ -128,7 +130,8 @@ def test_bad_input_exits_2_naming_what_is_missing_or_wrong(tmp_path, alcor_migra
 
 
 def test_off_a_terminal_the_status_line_is_reprinted_and_json_stays_on_stdout(plan_file, alcor_migrate):
-    code, out, err = alcor_migrate("run", "--plan", plan_file, "--yes", "--json", "--status-every", "0.001")
+    code, out, err = alcor_migrate("run", "--plan", plan_file, "--yes", "--until", "verify", "--json",
+                                   "--status-every", "0.001")
     assert code == 0
     assert all(line.startswith("{") for line in out.splitlines())
     status = [line for line in err.splitlines() if line.startswith("Phase: ")]

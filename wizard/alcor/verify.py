@@ -264,12 +264,15 @@ def verify(requests: Sequence[AlcorRequest], client: AlcorClient, lookup: Lookup
 
 class VerifyPhase:
     """The engine's verify phase: puts the Drift in ctx.artifacts["drift"]; raises DriftFound
-    when Alcor differs from the translation."""
+    when Alcor differs from the translation (of Neutron now when writes were captured and
+    replayed since the snapshot: `current_translation`)."""
 
     name = "verify"
 
     def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.need("translation")
+        from wizard.translate_phase import current_translation  # that module's phase runs before this one
+
+        translation = current_translation(ctx)
         with AlcorClient.from_plan(ctx.plan) as client:
             drift = verify(translation.requests, client, ctx.state.mapped_id)
         ctx.artifacts["drift"] = drift

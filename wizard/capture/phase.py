@@ -2,8 +2,8 @@
 
 The proxy keeps capturing through the later phases; it is found in
 `ctx.artifacts["capture"]` (its write log as `.log`; also as `ctx.artifacts["write_hold"]`,
-the cut-over gate's brake on writes), and whoever owns the engine
-stops it when the run ends (`CapturePhase.stop(ctx)`). The phase is run again on
+the cut-over gate's brake on writes), and the engine stops it when the run ends (`close`,
+which is `CapturePhase.stop(ctx)`). The phase is run again on
 every resume, since a new process has no proxy yet.
 """
 
@@ -37,6 +37,9 @@ class CapturePhase:
                 raise
             ctx.artifacts[ARTIFACT] = ctx.artifacts[WRITE_HOLD] = running
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
+
+    def close(self, ctx) -> None:
+        self.stop(ctx)
 
     @staticmethod
     def stop(ctx) -> None:

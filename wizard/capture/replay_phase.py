@@ -114,6 +114,9 @@ class ReplayPhase:
         replication = ctx.artifacts[ARTIFACT] = LogReplication(replayer, owned)
         return replication
 
+    def close(self, ctx) -> None:
+        self.stop(ctx)
+
     @staticmethod
     def stop(ctx) -> None:
         """Close what the replay phases opened (the capture phase closes its own log)."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 
 from rich.console import Console
 
 from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.engine import PHASE_ORDER, Engine, RunResult
 from wizard.errors import Blocked, InputError, MigrateError
+from wizard.lab.world import LabWorld
 from wizard.headless import JsonLines, RichReport, StatusLine, console_approver, reprinting
 from wizard.pipeline import build_phases
 from wizard.state import StateStore
@@ -46,8 +49,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise MigrateError(f"{plan.state_dir}: cannot use it as the state directory: {exc}") from None
     try:
-        engine = Engine(plan, build_phases(plan), state, approve=console_approver(args.yes, err))
-        result = _run(engine, args, err)
+        with contextlib.ExitStack() as running:
+            running.enter_context(_terminate_as_interrupt())
+            world = None
+            if plan.lab is not None:  # the lab this plan migrates, stopped when the run ends
+                world = running.enter_context(LabWorld(plan, progress=lambda text: err.print(text, soft_wrap=True)))
+                plan = world.plan
+            engine = Engine(plan, build_phases(plan), state, approve=console_approver(args.yes, err))
+            if world is not None:
+                world.attach(engine)
+            result = _run(engine, args, err)
     finally:
         state.close()
     if not result.ok:
@@ -68,6 +79,19 @@ def _run(engine: Engine, args: argparse.Namespace, err: Console) -> RunResult:
             engine.bus.subscribe(status)
             stack.enter_context(reprinting(status, err, args.status_every))
         return engine.run(until=args.until)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C: resumable, and whatever it started (the lab) is stopped."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _require_source_and_target(args: argparse.Namespace) -> None:

@@ -109,13 +109,20 @@ class LabNode:
 class LabFleet:
     """The simulated nodes of a lab cloud, by host name."""
 
-    def __init__(self, hosts: Iterable[str], delay: float = 0.0):
+    def __init__(self, hosts: Iterable[str], delay: float = 0.0, ports: dict[str, int] | None = None):
+        """`ports` keeps hosts' ACAs on the ports an earlier run gave them (Alcor has them registered)."""
         self.nodes: dict[str, LabNode] = {}
-        ports: set[int] = set()
+        given = ports or {}
+        taken: set[int] = set(given.values())
         for host in hosts:
-            port = reserve_port(ports)
-            ports.add(port)
+            port = given.get(host) or reserve_port(taken)
+            taken.add(port)
             self.nodes[host] = LabNode(host, delay, port=port)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Each host's ACA port."""
+        return {host: node.aca.server_port for host, node in self.nodes.items()}
 
     def __getitem__(self, host: str) -> LabNode:
         return self.nodes[host]

@@ -35,7 +35,7 @@ from wizard.tui.screens import STEP_SCREENS, StepScreen
 from wizard.tui.screens.modals import ConfirmScreen, ErrorScreen, HelpScreen, PathPrompt
 from wizard.tui.screens.plan import PlanScreen
 from wizard.tui.screens.start import StartScreen
-from wizard.tui.session import EngineFor, candidate_plans, open_engine
+from wizard.tui.session import EngineFor, candidate_plans, close_engine, open_engine
 from wizard.tui.steps import STEPS, step_of
 from wizard.tui.widgets.format import duration, shown_path
 
@@ -91,7 +91,7 @@ class WizardApp(App):
         if self._bridge is not None:
             self._bridge.close()
         if self.engine is not None and not self.running:
-            self.engine.state.close()
+            close_engine(self.engine)
         self._bridge = self.engine = self.model = None
 
     # -- opening, creating and saving plans ----------------------------------------------

@@ -8,7 +8,8 @@ from typing import Callable, Sequence
 
 from wizard import plan as plan_file
 from wizard.engine import Engine, Phase
-from wizard.errors import MigrateError
+from wizard.lab.world import LAB_ARTIFACT, LabWorld
+from wizard.pipeline import build_phases
 from wizard.plan import Plan
 from wizard.state import StateStore
 
@@ -16,12 +17,8 @@ PhasesFor = Callable[[Plan], Sequence[Phase]]
 
 
 def project_phases(plan: Plan) -> Sequence[Phase]:
-    """The project's phases for `plan`, from `wizard.phases.phases_for` (the same as `run`)."""
-    try:
-        from wizard.phases import phases_for
-    except ImportError as exc:
-        raise MigrateError("this build has no migration phases (wizard.phases)") from exc
-    return phases_for(plan)
+    """The project's phases for `plan`, the same as `run`'s."""
+    return build_phases(plan)
 
 
 def open_engine(
@@ -29,10 +26,32 @@ def open_engine(
 ) -> Engine:
     """Load the plan at `path` and build its engine over the plan's state directory.
 
-    Blocking (reads the plan and replays the state store): call it from a worker.
+    A lab plan with the project's phases starts its lab (wizard/lab/world.py) first; the lab
+    runs until `close_engine`. Blocking (reads the plan, replays the state store, starts the
+    lab): call it from a worker.
     """
     plan = plan_file.load(path)
-    return Engine(plan=plan, phases=phases_for(plan), state=StateStore(plan.state_dir), clock=clock)
+    world = None
+    if plan.lab is not None and phases_for is project_phases:
+        world = LabWorld(plan).__enter__()
+        plan = world.plan
+    try:
+        engine = Engine(plan=plan, phases=phases_for(plan), state=StateStore(plan.state_dir), clock=clock)
+    except BaseException:
+        if world is not None:
+            world.stop()
+        raise
+    if world is not None:
+        world.attach(engine)
+    return engine
+
+
+def close_engine(engine: Engine) -> None:
+    """Close the engine's state store and stop its lab, if it has one."""
+    engine.state.close()
+    world = engine.ctx.artifacts.pop(LAB_ARTIFACT, None)
+    if world is not None:
+        world.stop()
 
 
 EngineFor = Callable[[Path], Engine]

@@ -1,0 +1,46 @@
+"""LabWorld: the lab a lab plan runs on, started for a run (or a wizard session) and stopped after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wizard.lab import samples
+from wizard.lab.world import LAB_ARTIFACT
+from wizard.tui.session import close_engine, open_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lab_plan(tmp_path: Path, user_writes: int = 0) -> Path:
+    text = (ROOT / "plans" / "lab.yaml").read_text()
+    text = text.replace("state_dir: ../state/lab", f"state_dir: {tmp_path / 'state'}")
+    text = text.replace("cloud: ../sample_configs/small.json", f"cloud: {ROOT / 'sample_configs' / 'small.json'}")
+    text = text.replace("user_writes: 20", f"user_writes: {user_writes}")
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.neutron
+def test_a_wizard_session_on_the_lab_plan_runs_the_lab_until_it_is_closed(tmp_path):
+    engine = open_engine(lab_plan(tmp_path))
+    try:
+        plan = engine.ctx.plan
+        assert [phase.name for phase in engine.phases][:3] == ["preflight", "capture", "snapshot"]
+        networks = httpx.get(plan.neutron.url + "/v2.0/networks", timeout=10).json()["networks"]
+        assert sorted(n["name"] for n in networks) == sorted(n["name"] for n in samples.small().networks)
+        assert httpx.get(plan.alcor.url + "/vpcs", timeout=10).status_code < 500  # the emulator answers
+        fleet = engine.ctx.artifacts["lab_fleet"]
+        assert sorted(fleet.nodes) == sorted(samples.small().agents)
+        assert {host: node.server_port for host, node in plan.nodes.items()} == fleet.ports
+        assert plan.neutron.auth == "none" and plan.alcor.gateway_url == plan.alcor.url
+    finally:
+        close_engine(engine)
+    assert LAB_ARTIFACT not in engine.ctx.artifacts
+    for url in (plan.neutron.url, plan.alcor.url):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url + "/", timeout=2)
+    assert (tmp_path / "state" / "lab" / "neutron.sqlite").is_file()  # kept for the next session

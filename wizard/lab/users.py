@@ -1,0 +1,132 @@
+"""The lab's users: a small stream of writes through the capture proxy while convert runs.
+
+So that capture and replay have real work, `UserWrites` starts a thread when the convert
+phase starts and sends `count` writes to Neutron through the proxy, cycling through
+
+    create a network, a subnet on it, a port on it; rename a sample VM port;
+    add a rule to a sample security group; delete the port it created
+
+(cycle c names what it creates `user-*-c`). It finishes before the engine goes on from
+convert (the bus handler waits for it), so the writes are in the log before replay's last
+loop. The number done is kept in the state store (meta `lab.user_writes`): a resumed run
+sends only the rest. A write Neutron refuses is reported (Message) and not retried.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from wizard.events import Event, Message, PhaseFailed, PhaseFinished, PhaseStarted
+from wizard.state import StateStore
+
+DONE_KEY = "lab.user_writes"
+PHASE = "convert"
+PAUSE = 0.05  # seconds between two writes: a stream, not a burst
+FINISH_TIMEOUT = 120.0
+STEPS = 6
+
+
+class UserWrites:
+    def __init__(self, neutron_url: str, count: int, state: StateStore, emit: Callable[[Event], None]):
+        self.count = count
+        self.state = state
+        self.emit = emit
+        self.client = httpx.Client(base_url=neutron_url.rstrip("/") + "/v2.0", timeout=60)
+        self.sent = 0
+        self.refused: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def on_event(self, event: Event) -> None:
+        """Bus listener: start with convert, and hold the engine at convert's end until done."""
+        if getattr(event, "phase", None) != PHASE:
+            return
+        if isinstance(event, PhaseStarted) and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lab-users", daemon=True)
+            self._thread.start()
+        elif isinstance(event, (PhaseFinished, PhaseFailed)):
+            self.finish()
+
+    def finish(self, timeout: float = FINISH_TIMEOUT) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.finish(timeout=10)
+        self.client.close()
+
+    def _run(self) -> None:
+        done = self.state.get_meta(DONE_KEY, 0)
+        try:
+            for index in range(done, self.count):
+                if self._stop.is_set():
+                    return
+                self._write(index)
+                self.state.set_meta(DONE_KEY, index + 1)
+                time.sleep(PAUSE)
+        except httpx.HTTPError as exc:
+            self.emit(Message(level="warning", phase=PHASE, text=f"lab users stopped: {exc}"))
+        finally:
+            if self.sent or self.refused:
+                refused = f"; Neutron refused {len(self.refused)}: {self.refused[0]}" if self.refused else ""
+                self.emit(Message(level="info", phase=PHASE,
+                                  text=f"lab users sent {self.sent} writes through the capture proxy{refused}"))
+
+    # -- the writes ----------------------------------------------------------------------
+    def _write(self, index: int) -> None:
+        cycle, step = divmod(index, STEPS)
+        method, path, body = (self._net, self._subnet, self._port, self._rename, self._rule, self._delete)[step](cycle)
+        answer = self.client.request(method, path, json=body)
+        self.sent += 1
+        if answer.status_code >= 400:
+            self.refused.append(f"{method} {path}: HTTP {answer.status_code} {answer.text[:200]}")
+
+    def _net(self, cycle: int) -> tuple[str, str, Any]:
+        return "POST", "/networks", {"network": {"name": f"user-net-{cycle}", "project_id": self._project()}}
+
+    def _subnet(self, cycle: int) -> tuple[str, str, Any]:
+        network = self._find("networks", f"user-net-{cycle}")
+        return "POST", "/subnets", {"subnet": {
+            "name": f"user-subnet-{cycle}", "network_id": network["id"], "project_id": network["project_id"],
+            "ip_version": 4, "cidr": f"10.{200 + cycle // 250}.{cycle % 250}.0/24"}}
+
+    def _port(self, cycle: int) -> tuple[str, str, Any]:
+        network = self._find("networks", f"user-net-{cycle}")
+        return "POST", "/ports", {"port": {"name": f"user-port-{cycle}", "network_id": network["id"],
+                                           "project_id": network["project_id"]}}
+
+    def _rename(self, cycle: int) -> tuple[str, str, Any]:
+        ports = self._list("ports", device_owner="compute:nova")
+        port = ports[cycle % len(ports)]
+        return "PUT", f"/ports/{port['id']}", {"port": {"name": f"user-renamed-{cycle}"}}
+
+    def _rule(self, cycle: int) -> tuple[str, str, Any]:
+        groups = [g for g in self._list("security-groups") if g["name"] != "default"]
+        group = groups[cycle % len(groups)]
+        return "POST", "/security-group-rules", {"security_group_rule": {
+            "security_group_id": group["id"], "project_id": group["project_id"], "direction": "ingress",
+            "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 20000 + cycle,
+            "port_range_max": 20000 + cycle}}
+
+    def _delete(self, cycle: int) -> tuple[str, str, Any]:
+        return "DELETE", f"/ports/{self._find('ports', f'user-port-{cycle}')['id']}", None
+
+    def _project(self) -> str:
+        return self._list("ports", device_owner="compute:nova")[0]["project_id"]
+
+    def _list(self, collection: str, **query: str) -> list[dict[str, Any]]:
+        answer = self.client.get(f"/{collection}", params=query)
+        answer.raise_for_status()
+        items = answer.json()[collection.replace("-", "_")]
+        if not items:
+            raise httpx.HTTPError(f"no {collection} {query or ''} in the lab's Neutron")
+        return sorted(items, key=lambda item: item["id"])
+
+    def _find(self, collection: str, name: str) -> dict[str, Any]:
+        return self._list(collection, name=name)[0]

@@ -1,0 +1,172 @@
+"""The running lab a lab plan migrates: a seeded neutron-server, the Alcor emulator and the lab nodes.
+
+`LabWorld(plan)` is a context manager. Entering it starts, in this process or as children
+it stops on exit (also on Ctrl-C or a failure):
+
+- a real neutron-server (installed on first use, with progress), its database seeded through
+  Neutron's API from the sample cloud `lab.cloud` names, with a fake OVS agent per host;
+- the Alcor emulator, on a free loopback port;
+- a LabFleet: a LabNode (Neutron agent and LabAca) per host.
+
+`lab.cloud` names a sample cloud by its file in sample_configs/ (`small.json` is the cloud
+`wizard.lab.samples.small()` builds; the file is that cloud's snapshot). The seeded database
+is cached per sample (in the neutron cache directory), so a second run starts in seconds.
+
+What a run changes survives a restart: Neutron's database and the emulator's state are kept
+in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `acas.json`,
+are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them). `world.plan` is the plan
+with the lab filled in (Neutron's URL, Alcor's, the nodes); `attach(engine)` gives the engine
+the artifacts the cutover needs and starts the simulated users (wizard/lab/users.py).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from wizard.engine import Engine
+from wizard.errors import InputError
+from wizard.lab import samples
+from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.neutron_server import REQUIREMENTS, NeutronServer, cache_dir, free_port
+from wizard.lab.nodes import LabFleet
+from wizard.lab.topology import Topology, build
+from wizard.lab.users import UserWrites
+from wizard.plan import Plan
+
+Progress = Callable[[str], None]
+LAB_DIR = "lab"  # under the state directory: neutron.sqlite, alcor.json, fleet.json, acas.json
+ACAS_FILE = "acas.json"
+FLEET_FILE = "fleet.json"  # each host's ACA port, kept for the next run
+LAB_ARTIFACT = "lab"  # the LabWorld itself, in the engine's artifacts
+
+
+def topology_for(cloud: str) -> Topology:
+    """The sample cloud `lab.cloud` names: its file's stem (sample_configs/small.json -> small)."""
+    name = Path(cloud).stem
+    if name not in samples.SAMPLES:
+        raise InputError(f"lab.cloud: {cloud}: not a sample cloud; the lab seeds Neutron from one of "
+                         f"{', '.join(f'sample_configs/{n}.json' for n in samples.SAMPLES)}")
+    return samples.SAMPLES[name]()
+
+
+def seeded_database(topology: Topology, progress: Progress) -> Path:
+    """A neutron database holding `topology`, built once (through Neutron's API) and cached."""
+    recipe = json.dumps([REQUIREMENTS, samples.SERVICE_PLUGINS, dataclasses.asdict(topology)], sort_keys=True)
+    path = cache_dir() / "lab" / f"{topology.name}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.sqlite"
+    if path.is_file():
+        return path
+    progress(f"seeding neutron with the {topology.name} sample cloud (once; cached in {path.parent})")
+    with NeutronServer(progress=progress, service_plugins=samples.SERVICE_PLUGINS) as neutron:
+        build(topology, neutron.url, neutron.add_agent)
+        neutron.save_database(path)
+    return path
+
+
+class LabWorld:
+    """The lab for one run of a lab plan; `plan` is the plan pointed at it once entered."""
+
+    def __init__(self, plan: Plan, progress: Progress = lambda text: None):
+        if plan.lab is None:
+            raise InputError("the plan has no lab: section")
+        self.given = plan
+        self.plan = plan
+        self.progress = progress
+        self.dir = Path(plan.state_dir) / LAB_DIR
+        self.topology = topology_for(plan.lab.cloud)
+        self.neutron: NeutronServer | None = None
+        self.alcor: AlcorEmulator | None = None
+        self.fleet: LabFleet | None = None
+        self.users: UserWrites | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> LabWorld:
+        atexit.register(self.stop)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        kept = self.dir / "neutron.sqlite"
+        database = kept if kept.is_file() else seeded_database(self.topology, self.progress)
+        self.neutron = NeutronServer(progress=self.progress, service_plugins=samples.SERVICE_PLUGINS,
+                                     database=database)
+        self._stack.callback(self._stop_neutron, kept)
+        self.neutron.start()
+        for host, tunneling_ip in self.topology.agents.items():  # fresh heartbeats
+            self.neutron.add_agent(host, tunneling_ip)
+        self.alcor = AlcorEmulator(port=0, state_file=self.dir / "alcor.json")
+        self._stack.callback(self.alcor.stop)
+        self.alcor.start()
+        self.fleet = self._fleet()
+        self._stack.callback(self.fleet.stop)
+        self._stack.callback(self._record_acas)
+        self.progress(f"lab: neutron-server at {self.neutron.url}, Alcor emulator at "
+                      f"{self.alcor.url_for('vpc')}, {len(self.fleet.nodes)} nodes")
+        self.plan = self._filled(self.given)
+
+    def _fleet(self) -> LabFleet:
+        """The lab nodes, their ACAs on the ports of an earlier run of this plan (Alcor registered them)."""
+        kept = self.dir / FLEET_FILE
+        fleet = LabFleet(self.topology.agents, ports=json.loads(kept.read_text()) if kept.is_file() else None)
+        kept.write_text(json.dumps(fleet.ports, indent=1) + "\n")
+        held = self.dir / ACAS_FILE  # like real ACA after a restart, each gets its ports back
+        for host, ports in (json.loads(held.read_text()) if held.is_file() else {}).items():
+            if host in fleet.nodes:
+                fleet.nodes[host].aca.ports.update(ports)
+        return fleet
+
+    def _filled(self, plan: Plan) -> Plan:
+        """The plan pointed at this lab: Neutron (no auth) behind the capture proxy, Alcor, the nodes."""
+        neutron = dataclasses.replace(plan.neutron, url=self.neutron.url, auth="none", cloud=None, snapshot=None)
+        capture = dataclasses.replace(plan.capture, listen=f"127.0.0.1:{free_port()}")
+        endpoints = self.alcor.endpoints
+        gateway = self.alcor.url_for("vpc")  # the emulator serves every service on one port
+        alcor = dataclasses.replace(plan.alcor, url=gateway, endpoints=endpoints, gateway_url=gateway)
+        return dataclasses.replace(plan, neutron=neutron, capture=capture, alcor=alcor,
+                                   nodes={**self.fleet.node_overrides(), **plan.nodes})
+
+    @property
+    def proxy_url(self) -> str:
+        """Where the capture proxy of this plan listens: the lab's users send their writes there."""
+        return f"http://{self.plan.capture.listen}"
+
+    def artifacts(self) -> dict[str, Any]:
+        return {"lab_fleet": self.fleet, LAB_ARTIFACT: self}
+
+    def attach(self, engine: Engine) -> None:
+        """Give the engine the lab's artifacts and let the lab's users write while convert runs."""
+        engine.ctx.artifacts.update(self.artifacts())
+        if self.plan.lab.user_writes and self.plan.capture.enabled:
+            self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish)
+            engine.bus.subscribe(self.users.on_event)
+            self._stack.callback(self.users.stop)
+
+    def stop(self) -> None:
+        """Stop whatever was started, last first; safe to call twice."""
+        atexit.unregister(self.stop)
+        self._stack.close()
+
+    def _record_acas(self) -> None:
+        """`<state_dir>/lab/acas.json`: the ports (id: goal state) each lab ACA holds when the lab stops."""
+        held = {host: dict(sorted(node.aca.ports.items())) for host, node in self.fleet.nodes.items()}
+        (self.dir / ACAS_FILE).write_text(json.dumps(held, indent=1) + "\n")
+
+    def _stop_neutron(self, kept: Path) -> None:
+        """Keep Neutron's database (what users changed) for the next run, then stop the server."""
+        with contextlib.suppress(Exception):  # a server that never came up has nothing to keep
+            self.neutron.save_database(kept)
+        self.neutron.stop()
