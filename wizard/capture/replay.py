@@ -92,7 +92,7 @@ class Replayer:
         self._raised = {(f.code, f.neutron) for f in known}
         self._lock = threading.Lock()
         self._caught_up = self._folding = False  # folding: translating only to rebuild the index
-        self._reported = False  # a progress bar was shown
+        self._reported: set[str] = set()  # phases whose progress bar was shown
 
     @property
     def position(self) -> int:
@@ -157,8 +157,8 @@ class Replayer:
             if time.monotonic() - last_lag >= LAG_EVERY:
                 last_lag = time.monotonic()
                 self.publish_lag()
-        if todo or not self._reported:  # a pass with nothing to do leaves the last pass's bar as it was
-            self._reported = True
+        if todo or self.phase not in self._reported:  # a pass with nothing to do keeps the last bar
+            self._reported.add(self.phase)
             self._progress(summary, todo, f"position #{summary.position}")
         self.publish_lag()
         return summary
