@@ -93,3 +93,14 @@ def test_verify_command_exit_codes_and_json(world, tmp_path, capsys):
     assert drift["total"] == 1
     assert next(k for k in drift["kinds"] if k["kind"] == "vpc")["unexpected"] == ["extra"]
     assert main(["verify", "--alcor-url", "http://127.0.0.1:9"]) == 2
+
+
+def test_drift_rows_flatten_missing_unexpected_and_differences():
+    from wizard.alcor.verify import Difference, Drift, KindDrift
+
+    drift = Drift([KindDrift("port", expected=2, actual=2, missing=["p1"], unexpected=["p9"],
+                             differences=[Difference("port", "p2", "name", "a", "b")])])
+    assert drift.rows() == [("port", "p1", "(missing)", "present", None),
+                            ("port", "p9", "(unexpected)", None, "present"),
+                            ("port", "p2", "name", "a", "b")]
+    assert drift.total == 3

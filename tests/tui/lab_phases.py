@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.alcor.verify import Difference, Drift, KindDrift
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import (
@@ -200,9 +201,8 @@ class Verify:
     name = "verify"
 
     def run(self, ctx: RunContext) -> dict:
-        ctx.artifacts["drift"] = [
-            {"kind": "port", "id": "p3", "field": "mac_address", "neutron": "fa:16:3e:00:00:03", "alcor": None}
-        ]
+        ctx.artifacts["drift"] = Drift([KindDrift("port", expected=3, actual=3, differences=[
+            Difference("port", "p3", "mac_address", "fa:16:3e:00:00:03", None)])])
         return {"differences": 1}
 
 

@@ -93,6 +93,16 @@ class Drift:
     def to_json(self, most: int | None = None) -> dict[str, Any]:
         return {"total": self.total, "kinds": [k.to_json(most) for k in self.kinds]}
 
+    def rows(self) -> list[tuple[str, str, str, Any, Any]]:
+        """Every difference as (kind, id, field, expected, actual), for tables; a resource Alcor
+        lacks has the field "(missing)", one Alcor holds beyond the translation "(unexpected)"."""
+        out: list[tuple[str, str, str, Any, Any]] = []
+        for kind in self.kinds:
+            out += [(kind.kind, rid, "(missing)", "present", None) for rid in kind.missing]
+            out += [(kind.kind, rid, "(unexpected)", None, "present") for rid in kind.unexpected]
+            out += [(d.kind, d.id, d.field, d.expected, d.actual) for d in kind.differences]
+        return out
+
     def summary(self) -> dict[str, Any]:
         """Counts only: what the phase record keeps."""
         return {"drift": self.total, "kinds": {

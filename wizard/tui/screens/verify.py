@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -15,11 +13,6 @@ from wizard.tui.widgets.tables import RowsTable
 DRIFT_COLUMNS = ("kind", "id", "field", "neutron", "alcor")
 
 
-def drift_cell(row: Any, name: str) -> str:
-    value = row.get(name) if isinstance(row, dict) else getattr(row, name, "")
-    return "" if value is None else str(value)
-
-
 class VerifyScreen(StepScreen):
     STEP = "verify"
     HELP = "Each difference between Alcor and the translation of Neutron's current state, field by field."
@@ -29,9 +22,9 @@ class VerifyScreen(StepScreen):
         yield RowsTable(DRIFT_COLUMNS, id="drift")
 
     def show_body(self, model: RunModel) -> None:
-        drift = self.app.artifact("drift")
+        drift = self.app.artifact("drift")  # a wizard.alcor.verify.Drift
         summary = self.query_one("#drift-summary", Static)
-        rows = [tuple(drift_cell(row, c) for c in DRIFT_COLUMNS) for row in drift or ()]
+        rows = [tuple("" if value is None else str(value) for value in row) for row in drift.rows()] if drift else []
         self.query_one("#drift", RowsTable).show_rows(rows)
         if drift is None:
             summary.update(Text("No verification yet: the drift appears here once verify has run.", style="dim"))
