@@ -9,7 +9,7 @@ import pytest
 
 from wizard.lab import samples
 from wizard.lab.world import LAB_ARTIFACT
-from wizard.tui.session import close_engine, open_engine
+from wizard.tui.session import close_engine, open_engine, plan_as_written
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,8 @@ def test_a_wizard_session_on_the_lab_plan_runs_the_lab_until_it_is_closed(tmp_pa
         assert sorted(fleet.nodes) == sorted(samples.small().agents)
         assert {host: node.server_port for host, node in plan.nodes.items()} == fleet.ports
         assert plan.neutron.auth == "none" and plan.alcor.gateway_url == plan.alcor.url
+        written = plan_as_written(engine)  # what the wizard's plan screen shows and saves
+        assert written.neutron.url is None and written.alcor.url is None and written.nodes == {}
     finally:
         close_engine(engine)
     assert LAB_ARTIFACT not in engine.ctx.artifacts

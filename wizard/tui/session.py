@@ -46,6 +46,12 @@ def open_engine(
     return engine
 
 
+def plan_as_written(engine: Engine) -> Plan:
+    """The plan as its file says: a lab run fills in addresses that live only as long as the lab."""
+    lab = engine.ctx.artifacts.get(LAB_ARTIFACT)
+    return lab.given if lab is not None else engine.ctx.plan
+
+
 def close_engine(engine: Engine) -> None:
     """Close the engine's state store and stop its lab, if it has one."""
     engine.state.close()
