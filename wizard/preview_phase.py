@@ -48,9 +48,10 @@ class PreviewPhase:
 
 def alcor_target(plan: Plan) -> str:
     """Where the requests go, as the operator is asked about it."""
-    if plan.alcor.endpoints:
-        return ", ".join(f"{service} {plan.alcor_url(service)}" for service in SERVICES)
-    return plan.alcor.url or "(no Alcor URL in the plan)"
+    urls = {service: plan.alcor_url(service) for service in SERVICES}
+    if len(set(urls.values())) > 1:
+        return ", ".join(f"{service} {url}" for service, url in urls.items())
+    return plan.alcor.url or next(iter(urls.values())) or "(no Alcor URL in the plan)"
 
 
 def approval_digest(translation: Translation, target: str) -> str:
