@@ -126,3 +126,35 @@ def test_rollback_returns_every_node_to_neutron(world, file_nodes):
     # after a rollback, the next run switches and moves every node again
     engine, events = engine_for(plan, artifacts)
     assert engine.run().ok and len({e.node for e in events if isinstance(e, NodeStep)}) == 4
+
+
+def test_a_postponement_holds_the_next_wave_until_the_operator_goes_on(world, file_nodes):
+    import threading
+    import time
+
+    from wizard.cutover.gate import postponement_for
+    from wizard.events import Waiting
+
+    plan, artifacts = world
+    flag = postponement_for(plan.cutover.gate, plan.state_dir)
+
+    def approve(phase, question):
+        if question.startswith("Hand "):
+            flag.postpone()  # as the wizard's postpone key does before the waves start
+        return True
+
+    engine, events = engine_for(plan, artifacts, approve)
+    run = threading.Thread(target=lambda: results.append(engine.run()))
+    results = []
+    run.start()
+    deadline = time.monotonic() + 20
+    while not any(isinstance(e, Waiting) and e.reason for e in events):
+        assert time.monotonic() < deadline and run.is_alive(), "the wave never waited"
+        time.sleep(0.05)
+    assert file_nodes.agent_running("compute-001")  # the canary has not moved
+    flag.confirm()
+    run.join(20)
+    assert results and results[0].ok, results
+    assert not file_nodes.agent_running("compute-001")
+    waits = [e.reason for e in events if isinstance(e, Waiting)]
+    assert waits[0].startswith("postponed before wave 1") and waits[-1] == ""

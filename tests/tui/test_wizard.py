@@ -268,3 +268,19 @@ async def test_help_screen_and_palette_commands(lab_dir):
         await pilot.press("escape")
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Go to Summary" in titles and "Help" in titles and "Pause the run" not in titles
+
+
+async def test_the_postpone_key_creates_the_flag_and_going_on_removes_it(lab_dir):
+    from wizard.cutover.gate import postponement_for
+
+    app = make_app(World())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_session(pilot)
+        flag = postponement_for(app.plan.cutover.gate, app.plan.state_dir)
+        cutover = app.get_screen("cutover")
+        cutover.action_postpone()
+        assert "Postpone the cutover?" in await answer(pilot, True, "the postpone confirmation")
+        assert flag.active
+        cutover.action_postpone()
+        assert "Go on with the cutover?" in await answer(pilot, True, "the go-on confirmation")
+        assert not flag.active

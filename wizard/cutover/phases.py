@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
@@ -14,11 +15,12 @@ from wizard.cutover.runner import WaveRunner
 from wizard.cutover.site import site_for
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
-from wizard.events import Message
+from wizard.events import Message, Waiting
 
 SWITCHED = "switch.done"
 DRAINED = "drain.done"
 POSTPONE_APPLIED = "cutover.postpone_applied"  # the plan's postpone flag creates the flag file once
+POSTPONE_POLL = 0.2  # seconds between looks at the postpone flag file
 
 
 class SwitchPhase:
@@ -79,8 +81,17 @@ class CutoverPhase:
         ctx.ask(self.name, f"Hand {len(left)} nodes over from the Neutron agents to ACA "
                            f"in {len(site.waves)} waves?")
 
+        postponement = postponement_for(ctx.plan.cutover.gate, ctx.plan.state_dir)
+
         def before_wave(wave) -> None:
             ctx.checkpoint()
+            if postponement.active:  # the operator postponed (the wizard's key, or the file by hand)
+                ctx.emit(Waiting(phase=self.name, reason=f"postponed before wave {wave.number}: "
+                                                         f"remove {postponement.path} to go on"))
+                while postponement.active:
+                    ctx.checkpoint()
+                    time.sleep(POSTPONE_POLL)
+                ctx.emit(Waiting(phase=self.name, reason=""))
             if wave.number > 1 and site.waves[0].name == "canary":
                 ctx.ask(self.name, f"The canary wave is done; go on with wave {wave.number} ({wave.name})?")
             split = site.splits[wave.number - 1]

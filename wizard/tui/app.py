@@ -228,6 +228,10 @@ class WizardApp(App):
         question = "Stop the run at its next checkpoint? What is done stays done; Next resumes."
         self.push_screen(ConfirmScreen("Cancel the run", question, yes="Stop"), cancel)
 
+    def confirm_action(self, title: str, question: str, action: Callable[[], None]) -> None:
+        """Ask the operator, then do `action` if they said yes."""
+        self.push_screen(ConfirmScreen(title, question), lambda yes: action() if yes else None)
+
     def confirm_request(self, phase: str, action: str, question: str, **args: Any) -> None:
         """Ask the operator, then pass the request to the running phase."""
 

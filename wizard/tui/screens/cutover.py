@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from wizard.cutover.gate import postponement_for
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.cutover import DrainPanel, WaveTimeline
@@ -60,9 +61,18 @@ class CutoverScreen(StepScreen):
             )
 
     def action_postpone(self) -> None:
-        self.app.confirm_request("cutover", "postpone", "Postpone the cutover after the current wave?")
+        """Create (or remove) the postpone flag: the switch's gate and every next wave wait while it exists."""
+        plan = self.app.plan
+        flag = postponement_for(plan.cutover.gate, plan.state_dir)
+        if flag.active:
+            self.app.confirm_action("cutover: go on", "Go on with the cutover?", flag.confirm)
+        else:
+            self.app.confirm_action("cutover: postpone", "Postpone the cutover? The endpoint switch and the "
+                                    "next wave wait until you go on (z again).", flag.postpone)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("rollback", "postpone"):
+        if action == "rollback":
             return self.app.running and self.app.model is not None and self.app.model.running == "cutover"
+        if action == "postpone":
+            return self.app.engine is not None
         return super().check_action(action, parameters)
