@@ -284,3 +284,14 @@ async def test_the_postpone_key_creates_the_flag_and_going_on_removes_it(lab_dir
         cutover.action_postpone()
         assert "Go on with the cutover?" in await answer(pilot, True, "the go-on confirmation")
         assert not flag.active
+
+
+async def test_a_redraw_before_a_new_screen_is_composed_waits_for_it(lab_dir):
+    """The once-a-second redraw can fire between a screen's switch and its compose (a CI failure)."""
+    app = make_app(World())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_session(pilot)
+        app.switch_screen("preflight")
+        app._redraw()  # the preflight screen is on the stack, its widgets not yet there
+        await pilot.pause()
+        assert app.screen.step.name == "preflight" and next_label(app)

@@ -268,7 +268,8 @@ class WizardApp(App):
         if self.model is not None:
             self.model.paused = self.paused
         step_screen = next((s for s in reversed(self.screen_stack) if isinstance(s, StepScreen)), None)
-        if step_screen is not None:  # drawn under any dialog too
+        # drawn under any dialog too; a screen not yet composed draws itself when it resumes
+        if step_screen is not None and step_screen.is_mounted:
             step_screen.show(self.model)
 
     def status_line(self) -> str:
