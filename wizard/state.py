@@ -79,6 +79,11 @@ class StateStore:
         with self._written():
             self._put("sent", self._sent, key, {"key": key, "at": time.time()})
 
+    def sent_keys(self) -> list[str]:
+        """Every request recorded as sent (applied, failed or in doubt), in the order first sent."""
+        with self._lock:
+            return list(self._sent)
+
     def was_sent(self, key: str) -> bool:
         with self._lock:
             return key in self._sent

@@ -11,6 +11,7 @@ import pytest
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import CheckChanged, EventBus, FindingRaised
+from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
 from wizard.plan import NeutronSource, Plan
 from wizard.preflight import (CHECKS, CHECKS_KEY, EXTENSIONS_KEY, Check, CheckResult, PreflightPhase,
@@ -102,12 +103,14 @@ def test_the_phase_runs_every_check_publishes_each_and_blocks_on_a_blocker(ctx):
     assert recorded[0]["findings"][0]["remedy"] == "look at it"
 
 
-def test_the_default_checks_pass_on_a_snapshot_plan(ctx, tmp_path):
+def test_the_default_checks_pass_on_a_snapshot_plan_and_an_empty_alcor(ctx, tmp_path):
     (tmp_path / "cloud.json").write_text("{}")
     ctx.plan.neutron.snapshot = str(tmp_path / "cloud.json")
-    summary = PreflightPhase().run(ctx)
+    with AlcorEmulator() as alcor:
+        ctx.plan.alcor.url = alcor.url_for("vpc")
+        summary = PreflightPhase().run(ctx)
     assert summary == {"checks": len(CHECKS), "ok": len(CHECKS), "warnings": 0}
-    assert [outcome.name for outcome in ctx.artifacts["preflight"]] == ["state directory", "neutron"]
+    assert [outcome.name for outcome in ctx.artifacts["preflight"]] == ["state directory", "neutron", "alcor"]
 
 
 @pytest.mark.neutron

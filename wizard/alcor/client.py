@@ -124,10 +124,12 @@ class AlcorClient:
         )
 
     @classmethod
-    def from_plan(cls, plan) -> AlcorClient:
+    def from_plan(cls, plan, **overrides: Any) -> AlcorClient:
+        """A client for the plan's Alcor; `overrides` replace the plan's timeout, retries..."""
         endpoints = {s: plan.alcor_url(s) for s in SERVICES}
         a = plan.alcor
-        return cls(endpoints, timeout=a.timeout, concurrency=a.concurrency, retries=a.retries)
+        options = {"timeout": a.timeout, "concurrency": a.concurrency, "retries": a.retries, **overrides}
+        return cls(endpoints, **options)
 
     def close(self) -> None:
         self._http.close()

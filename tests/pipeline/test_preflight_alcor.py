@@ -1,0 +1,102 @@
+"""The Alcor check against the emulator: services answering, and what Alcor already holds."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from wizard.engine import RunContext
+from wizard.events import EventBus
+from wizard.lab.alcor import AlcorEmulator
+from wizard.plan import Plan
+from wizard.preflight import alcor
+from wizard.state import StateStore
+
+PROJECT = "p1"
+
+
+@pytest.fixture
+def emulator():
+    with AlcorEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def ctx(tmp_path, emulator):
+    """A run context on a real state store whose plan points at the emulator."""
+    state = StateStore(tmp_path / "state")
+    plan = Plan()
+    plan.alcor.url = emulator.url_for("vpc")
+    yield RunContext(plan=plan, state=state, bus=EventBus(), approve=lambda *_: True)
+    state.close()
+
+
+def post(emulator, path: str, body: dict) -> None:
+    response = httpx.post(emulator.url_for("vpc") + f"/project/{PROJECT}{path}", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+
+
+def vpc(emulator, id: str) -> None:
+    post(emulator, "/vpcs", {"network": {"id": id, "cidr": "10.0.0.0/16"}})
+
+
+def codes(result) -> list[str]:
+    return [finding.code for finding in result.findings]
+
+
+def test_an_empty_alcor_whose_services_all_answer_is_ok(ctx, emulator):
+    result = alcor(ctx)
+    assert result.status == "ok" and result.findings == []
+    assert result.detail == f"7 services answer at {emulator.url_for('vpc')}; Alcor holds nothing a conversion creates"
+
+
+def test_the_default_group_alcor_makes_by_itself_does_not_count(ctx, emulator):
+    answer = httpx.get(emulator.url_for("vpc") + f"/project/{PROJECT}/security-groups/default/{PROJECT}", timeout=10)
+    assert answer.status_code == 200 and answer.json()["security_group"]["name"] == "default"
+    assert alcor(ctx).findings == []
+
+
+def test_a_service_that_does_not_answer_is_a_blocker_naming_it_and_its_setting(ctx, emulator):
+    ctx.plan.alcor.endpoints = {**emulator.endpoints, "node": "http://127.0.0.1:9"}
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-service-down"]
+    finding = result.findings[0]
+    assert finding.neutron.id == "node http://127.0.0.1:9" and "ConnectError" in finding.message
+    assert finding.remedy == "start Alcor's node manager, or correct alcor.endpoints.node (or alcor.url)"
+
+
+def test_alcor_holding_resources_no_run_here_sent_is_a_blocker(ctx, emulator):
+    vpc(emulator, "net-a")
+    post(emulator, "/subnets", {"subnet": {"id": "sub-a", "network_id": "net-a", "cidr": "10.0.1.0/24"}})
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-not-empty"]
+    message = result.findings[0].message
+    assert message.startswith("Alcor already holds 1 vpc, 1 subnet") and "security_group" not in message
+    assert f"no run in {ctx.state.dir} sent (e.g. vpc net-a, subnet sub-a)" in message
+
+
+def test_an_earlier_run_of_this_state_directory_is_resumed(ctx, emulator):
+    vpc(emulator, "net-a")
+    for key in ("segment:table", "vpc:net-a", "vpc:net-b"):
+        ctx.state.mark_sent(key)
+    ctx.state.mark_applied("segment:table")
+    ctx.state.mark_applied("vpc:net-a")
+    result = alcor(ctx)
+    assert result.status == "ok" and codes(result) == ["alcor-earlier-run"]
+    assert "sent 3 requests (2 applied, 1 in doubt); Alcor holds 1 vpc" in result.findings[0].message
+    assert result.findings[0].remedy.startswith("nothing to do: convert resumes")
+
+
+def test_a_state_directory_whose_networks_alcor_lacks_points_at_another_alcor(ctx, emulator):
+    vpc(emulator, "net-other")
+    ctx.state.mark_sent("vpc:net-a")
+    ctx.state.mark_applied("vpc:net-a")
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-lost-earlier-run"]
+    assert "sent 1 VPC and subnet creates, and Alcor holds none of them" in result.findings[0].message
+
+
+def test_a_plan_without_alcor_warns_that_convert_cannot_run(ctx):
+    ctx.plan.alcor.url = None
+    result = alcor(ctx)
+    assert result.status == "warning" and codes(result) == ["alcor-not-configured"]

@@ -1,0 +1,83 @@
+"""Preflight: named checks before anything changes, each with its state, timing and findings.
+
+A check is a function `check(ctx) -> CheckResult` under a name (`Check`). Its findings
+(blocker / warning / info, each with a remedy) make its state: `failed` with a blocker,
+`warning` with a warning, else `ok`. The phase runs every check (a failing one does not
+hide the others), publishes `CheckChanged` and `FindingRaised` events, records the
+outcomes in the state store (meta `preflight.checks`) and stops the run with `Blocked`
+when any check found a blocker.
+
+The checks live by what they look at (local.py, neutron.py, alcor.py). To add one (every
+compute host has a tunnel IP...), write the function and add `Check("name", function)` to
+`CHECKS`.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from wizard.engine import RunContext
+from wizard.errors import Blocked
+from wizard.events import CheckChanged, FindingRaised
+from wizard.preflight.alcor import alcor
+from wizard.preflight.local import state_directory
+from wizard.preflight.model import Check, CheckOutcome, CheckResult
+from wizard.preflight.neutron import EXTENSIONS_KEY, neutron_api
+from wizard.translate.model import Severity, describe
+
+__all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckOutcome", "CheckResult",
+           "PreflightPhase", "alcor", "neutron_api", "run_check", "state_directory"]
+
+PHASE = "preflight"
+CHECKS_KEY = "preflight.checks"  # meta: [CheckOutcome.to_json()] of the last preflight
+
+
+# The checks every run makes, in order. Add yours here (see the module's docstring).
+CHECKS: list[Check] = [
+    Check("state directory", state_directory),
+    Check("neutron", neutron_api),
+    Check("alcor", alcor),
+]
+
+
+def run_check(check: Check, ctx: RunContext) -> CheckOutcome:
+    """Run one check, publishing its state; a check that crashes is a failed check, not a lost run."""
+    ctx.emit(CheckChanged(phase=PHASE, check=check.name, status="running"))
+    started = time.monotonic()
+    try:
+        result = check.run(ctx)
+    except Exception as exc:  # a bug in one check: report it as a blocker, keep checking
+        result = CheckResult()
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        result.find(Severity.BLOCKER, "check-error", ("check", check.name),
+                    f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})",
+                    "report this bug; the check could not tell whether the run is safe")
+    outcome = CheckOutcome(check.name, time.monotonic() - started, result)
+    detail = result.detail if outcome.status == "ok" else "; ".join(f.message for f in result.findings)
+    ctx.emit(CheckChanged(phase=PHASE, check=check.name, status=outcome.status,
+                          seconds=outcome.seconds, detail=detail))
+    for finding in result.findings:
+        ctx.emit(FindingRaised(**finding.to_json()))
+    return outcome
+
+
+class PreflightPhase:
+    """Runs every check again on each run (conditions change between runs); blockers stop the run."""
+
+    name = PHASE
+
+    def __init__(self, checks: list[Check] | None = None):
+        self.checks = checks  # None: CHECKS as it is when the phase runs
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        outcomes = [run_check(check, ctx) for check in (self.checks if self.checks is not None else CHECKS)]
+        ctx.state.set_meta(CHECKS_KEY, [outcome.to_json() for outcome in outcomes])
+        ctx.artifacts["preflight"] = outcomes
+        blockers = [f for outcome in outcomes for f in outcome.result.findings if f.severity is Severity.BLOCKER]
+        if blockers:
+            raise Blocked(f"{describe(blockers)} (see the preflight findings)")
+        statuses = [outcome.status for outcome in outcomes]
+        return {"checks": len(outcomes), "ok": statuses.count("ok"), "warnings": statuses.count("warning")}
+

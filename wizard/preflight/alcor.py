@@ -1,0 +1,109 @@
+"""Check Alcor: every service answers, and Alcor is empty or holds this state directory's earlier run.
+
+An Alcor holding resources no run in this state directory sent is a blocker: verify compares
+all of Alcor with the translation (Alcor's lists are not filtered by project), and creates of
+resources already there overwrite or fail by kind. An earlier run of this state directory is
+what resuming looks like: convert skips what was applied and asks Alcor about requests in
+doubt. A state directory whose networks Alcor holds none of points at another (or a reset)
+Alcor: convert would skip what that Alcor never got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.alcor import values
+from wizard.alcor.client import AlcorClient, AlcorUnavailable
+from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
+from wizard.engine import RunContext
+from wizard.preflight.model import CheckResult
+from wizard.translate.model import Severity
+from wizard.translate.requests import key
+
+PROBE_ID = "00000000-0000-0000-0000-000000000000"  # no resource has it: lists and gets need a project
+# Per service, the kind whose list shows that the service answers and speaks Alcor. Ports are
+# probed with a GET of one absent port instead: a cloud's port list is too large for a probe.
+PROBES: dict[str, Kind] = {"vpc": VPC, "subnet": SUBNET, "port": PORT, "route": ROUTER,
+                           "security_group": SECURITY_GROUP, "elastic_ip": ELASTIC_IP_RANGE, "node": NODE}
+HELD = (VPC, SUBNET, ROUTER, SECURITY_GROUP, ELASTIC_IP_RANGE)  # what a conversion creates, ports need a VPC
+OWN_KINDS = (VPC, SUBNET)  # kinds whose Alcor ids are Neutron's, so a sent key names what Alcor should hold
+PROBE_TIMEOUT = 10.0
+EXAMPLES = 3
+
+
+def alcor(ctx: RunContext) -> CheckResult:
+    """Every Alcor service answers; Alcor is empty or holds this state directory's earlier run."""
+    result, plan = CheckResult(), ctx.plan
+    if not plan.alcor_url("vpc"):
+        result.find(Severity.WARNING, "alcor-not-configured", ("alcor", "(none)"), "the plan names no Alcor",
+                    "set alcor.url (or --alcor-url) before converting; the preview needs none")
+        return result
+    with AlcorClient.from_plan(plan, retries=1, timeout=min(plan.alcor.timeout, PROBE_TIMEOUT)) as client:
+        listed = _probe(client, result)
+    if result.findings:
+        return result
+    held = {kind.name: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)}
+            for kind in HELD}
+    _compare_with_state(ctx, held, result)
+    where = sorted(set(client.endpoints.values()))
+    result.detail = (f"{len(PROBES)} services answer at {', '.join(where)}; "
+                     f"Alcor holds {_counts(held) or 'nothing a conversion creates'}")
+    return result
+
+
+def _probe(client: AlcorClient, result: CheckResult) -> dict[str, list[dict[str, Any]]]:
+    """Each service's probe; a finding per service that does not answer. Returns the lists read."""
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for service, kind in PROBES.items():
+        try:
+            if kind is PORT:
+                client.get(kind.name, PROBE_ID, PROBE_ID)
+            else:
+                listed[kind.name] = client.list(kind.name, PROBE_ID)
+        except AlcorUnavailable as exc:
+            setting = f"alcor.endpoints.{service} (or alcor.url)"
+            result.find(Severity.BLOCKER, "alcor-service-down", ("alcor", f"{service} {client.endpoints[service]}"),
+                        f"Alcor's {service} service: {exc}",
+                        f"start Alcor's {service} manager, or correct {setting}")
+    return listed
+
+
+def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:
+    """Alcor makes each project's default security group by itself."""
+    return kind is SECURITY_GROUP and item.get("name") == values.DEFAULT_SG_NAME
+
+
+def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], result: CheckResult) -> None:
+    state = ctx.state
+    sent = state.sent_keys()
+    about = ("alcor", ctx.plan.alcor_url("vpc"))
+    if not sent:
+        if any(held.values()):
+            result.find(Severity.BLOCKER, "alcor-not-empty", about,
+                        f"Alcor already holds {_counts(held)} that no run in {state.dir} sent "
+                        f"(e.g. {_examples(held)})",
+                        "resume with the state directory of the run that made them, or start from an empty Alcor")
+        return
+    ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind.name]}
+    expected = [k for k in sent if k.split(":", 1)[0] in {kind.name for kind in OWN_KINDS}]
+    if expected and not ours.intersection(expected):
+        result.find(Severity.BLOCKER, "alcor-lost-earlier-run", about,
+                    f"{state.dir} sent {len(expected)} VPC and subnet creates, and Alcor holds none of them: "
+                    "it is another Alcor, or it was reset",
+                    "point the plan at the Alcor this state directory converted into, or start over with a new "
+                    "state_dir")
+        return
+    in_doubt = len(state.in_doubt())
+    result.find(Severity.INFO, "alcor-earlier-run", about,
+                f"an earlier run of {state.dir} sent {len(sent)} requests ({state.applied_count()} applied, "
+                f"{in_doubt} in doubt); Alcor holds {_counts(held) or 'none of its networks'}",
+                "nothing to do: convert resumes, skipping what was applied and asking Alcor about requests in doubt")
+
+
+def _counts(held: dict[str, set[str | None]]) -> str:
+    return ", ".join(f"{len(ids)} {name}" for name, ids in held.items() if ids)
+
+
+def _examples(held: dict[str, set[str | None]]) -> str:
+    ids = [f"{name} {id}" for name, found in held.items() for id in sorted(found, key=str)]
+    return ", ".join(ids[:EXAMPLES])

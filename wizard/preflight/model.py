@@ -1,0 +1,59 @@
+"""What a preflight check is and what it finds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from wizard.engine import RunContext
+from wizard.translate.model import Finding, NeutronRef, Severity
+
+
+@dataclass
+class CheckResult:
+    """What one check found: a one-line detail and its findings."""
+
+    detail: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    def find(self, severity: Severity, code: str, about: tuple[str, str], message: str, remedy: str) -> None:
+        """Add a finding; `about` is (kind, id) of what it is about, e.g. ("state_dir", path)."""
+        self.findings.append(Finding(severity, code, NeutronRef(*about), message, remedy))
+
+    @property
+    def status(self) -> str:
+        severities = {finding.severity for finding in self.findings}
+        if Severity.BLOCKER in severities:
+            return "failed"
+        return "warning" if Severity.WARNING in severities else "ok"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[RunContext], CheckResult]
+
+
+@dataclass
+class CheckOutcome:
+    """A check's result with its name and how long it took."""
+
+    name: str
+    seconds: float
+    result: CheckResult
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "status": self.status, "seconds": round(self.seconds, 3),
+                "detail": self.result.detail, "findings": [f.to_json() for f in self.result.findings]}
+
+
+def size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
