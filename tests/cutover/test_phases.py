@@ -158,3 +158,35 @@ def test_a_postponement_holds_the_next_wave_until_the_operator_goes_on(world, fi
     assert not file_nodes.agent_running("compute-001")
     waits = [e.reason for e in events if isinstance(e, Waiting)]
     assert waits[0].startswith("postponed before wave 1") and waits[-1] == ""
+
+
+def test_the_operator_rolls_back_a_moved_node_before_the_next_wave(world, file_nodes):
+    """The wizard's roll-back key queues an engine request; the phase takes it at the next wave."""
+    from wizard.events import Message
+
+    plan, artifacts = world
+    holder = {}
+
+    def approve(phase, question):
+        if "go on with wave 2" in question:  # the operator saw the canary and wants it back
+            holder["engine"].request("cutover", "rollback", node="compute-001")
+            holder["engine"].request("cutover", "rollback", node="compute-002")  # not moved yet
+        return True
+
+    engine, events = engine_for(plan, artifacts, approve)
+    holder["engine"] = engine
+    result = engine.run()
+    assert result.ok, result.error
+    assert engine.state.phase("cutover")["summary"]["rolled back by the operator"] == 1
+    assert file_nodes.agent_running("compute-001") and not file_nodes.aca_running("compute-001")
+    assert artifacts["node_control"].ports_on("compute-001") == set()
+    assert not file_nodes.agent_running("compute-002")  # its wave ran after the refused request
+    assert NodeRecords(engine.state).get("compute-001")["status"] == "rolled_back"
+    texts = [e.text for e in events if isinstance(e, Message)]
+    assert "rollback of compute-002: it is not on ACA; nothing done" in texts
+    assert "compute-001 is back on the Neutron agents; run the cutover again to move it" in texts
+    undone = [e.step for e in events if isinstance(e, NodeStep) and e.node == "compute-001" and e.rollback]
+    assert undone and "start_agents" in undone
+    # the next run moves it again, and only it
+    engine, events = engine_for(plan, artifacts)
+    assert engine.run().ok and {e.node for e in events if isinstance(e, NodeStep)} == {"compute-001"}

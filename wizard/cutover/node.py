@@ -119,6 +119,13 @@ class NodeCutover:
         outcome.status = "done"
         return outcome
 
+    def undo(self) -> NodeOutcome:
+        """Roll a node that was moved (wholly or partly) back to the Neutron agents."""
+        undo = self.roll_back()
+        return NodeOutcome(node=self.node.name, rollback=undo,
+                           status="rolled_back" if all(r.ok for r in undo) else "rollback_failed",
+                           error="; ".join(r.detail for r in undo if not r.ok))
+
     def roll_back(self, attempted: Iterable[str] = STEPS) -> list[StepRecord]:
         """Undo what the attempted steps did; every undo runs even if an earlier one fails."""
         attempted = set(attempted)

@@ -10,6 +10,7 @@ from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.drain import Drain, PortActivity
 from wizard.cutover.endpoint import endpoint_switch, target_url
 from wizard.cutover.gate import CutoverGate, postponement_for
+from wizard.cutover.node import NodeCutover
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.runner import WaveRunner
 from wizard.cutover.site import site_for
@@ -66,7 +67,8 @@ class DrainPhase:
 
 
 class CutoverPhase:
-    """Hands the nodes over to ACA, wave after wave."""
+    """Hands the nodes over to ACA, wave after wave. The operator's `rollback` requests (args:
+    `node`) are taken before each wave, while the cutover is postponed, and after the last wave."""
 
     name = "cutover"
 
@@ -82,6 +84,12 @@ class CutoverPhase:
                            f"in {len(site.waves)} waves?")
 
         postponement = postponement_for(ctx.plan.cutover.gate, ctx.plan.state_dir)
+        rolled_back: list[str] = []
+
+        def operator_rollbacks() -> None:
+            for request in ctx.take_requests(self.name):
+                if request.action == "rollback":
+                    rolled_back.extend(self._roll_back(ctx, site, control, records, request.args.get("node")))
 
         def before_wave(wave) -> None:
             ctx.checkpoint()
@@ -90,10 +98,12 @@ class CutoverPhase:
                                                          f"remove {postponement.path} to go on"))
                 while postponement.active:
                     ctx.checkpoint()
+                    operator_rollbacks()
                     time.sleep(POSTPONE_POLL)
                 ctx.emit(Waiting(phase=self.name, reason=""))
             if wave.number > 1 and site.waves[0].name == "canary":
                 ctx.ask(self.name, f"The canary wave is done; go on with wave {wave.number} ({wave.name})?")
+            operator_rollbacks()  # asked for while the wave before ran, or while the operator was asked
             split = site.splits[wave.number - 1]
             if split.networks:
                 ctx.emit(Message(level="info", phase=self.name,
@@ -103,13 +113,33 @@ class CutoverPhase:
         runner = WaveRunner(site.nodes, site.executor, control, site.plan.cutover, ctx.emit,
                             record=records.record, finished=finished, before_wave=before_wave)
         result = runner.run(site.waves)
+        operator_rollbacks()
         if result.failed:
             failed = "; ".join(f"{o.node} at {o.failed_step}: {o.error} ({o.status.replace('_', ' ')})"
                                for o in result.failed)
             where = f" after wave {result.stopped_after}" if result.stopped_after else ""
             raise MigrateError(f"cutover stopped{where}: {failed}. Run again to retry, or "
                                "`alcor-migrate rollback` to undo")
-        return {"nodes": len(site.nodes), "moved": result.count("done"), "seconds": round(result.seconds, 1)}
+        summary = {"nodes": len(site.nodes), "moved": result.count("done"), "seconds": round(result.seconds, 1)}
+        if rolled_back:
+            summary["rolled back by the operator"] = len(rolled_back)
+        return summary
+
+    def _roll_back(self, ctx: RunContext, site, control, records: NodeRecords, name: str | None) -> list[str]:
+        """Roll one node back at the operator's request; returns [name] when it went back."""
+        if name not in records.to_undo():  # between waves no node is moving
+            ctx.emit(Message(level="warning", phase=self.name,
+                             text=f"rollback of {name}: it is not on ACA; nothing done"))
+            return []
+        outcome = NodeCutover(site.node(name), site.executor, control, site.plan.cutover.commands,
+                              site.plan.cutover.timeouts, ctx.emit).undo()
+        records.record(outcome)
+        if outcome.status != "rolled_back":
+            ctx.emit(Message(level="error", phase=self.name, text=f"rollback of {name} failed: {outcome.error}"))
+            return []
+        ctx.emit(Message(level="warning", phase=self.name,
+                         text=f"{name} is back on the Neutron agents; run the cutover again to move it"))
+        return [name]
 
 
 def cutover_phases() -> list:

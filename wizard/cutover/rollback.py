@@ -33,12 +33,8 @@ def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable
     site = site_for(plan, artifacts or {})
     result = RollbackResult()
     for name in records.to_undo():
-        node = site.node(name)
-        undo = NodeCutover(node, site.executor, control, site.plan.cutover.commands, site.plan.cutover.timeouts,
-                           emit).roll_back()
-        outcome = NodeOutcome(node=name, rollback=undo,
-                              status="rolled_back" if all(r.ok for r in undo) else "rollback_failed",
-                              error="; ".join(r.detail for r in undo if not r.ok))
+        outcome = NodeCutover(site.node(name), site.executor, control, site.plan.cutover.commands,
+                              site.plan.cutover.timeouts, emit).undo()
         records.record(outcome)
         result.nodes.append(outcome)
     if endpoint and state.get_meta(SWITCHED):

@@ -28,5 +28,6 @@ WriteCaptured, LagChanged and snapshot's Progress (Capture); Progress of convert
 RequestFailed and LagChanged (Convert); DrainTick, WaveStarted, WaveFinished and NodeStep
 (Cutover: the timeline is built from them); the phase events
 everywhere. The cutover phase takes the operator's requests with
-``ctx.take_requests("cutover")``: ``rollback`` (args: ``node``) and ``postpone``.
+``ctx.take_requests("cutover")``: ``rollback`` (args: ``node``); postponing is a flag file
+(``wizard.cutover.gate``).
 """
