@@ -75,6 +75,7 @@ class RunContext:
     bus: EventBus
     approve: Approver
     artifacts: dict[str, Any] = field(default_factory=dict)
+    until: str | None = None  # the last phase of the run in progress (None: every phase)
     _resume: threading.Event = field(default_factory=threading.Event)
     _cancel: threading.Event = field(default_factory=threading.Event)
     _requests: list[OperatorRequest] = field(default_factory=list)
@@ -93,6 +94,10 @@ class RunContext:
                 break
         if self._cancel.is_set():
             raise Cancelled("cancelled by the operator")
+
+    def reaches(self, phase: str) -> bool:
+        """Whether the run in progress goes as far as `phase` (checks that only it needs ask this)."""
+        return self.until is None or PHASE_ORDER.index(self.until) >= PHASE_ORDER.index(phase)
 
     @property
     def cancelled(self) -> bool:
@@ -200,6 +205,7 @@ class Engine:
         if until is not None and until not in PHASE_ORDER:
             raise ValueError(f"unknown phase {until!r}; phases: {', '.join(PHASE_ORDER)}")
         self.ctx._cancel.clear()
+        self.ctx.until = until
         try:
             return self._run(until)
         finally:

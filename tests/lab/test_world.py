@@ -26,9 +26,11 @@ def lab_plan(tmp_path: Path, user_writes: int = 0) -> Path:
 
 @pytest.mark.neutron
 def test_a_wizard_session_on_the_lab_plan_runs_the_lab_until_it_is_closed(tmp_path):
-    engine = open_engine(lab_plan(tmp_path))
+    told: list[str] = []
+    engine = open_engine(lab_plan(tmp_path), told.append)
     try:
         plan = engine.ctx.plan
+        assert any(text.startswith("lab: neutron-server at ") for text in told), told  # what the wizard shows
         assert [phase.name for phase in engine.phases][:3] == ["preflight", "capture", "snapshot"]
         networks = httpx.get(plan.neutron.url + "/v2.0/networks", timeout=10).json()["networks"]
         assert sorted(n["name"] for n in networks) == sorted(n["name"] for n in samples.small().networks)

@@ -10,6 +10,7 @@ from wizard.events import EventBus
 from wizard.lab.alcor import AlcorEmulator
 from wizard.plan import Plan
 from wizard.preflight import alcor
+from wizard.preflight.alcor import PROBE_ID
 from wizard.state import StateStore
 
 PROJECT = "p1"
@@ -61,8 +62,18 @@ def test_a_service_that_does_not_answer_is_a_blocker_naming_it_and_its_setting(c
     result = alcor(ctx)
     assert codes(result) == ["alcor-service-down"]
     finding = result.findings[0]
-    assert finding.neutron.id == "node http://127.0.0.1:9" and "ConnectError" in finding.message
-    assert finding.remedy == "start Alcor's node manager, or correct alcor.endpoints.node (or alcor.url)"
+    assert finding.neutron.id == "http://127.0.0.1:9" and "ConnectError" in finding.message
+    assert finding.message.startswith("Alcor at http://127.0.0.1:9 does not answer for node: GET ")
+    assert finding.remedy == ("start Alcor's node service(s) there, or correct alcor.url "
+                              "(or alcor.endpoints.node)")
+
+
+def test_one_finding_per_address_that_does_not_answer(ctx):
+    ctx.plan.alcor.url = "http://127.0.0.1:9"
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-service-down"]
+    assert "does not answer for vpc, subnet, port, route, security_group, elastic_ip, node" in \
+        result.findings[0].message
 
 
 def test_alcor_holding_resources_no_run_here_sent_is_a_blocker(ctx, emulator):
@@ -100,3 +111,25 @@ def test_a_plan_without_alcor_warns_that_convert_cannot_run(ctx):
     ctx.plan.alcor.url = None
     result = alcor(ctx)
     assert result.status == "warning" and codes(result) == ["alcor-not-configured"]
+
+
+def test_a_run_that_stops_before_convert_is_only_warned(ctx, emulator):
+    """A dry-run preview needs no Alcor yet: what would block convert is a warning."""
+    vpc(emulator, "net-a")
+    ctx.plan.alcor.endpoints = {"node": "http://127.0.0.1:9"}
+    ctx.until = "preview"
+    assert [(f.severity.value, f.code) for f in alcor(ctx).findings] == [("warning", "alcor-service-down")]
+    ctx.plan.alcor.endpoints = {}
+    assert [(f.severity.value, f.code) for f in alcor(ctx).findings] == [("warning", "alcor-not-empty")]
+    ctx.until = "convert"
+    assert [(f.severity.value, f.code) for f in alcor(ctx).findings] == [("blocker", "alcor-not-empty")]
+
+
+def test_behind_one_address_only_the_service_that_fails_is_named(ctx, emulator):
+    """Alcor's gateway answers for every service: one manager down is one service's 500s."""
+    emulator.faults.script("500", method="GET", path_prefix=f"/project/{PROBE_ID}/vpcs", count=5)
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-service-down"]
+    message = result.findings[0].message
+    assert message.startswith(f"Alcor at {emulator.url_for('vpc')} does not answer for vpc: GET /project/")
+    assert "500" in message

@@ -45,6 +45,8 @@ def test_blockers_stop_the_run_with_exit_3_naming_them(tmp_path, alcor_migrate):
     code, _out, err = alcor_migrate("run", "--snapshot", SMALL_CLOUD, "--alcor-url", ALCOR, "--state-dir", state,
                                     "--until", "preview", "--yes")
     assert code == 3  # the small cloud has a router on two networks
+    assert "! alcor " in err and f"Alcor at {ALCOR} does not answer" in err  # a preview needs no Alcor
+    assert phases_of(state)["preflight"] == "done"
     findings = json.loads((state / "preview" / "findings.json").read_text())["findings"]
     blockers = [f for f in findings if f["severity"] == "blocker"]  # the dry run is written before it stops
     assert blockers and f"✘ preview: {len(blockers)} blocker(s): " in err
@@ -61,7 +63,7 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify"]
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
-                      ("neutron", "ok")]
+                      ("neutron", "ok"), ("alcor", "running"), ("alcor", "ok")]
     findings = [event for event in events if event["event"] == "finding_raised"]
     assert findings and {f["severity"] for f in findings} == {"warning"}  # info findings are only counted
     assert any(e["event"] == "message" and e["text"].startswith("13 info findings") for e in events)
@@ -109,14 +111,14 @@ def test_until_stops_after_the_phase_and_skips_the_rest(plan_file, alcor_migrate
     assert not (tmp_path / "state" / "preview").exists()
 
 
-def test_bad_input_exits_2_naming_what_is_missing_or_wrong(tmp_path, alcor_migrate, capsys):
+def test_bad_input_exits_2_naming_what_is_missing_or_wrong(tmp_path, alcor_migrate, alcor_url, capsys):
     code, _out, err = alcor_migrate("run", "--state-dir", tmp_path / "s")
     assert code == 2
     assert "--snapshot FILE" in err and "--alcor-url URL" in err
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "neutron-snapshot/1",\n "networks": [}\n')
-    code, _out, err = alcor_migrate("run", "--snapshot", broken, "--alcor-url", ALCOR,
+    code, _out, err = alcor_migrate("run", "--snapshot", broken, "--alcor-url", alcor_url,
                                     "--state-dir", tmp_path / "s", "--yes")
     assert code == 2
     assert f"{broken}:2:15: not valid JSON" in err

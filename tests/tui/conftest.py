@@ -52,8 +52,8 @@ def ticking(step: float = 0.5) -> Callable[[], float]:
 
 
 def make_app(world: World, plan_path: Path | None = Path("plans/lab.yaml")) -> WizardApp:
-    def engine_for(path: Path):
-        return open_engine(path, lambda plan: lab_phases(world), clock=ticking())
+    def engine_for(path: Path, progress):
+        return open_engine(path, progress, lambda plan: lab_phases(world), clock=ticking())
 
     return WizardApp(plan_path=plan_path, engine_for=engine_for, clock=lambda: NOW)
 

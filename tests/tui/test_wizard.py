@@ -295,3 +295,19 @@ async def test_a_redraw_before_a_new_screen_is_composed_waits_for_it(lab_dir):
         app._redraw()  # the preflight screen is on the stack, its widgets not yet there
         await pilot.pause()
         assert app.screen.step.name == "preflight" and next_label(app)
+
+
+async def test_what_opening_a_plan_does_is_shown_while_it_runs(lab_dir):
+    """A lab's first start installs neutron for minutes: its worker's progress reaches the screen."""
+    app = make_app(World())
+    opens = app.engine_for
+
+    def engine_for(path, progress):
+        progress("installing neutron (about a minute)")
+        return opens(path, progress)
+
+    app.engine_for = engine_for
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_session(pilot)
+        shown = [(n.title, n.message) for n in app._notifications]
+        assert ("Opening plans/lab.yaml", "installing neutron (about a minute)") in shown, shown

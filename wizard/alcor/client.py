@@ -57,7 +57,11 @@ _ABSENT = {Missing.NOT_FOUND: 404, Missing.PRECONDITION_FAILED: 412}  # statuses
 
 
 class AlcorUnavailable(MigrateError):
-    """Alcor did not answer a read after every retry, or answered it with an error."""
+    """Alcor did not answer a read after every retry (`status` None), or answered it with an error."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,7 @@ class AlcorClient:
             return spec.unwrap(body)  # None for the empty wrapper
         if status == _ABSENT.get(spec.missing):
             return None
-        raise AlcorUnavailable(f"GET {spec.item_path(id, project_id)}: {_describe(status, body)}")
+        raise AlcorUnavailable(f"GET {spec.item_path(id, project_id)}: {_describe(status, body)}", status)
 
     def exists(self, kind: str, id: str, project_id: str | None = None) -> bool:
         return self.get(kind, id, project_id) is not None
@@ -300,7 +304,7 @@ class AlcorClient:
         path = spec.collection_path(project_id)
         status, body = self._read(spec.service, path, filters)
         if status != 200:
-            raise AlcorUnavailable(f"GET {path}: {_describe(status, body)}")
+            raise AlcorUnavailable(f"GET {path}: {_describe(status, body)}", status)
         items = body.get(spec.list_wrapper) if isinstance(body, dict) else None
         return [i for i in items or [] if isinstance(i, dict)]
 

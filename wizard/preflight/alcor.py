@@ -5,7 +5,8 @@ all of Alcor with the translation (Alcor's lists are not filtered by project), a
 resources already there overwrite or fail by kind. An earlier run of this state directory is
 what resuming looks like: convert skips what was applied and asks Alcor about requests in
 doubt. A state directory whose networks Alcor holds none of points at another (or a reset)
-Alcor: convert would skip what that Alcor never got.
+Alcor: convert would skip what that Alcor never got. A run that stops before convert (a
+dry-run preview) needs no Alcor yet: what would block it is a warning then.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from wizard.preflight.model import CheckResult
 from wizard.translate.model import Severity
 from wizard.translate.requests import key
 
+CONVERT = "convert"  # the first phase that needs Alcor
 PROBE_ID = "00000000-0000-0000-0000-000000000000"  # no resource has it: lists and gets need a project
 # Per service, the kind whose list shows that the service answers and speaks Alcor. Ports are
 # probed with a GET of one absent port instead: a cloud's port list is too large for a probe.
@@ -38,33 +40,45 @@ def alcor(ctx: RunContext) -> CheckResult:
         result.find(Severity.WARNING, "alcor-not-configured", ("alcor", "(none)"), "the plan names no Alcor",
                     "set alcor.url (or --alcor-url) before converting; the preview needs none")
         return result
+    blocker = Severity.BLOCKER if ctx.reaches(CONVERT) else Severity.WARNING  # a preview needs no Alcor
     with AlcorClient.from_plan(plan, retries=1, timeout=min(plan.alcor.timeout, PROBE_TIMEOUT)) as client:
-        listed = _probe(client, result)
+        listed = _probe(client, result, blocker)
     if result.findings:
         return result
     held = {kind.name: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)}
             for kind in HELD}
-    _compare_with_state(ctx, held, result)
+    _compare_with_state(ctx, held, result, blocker)
     where = sorted(set(client.endpoints.values()))
     result.detail = (f"{len(PROBES)} services answer at {', '.join(where)}; "
                      f"Alcor holds {_counts(held) or 'nothing a conversion creates'}")
     return result
 
 
-def _probe(client: AlcorClient, result: CheckResult) -> dict[str, list[dict[str, Any]]]:
-    """Each service's probe; a finding per service that does not answer. Returns the lists read."""
+def _probe(client: AlcorClient, result: CheckResult, blocker: Severity) -> dict[str, list[dict[str, Any]]]:
+    """Each service's probe; a finding per base URL whose services do not answer. Returns the lists read."""
     listed: dict[str, list[dict[str, Any]]] = {}
+    down: dict[str, dict[str, str]] = {}  # base URL -> service -> what went wrong
+    unreachable: dict[str, str] = {}  # base URL -> the transport error: one wait for it is enough
     for service, kind in PROBES.items():
+        url = client.endpoints[service]
+        if url in unreachable:
+            down[url][service] = unreachable[url]
+            continue
         try:
             if kind is PORT:
                 client.get(kind.name, PROBE_ID, PROBE_ID)
             else:
                 listed[kind.name] = client.list(kind.name, PROBE_ID)
         except AlcorUnavailable as exc:
-            setting = f"alcor.endpoints.{service} (or alcor.url)"
-            result.find(Severity.BLOCKER, "alcor-service-down", ("alcor", f"{service} {client.endpoints[service]}"),
-                        f"Alcor's {service} service: {exc}",
-                        f"start Alcor's {service} manager, or correct {setting}")
+            down.setdefault(url, {})[service] = str(exc)
+            if exc.status is None:
+                unreachable[url] = str(exc)
+    for url, failed in down.items():
+        services = ", ".join(failed)
+        settings = " / ".join(f"alcor.endpoints.{service}" for service in failed)
+        result.find(blocker, "alcor-service-down", ("alcor", url),
+                    f"Alcor at {url} does not answer for {services}: {next(iter(failed.values()))}",
+                    f"start Alcor's {services} service(s) there, or correct alcor.url (or {settings})")
     return listed
 
 
@@ -73,13 +87,14 @@ def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:
     return kind is SECURITY_GROUP and item.get("name") == values.DEFAULT_SG_NAME
 
 
-def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], result: CheckResult) -> None:
+def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], result: CheckResult,
+                        blocker: Severity) -> None:
     state = ctx.state
     sent = state.sent_keys()
     about = ("alcor", ctx.plan.alcor_url("vpc"))
     if not sent:
         if any(held.values()):
-            result.find(Severity.BLOCKER, "alcor-not-empty", about,
+            result.find(blocker, "alcor-not-empty", about,
                         f"Alcor already holds {_counts(held)} that no run in {state.dir} sent "
                         f"(e.g. {_examples(held)})",
                         "resume with the state directory of the run that made them, or start from an empty Alcor")
@@ -87,7 +102,7 @@ def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], resul
     ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind.name]}
     expected = [k for k in sent if k.split(":", 1)[0] in {kind.name for kind in OWN_KINDS}]
     if expected and not ours.intersection(expected):
-        result.find(Severity.BLOCKER, "alcor-lost-earlier-run", about,
+        result.find(blocker, "alcor-lost-earlier-run", about,
                     f"{state.dir} sent {len(expected)} VPC and subnet creates, and Alcor holds none of them: "
                     "it is another Alcor, or it was reset",
                     "point the plan at the Alcor this state directory converted into, or start over with a new "

@@ -14,6 +14,7 @@ from wizard.plan import Plan
 from wizard.state import StateStore
 
 PhasesFor = Callable[[Plan], Sequence[Phase]]
+Progress = Callable[[str], None]
 
 
 def project_phases(plan: Plan) -> Sequence[Phase]:
@@ -22,18 +23,20 @@ def project_phases(plan: Plan) -> Sequence[Phase]:
 
 
 def open_engine(
-    path: str | Path, phases_for: PhasesFor = project_phases, clock: Callable[[], float] = time.monotonic
+    path: str | Path, progress: Progress = lambda text: None, phases_for: PhasesFor = project_phases,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Engine:
     """Load the plan at `path` and build its engine over the plan's state directory.
 
-    A lab plan with the project's phases starts its lab (wizard/lab/world.py) first; the lab
-    runs until `close_engine`. Blocking (reads the plan, replays the state store, starts the
-    lab): call it from a worker.
+    A lab plan with the project's phases starts its lab (wizard/lab/world.py) first, telling
+    `progress` what it does (the first start installs neutron: minutes); the lab runs until
+    `close_engine`. Blocking (reads the plan, replays the state store, starts the lab): call
+    it from a worker.
     """
     plan = plan_file.load(path)
     world = None
     if plan.lab is not None and phases_for is project_phases:
-        world = LabWorld(plan).__enter__()
+        world = LabWorld(plan, progress=progress).__enter__()
         plan = world.plan
     try:
         engine = Engine(plan=plan, phases=phases_for(plan), state=StateStore(plan.state_dir), clock=clock)
@@ -60,7 +63,7 @@ def close_engine(engine: Engine) -> None:
         world.stop()
 
 
-EngineFor = Callable[[Path], Engine]
+EngineFor = Callable[[Path, Progress], Engine]
 
 
 def candidate_plans(*folders: Path) -> list[Path]:
