@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.convert.conftest import make_world
-from wizard.alcor.convert import ConvertIncomplete, ConvertPhase, Converter, stages
+from wizard.alcor.convert import ConvertIncomplete, ConvertPhase, Converter, recorded_failures, stages
 from wizard.alcor.paths import KINDS
 from wizard.alcor.verify import verify
 from wizard.engine import Cancelled, Engine
 from wizard.events import EventBus, Progress, RequestFailed
 from wizard.lab.alcor import Faults
 from wizard.translate.model import Translation, deferred_id
+from tests.conftest import untimed
 
 
 def convert(world, translation: Translation, **options):
@@ -180,12 +181,14 @@ def test_injected_500s_and_timeouts_convert_completes_without_duplicates(tmp_pat
 def test_the_phase_fails_after_recording_when_a_request_is_refused(world, cloud):
     vpc = next(r for r in cloud.requests if r.kind == "vpc")
     bus = EventBus()
-    failed = []
-    bus.subscribe(lambda e: failed.append(e) if type(e).__name__ == "PhaseFailed" else None)
+    refused = []
+    bus.subscribe(lambda e: refused.append(e) if type(e).__name__ == "RequestFailed" else None)
     engine = Engine(world.plan, [ConvertPhase()], world.state, bus)
     engine.ctx.artifacts["translation"] = tampered(cloud, vpc.key, mtu=10)
     result = engine.run()
     assert result.failed == "convert" and vpc.key in result.error and "run again" in result.error
+    assert [e.key for e in refused] == [vpc.key] and refused[0].kind == "vpc" and "-> 500: ResourceNotValidException" in refused[0].answer
+    assert untimed(recorded_failures(world.state)) == untimed(refused)  # what a reopened wizard shows again
     assert engine.ctx.artifacts["convert"].failures[0].key == vpc.key
     with pytest.raises(ConvertIncomplete):
         ConvertPhase().run(engine.ctx)

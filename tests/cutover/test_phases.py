@@ -14,6 +14,7 @@ from wizard.events import ApprovalNeeded, DrainTick, GateChanged, NodeStep, Wave
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import DrainConfig, Plan
 from wizard.state import StateStore
+from tests.conftest import untimed
 
 
 class Caught:
@@ -98,11 +99,15 @@ def test_a_failed_node_fails_the_phase_and_a_rerun_retries_only_it(world, file_n
     plan, artifacts = world
     good = plan.cutover.commands
     plan.cutover.commands = dataclasses.replace(good, start_aca=f"test {{host}} != compute-002 && {good.start_aca}")
-    engine, _ = engine_for(plan, artifacts)
+    engine, events = engine_for(plan, artifacts)
     result = engine.run()
     assert result.failed == "cutover"
     assert "compute-002 at start_aca: exit 1 (rolled back)" in result.error
     assert file_nodes.agent_running("compute-002")
+    told = [e for e in events if isinstance(e, NodeStep) and e.status != "started"]
+    recorded = NodeRecords(engine.state).steps()  # what a reopened wizard shows again
+    for node in {e.node for e in told}:
+        assert untimed(e for e in recorded if e.node == node) == untimed(e for e in told if e.node == node)
     plan.cutover.commands = good
     engine, events = engine_for(plan, artifacts)
     assert engine.run().ok

@@ -15,9 +15,10 @@ from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
 from wizard.plan import NeutronSource, Plan
 from wizard.preflight import (CHECKS, CHECKS_KEY, EXTENSIONS_KEY, Check, CheckResult, PreflightPhase,
-                              neutron_api, run_check, state_directory)
+                              neutron_api, recorded_checks, run_check, state_directory)
 from wizard.state import StateStore
 from wizard.translate.model import Severity
+from tests.conftest import untimed
 
 
 @pytest.fixture
@@ -101,6 +102,8 @@ def test_the_phase_runs_every_check_publishes_each_and_blocks_on_a_blocker(ctx):
     assert [(c["check"], c["status"]) for c in recorded] == [("warns", "warning"), ("crashes", "failed"),
                                                              ("state directory", "ok")]
     assert recorded[0]["findings"][0]["remedy"] == "look at it"
+    told = [e for e in ctx.events if not (isinstance(e, CheckChanged) and e.status == "running")]
+    assert untimed(recorded_checks(ctx.state)) == untimed(told)  # what a reopened wizard shows again
 
 
 def test_the_default_checks_pass_on_a_snapshot_plan_and_an_empty_alcor(ctx, tmp_path):

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.alcor.convert import Failure, failed_event
 from wizard.alcor.verify import Difference, Drift, KindDrift
 from wizard.engine import RunContext
 from wizard.errors import Blocked
@@ -169,11 +170,12 @@ class Convert:
                 while not self.world.release.wait(0.02):
                     ctx.checkpoint()
             if not ctx.state.is_applied(request.key):
-                if request.key in self.world.failing:
-                    answer = '409 Conflict {"message": "port p3: mac address already in use"}'
-                    ctx.state.mark_failed(request.key, status=409, answer=answer)
-                    ctx.emit(RequestFailed(phase=self.name, key=request.key, kind=request.kind,
-                                           status=409, answer=answer))
+                if request.key in self.world.failing:  # recorded and told as the real convert does
+                    error = 'MacAddressConflict {"message": "port p3: mac address already in use"}'
+                    failure = Failure(request.key, f"{request.method} {request.path}", error, 409)
+                    ctx.state.mark_failed(request.key, kind=request.kind, request=failure.request, status=409,
+                                          error=error)
+                    ctx.emit(failed_event(failure, request.kind))
                     failed[request.kind] += 1
                 else:
                     ctx.state.mark_applied(request.key)

@@ -191,6 +191,24 @@ async def test_quit_while_running_asks_then_reopening_resumes_without_duplicates
     assert not [e for e in reopened if isinstance(e, ApprovalNeeded)]  # approved before the quit
 
 
+async def test_reopening_shows_what_the_state_recorded_before(lab_dir):
+    """Convert's refusals come back with the plan, not only when convert runs again."""
+    world = World()
+    app = make_app(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_session(pilot)
+        for _ in range(4):  # plan, preflight, capture, preview: convert runs to its end
+            await next_step(pilot)
+        assert rows_of(app, "#failures") == [("port:p3", "409", "port")]
+    app = make_app(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_session(pilot)
+        app.show_step("convert")
+        await pilot.pause()
+        assert rows_of(app, "#failures") == [("port:p3", "409", "port")]
+        assert "mac address already in use" in text_of(app, "#failure-answer")
+
+
 async def test_blockers_keep_next_disabled_and_findings_filter(lab_dir):
     world = World(blockers=1)
     app = make_app(world)

@@ -243,7 +243,8 @@ class Converter:
                                     duration=round(outcome.duration, 4),
                                     found_applied=list(outcome.already_applied))
         else:
-            self.state.mark_failed(request.key, request=_line(resolved), status=outcome.status, error=error,
+            self.state.mark_failed(request.key, kind=request.kind, request=_line(resolved), status=outcome.status,
+                                   error=error,
                                    answer=_clipped(outcome.body), attempts=outcome.attempts,
                                    duration=round(outcome.duration, 4))
         return _Result(request, outcome, error, checked)
@@ -275,13 +276,13 @@ class Converter:
             self._broken[request.key] = result.error
             failure = Failure(request.key, _line(request), result.error, outcome.status, _clipped(outcome.body))
             summary.failures.append(failure)
-            self.emit(RequestFailed(phase=PHASE, key=request.key, kind=request.kind, status=outcome.status,
-                                    answer=_said(failure)))
+            self.emit(failed_event(failure, request.kind))
         self._progress[request.kind].advance(resources_in(request), request.key, failed=result.error is not None)
 
     def _hold(self, request: AlcorRequest, why: str) -> None:
         self._broken[request.key] = why
-        self.state.mark_failed(request.key, request=_line(request), status=None, error=why, held_back=True)
+        self.state.mark_failed(request.key, kind=request.kind, request=_line(request), status=None, error=why,
+                               held_back=True)
         self._summary.held_back.append(Failure(request.key, _line(request), why))
         self._progress[request.kind].advance(resources_in(request), request.key, failed=True)
 
@@ -290,9 +291,18 @@ def _line(request: AlcorRequest) -> str:
     return f"{request.method} {request.path}"
 
 
-def _said(failure: Failure) -> str:
+def failed_event(failure: Failure, kind: str) -> RequestFailed:
+    """The event telling the operator that Alcor refused a request."""
     status = f" -> {failure.status}" if failure.status is not None else ""
-    return f"{failure.key}: {failure.request}{status}: {failure.error}"
+    return RequestFailed(phase=PHASE, key=failure.key, kind=kind, status=failure.status,
+                         answer=f"{failure.key}: {failure.request}{status}: {failure.error}")
+
+
+def recorded_failures(state: StateStore) -> list[RequestFailed]:
+    """The events of the refusals the state store recorded (held-back requests were never sent)."""
+    return [failed_event(Failure(r["key"], r.get("request", ""), r.get("error", ""), r.get("status")),
+                         r.get("kind") or r["key"].split(":", 1)[0])
+            for r in state.failures() if not r.get("held_back")]
 
 
 def _clipped(answer: Any) -> Any:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from wizard.cutover.node import NodeOutcome
+from wizard.events import NodeStep
 from wizard.state import StateStore
 
 PREFIX = "cutover.node."
@@ -37,6 +38,13 @@ class NodeRecords:
 
     def finished(self) -> frozenset[str]:
         return frozenset(r["node"] for r in self.all() if r["status"] == "done")
+
+    def steps(self) -> list[NodeStep]:
+        """Every recorded node's finished steps, then its rollback steps, as the events that told them."""
+        return [NodeStep(node=r["node"], step=step["step"], status="ok" if step["ok"] else "failed",
+                         seconds=step["seconds"], detail=step["detail"], rollback=rollback)
+                for r in self.all() for rollback, part in ((False, "steps"), (True, "rollback"))
+                for step in r[part]]
 
     def to_undo(self) -> list[str]:
         """Nodes on ACA (fully or partly), the last one moved first."""

@@ -20,15 +20,17 @@ from typing import Any
 
 from wizard.engine import RunContext
 from wizard.errors import Blocked
-from wizard.events import CheckChanged, FindingRaised
+from wizard.events import CheckChanged, Event, FindingRaised
 from wizard.preflight.alcor import alcor
 from wizard.preflight.local import state_directory
 from wizard.preflight.model import Check, CheckOutcome, CheckResult
 from wizard.preflight.neutron import EXTENSIONS_KEY, neutron_api
+from wizard.state import StateStore
 from wizard.translate.model import Severity, describe
 
 __all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckOutcome", "CheckResult",
-           "PreflightPhase", "alcor", "neutron_api", "run_check", "state_directory"]
+           "PreflightPhase", "alcor", "check_events", "neutron_api", "recorded_checks", "run_check",
+           "state_directory"]
 
 PHASE = "preflight"
 CHECKS_KEY = "preflight.checks"  # meta: [CheckOutcome.to_json()] of the last preflight
@@ -55,12 +57,24 @@ def run_check(check: Check, ctx: RunContext) -> CheckOutcome:
                     f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})",
                     "report this bug; the check could not tell whether the run is safe")
     outcome = CheckOutcome(check.name, time.monotonic() - started, result)
-    detail = result.detail if outcome.status == "ok" else "; ".join(f.message for f in result.findings)
-    ctx.emit(CheckChanged(phase=PHASE, check=check.name, status=outcome.status,
-                          seconds=outcome.seconds, detail=detail))
-    for finding in result.findings:
-        ctx.emit(FindingRaised(**finding.to_json()))
+    for event in check_events(outcome.to_json()):
+        ctx.emit(event)
     return outcome
+
+
+def check_events(recorded: dict[str, Any]) -> list[Event]:
+    """What a check's outcome (as `CheckOutcome.to_json` records it) tells the operator: its state
+    (with its findings' messages unless it is ok) and its findings."""
+    findings = recorded["findings"]
+    detail = recorded["detail"] if recorded["status"] == "ok" else "; ".join(f["message"] for f in findings)
+    return [CheckChanged(phase=PHASE, check=recorded["check"], status=recorded["status"],
+                         seconds=recorded["seconds"], detail=detail),
+            *(FindingRaised(**finding) for finding in findings)]
+
+
+def recorded_checks(state: StateStore) -> list[Event]:
+    """The events of the last preflight the state store recorded (the wizard shows them on reopening)."""
+    return [event for recorded in state.get_meta(CHECKS_KEY, []) for event in check_events(recorded)]
 
 
 class PreflightPhase:

@@ -35,7 +35,8 @@ from wizard.tui.screens import STEP_SCREENS, StepScreen
 from wizard.tui.screens.modals import ConfirmScreen, ErrorScreen, HelpScreen, PathPrompt
 from wizard.tui.screens.plan import PlanScreen
 from wizard.tui.screens.start import StartScreen
-from wizard.tui.session import EngineFor, candidate_plans, close_engine, open_engine, plan_as_written
+from wizard.tui.session import (EngineFor, candidate_plans, close_engine, open_engine, plan_as_written,
+                                recorded_model)
 from wizard.tui.steps import STEPS, step_of
 from wizard.tui.widgets.format import duration, shown_path
 
@@ -115,7 +116,7 @@ class WizardApp(App):
     def on_session_opened(self, message: SessionOpened) -> None:
         self._close_session()
         self.engine, self.plan = message.engine, plan_as_written(message.engine)
-        self.model = RunModel(self.engine.state.phases(), clock=self.clock)
+        self.model = recorded_model(self.engine.state, self.clock)
         self._bridge = EventBridge(self, self.engine)
         self.sub_title = self.plan.name
         self._plan_screen().edit(self.plan, message.path)

@@ -10,7 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from wizard.events import (
     CheckChanged,
@@ -120,6 +120,13 @@ class RunModel:
         return next((name for name in order if self.phase(name).status != "done"), None)
 
     # -- folding events ------------------------------------------------------------
+    def restore(self, phase: str, events: Iterable[Event]) -> None:
+        """Fold what `phase` told an earlier session (recorded in the state store) into the model."""
+        running, self.running = self.running, phase
+        for event in events:
+            self.apply(event)
+        self.running = running
+
     @singledispatchmethod
     def apply(self, event: Event) -> None:
         """Events the wizard does not draw change nothing: ApprovalNeeded (the modal shows the

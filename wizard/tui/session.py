@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from wizard import plan as plan_file
+from wizard.alcor.convert import recorded_failures
+from wizard.cutover.records import NodeRecords
 from wizard.engine import Engine, Phase
 from wizard.lab.world import LAB_ARTIFACT, LabWorld
 from wizard.pipeline import build_phases
 from wizard.plan import Plan
+from wizard.preflight import recorded_checks
 from wizard.state import StateStore
+from wizard.tui.model import RunModel
 
 PhasesFor = Callable[[Plan], Sequence[Phase]]
 Progress = Callable[[str], None]
@@ -47,6 +51,16 @@ def open_engine(
     if world is not None:
         world.attach(engine)
     return engine
+
+
+def recorded_model(state: StateStore, clock: Callable[[], float]) -> RunModel:
+    """The run as its state store recorded it, for a reopened plan: phase statuses, the last
+    preflight's checks and findings, convert's refusals and each node's cutover steps."""
+    model = RunModel(state.phases(), clock=clock)
+    model.restore("preflight", recorded_checks(state))
+    model.restore("convert", recorded_failures(state))
+    model.restore("cutover", NodeRecords(state).steps())
+    return model
 
 
 def plan_as_written(engine: Engine) -> Plan:

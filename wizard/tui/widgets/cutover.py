@@ -72,6 +72,6 @@ class WaveTimeline(RowsTable):
             wave = model.waves.get(number)
             trail = Text(" ").join(step_text(name, step) for name, step in steps.items())
             total = duration(sum(step.seconds for step in steps.values()))
-            label = wave.label if wave else str(number)
+            label = wave.label if wave else (str(number) if number else "earlier")  # restored: no wave known
             rows.append((label, node, state_text(node_state(steps)), total, trail))
         self.show_rows(rows, list(model.node_steps))
