@@ -120,3 +120,19 @@ def test_a_foreign_state_file_is_refused(tmp_path):
     state.write_text('{"format": "something-else"}')
     with pytest.raises(ValueError, match="not an alcor-emulator-state/1 file"):
         AlcorEmulator(state_file=state).start()
+
+
+def test_a_client_that_hangs_up_mid_body_creates_nothing_and_logs_no_error(emulator, http, caplog):
+    """A killed client (the kill benchmark's kill -9) leaves half a request: Alcor never sees it."""
+    import logging
+    import socket
+
+    host, port = emulator.url_for("vpc").removeprefix("http://").split(":")
+    with caplog.at_level(logging.ERROR, logger="aiohttp"):
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(f"POST /project/{PROJECT}/vpcs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n{\"network\": {\"id\": \"half\"".encode())
+            time.sleep(0.2)
+        time.sleep(0.3)
+        assert http.get(f"/project/{PROJECT}/vpcs").json()["vpcs"] == []
+    assert [r.getMessage() for r in caplog.records] == []

@@ -197,6 +197,8 @@ class AlcorEmulator:
             body = await request.json() if request.can_read_body else None
         except ValueError:
             return _error(errors.BAD_BODY, route.service, request.path)
+        except ConnectionResetError:  # the client hung up before its request arrived whole: nothing happens
+            return web.Response(status=400)
         call = Call(self.model, Operation(route, dict(request.match_info)), body, _query(request))
         if route.action in CREATES:
             self._note_repeats(route, body)
