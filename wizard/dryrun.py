@@ -42,19 +42,24 @@ def finding_counts(translation: Translation) -> list[tuple[str, str, int]]:
     return [(sev.value, code, n) for (sev, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
 
 
+def paths(out_dir: str | os.PathLike) -> list[Path]:
+    """The three dry-run files in `out_dir`."""
+    out = Path(out_dir)
+    return [out / "requests.jsonl", out / "findings.json", out / "summary.md"]
+
+
 def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[str, Tally]) -> list[Path]:
     """Write the three dry-run files; returns their paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "requests.jsonl", out / "findings.json", out / "summary.md"]
-    with open(paths[0], "w", encoding="utf-8") as fh:
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    files = paths(out_dir)
+    with open(files[0], "w", encoding="utf-8") as fh:
         for seq, request in enumerate(translation.requests, start=1):
             fh.write(json.dumps(request.to_json(seq), separators=(",", ":")) + "\n")
     document = {"findings": [f.to_json() for f in translation.findings],
                 "counts": {sev.value: sum(1 for f in translation.findings if f.severity is sev) for sev in SEVERITIES}}
-    paths[1].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    paths[2].write_text("\n".join(summary_lines(translation, tallies)) + "\n", encoding="utf-8")
-    return paths
+    files[1].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    files[2].write_text("\n".join(summary_lines(translation, tallies)) + "\n", encoding="utf-8")
+    return files
 
 
 def summary_lines(translation: Translation, tallies: dict[str, Tally]) -> Iterable[str]:

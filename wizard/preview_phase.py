@@ -26,17 +26,28 @@ APPROVED_KEY = "preview.approved"
 
 
 class PreviewPhase:
+    """Writes the dry-run files and digests the requests once per translation: later runs of
+    the same engine (the wizard's every Next) reuse them."""
+
     name = "preview"
+
+    def __init__(self) -> None:
+        self._previewed: Translation | None = None
+        self._digests: dict[str, str] = {}  # Alcor target -> digest of the previewed translation
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         translation: Translation = ctx.need("translation")
         out = ctx.state.dir / PREVIEW_DIR
-        dryrun.write(out, translation, ctx.need("accounting"))
+        if translation is not self._previewed or not all(p.is_file() for p in dryrun.paths(out)):
+            dryrun.write(out, translation, ctx.need("accounting"))
+            self._previewed, self._digests = translation, {}
         ctx.emit(Message(level="info", phase=self.name, text=f"dry-run files in {out}"))
         if translation.blockers:
             raise Blocked(f"{describe(translation.blockers)} (all findings: {out / 'findings.json'})")
         target = alcor_target(ctx.plan)
-        digest = approval_digest(translation, target)
+        if target not in self._digests:
+            self._digests[target] = approval_digest(translation, target)
+        digest = self._digests[target]
         if ctx.state.get_meta(APPROVED_KEY) == digest:
             approved = "earlier"
         else:

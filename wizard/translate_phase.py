@@ -26,16 +26,26 @@ from wizard.translate.translation import translate
 
 
 class TranslatePhase:
+    """Translates once per snapshot and options: later runs of the same engine reuse it."""
+
     name = "translate"
 
+    def __init__(self) -> None:
+        self._made: tuple[Any, Options, Translation, dict[str, Any]] | None = None
+
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        snapshot = ctx.need("snapshot")
-        translation = translate(snapshot, Options.from_plan(ctx.plan))
-        tallies = account(snapshot, translation)
-        missing = unaccounted(tallies)
-        if missing:  # a translation bug, never the operator's
-            raise MigrateError(f"{len(missing)} resources unaccounted by the translation (a bug): "
-                               f"{', '.join(missing[:5])}")
+        snapshot, options = ctx.need("snapshot"), Options.from_plan(ctx.plan)
+        made = self._made
+        if made is not None and made[0] is snapshot and made[1] == options:  # the wizard's next Next
+            translation, tallies = made[2], made[3]
+        else:
+            translation = translate(snapshot, options)
+            tallies = account(snapshot, translation)
+            missing = unaccounted(tallies)
+            if missing:  # a translation bug, never the operator's
+                raise MigrateError(f"{len(missing)} resources unaccounted by the translation (a bug): "
+                                   f"{', '.join(missing[:5])}")
+            self._made = (snapshot, options, translation, tallies)
         restored = idmap.restore(ctx.state, translation)
         ctx.artifacts["translation"] = translation
         ctx.artifacts["accounting"] = tallies

@@ -206,3 +206,29 @@ def test_build_phases_captures_only_a_live_neutron_with_capture_enabled():
     assert [p.name for p in build_phases(live)][:3] == ["preflight", "capture", "snapshot"]
     live.capture.enabled = False
     assert "capture" not in [p.name for p in build_phases(live)]
+
+
+def test_the_same_engine_runs_again_without_loading_translating_or_writing_again(state, plan, monkeypatch):
+    """The wizard runs the phases before each step again: the second time costs next to nothing."""
+    phases = [SnapshotPhase(), TranslatePhase(), PreviewPhase()]
+    ctx = Context(state, plan)
+    for phase in phases:
+        phase.run(ctx)
+    translation, requests = ctx.artifacts["translation"], state.dir / "preview" / "requests.jsonl"
+    requests.write_text("left as it was\n")  # a rewrite would show
+
+    loads = []
+    monkeypatch.setattr(snapshot_file, "load", lambda path: loads.append(path))
+    again = Context(state, plan)
+    again.artifacts.update(ctx.artifacts)
+    for phase in phases:
+        phase.run(again)
+    assert loads == [] and again.artifacts["translation"] is translation
+    assert requests.read_text() == "left as it was\n" and again.questions == []
+    assert [e.code for e in again.of(FindingRaised)] == [e.code for e in ctx.of(FindingRaised)]
+
+    requests.unlink()  # a dry-run file gone, or other options: done again
+    plan.translate.bulk_size = 3
+    for phase in phases[1:]:
+        phase.run(again)
+    assert again.artifacts["translation"] is not translation and requests.is_file()

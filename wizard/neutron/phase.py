@@ -25,7 +25,13 @@ TAKEN_KEY = "snapshot"  # meta: {"source", "taken_at", "counts"} once the file i
 
 
 class SnapshotPhase:
+    """Takes the snapshot once; later runs of the same engine (the wizard's every Next) reuse
+    the one it loaded, and a new process loads the file."""
+
     name = "snapshot"
+
+    def __init__(self) -> None:
+        self._loaded: snapshot_file.Snapshot | None = None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         path = ctx.state.dir / SNAPSHOT_FILE
@@ -34,7 +40,7 @@ class SnapshotPhase:
             if not path.is_file():
                 raise MigrateError(f"{path}: this run's snapshot is gone; restore it, or start a new run "
                                    "with another state_dir")
-            snapshot = snapshot_file.load(path)
+            snapshot = self._loaded or snapshot_file.load(path)
             ctx.emit(Message(level="info", phase=self.name,
                              text=f"using this run's snapshot of {taken['taken_at']} ({path})"))
             resumed = True
@@ -43,7 +49,7 @@ class SnapshotPhase:
             taken = {"source": origin, "taken_at": snapshot.source.get("taken_at", ""), "counts": snapshot.counts()}
             ctx.state.set_meta(TAKEN_KEY, taken)
             resumed = False
-        ctx.artifacts["snapshot"] = snapshot
+        ctx.artifacts["snapshot"] = self._loaded = snapshot
         counts = snapshot.counts()
         return {"source": taken["source"], "resumed": resumed, "resources": sum(counts.values()), "counts": counts}
 

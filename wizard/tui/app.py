@@ -270,6 +270,8 @@ class WizardApp(App):
 
     def _redraw(self) -> None:
         self._redraw_pending = False
+        if not self.is_running:  # shutting down: the screens are being taken apart
+            return
         if self.model is not None:
             self.model.paused = self.paused
         step_screen = next((s for s in reversed(self.screen_stack) if isinstance(s, StepScreen)), None)
