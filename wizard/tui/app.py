@@ -26,6 +26,7 @@ from wizard.tui.messages import (
     EngineEvent,
     EngineSample,
     FilesWritten,
+    Opening,
     RunEnded,
     SessionOpened,
 )
@@ -107,11 +108,11 @@ class WizardApp(App):
     def _open_plan(self, path: Path, save: Plan | None, start: bool) -> None:
         if save is not None:
             _write_plan(save, path)
-        self.post_message(SessionOpened(self.engine_for(path, self._opening(path)), path, start))
+        self.post_message(SessionOpened(self.engine_for(path, lambda text: self.post_message(Opening(path, text))),
+                                        path, start))
 
-    def _opening(self, path: Path) -> Callable[[str], None]:
-        """What opening `path` reports from its worker (a lab's first start installs neutron)."""
-        return lambda text: self.call_from_thread(self.notify, text, title=f"Opening {path}", timeout=10)
+    def on_opening(self, message: Opening) -> None:
+        self.notify(message.text, title=f"Opening {message.path}", timeout=10)
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self._close_session()

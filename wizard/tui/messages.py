@@ -53,6 +53,15 @@ class ApprovalRequested(Message, bubble=False):
         self.answered.set()
 
 
+class Opening(Message, bubble=False):
+    """What the open worker is doing (a lab's first start installs neutron for minutes)."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        super().__init__()
+        self.path = path
+        self.text = text
+
+
 class SessionOpened(Message, bubble=False):
     """A plan was loaded and its engine built (state store opened) by the open worker."""
 
