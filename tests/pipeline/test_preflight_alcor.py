@@ -82,7 +82,7 @@ def test_alcor_holding_resources_no_run_here_sent_is_a_blocker(ctx, emulator):
     result = alcor(ctx)
     assert codes(result) == ["alcor-not-empty"]
     message = result.findings[0].message
-    assert message.startswith("Alcor already holds 1 vpc, 1 subnet") and "security_group" not in message
+    assert message.startswith("Alcor already holds 1 VPC(s), 1 subnet(s) that") and "security" not in message
     assert f"no run in {ctx.state.dir} sent (e.g. vpc net-a, subnet sub-a)" in message
 
 
@@ -94,7 +94,7 @@ def test_an_earlier_run_of_this_state_directory_is_resumed(ctx, emulator):
     ctx.state.mark_applied("vpc:net-a")
     result = alcor(ctx)
     assert result.status == "ok" and codes(result) == ["alcor-earlier-run"]
-    assert "sent 3 requests (2 applied, 1 in doubt); Alcor holds 1 vpc" in result.findings[0].message
+    assert "sent 3 requests (2 applied, 1 in doubt); Alcor holds 1 VPC(s)" in result.findings[0].message
     assert result.findings[0].remedy.startswith("nothing to do: convert resumes")
 
 

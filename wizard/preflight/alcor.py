@@ -15,7 +15,7 @@ from typing import Any
 
 from wizard.alcor import values
 from wizard.alcor.client import AlcorClient, AlcorUnavailable
-from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
+from wizard.alcor.paths import ELASTIC_IP_RANGE, KINDS, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
 from wizard.engine import RunContext
 from wizard.preflight.model import CheckResult
 from wizard.translate.model import Severity
@@ -27,7 +27,9 @@ PROBE_ID = "00000000-0000-0000-0000-000000000000"  # no resource has it: lists a
 # probed with a GET of one absent port instead: a cloud's port list is too large for a probe.
 PROBES: dict[str, Kind] = {"vpc": VPC, "subnet": SUBNET, "port": PORT, "route": ROUTER,
                            "security_group": SECURITY_GROUP, "elastic_ip": ELASTIC_IP_RANGE, "node": NODE}
-HELD = (VPC, SUBNET, ROUTER, SECURITY_GROUP, ELASTIC_IP_RANGE)  # what a conversion creates, ports need a VPC
+# What a conversion creates (ports need a VPC, so they are not listed), as the operator reads them.
+HELD = {VPC: "VPC", SUBNET: "subnet", ROUTER: "router", SECURITY_GROUP: "security group",
+        ELASTIC_IP_RANGE: "elastic-IP range"}
 OWN_KINDS = (VPC, SUBNET)  # kinds whose Alcor ids are Neutron's, so a sent key names what Alcor should hold
 PROBE_TIMEOUT = 10.0
 EXAMPLES = 3
@@ -116,7 +118,7 @@ def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], resul
 
 
 def _counts(held: dict[str, set[str | None]]) -> str:
-    return ", ".join(f"{len(ids)} {name}" for name, ids in held.items() if ids)
+    return ", ".join(f"{len(ids)} {HELD[KINDS[name]]}(s)" for name, ids in held.items() if ids)
 
 
 def _examples(held: dict[str, set[str | None]]) -> str:
