@@ -244,8 +244,7 @@ class Converter:
                                     found_applied=list(outcome.already_applied))
         else:
             self.state.mark_failed(request.key, kind=request.kind, request=_line(resolved), status=outcome.status,
-                                   error=error,
-                                   answer=_clipped(outcome.body), attempts=outcome.attempts,
+                                   error=error, answer=_clipped(outcome.body), attempts=outcome.attempts,
                                    duration=round(outcome.duration, 4))
         return _Result(request, outcome, error, checked)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from wizard.alcor import values
 from wizard.alcor.client import AlcorClient, AlcorUnavailable
-from wizard.alcor.paths import ELASTIC_IP_RANGE, KINDS, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
+from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
 from wizard.engine import RunContext
 from wizard.preflight.model import CheckResult
 from wizard.translate.model import Severity
@@ -30,6 +30,7 @@ PROBES: dict[str, Kind] = {"vpc": VPC, "subnet": SUBNET, "port": PORT, "route": 
 # What a conversion creates (ports need a VPC, so they are not listed), as the operator reads them.
 HELD = {VPC: "VPC", SUBNET: "subnet", ROUTER: "router", SECURITY_GROUP: "security group",
         ELASTIC_IP_RANGE: "elastic-IP range"}
+Held = dict[Kind, set[str | None]]  # per kind, the ids Alcor holds (its own default groups left out)
 OWN_KINDS = (VPC, SUBNET)  # kinds whose Alcor ids are Neutron's, so a sent key names what Alcor should hold
 PROBE_TIMEOUT = 10.0
 EXAMPLES = 3
@@ -47,8 +48,7 @@ def alcor(ctx: RunContext) -> CheckResult:
         listed = _probe(client, result, blocker)
     if result.findings:
         return result
-    held = {kind.name: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)}
-            for kind in HELD}
+    held = {kind: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)} for kind in HELD}
     _compare_with_state(ctx, held, result, blocker)
     where = sorted(set(client.endpoints.values()))
     result.detail = (f"{len(PROBES)} services answer at {', '.join(where)}; "
@@ -89,8 +89,8 @@ def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:
     return kind is SECURITY_GROUP and item.get("name") == values.DEFAULT_SG_NAME
 
 
-def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], result: CheckResult,
-                        blocker: Severity) -> None:
+def _compare_with_state(ctx: RunContext, held: Held, result: CheckResult, blocker: Severity) -> None:
+    """Whether what Alcor holds is what this state directory sent (nothing, or an earlier run)."""
     state = ctx.state
     sent = state.sent_keys()
     about = ("alcor", ctx.plan.alcor_url("vpc"))
@@ -101,7 +101,7 @@ def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], resul
                         f"(e.g. {_examples(held)})",
                         "resume with the state directory of the run that made them, or start from an empty Alcor")
         return
-    ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind.name]}
+    ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind]}
     expected = [k for k in sent if k.split(":", 1)[0] in {kind.name for kind in OWN_KINDS}]
     if expected and not ours.intersection(expected):
         result.find(blocker, "alcor-lost-earlier-run", about,
@@ -117,10 +117,10 @@ def _compare_with_state(ctx: RunContext, held: dict[str, set[str | None]], resul
                 "nothing to do: convert resumes, skipping what was applied and asking Alcor about requests in doubt")
 
 
-def _counts(held: dict[str, set[str | None]]) -> str:
-    return ", ".join(f"{len(ids)} {HELD[KINDS[name]]}(s)" for name, ids in held.items() if ids)
+def _counts(held: Held) -> str:
+    return ", ".join(f"{len(ids)} {HELD[kind]}(s)" for kind, ids in held.items() if ids)
 
 
-def _examples(held: dict[str, set[str | None]]) -> str:
-    ids = [f"{name} {id}" for name, found in held.items() for id in sorted(found, key=str)]
+def _examples(held: Held) -> str:
+    ids = [f"{kind.name} {id}" for kind, found in held.items() for id in sorted(found, key=str)]
     return ", ".join(ids[:EXAMPLES])
