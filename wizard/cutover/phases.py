@@ -10,7 +10,6 @@ from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.drain import Drain, PortActivity
 from wizard.cutover.endpoint import endpoint_switch, target_url
 from wizard.cutover.gate import CutoverGate, postponement_for
-from wizard.cutover.node import NodeCutover
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.runner import WaveRunner
 from wizard.cutover.site import site_for
@@ -131,8 +130,7 @@ class CutoverPhase:
             ctx.emit(Message(level="warning", phase=self.name,
                              text=f"rollback of {name}: it is not on ACA; nothing done"))
             return []
-        outcome = NodeCutover(site.node(name), site.executor, control, site.plan.cutover.commands,
-                              site.plan.cutover.timeouts, ctx.emit).undo()
+        outcome = site.undo(name, control, ctx.emit)
         records.record(outcome)
         if outcome.status != "rolled_back":
             ctx.emit(Message(level="error", phase=self.name, text=f"rollback of {name} failed: {outcome.error}"))

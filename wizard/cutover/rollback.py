@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from wizard.cutover.endpoint import endpoint_switch
-from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
+from wizard.cutover.node import NodeControl, NodeOutcome
 from wizard.cutover.phases import DRAINED, SWITCHED
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.site import site_for
@@ -33,8 +33,7 @@ def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable
     site = site_for(plan, artifacts or {})
     result = RollbackResult()
     for name in records.to_undo():
-        outcome = NodeCutover(site.node(name), site.executor, control, site.plan.cutover.commands,
-                              site.plan.cutover.timeouts, emit).undo()
+        outcome = site.undo(name, control, emit)
         records.record(outcome)
         result.nodes.append(outcome)
     if endpoint and state.get_meta(SWITCHED):

@@ -17,12 +17,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from wizard.cutover.executors import Executor, executor_for
 from wizard.cutover.inventory import ComputeNode, compute_nodes
+from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
 from wizard.cutover.planner import Wave, WaveSplits, plan_waves, split_networks
 from wizard.errors import InputError
+from wizard.events import Event
 from wizard.neutron import snapshot as snapshot_file
 from wizard.plan import Plan
 from wizard.translate.context import Options
@@ -45,6 +47,11 @@ class Site:
             if node.name == name:
                 return node
         raise InputError(f"node {name}: in the state store but not in the snapshot or the plan's nodes")
+
+    def undo(self, name: str, control: NodeControl, emit: Callable[[Event], None]) -> NodeOutcome:
+        """Roll the node back to the Neutron agents with the plan's commands and timeouts."""
+        cutover = self.plan.cutover
+        return NodeCutover(self.node(name), self.executor, control, cutover.commands, cutover.timeouts, emit).undo()
 
 
 def load_snapshot(plan: Plan, artifacts: Mapping[str, Any]) -> snapshot_file.Snapshot:
