@@ -89,3 +89,11 @@ def test_fleets_overlap_cidrs_across_projects_and_spread_ports_over_hosts():
            {s["cidr"] for s in topology.subnets if s["name"].startswith("tenant-02")} == {"10.1.0.0/24", "10.2.0.0/24"}
     hosts = [p["binding:host_id"] for p in topology.ports]
     assert set(hosts) == set(topology.agents) and max(map(hosts.count, set(hosts))) - min(map(hosts.count, set(hosts))) <= 1
+
+
+def test_the_traps_sample_is_small_and_runs_on_the_hosts_of_small():
+    topology = samples.traps()
+    assert topology.agents == samples.small().agents
+    assert sum(topology.counts().values()) <= 40
+    assert {p["binding:host_id"] for p in topology.ports} == set(topology.agents)
+    assert samples.SAMPLES["traps"] is samples.traps

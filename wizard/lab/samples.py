@@ -1,4 +1,5 @@
-"""The sample clouds: a small one with every feature the migration must carry, and generated fleets."""
+"""The sample clouds: a small one with every feature the migration must carry, one with the traps
+Alcor sets a real cloud, and generated fleets."""
 
 from __future__ import annotations
 
@@ -117,6 +118,95 @@ def small() -> Topology:
     )
 
 
+def _psec_off(name: str, network: str, host: str, **extra) -> dict:
+    """A firewall appliance's port: port security off, so no security groups."""
+    return _vm_port(name, network, host, [], port_security_enabled=False, **extra)
+
+
+def traps() -> Topology:
+    """What real clouds hold and Alcor cannot take as is, on the 3 hosts of small(): a /29 transfer
+    net on a router and a /12 provider range (Alcor takes /16 to /28), ports with port security off
+    in the same networks (and bulk chunks) as ports with groups, none naming the default group, two
+    external networks with floating IPs on both, and extra routes on a one-network router."""
+    return Topology(
+        name="traps",
+        agents=small().agents,
+        networks=[
+            {**_public_network(), "name": "ext-a"},
+            {"name": "ext-b", "router:external": True, "provider:network_type": "vlan",
+             "provider:physical_network": "physnet1", "provider:segmentation_id": 110},
+            {"name": "provider-wide", "shared": True, "provider:network_type": "vlan",
+             "provider:physical_network": "physnet1", "provider:segmentation_id": 130},
+            {"name": "acme-app", "project": "acme"},
+            {"name": "acme-transit", "project": "acme", "description": "/29 transfer net to the edge router"},
+            {"name": "globex-web", "project": "globex"},
+        ],
+        subnets=[
+            {"name": "ext-a-v4", "network": "ext-a", "ip_version": 4, "cidr": "198.51.100.0/24",
+             "enable_dhcp": False, "allocation_pools": [{"start": "198.51.100.10", "end": "198.51.100.250"}]},
+            {"name": "ext-b-v4", "network": "ext-b", "ip_version": 4, "cidr": "203.0.113.0/24",
+             "enable_dhcp": False, "allocation_pools": [{"start": "203.0.113.10", "end": "203.0.113.250"}]},
+            {"name": "provider-wide-v4", "network": "provider-wide", "ip_version": 4, "cidr": "172.16.0.0/12"},
+            {"name": "acme-app-v4", "network": "acme-app", "project": "acme", "ip_version": 4,
+             "cidr": "10.1.0.0/24"},
+            {"name": "acme-transit-v4", "network": "acme-transit", "project": "acme", "ip_version": 4,
+             "cidr": "10.255.0.0/29"},
+            {"name": "globex-web-v4", "network": "globex-web", "project": "globex", "ip_version": 4,
+             "cidr": "10.1.0.0/24"},
+        ],
+        security_groups=[
+            {"name": "acme-app", "project": "acme"},
+            {"name": "globex-web", "project": "globex"},
+        ],
+        security_group_rules=[
+            _ingress("acme-app", "tcp", 80, remote_ip_prefix="0.0.0.0/0"),
+            _ingress("acme-app", "tcp", 22, remote_group="acme-app"),
+            _ingress("globex-web", "tcp", 443, remote_ip_prefix="0.0.0.0/0"),
+        ],
+        routers=[
+            {"name": "acme-router", "project": "acme", "external_gateway_info": {"network": "ext-a"},
+             "interfaces": ["acme-app-v4"],
+             "routes": [{"destination": "10.99.0.0/16", "nexthop": "10.1.0.254"}]},
+            {"name": "acme-edge", "project": "acme", "external_gateway_info": {"network": "ext-b"},
+             "interfaces": ["acme-transit-v4"]},
+            {"name": "globex-router", "project": "globex", "external_gateway_info": {"network": "ext-b"},
+             "interfaces": ["globex-web-v4"]},
+        ],
+        ports=[
+            _vm_port("acme-app-1", "acme-app", "compute-1", ["acme-app"], project="acme",
+                     fixed_ips=[{"subnet": "acme-app-v4", "ip_address": "10.1.0.11"}]),
+            _psec_off("acme-app-2", "acme-app", "compute-2", project="acme",
+                      fixed_ips=[{"subnet": "acme-app-v4", "ip_address": "10.1.0.12"}]),
+            _vm_port("acme-app-3", "acme-app", "compute-3", ["acme-app"], project="acme",
+                     fixed_ips=[{"subnet": "acme-app-v4", "ip_address": "10.1.0.13"}]),
+            _psec_off("fw-1-app", "acme-app", "compute-1", project="acme", device_id=device_id("fw-1"),
+                      description="firewall appliance", fixed_ips=[{"subnet": "acme-app-v4",
+                                                                    "ip_address": "10.1.0.254"}]),
+            _psec_off("fw-1-transit", "acme-transit", "compute-1", project="acme", device_id=device_id("fw-1"),
+                      description="firewall appliance", fixed_ips=[{"subnet": "acme-transit-v4",
+                                                                    "ip_address": "10.255.0.4"}]),
+            _vm_port("acme-wide-1", "provider-wide", "compute-3", ["acme-app"], project="acme",
+                     fixed_ips=[{"subnet": "provider-wide-v4", "ip_address": "172.20.0.21"}]),
+            _vm_port("globex-web-1", "globex-web", "compute-1", ["globex-web"], project="globex",
+                     fixed_ips=[{"subnet": "globex-web-v4", "ip_address": "10.1.0.11"}]),
+            _psec_off("globex-web-2", "globex-web", "compute-3", project="globex",
+                      fixed_ips=[{"subnet": "globex-web-v4", "ip_address": "10.1.0.12"}]),
+            _psec_off("globex-wide-1", "provider-wide", "compute-2", project="globex",
+                      fixed_ips=[{"subnet": "provider-wide-v4", "ip_address": "172.20.0.22"}]),
+        ],
+        floatingips=[
+            {"description": "acme-app-1", "project": "acme", "floating_network": "ext-a",
+             "floating_ip_address": "198.51.100.101", "port": "acme-app-1"},
+            {"description": "fw-1", "project": "acme", "floating_network": "ext-a",
+             "floating_ip_address": "198.51.100.102", "port": "fw-1-app"},
+            {"description": "globex-web-1", "project": "globex", "floating_network": "ext-b",
+             "floating_ip_address": "203.0.113.101", "port": "globex-web-1"},
+            {"description": "acme spare", "project": "acme", "floating_network": "ext-b",
+             "floating_ip_address": "203.0.113.102"},
+        ],
+    )
+
+
 def fleet(name: str, projects: int, networks_per_project: int, ports_per_network: int, hosts: int,
           floatingips_per_project: int = 0) -> Topology:
     """Many VMs: per project a router, a web security group and networks with
@@ -168,4 +258,4 @@ def medium() -> Topology:
                  floatingips_per_project=5)
 
 
-SAMPLES = {"small": small, "medium": medium}
+SAMPLES = {"small": small, "medium": medium, "traps": traps}
