@@ -44,14 +44,15 @@ class NeutronSource:
 
 @dataclass
 class AlcorTarget:
-    """Alcor's services: one base URL for all (its API gateway), or one per service."""
+    """Alcor's services: one base URL (its API gateway), and a URL per service the gateway does not route."""
 
-    url: str | None = setting("one base URL for every Alcor service", None, URL,
+    url: str | None = setting("base URL of the services endpoints does not name (Alcor's API gateway routes "
+                              "neither nodes nor segments)", None, URL,
                               example="http://alcor.example.net:9009")
     endpoints: dict[str, str] = setting(
         "a base URL per service, overriding url; services: " + ", ".join(ALCOR_SERVICES),
         kind=URL, factory=dict, keys=ALCOR_SERVICES,
-        example={"vpc": "http://alcor.example.net:9001", "port": "http://alcor.example.net:9006"})
+        example={"vpc": "http://alcor.example.net:9001", "node": "http://alcor.example.net:9007"})
     gateway_url: str | None = setting("Alcor's API gateway, where clients are switched to", None, URL,
                                       example="http://alcor.example.net:9009")
     timeout: float = setting("timeout of one request to Alcor", 30.0, DURATION)
@@ -406,6 +407,7 @@ def template() -> str:
     plan = Plan()
     plan.neutron.cloud = "production"
     plan.alcor.url = "http://alcor.example.net:9009"
+    plan.alcor.endpoints = {"vpc": "http://alcor.example.net:9001", "node": "http://alcor.example.net:9007"}
     return plan_writer.template(plan, header=TEMPLATE_HEADER)
 
 

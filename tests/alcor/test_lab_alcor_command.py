@@ -60,3 +60,20 @@ def test_faults_from_the_command_line(tls):
 def test_bad_fault_share_is_bad_input(capsys):
     assert main(["lab", "alcor", "--fault-500", "1.5"]) == 2
     assert "--fault-500 must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_gateway_in_front_of_one_port_per_service(tls):
+    process, urls = start("--gateway")
+    try:
+        assert set(urls) == {"gateway", "vpc", "subnet", "route", "port", "node", "security_group", "elastic_ip"}
+        assert len(set(urls.values())) == 8
+        node = {"host_infos": [{"node_id": "n1", "node_name": "h1", "local_ip": "192.0.2.1"}]}
+        assert httpx.post(urls["gateway"] + "/nodes/bulk", json=node, verify=tls).status_code == 404
+        assert httpx.post(urls["node"] + "/nodes/bulk", json=node, verify=tls).status_code == 200
+        created = httpx.post(urls["gateway"] + f"/project/{PROJECT}/vpcs", json={"network": {"id": "net-1"}},
+                             verify=tls)
+        assert created.status_code == 201
+        listed = httpx.get(urls["gateway"] + f"/project/{PROJECT}/vpcs", verify=tls).json()
+        assert [n["id"] for n in listed["networks"]] == ["net-1"]
+    finally:
+        assert stop(process) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from wizard.alcor.services import SERVICES
 from wizard.engine import RunContext
 from wizard.events import EventBus
 from wizard.lab.alcor import AlcorEmulator
@@ -33,7 +34,8 @@ def ctx(tmp_path, emulator):
 
 
 def post(emulator, path: str, body: dict) -> None:
-    response = httpx.post(emulator.url_for("vpc") + f"/project/{PROJECT}{path}", json=body, timeout=10)
+    base = emulator.gateway_url or emulator.url_for("vpc")
+    response = httpx.post(base + f"/project/{PROJECT}{path}", json=body, timeout=10)
     assert response.status_code == 201, response.text
 
 
@@ -133,3 +135,47 @@ def test_behind_one_address_only_the_service_that_fails_is_named(ctx, emulator):
     message = result.findings[0].message
     assert message.startswith(f"Alcor at {emulator.url_for('vpc')} does not answer for vpc: GET /project/")
     assert "500" in message
+
+
+@pytest.fixture
+def behind_gateway():
+    """The emulator one port per service, behind the lab's API gateway (routes as Alcor's)."""
+    with AlcorEmulator(gateway=True, service_ports=dict.fromkeys(SERVICES, 0)) as running:
+        yield running
+
+
+def test_a_plan_sending_everything_to_the_gateway_names_node_and_segments_with_the_remedy(ctx, behind_gateway):
+    gateway = behind_gateway.gateway_url
+    ctx.plan.alcor.url = gateway
+    result = alcor(ctx)
+    assert result.status == "failed" and codes(result) == ["alcor-no-route", "alcor-no-route"]
+    segments, node = result.findings
+    assert {segments.neutron.id, node.neutron.id} == {gateway}
+    assert segments.message == (f"Alcor at {gateway} has no route for the VPC manager's segments: "
+                                f"GET /project/{PROBE_ID}/segments: HTTP 404: No matching handler")
+    assert segments.remedy == ("Alcor's API gateway has no route for the VPC manager's segments: "
+                               "set alcor.endpoints.vpc to the VPC manager's URL (default port 9001)")
+    assert node.message == (f"Alcor at {gateway} has no route for the node manager: "
+                            "GET /nodes: HTTP 404: No matching handler")
+    assert node.remedy == ("Alcor's API gateway has no route for the node manager: "
+                           "set alcor.endpoints.node to the node manager's URL (default port 9007)")
+
+
+def test_a_plan_with_the_node_and_vpc_managers_beside_the_gateway_passes(ctx, behind_gateway):
+    ctx.plan.alcor.url = behind_gateway.gateway_url
+    ctx.plan.alcor.endpoints = {service: behind_gateway.url_for(service) for service in ("node", "vpc")}
+    result = alcor(ctx)
+    assert result.status == "ok" and result.findings == []
+    assert result.detail.startswith("7 services answer at ") and behind_gateway.gateway_url in result.detail
+    post(behind_gateway, "/vpcs", {"network": {"id": "net-a", "cidr": "10.0.0.0/16"}})
+    assert "holds 1 VPC(s) that" in alcor(ctx).findings[0].message  # what Alcor holds is still seen
+
+
+def test_a_url_serving_another_service_is_named_with_its_setting(ctx, behind_gateway):
+    ctx.plan.alcor.endpoints = {**behind_gateway.endpoints, "subnet": behind_gateway.url_for("node")}
+    result = alcor(ctx)
+    assert codes(result) == ["alcor-no-route"]
+    assert result.findings[0].message.startswith(
+        f"Alcor at {behind_gateway.url_for('node')} has no route for the subnet manager: GET /project/")
+    assert result.findings[0].remedy == ("set alcor.endpoints.subnet to the subnet manager's URL (default port 9002), "
+                                         "or alcor.url to Alcor's API gateway")

@@ -305,8 +305,7 @@ class AlcorClient:
         status, body = self._read(spec.service, path, filters)
         if status != 200:
             raise AlcorUnavailable(f"GET {path}: {_describe(status, body)}", status)
-        items = body.get(spec.list_wrapper) if isinstance(body, dict) else None
-        return [i for i in items or [] if isinstance(i, dict)]
+        return spec.listed(body)  # VPC lists: `vpcs`, or `networks` through Alcor's API gateway
 
     def _read(self, service: str, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
         for attempt in range(1, self.retries + 2):

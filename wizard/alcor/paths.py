@@ -39,6 +39,7 @@ class Kind:
     bulk: str | None = None  # key of a working bulk create at collection + "/bulk"
     bulk_status: int = 201
     bulk_stub: str | None = None  # key of a bulk endpoint that answers but creates nothing
+    gateway_list_wrapper: str | None = None  # the list key once Alcor's API gateway rewrote the answer
 
     @property
     def item(self) -> str:
@@ -63,6 +64,14 @@ class Kind:
             return body[self.wrapper]
         return None
 
+    def listed(self, body: Any) -> list[dict]:
+        """The items of a list answer, under the service's list key or the gateway's."""
+        for key in (self.list_wrapper, self.gateway_list_wrapper):
+            items = body.get(key) if key and isinstance(body, dict) else None
+            if isinstance(items, list):
+                return [i for i in items if isinstance(i, dict)]
+        return []
+
     def id_of(self, item: dict) -> str | None:
         value = item.get(self.id_field) if isinstance(item, dict) else None
         return value or None
@@ -71,7 +80,9 @@ class Kind:
 _P = "/project/{project_id}"
 
 SEGMENT = Kind("segment", "vpc", _P + "/segments", "segment", "segments", Missing.EMPTY_WRAPPER)
-VPC = Kind("vpc", "vpc", _P + "/vpcs", "network", "vpcs", Missing.EMPTY_WRAPPER, bulk_stub="vpcs")
+# The API gateway answers a VPC list as {"networks": [...]} (GW/route/VpcRouteConfiguration.java).
+VPC = Kind("vpc", "vpc", _P + "/vpcs", "network", "vpcs", Missing.EMPTY_WRAPPER, bulk_stub="vpcs",
+           gateway_list_wrapper="networks")
 SUBNET = Kind("subnet", "subnet", _P + "/subnets", "subnet", "subnets", Missing.EMPTY_WRAPPER, bulk_stub="subnets")
 PORT = Kind("port", "port", _P + "/ports", "port", "ports", Missing.NOT_FOUND, bulk="ports")
 SECURITY_GROUP = Kind("security_group", "security_group", _P + "/security-groups", "security_group",

@@ -13,6 +13,17 @@ DEFAULT_PORTS: dict[str, int] = {
     "elastic_ip": 9011,
 }
 
+# Service -> what Alcor calls it, for messages.
+MANAGERS: dict[str, str] = {
+    "vpc": "VPC manager",
+    "subnet": "subnet manager",
+    "route": "route manager",
+    "port": "port manager",
+    "node": "node manager",
+    "security_group": "security group manager",
+    "elastic_ip": "elastic IP manager",
+}
+
 API_GATEWAY_PORT = 9009
 
 SERVICES = tuple(DEFAULT_PORTS)

@@ -11,7 +11,7 @@ import threading
 
 from rich.console import Console
 
-from wizard.alcor.services import API_GATEWAY_PORT
+from wizard.alcor.services import API_GATEWAY_PORT, SERVICES
 from wizard.errors import InputError
 from wizard.lab.alcor import AlcorEmulator, Faults
 
@@ -30,9 +30,13 @@ def add_parser(lab_subparsers) -> argparse.ArgumentParser:
     where = parser.add_argument_group("where")
     where.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     where.add_argument("--port", type=int, default=API_GATEWAY_PORT,
-                       help="one port for every service (default %(default)s; 0 picks a free one)")
+                       help="one port for every service, or the gateway's with --gateway "
+                            "(default %(default)s; 0 picks free ports, also for each service)")
     where.add_argument("--per-service-ports", action="store_true",
                        help="one port per service on Alcor's defaults (vpc 9001, subnet 9002, ...)")
+    where.add_argument("--gateway", action="store_true",
+                       help="one port per service, behind an API gateway on --port that routes only what "
+                            "Alcor's gateway routes (no /nodes, no /segments; VPC lists as `networks`)")
     where.add_argument("--state", metavar="FILE", help="load state from FILE at start, save it there at exit")
     faults = parser.add_argument_group("faults")
     faults.add_argument("--fault-500", type=float, default=0.0, metavar="SHARE", help="share of requests answered 500")
@@ -60,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             message = message.replace(field, option)
         raise InputError(f"lab alcor: {message}") from None
     emulator = AlcorEmulator(host=args.host, port=args.port, per_service=args.per_service_ports,
-                             faults=faults, state_file=args.state, seed=args.seed)
+                             service_ports=dict.fromkeys(SERVICES, 0) if args.port == 0 else None,
+                             gateway=args.gateway, faults=faults, state_file=args.state, seed=args.seed)
     try:
         emulator.start()
     except OSError as exc:
@@ -72,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     try:  # from the first line printed on, Ctrl-C stops the emulator cleanly
         for service, url in emulator.endpoints.items():
             console.print(f"{service:15} {url}", soft_wrap=True)
+        if emulator.gateway_url:
+            console.print(f"{'gateway':15} {emulator.gateway_url}", soft_wrap=True)
         console.print("Alcor emulator running; Ctrl-C stops it" + (f" and saves {args.state}" if args.state else ""))
         stop.wait()
     except KeyboardInterrupt:

@@ -5,7 +5,8 @@ it stops on exit (also on Ctrl-C or a failure):
 
 - a real neutron-server (installed on first use, with progress), its database seeded through
   Neutron's API from the sample cloud `lab.cloud` names, with a fake OVS agent per host;
-- the Alcor emulator, on a free loopback port;
+- the Alcor emulator, one free loopback port per service, behind the lab's API gateway
+  (wizard/lab/alcor/gateway.py), which routes only what Alcor's gateway routes;
 - a LabFleet: a LabNode (Neutron agent and LabAca) per host.
 
 `lab.cloud` names a sample cloud by its file in sample_configs/ (`small.json` is the cloud
@@ -15,8 +16,9 @@ is cached per sample (in the neutron cache directory), so a second run starts in
 What a run changes survives a restart: Neutron's database and the emulator's state are kept
 in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `acas.json`,
 are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them). `world.plan` is the plan
-with the lab filled in (Neutron's URL, Alcor's, the nodes); `attach(engine)` gives the engine
-the artifacts the cutover needs and starts the simulated users (wizard/lab/users.py).
+with the lab filled in (Neutron's URL, Alcor's as a production operator writes them, the
+nodes); `attach(engine)` gives the engine the artifacts the cutover needs and starts the
+simulated users (wizard/lab/users.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wizard.alcor.services import SERVICES as ALCOR_SERVICES
 from wizard.engine import Engine
 from wizard.errors import InputError
 from wizard.lab import samples
@@ -108,14 +111,15 @@ class LabWorld:
         self.neutron.start()
         for host, tunneling_ip in self.topology.agents.items():  # fresh heartbeats
             self.neutron.add_agent(host, tunneling_ip)
-        self.alcor = AlcorEmulator(port=0, state_file=self.dir / "alcor.json")
+        self.alcor = AlcorEmulator(port=0, gateway=True, service_ports=dict.fromkeys(ALCOR_SERVICES, 0),
+                                   state_file=self.dir / "alcor.json")
         self._stack.callback(self.alcor.stop)
         self.alcor.start()
         self.fleet = self._fleet()
         self._stack.callback(self.fleet.stop)
         self._stack.callback(self._record_acas)
-        self.progress(f"lab: neutron-server at {self.neutron.url}, Alcor emulator at "
-                      f"{self.alcor.url_for('vpc')}, {len(self.fleet.nodes)} nodes")
+        self.progress(f"lab: neutron-server at {self.neutron.url}, Alcor's API gateway at "
+                      f"{self.alcor.gateway_url}, {len(self.fleet.nodes)} nodes")
         self.plan = self._filled(self.given)
 
     def _fleet(self) -> LabFleet:
@@ -130,11 +134,15 @@ class LabWorld:
         return fleet
 
     def _filled(self, plan: Plan) -> Plan:
-        """The plan pointed at this lab: Neutron (no auth) behind the capture proxy, Alcor, the nodes."""
+        """The plan pointed at this lab: Neutron (no auth) behind the capture proxy, Alcor, the nodes.
+
+        Alcor as in production: its API gateway for every service it routes, and on their own ports
+        the node manager and the VPC manager (the gateway routes neither /nodes nor /segments).
+        """
         neutron = dataclasses.replace(plan.neutron, url=self.neutron.url, auth="none", cloud=None, snapshot=None)
         capture = dataclasses.replace(plan.capture, listen=f"127.0.0.1:{free_port()}")
-        endpoints = self.alcor.endpoints
-        gateway = self.alcor.url_for("vpc")  # the emulator serves every service on one port
+        gateway = self.alcor.gateway_url
+        endpoints = {service: self.alcor.url_for(service) for service in ("node", "vpc")}
         alcor = dataclasses.replace(plan.alcor, url=gateway, endpoints=endpoints, gateway_url=gateway)
         return dataclasses.replace(plan, neutron=neutron, capture=capture, alcor=alcor,
                                    nodes={**self.fleet.node_overrides(), **plan.nodes})

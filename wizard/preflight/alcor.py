@@ -1,4 +1,9 @@
-"""Check Alcor: every service answers, and Alcor is empty or holds this state directory's earlier run.
+"""Check Alcor: every service answers at its URL, and Alcor is empty or holds this state directory's earlier run.
+
+Each service is probed with a list only it answers. A URL that answers 404 for its service's
+path has no route for it: typically `alcor.url` is Alcor's API gateway, which routes neither
+the node manager (`/nodes`) nor the VPC manager's segments (`/segments`), so those need
+`alcor.endpoints.node` and `alcor.endpoints.vpc`.
 
 An Alcor holding resources no run in this state directory sent is a blocker: verify compares
 all of Alcor with the translation (Alcor's lists are not filtered by project), and creates of
@@ -15,7 +20,8 @@ from typing import Any
 
 from wizard.alcor import values
 from wizard.alcor.client import AlcorClient, AlcorUnavailable
-from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SUBNET, VPC, Kind
+from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SEGMENT, SUBNET, VPC, Kind
+from wizard.alcor.services import DEFAULT_PORTS, MANAGERS
 from wizard.engine import RunContext
 from wizard.preflight.model import CheckResult
 from wizard.translate.model import Severity
@@ -23,10 +29,13 @@ from wizard.translate.requests import key
 
 CONVERT = "convert"  # the first phase that needs Alcor
 PROBE_ID = "00000000-0000-0000-0000-000000000000"  # no resource has it: lists and gets need a project
-# Per service, the kind whose list shows that the service answers and speaks Alcor. Ports are
-# probed with a GET of one absent port instead: a cloud's port list is too large for a probe.
-PROBES: dict[str, Kind] = {"vpc": VPC, "subnet": SUBNET, "port": PORT, "route": ROUTER,
-                           "security_group": SECURITY_GROUP, "elastic_ip": ELASTIC_IP_RANGE, "node": NODE}
+# The kinds whose lists show that each service answers and speaks Alcor: the VPC manager for
+# VPCs and for segments (the segment table). Ports are listed by one absent id: a cloud's port
+# list is too large for a probe.
+PROBES: tuple[Kind, ...] = (VPC, SEGMENT, SUBNET, PORT, ROUTER, SECURITY_GROUP, ELASTIC_IP_RANGE, NODE)
+PROBE_FILTERS = {PORT: {"id": PROBE_ID}}
+# Alcor's API gateway has no route for these (GW/route/*RouteConfiguration.java).
+NO_GATEWAY_ROUTE = {NODE: "node manager", SEGMENT: "VPC manager's segments"}
 # What a conversion creates (ports need a VPC, so they are not listed), as the operator reads them.
 HELD = {VPC: "VPC", SUBNET: "subnet", ROUTER: "router", SECURITY_GROUP: "security group",
         ELASTIC_IP_RANGE: "elastic-IP range"}
@@ -51,27 +60,33 @@ def alcor(ctx: RunContext) -> CheckResult:
     held = {kind: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)} for kind in HELD}
     _compare_with_state(ctx, held, result, blocker)
     where = sorted(set(client.endpoints.values()))
-    result.detail = (f"{len(PROBES)} services answer at {', '.join(where)}; "
+    result.detail = (f"{len({kind.service for kind in PROBES})} services answer at {', '.join(where)}; "
                      f"Alcor holds {_counts(held) or 'nothing a conversion creates'}")
     return result
 
 
 def _probe(client: AlcorClient, result: CheckResult, blocker: Severity) -> dict[str, list[dict[str, Any]]]:
-    """Each service's probe; a finding per base URL whose services do not answer. Returns the lists read."""
+    """Each service's probes; a finding per service without a route at its URL, and per base URL
+    whose services do not answer. Returns the lists read."""
     listed: dict[str, list[dict[str, Any]]] = {}
     down: dict[str, dict[str, str]] = {}  # base URL -> service -> what went wrong
     unreachable: dict[str, str] = {}  # base URL -> the transport error: one wait for it is enough
-    for service, kind in PROBES.items():
+    unrouted: set[str] = set()  # services with a finding for a missing route
+    for kind in PROBES:
+        service = kind.service
         url = client.endpoints[service]
         if url in unreachable:
             down[url][service] = unreachable[url]
             continue
+        if service in unrouted or service in down.get(url, {}):
+            continue
         try:
-            if kind is PORT:
-                client.get(kind.name, PROBE_ID, PROBE_ID)
-            else:
-                listed[kind.name] = client.list(kind.name, PROBE_ID)
+            listed[kind.name] = client.list(kind.name, PROBE_ID, **PROBE_FILTERS.get(kind, {}))
         except AlcorUnavailable as exc:
+            if exc.status == 404:  # a list is never absent: nothing at this URL serves the path
+                unrouted.add(service)
+                _no_route(result, blocker, kind, url, str(exc))
+                continue
             down.setdefault(url, {})[service] = str(exc)
             if exc.status is None:
                 unreachable[url] = str(exc)
@@ -82,6 +97,16 @@ def _probe(client: AlcorClient, result: CheckResult, blocker: Severity) -> dict[
                     f"Alcor at {url} does not answer for {services}: {next(iter(failed.values()))}",
                     f"start Alcor's {services} service(s) there, or correct alcor.url (or {settings})")
     return listed
+
+
+def _no_route(result: CheckResult, blocker: Severity, kind: Kind, url: str, answer: str) -> None:
+    service = kind.service
+    manager, port = MANAGERS[service], DEFAULT_PORTS[service]
+    what = NO_GATEWAY_ROUTE.get(kind, manager)
+    setting = f"set alcor.endpoints.{service} to the {manager}'s URL (default port {port})"
+    result.find(blocker, "alcor-no-route", ("alcor", url), f"Alcor at {url} has no route for the {what}: {answer}",
+                f"Alcor's API gateway has no route for the {what}: {setting}" if kind in NO_GATEWAY_ROUTE
+                else f"{setting}, or alcor.url to Alcor's API gateway")
 
 
 def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:

@@ -1,11 +1,12 @@
 """The Alcor emulator's HTTP face: aiohttp on loopback, in a background thread of its own.
 
 One port for every service, or one port per service (Alcor's defaults 9001... when run
-alone, free ports in tests). Every request is counted in the ledger, may meet an injected
-fault, runs its service handler, and delivers port goal states to the nodes' ACAs before
-it is answered. Errors are answered in Spring Boot's default JSON shape.
+alone, free ports in tests), optionally behind the lab's API gateway (gateway.py) on `port`,
+which routes only what Alcor's gateway routes. Every request is counted in the ledger, may
+meet an injected fault, runs its service handler, and delivers port goal states to the
+nodes' ACAs before it is answered. Errors are answered in Spring Boot's default JSON shape.
 
-Besides Alcor's API each port serves the emulator's own endpoints, never faulted:
+Besides Alcor's API each service port serves the emulator's own endpoints, never faulted:
 GET /_emulator/stats, GET /_emulator/deliveries, GET /_emulator/state.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,16 @@ from wizard.alcor.services import DEFAULT_PORTS, SERVICES
 from wizard.lab.alcor import elastic_ips, nodes, ports, routers, security_groups, subnets, vpcs  # noqa: F401
 from wizard.lab.alcor.calls import HANDLERS, Call, Rejected, Reply
 from wizard.lab.alcor.faults import Fault, Faults
+from wizard.lab.alcor.gateway import ApiGateway, spring_error
 from wizard.lab.alcor.goalstate import DeliveryLog, deliver
 from wizard.lab.alcor.model import AlcorModel
 
 OWN_PREFIX = "/_emulator/"
+GATEWAY = "gateway"  # where the API gateway listens, among the services' ports
 
 
 class AlcorEmulator:
-    """Alcor's REST services, emulated. `start()`, `url_for(service)`, `stop()`."""
+    """Alcor's REST services, emulated. `start()`, `url_for(service)`, `gateway_url`, `stop()`."""
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class AlcorEmulator:
         port: int = 0,
         per_service: bool = False,
         service_ports: dict[str, int] | None = None,
+        gateway: bool = False,
         faults: Faults | None = None,
         state_file: str | Path | None = None,
         seed: int | None = None,
@@ -54,10 +57,11 @@ class AlcorEmulator:
         self.faults = faults or Faults()
         self.state_file = Path(state_file) if state_file else None
         self.delivery_timeout = delivery_timeout
-        if per_service:
+        if per_service or gateway:
             self._wanted = {s: (service_ports or DEFAULT_PORTS)[s] for s in SERVICES}
         else:
             self._wanted = {"*": port}
+        self._gateway_port = port if gateway else None
         self._bound: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -121,16 +125,24 @@ class AlcorEmulator:
             runner = web.AppRunner(self._app(routes), access_log=None, shutdown_timeout=0.2)
             await runner.setup()
             self._runners.append(runner)
-            site = web.TCPSite(runner, self.host, port)
-            await site.start()
-            self._bound[service] = site._server.sockets[0].getsockname()[1]
+            self._bound[service] = await self._listen(runner, port)
+        if self._gateway_port is not None:
+            runner = web.AppRunner(ApiGateway(self.endpoints).app(), access_log=None, shutdown_timeout=0.2)
+            await runner.setup()
+            self._runners.append(runner)
+            self._bound[GATEWAY] = await self._listen(runner, self._gateway_port)
+
+    async def _listen(self, runner: web.AppRunner, port: int) -> int:
+        site = web.TCPSite(runner, self.host, port)
+        await site.start()
+        return site._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in pending:  # requests held by a timeout fault, deliveries under way
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for runner in self._runners:
+        for runner in reversed(self._runners):  # the gateway first
             await runner.cleanup()
         self._runners.clear()
         if self._session:
@@ -148,6 +160,12 @@ class AlcorEmulator:
     def endpoints(self) -> dict[str, str]:
         """Service -> base URL, as a plan's `alcor.endpoints` holds them."""
         return {service: self.url_for(service) for service in SERVICES}
+
+    @property
+    def gateway_url(self) -> str | None:
+        """The lab API gateway's base URL (None without one)."""
+        port = self._bound.get(GATEWAY)
+        return f"http://{self.host}:{port}" if port else None
 
     # --- state -------------------------------------------------------------------------
 
@@ -272,14 +290,7 @@ def _query(request: web.Request) -> dict[str, list[str]]:
 
 def _error(exception: AlcorException, service: str, path: str) -> web.Response:
     """Spring Boot's default error body; Boot >= 2.3 services leave the message empty."""
-    body = {
-        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
-        "status": exception.status,
-        "error": exception.error,
-        "message": "" if service in errors.MESSAGE_HIDDEN else exception.reason,
-        "path": path,
-    }
-    return web.json_response(body, status=exception.status)
+    return spring_error(exception.status, "" if service in errors.MESSAGE_HIDDEN else exception.reason, path)
 
 
 @web.middleware
