@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.alcor.conftest import PROJECT, assert_alcor_error
+from wizard.lab.alcor.elastic_ips import hash_map_order, java_string_hash
 
 E = f"/project/{PROJECT}/elasticips"
 
@@ -93,3 +94,32 @@ def test_node_errors_are_500s(http):
     assert_alcor_error(http.post("/nodes", json={"host_info": node("n1", "c", local_ip="fd00::1")}), 500, None)
     assert_alcor_error(http.post("/nodes", json={"host_info": node(None, "c")}), 500, None)
     assert http.delete("/nodes/n9").text == "{Node(Node) Id: n9}"
+
+
+def add_range(http, id: str, *bounds: tuple[str, str]) -> None:
+    body = {"elasticip-range": {"id": id, "ip_version": 4,
+                                "allocation_ranges": [{"start": a, "end": b} for a, b in bounds]}}
+    assert http.post("/elasticip-ranges", json=body).status_code == 201
+
+
+def test_the_first_range_is_the_first_in_java_hash_map_order(http):
+    add_range(http, "b", ("172.24.5.10", "172.24.5.12"))  # created first, but "a" hashes to an earlier bucket
+    add_range(http, "a", ("172.24.4.10", "172.24.4.12"))
+    assert eip(http, id="fip-1").json()["elasticip"]["elastic_ip"] == "172.24.4.10"
+    assert_alcor_error(eip(http, id="fip-2", elastic_ip="172.24.5.11"), 400, "Allocate elastic ip failed")
+
+
+def test_a_range_allocates_from_all_its_allocation_ranges(http):
+    add_range(http, "range-1", ("172.24.4.10", "172.24.4.10"), ("172.24.6.20", "172.24.6.21"))
+    assert eip(http, id="fip-1", elastic_ip="172.24.6.21").status_code == 201
+    assert [eip(http, id=f"fip-{i}").json()["elasticip"]["elastic_ip"] for i in (2, 3)] == [
+        "172.24.4.10", "172.24.6.20"]
+    assert_alcor_error(eip(http, id="fip-4"), 400, "Allocate elastic ip failed")
+
+
+def test_java_string_hash_and_hash_map_order():
+    assert [java_string_hash(s) for s in ("hello", "abc", "", "polygenelubricants")] == [
+        99162322, 96354, 0, 2**31]  # Java: 99162322, 96354, 0, Integer.MIN_VALUE
+    assert hash_map_order(["q", "a"]) == ["q", "a"]  # one bucket of 16: insertion order
+    others = [chr(c) for c in range(ord("b"), ord("m"))]  # 11 more keys: 13 in all, a table of 32
+    assert hash_map_order(["q", "a", *others]).index("a") < hash_map_order(["q", "a", *others]).index("q")

@@ -92,12 +92,55 @@ def test_bulk_create_is_all_or_nothing(http, emulator, net):
     assert response.status_code == 201 and [p["id"] for p in response.json()["ports"]] == ["a", "b"]
 
 
-def test_port_without_security_groups_gets_the_tenant_default(world, http, net):
-    port = world.port("p1", security_groups=[])
-    default = http.get(f"/project/{PROJECT}/security-groups/{port['security_groups'][0]}").json()["security_group"]
-    assert default["name"] == "default" and default["tenant_id"] == PROJECT
-    response = post_port(http, {"id": "p2", "network_id": "net-1", "security_groups": ["absent"]})
+def default_group_id(http) -> str:
+    return http.get(f"/project/{PROJECT}/security-groups/default/{PROJECT}").json()["security_group"]["id"]
+
+
+def web_group(world) -> str:
+    return world.post("/security-groups", {"security_group": {"id": "web", "name": "web"}})["security_group"]["id"]
+
+
+def test_only_a_port_sent_without_groups_gets_the_tenant_default(world, http, net):
+    asked = world.port("p1")
+    assert asked["security_groups"] == [default_group_id(http)]
+    assert world.port("p2", security_groups=[])["security_groups"] == []  # a single create fetches nothing
+    response = post_port(http, {"id": "p3", "network_id": "net-1", "security_groups": ["absent"]})
     assert_alcor_error(response, 500, "Security group entity not found")
+
+
+def test_in_a_bulk_an_empty_list_takes_a_default_group_fetched_for_the_request(world, http, net):
+    web_group(world)
+    ports = [{"id": "a", "network_id": "net-1", "security_groups": []}, {"id": "b", "network_id": "net-1"}]
+    created = world.post("/ports/bulk", {"ports": ports})["ports"]
+    assert [p["security_groups"] for p in created] == [[default_group_id(http)]] * 2
+    ports = [{"id": "c", "network_id": "net-1", "security_groups": []},
+             {"id": "d", "network_id": "net-1", "security_groups": [default_group_id(http), "web"]}]
+    created = world.post("/ports/bulk", {"ports": ports})["ports"]
+    assert created[0]["security_groups"] == [default_group_id(http)]
+
+
+def test_in_a_bulk_an_empty_list_without_a_default_fetched_fails_the_whole_request(world, http, emulator, net):
+    web_group(world)
+    ports = [{"id": "a", "network_id": "net-1", "mac_address": "fa:16:3e:00:00:0a", "security_groups": []},
+             {"id": "b", "network_id": "net-1", "security_groups": ["web"]}]
+    response = http.post(f"/project/{PROJECT}/ports/bulk", json={"ports": ports})
+    assert_alcor_error(response, 500, "Get SecurityGroupEntity exception")
+    assert not {"a", "b"} & set(emulator.model.store["port"])
+    only_empty = world.post("/ports/bulk", {"ports": ports[:1]})["ports"]  # no group named: nothing fetched
+    assert only_empty[0]["security_groups"] == [] and only_empty[0]["mac_address"] == "fa:16:3e:00:00:0a"
+
+
+def test_an_update_gives_a_port_without_groups_the_default_and_port_security(world, http, net):
+    world.port("p1", security_groups=[], port_security_enabled=False)
+    port = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"name": "b"}}).json()["port"]
+    assert port["security_groups"] == [default_group_id(http)] and port["port_security_enabled"] is True
+    body = {"port": {"security_groups": ["web"], "port_security_enabled": False}}
+    web_group(world)
+    assert http.put(f"/project/{PROJECT}/ports/p1", json=body).json()["port"]["port_security_enabled"] is False
+    kept = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"port_security_enabled": None}}).json()["port"]
+    assert kept["port_security_enabled"] is False and kept["security_groups"] == ["web"]
+    emptied = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"security_groups": []}}).json()["port"]
+    assert emptied["security_groups"] == [default_group_id(http)]
 
 
 def test_missing_port_is_a_404_and_list_filters(world, http, net):
@@ -117,14 +160,28 @@ def test_update_keeps_null_fields_and_reallocates_changed_ips(world, http, emula
     assert_alcor_error(http.put(f"/project/{PROJECT}/ports/x", json={"port": {}}), 404, "Port not found")
 
 
-def test_binding_a_host_without_a_node_fails(world, http, net):
+def test_binding_a_host_without_exactly_one_node_fails(world, http, aca, net):
     world.port("p1")
     response = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": "nowhere"}})
     assert_alcor_error(response, 500, "Get node information exception")
     assert http.get(f"/project/{PROJECT}/ports/p1").json()["port"].get("binding:host_id") is None
+    world.node(aca, "node-1")
+    world.node(aca, "node-2")  # a second node of the same name: getNodeInfo finds no single one
+    response = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": "host-1"}})
+    assert_alcor_error(response, 500, "Get node information exception")
 
 
-def test_gaining_a_host_delivers_the_goal_state_to_the_nodes_aca(world, http, emulator, aca, net):
+def test_an_empty_host_is_looked_up_and_a_null_one_keeps_the_host(world, http, emulator, aca, net):
+    world.node(aca)
+    world.port("p1", **{"binding:host_id": "host-1"})
+    response = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": ""}})
+    assert_alcor_error(response, 500, "Get node information exception")
+    kept = http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": None, "name": "b"}})
+    assert kept.json()["port"]["binding:host_id"] == "host-1" and aca.ports["p1"]["name"] == "b"
+    assert [e["op"] for e in emulator.deliveries.entries()] == ["create", "update"]
+
+
+def test_gaining_a_host_by_update_sends_an_update_to_the_nodes_aca(world, http, emulator, aca, net):
     world.node(aca)
     world.port("p1")
     assert aca.ports == {}  # a port without a host is not pushed
@@ -133,24 +190,21 @@ def test_gaining_a_host_delivers_the_goal_state_to_the_nodes_aca(world, http, em
     state = aca.ports["p1"]
     assert state["vni"] == vpc["provider:segmentation_id"] and state["network_type"] == "vxlan"
     assert state["network_id"] == "net-1" and state["mac"] and state["fixed_ips"] and state["security_groups"]
-    assert [e["op"] for e in emulator.deliveries.entries()] == ["create"]
+    assert [e["op"] for e in emulator.deliveries.entries()] == ["update"]
 
 
-def test_create_with_host_update_unbind_and_delete_are_delivered(world, http, emulator, aca, net):
+def test_create_update_and_delete_are_delivered_to_the_host(world, http, emulator, aca, net):
     world.node(aca)
     world.port("p1", **{"binding:host_id": "host-1", "name": "a"})
     assert aca.ports["p1"]["name"] == "a"
     http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"name": "b"}})
     assert aca.ports["p1"]["name"] == "b"
-    http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": ""}})
+    assert http.delete(f"/project/{PROJECT}/ports/p1").status_code == 200
     assert aca.ports == {}
-    http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": "host-1"}})
-    http.delete(f"/project/{PROJECT}/ports/p1")
-    assert aca.ports == {}
-    assert [e["op"] for e in emulator.deliveries.entries()] == ["create", "update", "delete", "create", "delete"]
+    assert [e["op"] for e in emulator.deliveries.entries()] == ["create", "update", "delete"]
 
 
-def test_moving_a_port_deletes_it_on_the_old_node(world, http, aca, net):
+def test_moving_a_port_leaves_it_on_the_old_node(world, http, emulator, aca, net):
     from wizard.lab.aca import LabAca
 
     with LabAca("host-2") as other:
@@ -158,7 +212,17 @@ def test_moving_a_port_deletes_it_on_the_old_node(world, http, aca, net):
         world.node(other, "node-2")
         world.port("p1", **{"binding:host_id": "host-1"})
         http.put(f"/project/{PROJECT}/ports/p1", json={"port": {"binding:host_id": "host-2"}})
-        assert "p1" not in aca.ports and "p1" in other.ports
+        assert "p1" in aca.ports and "p1" in other.ports
+        assert [(e["op"], e["node"]) for e in emulator.deliveries.entries()] == [
+            ("create", "host-1"), ("update", "host-2")]
+
+
+def test_a_bound_port_whose_node_is_gone_cannot_be_deleted(world, http, aca, net):
+    world.node(aca)
+    world.port("p1", **{"binding:host_id": "host-1"})
+    http.delete("/nodes/node-1")
+    assert_alcor_error(http.delete(f"/project/{PROJECT}/ports/p1"), 500, "Get node information exception")
+    assert http.get(f"/project/{PROJECT}/ports/p1").status_code == 200
 
 
 def test_bulk_create_sends_one_message_per_node(world, http, emulator, aca, net):

@@ -112,3 +112,11 @@ def test_repeated_create_overwrites_and_drops_interfaces_and_routes(world, http,
     stuck = http.put(f"{R}/r1/add_router_interface", json={"subnet_id": "sub-1"})
     assert_alcor_error(stuck, 409, "the port is already in use by other router")
     assert emulator.ledger.duplicates() == {"router": {"r1": 2}}
+
+
+def test_list_items_have_no_routetable_but_a_single_get_does(http, topology):
+    http.put(f"{R}/r1/add_extraroutes", json=routes(("10.9.0.0/16", "10.0.1.5")))
+    [listed] = http.get(R).json()["routers"]
+    assert listed["id"] == "r1" and "routetable" in listed and listed["routetable"] is None
+    assert http.get(f"{R}/r1").json()["router"]["routetable"]["routes"] == [
+        {"destination": "10.9.0.0/16", "nexthop": "10.0.1.5"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.alcor.conftest import PROJECT, assert_alcor_error
+from wizard.alcor import errors
 
 
 @pytest.fixture
@@ -73,3 +74,29 @@ def test_delete_refuses_with_ports_or_a_router_and_frees_the_gateway_port(world,
     assert http.delete(f"/project/{PROJECT}/subnets/sub-1").json() == {"id": "sub-1"}
     assert subnet["gatewayPortId"] not in emulator.model.store["port"]
     world.subnet("sub-1")  # the CIDR and its gateway IP are free again
+
+
+def test_a_prefix_outside_16_to_28_fails_the_gateway_check(http, net):
+    body = {"id": "sub-9", "network_id": "net-1", "cidr": "10.0.1.0/29", "gateway_ip": "10.0.1.1"}
+    response = http.post(f"/project/{PROJECT}/subnets", json={"subnet": body})
+    assert_alcor_error(response, 500, "cidr is invalid : 10.0.1.0/29")
+    assert errors.identify(500, response.json()) == "FallbackException"
+
+
+@pytest.mark.parametrize("cidr", ["10.0.1.0/29", "10.0.1.0/30", "10.0.0.0/15"])
+def test_without_a_gateway_the_prefix_fails_in_allocate_ip_range_wrapped(world, http, cidr):
+    world.vpc("net-2")  # no VPC cidr: nothing else refuses a /15
+    body = {"id": "sub-9", "network_id": "net-2", "cidr": cidr, "gateway_ip": None}
+    response = http.post(f"/project/{PROJECT}/subnets", json={"subnet": body})
+    assert_alcor_error(response, 500, "java.util.concurrent.CompletionException: java.util.concurrent."
+                       "CompletionException: com.futurewei.alcor.common.exception.FallbackException: "
+                       f"cidr is invalid : {cidr}")
+    assert errors.identify(500, response.json()) == "FallbackException"
+    assert http.get(f"/project/{PROJECT}/subnets/sub-9").json() == {"subnet": None}
+
+
+def test_prefixes_16_and_28_are_taken(world, net):
+    assert world.subnet("sub-1", cidr="10.0.0.0/16", network_id="net-1")["gateway_ip"] == "10.0.0.1"
+    world.vpc("net-2")
+    assert world.subnet("sub-2", network_id="net-2", cidr="10.9.0.16/28", gateway_ip="10.9.0.30")["cidr"] == \
+        "10.9.0.16/28"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.alcor.conftest import PROJECT, assert_alcor_error
+from wizard.lab.alcor import AlcorEmulator
 
 
 def test_create_answers_201_keeps_the_id_and_reallocates_the_vni(world):
@@ -87,9 +90,37 @@ def test_update_merges_non_null_fields_and_404s_when_missing(world, http):
     assert_alcor_error(http.put(f"/project/{PROJECT}/vpcs/x", json={"network": {"name": "b"}}), 404, "Vpc not found")
 
 
-def test_segment_table_and_segments(world, http, emulator):
+def test_the_segment_table_is_created_once(http):
     assert http.post("/segments/createDefaultTable").status_code == 200
-    assert emulator.model.segment_table
+    assert_alcor_error(http.post("/segments/createDefaultTable"), 409, "network range already exists")
+
+
+def test_a_vxlan_vpc_makes_the_segment_table_exist(world, http):
+    world.vpc("net-1")
+    assert_alcor_error(http.post("/segments/createDefaultTable"), 409, "network range already exists")
+
+
+def test_a_vlan_vpc_does_not(world, http):
+    world.vpc("net-1", **{"provider:network_type": "vlan"})  # VLAN keys have no partitions
+    assert http.post("/segments/createDefaultTable").status_code == 200
+
+
+def test_after_a_gre_vpc_the_vxlan_table_is_made_and_the_call_still_fails(world, http, emulator):
+    world.vpc("net-1", **{"provider:network_type": "gre"})
+    assert_alcor_error(http.post("/segments/createDefaultTable"), 409, "network range already exists")
+    assert len(emulator.model.partitions["vxlan"]) == 4096  # committed before the GRE ranges were tried
+
+
+def test_partitions_survive_a_restart(tmp_path, tls):
+    state = tmp_path / "alcor.json"
+    with AlcorEmulator(seed=1, state_file=state) as emulator:
+        httpx.post(f"{emulator.url_for('vpc')}/project/{PROJECT}/vpcs", json={"network": {"id": "net-1"}}, verify=tls)
+    with AlcorEmulator(seed=1, state_file=state) as emulator:
+        response = httpx.post(f"{emulator.url_for('vpc')}/segments/createDefaultTable", verify=tls)
+        assert_alcor_error(response, 409, "network range already exists")
+
+
+def test_segments(world, http):
     world.vpc("net-1")
     response = http.post(f"/project/{PROJECT}/segments", json={"segment": {"network_id": "net-1"}})
     assert_alcor_error(response, 400, "Empty resource id")

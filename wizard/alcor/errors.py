@@ -20,19 +20,26 @@ class AlcorException:
     name: str
     status: int
     reason: str
+    detailed: bool = False  # the message is the reason followed by a detail (the CIDR...)
 
     @property
     def error(self) -> str:
         return HTTPStatus(self.status).phrase
 
+    def with_detail(self, detail: str) -> AlcorException:
+        """The exception as Alcor answers it for one request: the reason, then the detail."""
+        return AlcorException(self.name, self.status, self.reason + detail)
 
-def _e(name: str, status: int, reason: str) -> AlcorException:
-    return AlcorException(name, status, reason)
+
+def _e(name: str, status: int, reason: str, detailed: bool = False) -> AlcorException:
+    return AlcorException(name, status, reason, detailed)
 
 
 # Any service: unmapped exceptions are 500 with the exception's own message.
 RESOURCE_NOT_VALID = _e("ResourceNotValidException", 500, "request resource is invalid")
 NULL_POINTER = _e("NullPointerException", 500, "No message available")
+# A list whose scan matches 100,000 rows or more (LIB/db/ignite/IgniteClientDbCache.getAll).
+TOO_MANY_ROWS = _e("CacheException", 500, "too many rows found!")
 BAD_BODY = _e("HttpMessageNotReadableException", 400, "JSON parse error")
 
 # VPC manager (Spring Boot 2.1.6)
@@ -40,6 +47,7 @@ VPC_NOT_FOUND = _e("ResourceNotFoundException", 404, "Vpc not found")
 SUBNETS_NOT_EMPTY = _e("SubnetsNotEmptyException", 500, "the vpc has subnets")
 NETWORK_KEY_NOT_ENOUGH = _e("NetworkKeyNotEnoughException", 412, "network key not enough")
 EMPTY_RESOURCE_ID = _e("ResourceNullException", 400, "Empty resource id")
+NETWORK_RANGE_EXIST = _e("NetworkRangeExistException", 409, "network range already exists")
 
 # Subnet manager
 CIDR_INVALID = _e("IllegalArgumentException", 500, "Could not parse cidr")
@@ -47,6 +55,14 @@ GATEWAY_IP_UNSUPPORTED = _e("GatewayIpUnsupported", 500, "GatewayIp is unsupport
 CIDR_OVERLAP = _e("CidrOverlapWithOtherSubnets", 500, "cidr overlap with other subnets in the same network")
 CIDR_NOT_WITHIN_NETWORK = _e("CidrNotWithinNetworkCidr", 500, "cidr is not within network cidr")
 VPC_FALLBACK = _e("FallbackException", 500, "fallback request")
+# A prefix outside /16../28 (SubnetServiceImp.verifyCidrBlock): thrown as is by the gateway check
+# (SubnetManagementUtil.checkGatewayIpInputSupported), or, with no gateway, from allocateIpRange's future,
+# which SubnetController.createSubnetState wraps twice in CompletionException and once in Exception.
+CIDR_BLOCK_INVALID = _e("FallbackException", 500, "cidr is invalid : ", detailed=True)
+CIDR_BLOCK_INVALID_ASYNC = _e(
+    "FallbackException", 500,
+    "java.util.concurrent.CompletionException: java.util.concurrent.CompletionException: "
+    "com.futurewei.alcor.common.exception.FallbackException: cidr is invalid : ", detailed=True)
 HAVE_PORT_IN_SUBNET = _e("HavePortInSubnet", 409, "subnet has ports")
 SUBNET_BIND_ROUTER = _e("SubnetBindRouter", 409, "subnet is bound to a router")
 SUBNET_NOT_FOUND = _e("SubnetEntityNotFound", 404, "Subnet not found")
@@ -64,8 +80,8 @@ SUBNET_ENTITY_NOT_FOUND = _e("GetSubnetEntityException", 500, "Get SubnetEntity 
 ALLOCATE_IP_FAILED = _e("AllocateIpAddrException", 500, "Allocate ip address error")
 ALLOCATE_MAC_FAILED = _e("AllocateMacAddrException", 500, "Allocate mac address error")
 SECURITY_GROUP_ENTITY_NOT_FOUND = _e("SecurityGroupEntityNotFound", 500, "Security group entity not found")
+GET_SECURITY_GROUP = _e("GetSecurityGroupException", 500, "Get SecurityGroupEntity exception")
 GET_NODE_INFO = _e("GetNodeInfoException", 500, "Get node information exception")
-MULTIPLE_NODES_SAME_NAME = _e("MultipleNodeInfosHaveSameNodeName", 412, "Multiple Node Infos Have Same Node Name")
 
 # Security group manager (Spring Boot 2.3.0: messages hidden)
 SECURITY_GROUP_NOT_FOUND = _e("SecurityGroupNotFound", 412, "Security group not found")
@@ -133,6 +149,7 @@ def identify(status: int, body: Any) -> str | None:
     """The name of the Alcor exception an error answer stands for, when its reason says so."""
     message = body.get("message") if isinstance(body, dict) else None
     for known in ALL:
-        if known.status == status and message and known.reason == message:
+        if known.status == status and message and (
+                known.reason == message or (known.detailed and message.startswith(known.reason))):
             return known.name
     return None

@@ -21,6 +21,7 @@ VLAN_KEYS = (1, 4094)
 IP_VERSIONS = frozenset({4, 6})
 IPV6_MODES = frozenset({"slaac", "dhcpv6-stateful", "dhcpv6-stateless"})
 GATEWAY_DEVICE_OWNER = "network:router_interface"  # the port a subnet create makes for its gateway
+SUBNET_PREFIXES = range(16, 29)  # SubnetServiceImp.verifyCidrBlock: IPv4 prefixes /16 to /28
 
 # Port (port_manager RestParameterValidator.checkPort)
 VIF_TYPES = frozenset({"ovs", "macvtap", "hw_veb", "hostdev_physical", "vhostuser", "distributed", "other"})
@@ -47,6 +48,9 @@ AUTO_RULES_OTHER_GROUP = (("egress", "IPv4"), ("egress", "IPv6"))
 
 # Elastic IPs
 DEFAULT_EIP_VERSION = 4
+
+# Lists: a scan whose filter matches this many rows or more fails (IgniteClientDbCache.RESULT_THRESHOLD_SIZE).
+SCAN_ROW_LIMIT = 100_000
 
 # Nodes and ACA
 ACA_GRPC_PORT = 50001  # what `POST /nodes/upload` forces as server_port

@@ -1,9 +1,12 @@
 """The emulated elastic IP manager: elastic-IP ranges and elastic IPs (Neutron's floating IPs).
 
-Traps kept from Alcor: an elastic IP comes from the first range of its IP version, whatever
-Neutron's floating network was; no range → 400; a repeated create of an id answers 406
-("The elastic ip is in use"); a repeated range create answers 409; a body project_id that
-differs from the path's answers 400; nothing is pushed to the data plane.
+Traps kept from Alcor: an elastic IP comes from the first range of its IP version in Java
+HashMap order of the range ids (not creation order), whatever Neutron's floating network
+was; an address outside that range's allocation ranges fails (ElasticIpAllocationException,
+400); no range → 400; a repeated create of an id answers 406 ("The elastic ip is in use");
+a repeated range create answers 409; a body project_id that differs from the path's answers
+400; a list matching 100,000 elastic IPs or more answers empty; nothing is pushed to the
+data plane.
 """
 
 from __future__ import annotations
@@ -78,8 +81,9 @@ def create_eip(call: Call) -> dict:
     if eip.get("id") and eip["id"] in model.store["elastic_ip"]:
         raise Rejected(errors.EIP_IN_USE, eip["id"])
     eip["id"] = eip.get("id") or model.new_id()
-    chosen = next((r for r in model.store["elastic_ip_range"].values()
-                   if r["ip_version"] == eip["elastic_ip_version"]), None)
+    ranges = model.store["elastic_ip_range"]
+    chosen = next((ranges[i] for i in hash_map_order(list(ranges))
+                   if ranges[i]["ip_version"] == eip["elastic_ip_version"]), None)
     if chosen is None:
         raise Rejected(errors.EIP_NO_PROPER_RANGE, f"IPv{eip['elastic_ip_version']}")
     port = _associated(model, eip)
@@ -104,7 +108,41 @@ def _associated(model, eip: dict) -> dict | None:
     return port
 
 
+def hash_map_order(keys: list[str]) -> list[str]:
+    """The iteration order of a java.util.HashMap holding these String keys, put in this order.
+
+    Alcor: EM/service/implement/ElasticIpServiceImpl.createElasticIp takes the first range of
+    elasticIpRangeRepo.findAllItems(), a HashMap from Collectors.toMap (LIB/db/ignite/
+    IgniteClientDbCache.getAll). Buckets by the spread String.hashCode in a table of 16 doubled
+    past 0.75 load; a bucket keeps insertion order (here: creation order; Ignite's scan order
+    is unknown). Bins of 8+ keys, which Java would treeify, do not occur with a few ranges.
+    """
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+    return sorted(keys, key=lambda k: _spread(java_string_hash(k)) & (capacity - 1))  # stable: insertion order kept
+
+
+def java_string_hash(text: str) -> int:
+    """String.hashCode over UTF-16 code units, as an unsigned 32-bit number."""
+    units = text.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + int.from_bytes(units[i:i + 2], "big")) & 0xFFFFFFFF
+    return h
+
+
+def _spread(h: int) -> int:
+    """HashMap.hash: h ^ (h >>> 16)."""
+    return h ^ (h >> 16)
+
+
 def _allocate(model, chosen: dict, wanted: str | None) -> str:
+    """An address of the range: the one wanted if free and in any of its allocation ranges, else the first free.
+
+    Alcor: EM/dao/ElasticIpAllocator.allocateIpAddress (all allocation ranges are pooled at range
+    creation); a wanted address outside them, or taken, is ElasticIpAllocationException (400).
+    """
     used = model.eips.setdefault(chosen["id"], set())
     for bounds in chosen["allocation_ranges"]:
         start, end = ipaddress.ip_address(bounds["start"]), ipaddress.ip_address(bounds["end"])

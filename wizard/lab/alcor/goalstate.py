@@ -1,9 +1,11 @@
 """Port goal states and their delivery to the nodes' ACAs, as Alcor's data-plane manager does.
 
 A port with a `binding:host_id` is pushed to the node whose `node_name` equals it, at
-`http://{local_ip}:{server_port}/v1/goalstate` (wizard.lab.aca.LabAca): `create` when the
-port gains the host, `update` when a bound port changes, `delete` to the old node when the
-port loses or changes its host, or is deleted. Ports without a host are never pushed.
+`http://{local_ip}:{server_port}/v1/goalstate` (wizard.lab.aca.LabAca), with the operation
+of the port request, as Alcor's PM/processor/DataPlaneProcessor sends its network
+configuration: `create` for a create, `update` for any update (to the port's host after the
+update only: a port moved to another host stays on the old node), `delete` for a delete.
+Ports without a host are never pushed. The port manager has checked the node exists.
 
 Delivery happens before the port request is answered (Alcor's port manager waits for the
 DPM), but a failed delivery does not fail the request: it is recorded in the DeliveryLog,
@@ -59,23 +61,16 @@ def goal_state(model: Any, port: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def deliveries_for(model: Any, old: dict | None, new: dict | None) -> list[Delivery]:
-    """The messages a port change causes (old/new None for create/delete)."""
-    old_host = (old or {}).get("binding:host_id") or None
-    new_host = (new or {}).get("binding:host_id") or None
-    found = []
-    if old_host and old_host != new_host:
-        found += _to_node(model, "delete", old_host, old)
-    if new_host:
-        found += _to_node(model, "update" if new_host == old_host else "create", new_host, new)
-    return found
+def deliveries_for(model: Any, op: str, port: dict) -> list[Delivery]:
+    """The message a port request (op create/update/delete) sends: to the port's host, if any.
 
-
-def _to_node(model: Any, op: str, host: str, port: dict) -> list[Delivery]:
-    nodes = model.nodes_named(host)
-    if not nodes:  # the node went away: nothing to deliver to (logged by the caller's check)
-        return [Delivery(op, {"node_name": host}, [goal_state(model, port)])]
-    return [Delivery(op, nodes[0], [goal_state(model, port)])]
+    Alcor: PM/processor/DataPlaneProcessor.createProcess/updateProcess/deleteProcess build the
+    configuration from the port as the request leaves it (PortProcessor keeps only bound ports).
+    """
+    host = port.get("binding:host_id")
+    if host is None:
+        return []
+    return [Delivery(op, model.nodes_named(host)[0], [goal_state(model, port)])]
 
 
 def grouped(deliveries: list[Delivery]) -> list[Delivery]:
@@ -131,9 +126,6 @@ async def deliver(session: aiohttp.ClientSession, log: DeliveryLog, deliveries: 
 
 
 async def _send(session: aiohttp.ClientSession, log: DeliveryLog, delivery: Delivery, timeout: float) -> None:
-    if not delivery.node.get("local_ip"):
-        log.record(delivery, False, f"no node named {delivery.node.get('node_name')!r}")
-        return
     try:
         async with session.post(delivery.url, json=delivery.message(),
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as response:

@@ -2,7 +2,8 @@
 
 Resources are kept as the JSON objects Alcor returns. Allocations (global MAC
 uniqueness, IPs per subnet, VNIs per network type, elastic IPs per range) are derived
-from the resources, so a saved state holds resources only and is re-indexed on load.
+from the resources, so a saved state holds resources, each tenant's default group and the
+VXLAN/GRE key partitions the VPC manager created, and is re-indexed on load.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class AlcorModel:
         self.ledger = Ledger()
         self.store: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.default_sg: dict[str, str] = {}  # tenant id -> id of its default security group
-        self.segment_table = False  # POST /segments/createDefaultTable was called
+        # Network type -> the key partitions (ranges) the VPC manager holds; created lazily by
+        # allocations and all at once by POST /segments/createDefaultTable (vpcs.py).
+        self.partitions: dict[str, set[int]] = {"vxlan": set(), "gre": set()}
         self.reindex()
 
     # --- persistence -------------------------------------------------------------------
@@ -40,7 +43,7 @@ class AlcorModel:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "segment_table": self.segment_table,
+            "partitions": {kind: sorted(found) for kind, found in self.partitions.items()},
             "default_sg": self.default_sg,
             "resources": self.store,
         }
@@ -57,7 +60,8 @@ class AlcorModel:
             raise ValueError(f"{path}: not an {FORMAT} file")
         self.store = {kind: dict(document["resources"].get(kind, {})) for kind in KINDS}
         self.default_sg = dict(document.get("default_sg", {}))
-        self.segment_table = bool(document.get("segment_table"))
+        saved = document.get("partitions", {})
+        self.partitions = {kind: set(saved.get(kind, ())) for kind in self.partitions}
         self.reindex()
 
     def reindex(self) -> None:
@@ -76,6 +80,8 @@ class AlcorModel:
             kind, key = segment_key(item)
             if key is not None and kind in self.keys:
                 self.keys[kind].add(key)
+                if kind in self.partitions:
+                    self.partitions[kind].add(key // values.KEY_PARTITION_SIZE)
         for eip in self.store["elastic_ip"].values():
             self.eips.setdefault(eip["range_id"], set()).add(eip["elastic_ip"])
 
@@ -91,7 +97,11 @@ class AlcorModel:
     # --- segment keys (VNIs) -----------------------------------------------------------
 
     def allocate_key(self, network_type: str) -> int:
-        """A new key the way the VPC manager picks one: VXLAN/GRE in a random partition."""
+        """A new key the way the VPC manager picks one: VXLAN/GRE in a random partition.
+
+        Alcor: VM/service/Impl/SegmentServiceImpl.addVxlanEntity (addGreEntity alike) creates a
+        partition's range the first time a round picks it, so allocations fill `partitions`.
+        """
         used = self.keys[network_type]
         if network_type == "vlan":
             candidates = [range(values.VLAN_KEYS[0], values.VLAN_KEYS[1] + 1)]
@@ -99,6 +109,8 @@ class AlcorModel:
             partitions = self.rng.sample(range(values.KEY_PARTITIONS), 5)  # ConstantsConfig.MAX_ROUNDS
             candidates = [range(p * values.KEY_PARTITION_SIZE, (p + 1) * values.KEY_PARTITION_SIZE) for p in partitions]
         for keys in candidates:
+            if network_type in self.partitions:
+                self.partitions[network_type].add(keys.start // values.KEY_PARTITION_SIZE)
             for key in keys:
                 if key not in used:
                     used.add(key)

@@ -5,10 +5,17 @@ Traps kept from Alcor: vif and vnic types are enum-checked (Neutron's `unbound`,
 `network_id` (412) and gets `binding:vif_type` ovs when none is sent, the bulk create
 does neither; MACs are unique across all networks; a repeated create of a port that
 names its MAC or IPs fails (500) while one that names neither silently overwrites it
-with new addresses; a port without security groups gets the tenant's default group;
-errors of the managers behind the port manager reach the client as 500s; a host that
-no node is named after fails the request (500). A port that gains a `binding:host_id`
-is delivered to that node's ACA (wizard.lab.alcor.goalstate).
+with new addresses; errors of the managers behind the port manager reach the client as
+500s. Security groups: only a port sent without the key (null) asks for the tenant's
+default group; a `[]` port gets the default only when a group fetched for the same request
+is named `default`, else the whole request fails (GetSecurityGroupException, 500), and a
+request that names no group and has no null list fetches nothing, so its `[]` ports keep
+`[]`; any update leaves a port without groups with the tenant's default. An update that
+does not send `port_security_enabled` sets it true. A `binding:host_id` must name exactly
+one node, `""` included, on create, update and delete (GetNodeInfoException, 500), so no
+update can clear a host (null keeps it). Goal states (wizard.lab.alcor.goalstate): create
+to the host's node, update to the new host only (the old node keeps the port), delete to
+the host's node.
 """
 
 from __future__ import annotations
@@ -37,19 +44,19 @@ def _created(call: Call, items: list[dict], single: bool) -> list[dict]:
     model = call.model
     for item in items:
         _check(item, require_network=single)
-    ports, done = [], []
+    ports = []
     try:
         for item in items:
             port = _prepared(call, owned(call, item), single)
             _allocate(model, port, None, exclusive=True)
-            done.append(port)
             ports.append(port)
+        _create_groups(model, ports, call.project_id)
     except Rejected:
-        for port in done:
+        for port in ports:
             model.release_addresses(port)
         raise
     for port in ports:
-        call.deliveries += deliveries_for(model, None, port)
+        call.deliveries += deliveries_for(model, "create", port)
         model.store["port"][port["id"]] = port
         model.ledger.created("port", port["id"])
     return ports
@@ -89,32 +96,61 @@ def _prepared(call: Call, port: dict, single: bool) -> dict:
         raise Rejected(errors.VPC_ENTITY_NOT_FOUND, str(port.get("network_id")))
     if single and port.get("binding:vif_type") is None:
         port["binding:vif_type"] = values.DEFAULT_VIF_TYPE
-    port.setdefault("port_security_enabled", True)
-    port["security_groups"] = _groups(model, port)
+    port.setdefault("port_security_enabled", True)  # WE/port/PortEntity: the field initializer is true
     _check_host(model, port)
     port["create_at"] = port["update_at"] = model.now()
     return port
 
 
-def _groups(model, port: dict) -> list[str]:
-    wanted = port.get("security_groups") or []
-    for group_id in wanted:
-        if security_groups.find(model, group_id) is None:
+def _create_groups(model, ports: list[dict], project_id: str | None) -> None:
+    """PM/processor/SecurityGroupProcessor.createProcess: one fetch for the request, if any.
+
+    The groups the ports name, and the tenant's default for each port whose list is null,
+    are fetched once; a request with neither fetches nothing, so its `[]` ports keep `[]`.
+    """
+    named = list(dict.fromkeys(g for p in ports if p.get("security_groups") is not None for g in p["security_groups"]))
+    tenants = list(dict.fromkeys(p["tenant_id"] for p in ports if p.get("security_groups") is None))
+    if named or tenants:
+        _give_default(ports, _fetched(model, named, tenants, project_id))
+
+
+def _update_groups(model, port: dict, project_id: str | None) -> None:
+    """PM/processor/SecurityGroupProcessor.updateProcess, on the merged port: whatever the branch,
+    its groups are fetched when it has some and the tenant's default is fetched when it has none."""
+    named = port.get("security_groups") or []
+    _give_default([port], _fetched(model, named, [] if named else [port["tenant_id"]], project_id))
+
+
+def _fetched(model, group_ids: list[str], tenants: list[str], project_id: str | None) -> list[dict]:
+    """PM/request/FetchSecurityGroupRequest.send: the named groups, then each tenant's default group
+    (SG getDefaultSecurityGroup creates it when missing; the tenant-keyed copy, same id)."""
+    groups = []
+    for group_id in group_ids:
+        group = security_groups.find(model, group_id)
+        if group is None:
             raise Rejected(errors.SECURITY_GROUP_ENTITY_NOT_FOUND, group_id)
-    if wanted:
-        return list(wanted)
-    return [security_groups.default_group(model, port["tenant_id"], port["project_id"])["id"]]
+        groups.append(group)
+    return groups + [security_groups.default_group(model, tenant, project_id) for tenant in tenants]
+
+
+def _give_default(ports: list[dict], fetched: list[dict]) -> None:
+    """PM/processor/SecurityGroupProcessor.fetchSecurityGroupCallback: a port with a null or empty
+    list gets the first fetched group named `default`; with none fetched, the request fails."""
+    default_id = next((g["id"] for g in fetched if g.get("name") == values.DEFAULT_SG_NAME), None)
+    for port in ports:
+        if not port.get("security_groups"):
+            if default_id is None:
+                raise Rejected(errors.GET_SECURITY_GROUP, f"port {port['id']} has no group and none is `default`")
+            port["security_groups"] = [default_id]
 
 
 def _check_host(model, port: dict) -> None:
-    """NodeManagerRestClient.getNodeInfo: the host must be exactly one node's node_name."""
+    """PM/processor/NodeProcessor and PM/request/FetchNodeRequest: a non-null host, `""` too, is
+    looked up by `node_name=` and must match exactly one node (WR/NodeManagerRestClient.getNodeInfo
+    answers nothing otherwise): GetNodeInfoException (500)."""
     host = port.get("binding:host_id")
-    if host:
-        nodes = model.nodes_named(host)
-        if not nodes:
-            raise Rejected(errors.GET_NODE_INFO, f"no node named {host!r}")
-        if len(nodes) > 1:
-            raise Rejected(errors.MULTIPLE_NODES_SAME_NAME, host)
+    if host is not None and len(model.nodes_named(host)) != 1:
+        raise Rejected(errors.GET_NODE_INFO, f"{len(model.nodes_named(host))} nodes named {host!r}")
 
 
 def _allocate(model, port: dict, old: dict | None, exclusive: bool) -> None:
@@ -168,15 +204,14 @@ def update_port(call: Call) -> dict:
     old = call.stored(errors.PORT_NOT_FOUND)
     changes = call.item()
     _check(changes, require_network=False)
-    port = merged(old, changes, keep=("id", "network_id", "project_id"))
-    if "security_groups" in changes and changes["security_groups"] is not None:
-        port["security_groups"] = _groups(model, port)
-    if changes.get("binding:host_id") == "":
-        port["binding:host_id"] = None  # unbinding
+    port = merged(old, changes, keep=("id", "network_id", "project_id"))  # PM/processor/PortProcessor.updateProcess
+    if "port_security_enabled" not in changes:  # WE/port/PortEntity: the initializer makes it true, not null
+        port["port_security_enabled"] = True
+    _update_groups(model, port, call.project_id)
     _check_host(model, port)
     _allocate(model, port, old, exclusive=False)
     port["update_at"] = model.now()
-    call.deliveries += deliveries_for(model, old, port)
+    call.deliveries += deliveries_for(model, "update", port)
     model.store["port"][call.id] = port
     return {"port": port}
 
@@ -184,11 +219,11 @@ def update_port(call: Call) -> dict:
 @handles("port", "delete")
 def delete_port(call: Call) -> None:
     model = call.model
-    port = model.store["port"].pop(call.id, None)
-    if port is None:
-        raise Rejected(errors.PORT_NOT_FOUND, call.id)
+    port = call.stored(errors.PORT_NOT_FOUND)
+    _check_host(model, port)  # PM/processor/NodeProcessor.deleteProcess: a bound port's node is fetched
+    del model.store["port"][call.id]
     model.release_addresses(port)
-    call.deliveries += deliveries_for(model, port, None)
+    call.deliveries += deliveries_for(model, "delete", port)
     return None
 
 

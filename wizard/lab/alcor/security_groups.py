@@ -1,12 +1,13 @@
 """The emulated security group manager: security groups, rules, and each tenant's default group.
 
 Traps kept from Alcor: rules in a group's create body are discarded and replaced by two
-egress rules (IPv4, IPv6) with random ids; the first group created for a tenant (or a port
-without groups) creates the tenant's `default` group with a random id and two bare ingress
-rules; posting a group named `default` creates that random-id default and answers with the
-posted body; the default group is also stored under the tenant id, so it reads by that id
-and appears twice in lists; the bulk path also stores a posted `default` as an ordinary group;
-a missing group or rule answers 412, with the message hidden (Spring Boot 2.3).
+egress rules (IPv4, IPv6) with random ids; the first group created for a tenant (or the
+port manager asking for the tenant's default) creates the tenant's `default` group with a
+random id and two bare ingress rules; posting a group named `default` creates that
+random-id default and answers with the posted body; the default group is also stored under the tenant id, so it reads by that id
+(lists skip that copy, so it is listed once, but it counts towards a list's row limit); the
+bulk path also stores a posted `default` as an ordinary group; a missing group or rule
+answers 412, with the message hidden (Spring Boot 2.3).
 """
 
 from __future__ import annotations
@@ -122,8 +123,12 @@ def get_default_group(call: Call) -> dict:
 
 @handles("security_group", "list")
 def list_groups(call: Call) -> dict:
+    """SG/service/implement/SecurityGroupServiceImpl.listSecurityGroup: the scan also matches the
+    tenant-keyed copies of default groups (and counts them towards the row limit), then skips them."""
     store = call.model.store["security_group"]
-    return call.listing(list(store.values()) + [store[i] for i in call.model.default_sg.values() if i in store])
+    copies = [store[i] for i in call.model.default_sg.values() if i in store]
+    rows = call.scan(list(store.values()) + copies)
+    return {call.op.kind.list_wrapper: list({group["id"]: group for group in rows}.values())}
 
 
 @handles("security_group", "update")

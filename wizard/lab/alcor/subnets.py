@@ -3,9 +3,11 @@
 Traps kept from Alcor: a create makes a gateway port (random id, device_owner
 network:router_interface) on the gateway IP, and on the first usable IP when
 gateway_ip is null; the IP range covers the whole CIDR whatever the allocation pools;
-only IPv4 works; a repeated create fails the CIDR-overlap check against itself (500);
-CIDR and gateway errors are 500s; a missing subnet reads as `{"subnet": null}` with 200;
-the bulk endpoint creates nothing.
+only IPv4 works; a prefix shorter than /16 or longer than /28 fails (FallbackException,
+500, "cidr is invalid : <cidr>" from the gateway check, or that message wrapped in
+CompletionExceptions when there is no gateway); a repeated create fails the CIDR-overlap
+check against itself (500); CIDR and gateway errors are 500s; a missing subnet reads as
+`{"subnet": null}` with 200; the bulk endpoint creates nothing.
 """
 
 from __future__ import annotations
@@ -25,19 +27,28 @@ def create_subnet(call: Call) -> dict:
     subnet = owned(call, call.item())
     subnet["id"] = subnet.get("id") or model.new_id()
     _check_subnet(subnet)
-    network = _network(subnet["cidr"])
-    low, high = usable_range(str(network))
+    cidr = str(subnet["cidr"])
     gateway = subnet.get("gateway_ip") or ""
-    if gateway and not _in_range(gateway, low, high):
-        raise Rejected(errors.GATEWAY_IP_UNSUPPORTED, gateway)
+    if gateway:  # SM/utils/SubnetManagementUtil.checkGatewayIpInputSupported
+        if not _octets(gateway):
+            raise Rejected(errors.GATEWAY_IP_UNSUPPORTED, gateway)
+        if not cidr_block_valid(cidr):
+            raise Rejected(errors.CIDR_BLOCK_INVALID.with_detail(cidr))
+        low, high = usable_range(str(_network(cidr)))
+        if not low <= ipaddress.IPv4Address(gateway) <= high:
+            raise Rejected(errors.GATEWAY_IP_UNSUPPORTED, gateway)
     vpc = model.store["vpc"].get(subnet["network_id"])
     if vpc is None:
         raise Rejected(errors.VPC_FALLBACK, f"vpc {subnet['network_id']} not found")
+    network = _network(cidr)
     if vpc.get("cidr") and not network.subnet_of(ipaddress.ip_network(vpc["cidr"], strict=False)):
         raise Rejected(errors.CIDR_NOT_WITHIN_NETWORK, f"{network} not in {vpc['cidr']}")
     for sibling in model.subnets_of(vpc["id"]):
         if network.overlaps(ipaddress.ip_network(sibling["cidr"])):
             raise Rejected(errors.CIDR_OVERLAP, f"{network} overlaps subnet {sibling['id']}")
+    if not cidr_block_valid(cidr):  # SM/service/implement/SubnetServiceImp.allocateIpRange, in a future
+        raise Rejected(errors.CIDR_BLOCK_INVALID_ASYNC.with_detail(cidr))
+    low, high = usable_range(str(network))
     subnet["gateway_ip"] = gateway or str(low)
     subnet["cidr"] = str(network)
     port = _gateway_port(call, subnet)
@@ -74,21 +85,32 @@ def _check_subnet(subnet: dict) -> None:
 
 
 def _network(cidr: str) -> ipaddress.IPv4Network:
-    """Apache SubnetUtils: IPv4 only, host bits allowed, and at least two usable addresses."""
+    """Apache SubnetUtils: IPv4 only, host bits allowed (prefixes are checked by cidr_block_valid)."""
     try:
-        network = ipaddress.IPv4Network(cidr, strict=False)
+        return ipaddress.IPv4Network(cidr, strict=False)
     except ValueError:
         raise Rejected(errors.CIDR_INVALID, cidr) from None
-    if network.prefixlen > 30:
-        raise Rejected(errors.CIDR_INVALID, f"{cidr} has no usable range")
-    return network
 
 
-def _in_range(ip: str, low: ipaddress.IPv4Address, high: ipaddress.IPv4Address) -> bool:
-    try:
-        return low <= ipaddress.IPv4Address(ip) <= high  # checkIpIsValid splits on "."
-    except ValueError:
+def cidr_block_valid(cidr: str) -> bool:
+    """SM/service/implement/SubnetServiceImp.verifyCidrBlock: a /16../28 prefix on four 0..255 numbers."""
+    address, _, prefix = cidr.partition("/")
+    if cidr.count("/") > 1 or ("/" in cidr and _number(prefix, 3) not in values.SUBNET_PREFIXES):
         return False
+    return _octets(address, 3)
+
+
+def _octets(address: str, digits: int | None = None) -> bool:
+    """Four dot-separated numbers, each 0..255 (SM/utils/SubnetManagementUtil.checkIpIsValid for a gateway)."""
+    numbers = [_number(o, digits) for o in address.split(".")]
+    return len(numbers) == 4 and all(n is not None and n <= 255 for n in numbers)
+
+
+def _number(text: str, digits: int | None = None) -> int | None:
+    """ASCII digits as a number (at most `digits` of them: ControllerUtil.isPositive), else None."""
+    if not text or not (text.isascii() and text.isdigit()) or (digits and len(text) > digits):
+        return None
+    return int(text)
 
 
 def _gateway_port(call: Call, subnet: dict) -> dict:

@@ -4,7 +4,9 @@ Traps kept from Alcor: the segmentation id sent is replaced by a newly allocated
 a repeated create overwrites the VPC and allocates another key; a `flat` VPC is stored
 and then the create fails (NullPointerException in registerVpc); omitted primitive
 booleans become false; a missing VPC reads as `{"network": null}` with 200; the bulk
-endpoint creates nothing; lists are not filtered by project.
+endpoint creates nothing; lists are not filtered by project; a VXLAN (or GRE) VPC creates
+key partitions lazily, and `POST /segments/createDefaultTable` answers 409
+(NetworkRangeExistException) once any VXLAN partition exists, a repeat included.
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ PRIMITIVE_FALSE = ("admin_state_up", "shared", "router:external", "vlan_transpar
 
 @handles("segment", "segment_table")
 def create_segment_table(call: Call) -> None:
-    call.model.segment_table = True
+    """Every VXLAN partition, then every GRE partition, each refused if any of its kind exists.
+
+    Alcor: VM/service/Impl/SegmentServiceImpl.createDefaultNetworkTypeTable, then
+    VxlanRangeRepository.createRange / GreRangeRepository.createRange: NetworkRangeExistException
+    (409) when one of the ranges is already there. The VXLAN table is committed before the GRE one
+    is tried, so after a GRE VPC the call creates the VXLAN table and still answers 409.
+    """
+    for kind in ("vxlan", "gre"):
+        partitions = call.model.partitions[kind]
+        if partitions:
+            raise Rejected(errors.NETWORK_RANGE_EXIST, f"{len(partitions)} {kind} partitions exist")
+        partitions.update(range(values.KEY_PARTITIONS))
     return None
 
 
