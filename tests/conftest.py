@@ -2,6 +2,7 @@
 
 import pytest
 
+from wizard.lab.keystone_server import KeystoneServer
 from wizard.lab.neutron_server import NeutronServer
 
 
@@ -12,6 +13,16 @@ def neutron_server():
     Tests share it, so each isolates itself by its own project ids and names.
     """
     with NeutronServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def keystone():
+    """One real Keystone for the whole session (installed on first use), bootstrapped with admin/secret.
+
+    Tests share it: each makes the users, projects and catalog entries it needs.
+    """
+    with KeystoneServer() as server:
         yield server
 
 

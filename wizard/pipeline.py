@@ -21,6 +21,7 @@ from wizard.capture.phase import CapturePhase
 from wizard.cutover.phases import cutover_phases
 from wizard.capture.replay_phase import ReplayPhase
 from wizard.engine import PHASE_ORDER, Phase
+from wizard.neutron.endpoint import is_live
 from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
 from wizard.preflight import PreflightPhase
@@ -43,7 +44,7 @@ def build_phases(plan: Plan) -> list[Phase]:
         ReplayPhase("replay"),
         ReplayPhase("final_replay"),
     ]
-    if plan.neutron.url and plan.capture.enabled:
+    if plan.capture.enabled and is_live(plan.neutron):  # else preflight says why nothing is captured
         phases.append(CapturePhase())
     names = [phase.name for phase in phases]
     unknown = [name for name in names if name not in PHASE_ORDER]

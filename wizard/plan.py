@@ -36,6 +36,8 @@ class NeutronSource:
                               None, URL, example="http://neutron.example.net:9696")
     auth: str = setting("how to reach Neutron: keystone (via cloud) or none (url, no token)",
                         "keystone", one_of("keystone", "none"))
+    interface: str = setting("the catalog interface Neutron's endpoint is taken from (without url)",
+                             "public", one_of("public", "internal", "admin"))
     snapshot: str | None = setting("read Neutron from this snapshot file instead of the live API",
                                    None, PATH, example="cloud.json")
     page_size: int = setting("resources per page when reading Neutron", 1000, at_least(1))

@@ -18,6 +18,7 @@ from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.events import FindingRaised, Message
+from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Options
@@ -84,7 +85,7 @@ def current_translation(ctx: RunContext) -> Translation:
     the ids learned so far restored."""
     if CAPTURE not in ctx.artifacts:
         return ctx.need("translation")
-    with NeutronReader(ctx.plan.neutron) as reader:
+    with NeutronReader(pinned(ctx.plan.neutron, ctx.state)) as reader:
         translation = translate(reader.read(), Options.from_plan(ctx.plan))
     idmap.restore(ctx.state, translation)
     return translation

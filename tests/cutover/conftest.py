@@ -172,94 +172,10 @@ LogLevel ERROR
         log.close()
 
 
-KEYSTONE_VENV = Path.home() / ".cache" / "alcor-migrate" / "keystone-30"
-KEYSTONE_REQUIREMENT = "keystone==30.0.0"
-
-KEYSTONE_CONF = """[DEFAULT]
-use_stderr = true
-[database]
-connection = sqlite:///{run}/keystone.sqlite
-[fernet_tokens]
-key_repository = {run}/fernet
-[fernet_receipts]
-key_repository = {run}/fernet
-[credential]
-key_repository = {run}/credential
-[token]
-provider = fernet
-"""
-
-# keystone 30 ships only a WSGI app; the stdlib server is enough for a test (one request at a time).
-KEYSTONE_SERVE = """import sys
-from wsgiref.simple_server import make_server, WSGIRequestHandler
-port = int(sys.argv[1]); sys.argv = sys.argv[:1]
-from keystone.wsgi.api import application
-class Quiet(WSGIRequestHandler):
-    def log_message(self, *args): pass
-make_server("127.0.0.1", port, application, handler_class=Quiet).serve_forever()
-"""
-
-
-def install_keystone() -> Path:
-    """Keystone from PyPI in its own venv under ~/.cache/alcor-migrate (once; about a minute)."""
-    import subprocess
-    import sys
-
-    marker = KEYSTONE_VENV / ".installed"
-    if marker.exists() and marker.read_text().strip() == KEYSTONE_REQUIREMENT:
-        return KEYSTONE_VENV
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(KEYSTONE_VENV)], check=True)
-    pip = str(KEYSTONE_VENV / "bin" / "pip")
-    subprocess.run([pip, "install", "-q", "-U", "pip"], check=True)
-    subprocess.run([pip, "install", "-q", KEYSTONE_REQUIREMENT], check=True)
-    marker.write_text(KEYSTONE_REQUIREMENT + "\n")
-    return KEYSTONE_VENV
-
-
 @pytest.fixture(scope="session")
-def keystone_server(tmp_path_factory):
-    """A real Keystone (SQLite, fernet tokens) on a free loopback port, bootstrapped with admin/secret.
-
-    Yields its auth URL.
-    """
-    import os
-    import subprocess
-    import time
-
-    import httpx
-
-    venv = install_keystone()
-    run = tmp_path_factory.mktemp("keystone")
-    (run / "keystone.conf").write_text(KEYSTONE_CONF.format(run=run))
-    (run / "serve.py").write_text(KEYSTONE_SERVE)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/v3"
-    manage = [str(venv / "bin" / "keystone-manage"), "--config-file", str(run / "keystone.conf")]
-    log = open(run / "keystone.log", "w")
-    for args in (["db_sync"], ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
-                 ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
-                 ["bootstrap", "--bootstrap-password", "secret", "--bootstrap-region-id", "RegionOne",
-                  "--bootstrap-public-url", url]):
-        subprocess.run(manage + args, check=True, stdout=log, stderr=subprocess.STDOUT)
-    env = {**os.environ, "OS_KEYSTONE_CONFIG_DIR": str(run)}
-    process = subprocess.Popen([str(venv / "bin" / "python"), str(run / "serve.py"), str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"keystone did not start: {(run / 'keystone.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+def keystone_server(keystone):
+    """The session's real Keystone (tests/conftest.py), by its auth URL."""
+    return keystone.url
 
 
 @pytest.fixture

@@ -111,5 +111,5 @@ def test_a_page_size_below_one_is_bad_input():
 
 
 def test_endpoints_lose_credentials_before_they_are_recorded():
-    assert (reader_module._public_url("https://admin:pw@neutron.example:9696/v2.0?token=abc#x")
+    assert (reader_module.public_url("https://admin:pw@neutron.example:9696/v2.0?token=abc#x")
             == "https://neutron.example:9696/v2.0")

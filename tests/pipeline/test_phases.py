@@ -205,7 +205,10 @@ def test_build_phases_captures_only_a_live_neutron_with_capture_enabled():
     live.neutron.url = "http://neutron.example.net:9696"
     assert [p.name for p in build_phases(live)][:3] == ["preflight", "capture", "snapshot"]
     live.capture.enabled = False
-    assert "capture" not in [p.name for p in build_phases(live)]
+    assert "capture" not in [p.name for p in build_phases(live)]  # preflight warns: capture-off
+    cloud = Plan()
+    cloud.neutron.cloud = "production"  # the template's default: a cloud, no url
+    assert "capture" in [p.name for p in build_phases(cloud)]
 
 
 def test_the_same_engine_runs_again_without_loading_translating_or_writing_again(state, plan, monkeypatch):

@@ -21,12 +21,11 @@ class ProxyConfig:
     stats_interval: float = 2.0
 
     @classmethod
-    def from_plan(cls, plan) -> ProxyConfig:
-        if not plan.neutron.url:
-            raise InputError("neutron.url: the capture proxy needs Neutron's URL (or --neutron-url)")
+    def from_plan(cls, plan, upstream: str) -> ProxyConfig:
+        """The plan's capture settings, forwarding to `upstream` (Neutron's recorded endpoint)."""
         capture = plan.capture
         return cls(
-            upstream=plan.neutron.url,
+            upstream=upstream,
             listen=capture.listen,
             tls_cert=capture.tls.cert,
             tls_key=capture.tls.key,

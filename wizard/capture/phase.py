@@ -1,5 +1,8 @@
 """The engine's `capture` phase: start the proxy in this process and leave it running.
 
+The proxy forwards to Neutron's endpoint as the run recorded it (wizard/neutron/endpoint.py):
+`neutron.url`, or the catalog's entry, found before anything changed.
+
 The proxy keeps capturing through the later phases; it is found in
 `ctx.artifacts["capture"]` (its write log as `.log`; also as `ctx.artifacts["write_hold"]`,
 the cut-over gate's brake on writes), and the engine stops it when the run ends (`close`,
@@ -14,6 +17,8 @@ from typing import Any
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
+from wizard.errors import InputError
+from wizard.neutron.endpoint import is_live, pinned
 
 ARTIFACT = "capture"
 WRITE_HOLD = "write_hold"
@@ -27,7 +32,10 @@ class CapturePhase:
             return {"enabled": False}
         running = ctx.artifacts.get(ARTIFACT)
         if running is None:
-            config = ProxyConfig.from_plan(ctx.plan)
+            if not is_live(ctx.plan.neutron):
+                raise InputError("capture: no live Neutron to capture in front of (neutron.url or "
+                                 "neutron.cloud); the plan reads only a snapshot file")
+            config = ProxyConfig.from_plan(ctx.plan, pinned(ctx.plan.neutron, ctx.state).url)
             log = WriteLog(ctx.state.dir)
             running = CaptureProxy(config, log, ctx.bus)
             try:

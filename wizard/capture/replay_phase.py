@@ -23,6 +23,7 @@ from wizard.capture.replay import Replayer
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cutover.site import load_snapshot
 from wizard.errors import MigrateError
+from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
 from wizard.translate.context import Context, Index, Options
 
@@ -107,7 +108,7 @@ class ReplayPhase:
         context = Context(Index(load_snapshot(ctx.plan, ctx.artifacts)), Options.from_plan(ctx.plan))
         context.id_map = dict(translation.id_map)
         client = AlcorClient.from_plan(ctx.plan)
-        neutron = NeutronReader(ctx.plan.neutron)
+        neutron = NeutronReader(pinned(ctx.plan.neutron, ctx.state))
         owned += [client, neutron]
         replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
                             known=translation.findings)

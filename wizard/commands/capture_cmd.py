@@ -12,7 +12,10 @@ from wizard import plan as plan_module
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
+from wizard.errors import InputError
 from wizard.events import Event, EventBus, Message, ProxyStats
+from wizard.neutron import endpoint
+from wizard.neutron.endpoint import is_live
 from wizard.plan import Plan
 
 
@@ -23,9 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Pass every request through to Neutron and log each write durably "
         "before it is sent. Stops on Ctrl-C or SIGTERM.",
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--plan", metavar="FILE", help="take Neutron's URL and capture.* from this plan")
-    source.add_argument("--neutron-url", metavar="URL", help="Neutron's endpoint (http or https)")
+    parser.add_argument("--plan", metavar="FILE", help="take Neutron (url, or the cloud's catalog) and capture.* "
+                                                       "from this plan")
+    parser.add_argument("--neutron-url", metavar="URL", help="Neutron's endpoint (http or https); with --plan, "
+                                                             "it replaces the plan's (or the catalog's)")
     parser.add_argument("--listen", metavar="HOST:PORT", help="default: the plan's capture.listen (127.0.0.1:9797)")
     parser.add_argument("--state-dir", metavar="DIR", help="where the write log goes (default: the plan's, or ./state)")
     parser.add_argument(
@@ -35,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (args.plan or args.neutron_url):
+        raise InputError("capture: give --plan FILE or --neutron-url URL (or both)")
     plan = plan_module.load(args.plan) if args.plan else Plan()
     if args.neutron_url:
         plan.neutron.url = args.neutron_url
@@ -42,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
         plan.capture.listen = args.listen
     if args.state_dir:
         plan.state_dir = args.state_dir
-    config = dataclasses.replace(ProxyConfig.from_plan(plan), stats_interval=args.status_every)
+    if not is_live(plan.neutron):
+        raise InputError(f"{args.plan}: neutron.url / neutron.cloud: the plan names no live Neutron to "
+                         "capture in front of; give --neutron-url URL")
+    config = dataclasses.replace(ProxyConfig.from_plan(plan, endpoint.find(plan.neutron)),
+                                 stats_interval=args.status_every)
     log = WriteLog(plan.state_dir)
     try:
         bus = EventBus()

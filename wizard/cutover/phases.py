@@ -145,15 +145,17 @@ def cutover_phases() -> list:
 
 
 def _neutron_ports(ctx: RunContext, phase: str) -> PortActivity:
-    """Neutron's ports, read live; a plan with only a snapshot cannot watch Neutron (warned)."""
+    """Neutron's ports, read live at its recorded endpoint (the catalog points at Alcor now); a plan
+    with only a snapshot cannot watch Neutron (warned)."""
+    from wizard.neutron.endpoint import is_live, pinned
     from wizard.neutron.reader import NeutronReader
 
     source = ctx.plan.neutron
-    if not (source.url or source.cloud):
+    if not is_live(source):
         ctx.emit(Message(level="warning", phase=phase,
                          text="neutron: no url or cloud, so the drain cannot watch Neutron; it waits drain.min"))
         return PortActivity(lambda: [])
-    reader = NeutronReader(source)
+    reader = NeutronReader(pinned(source, ctx.state))
     return PortActivity(lambda: reader.resources("ports"))
 
 

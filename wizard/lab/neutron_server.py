@@ -1,4 +1,4 @@
-"""A real neutron-server (neutron 29 under uWSGI, SQLite, no Keystone) on a free loopback port.
+"""A real neutron-server (neutron 29 under uWSGI, SQLite) on a free loopback port, with or without Keystone.
 
 Used by the integration tests and the lab. Neutron is installed once into a venv
 in the cache directory; its database schema is built once into a template that
@@ -8,8 +8,10 @@ every new server copies, so a server is up in about 2.5 s:
         neutron.add_agent("compute-1", "192.0.2.11")   # ports bound there get vif_type ovs
         httpx.get(neutron.url + "/v2.0/networks")
 
-Requests carry no auth headers: each runs as admin in project `fake_project_id`;
-a body's `project_id` makes the resource belong to that project.
+Without Keystone (the default), requests carry no auth headers: each runs as admin in
+project `fake_project_id`; a body's `project_id` makes the resource belong to that project.
+With `keystone=ServiceUser(...)`, Neutron checks every request's X-Auth-Token with that
+Keystone (keystonemiddleware's auth_token, logged in as the service user), as a real cloud does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -49,6 +52,33 @@ Progress = Callable[[str], None]
 
 def _quiet(_step: str) -> None:
     pass
+
+
+@dataclass(frozen=True)
+class ServiceUser:
+    """The account Neutron validates tokens with (a user with the admin or service role)."""
+
+    auth_url: str  # Keystone's v3 URL
+    username: str
+    password: str
+    project: str = "service"
+
+
+def _authtoken_section(keystone: ServiceUser | None) -> str:
+    """keystonemiddleware's settings: how Neutron checks tokens (none without Keystone)."""
+    if keystone is None:
+        return ""
+    return f"""
+[keystone_authtoken]
+www_authenticate_uri = {keystone.auth_url}
+auth_url = {keystone.auth_url}
+auth_type = password
+username = {keystone.username}
+password = {keystone.password}
+user_domain_name = Default
+project_name = {keystone.project}
+project_domain_name = Default
+"""
 
 
 def cache_dir() -> Path:
@@ -128,8 +158,10 @@ def template_db(progress: Progress = _quiet) -> Path:
 
 
 def write_config(run_dir: Path, venv: Path, db: Path,
-                 service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS) -> list[Path]:
-    """neutron.conf, ml2_conf.ini and api-paste.ini for a noauth ML2/OVS server on SQLite."""
+                 service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS,
+                 keystone: ServiceUser | None = None) -> list[Path]:
+    """neutron.conf, ml2_conf.ini and api-paste.ini for an ML2/OVS server on SQLite (noauth
+    unless `keystone` is given)."""
     for sub in ("state", "lock", "log"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(venv / "etc/neutron/api-paste.ini", run_dir / "api-paste.ini")
@@ -138,7 +170,7 @@ def write_config(run_dir: Path, venv: Path, db: Path,
 [DEFAULT]
 core_plugin = ml2
 service_plugins = {','.join(service_plugins)}
-auth_strategy = noauth
+auth_strategy = {"keystone" if keystone else "noauth"}
 transport_url = fake:/
 api_paste_config = {run_dir}/api-paste.ini
 state_path = {run_dir}/state
@@ -164,7 +196,7 @@ quota_router = -1
 quota_floatingip = -1
 quota_security_group = -1
 quota_security_group_rule = -1
-""")
+""" + _authtoken_section(keystone))
     ml2_conf = run_dir / "ml2_conf.ini"
     ml2_conf.write_text("""\
 [ml2]
@@ -244,13 +276,15 @@ class NeutronServer:
 
     `run_dir` keeps config, database and log there (kept after stop); without it
     a temporary directory is used and removed on stop. `database` starts from a
-    copy of that file (see `save_database`) instead of an empty schema.
+    copy of that file (see `save_database`) instead of an empty schema. `keystone`: check
+    tokens with that Keystone (default: noauth).
     """
 
     def __init__(self, run_dir: str | os.PathLike | None = None, progress: Progress = _quiet,
                  startup_timeout: float = 90.0,
                  service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS,
-                 database: str | os.PathLike | None = None):
+                 database: str | os.PathLike | None = None, keystone: ServiceUser | None = None):
+        self.keystone = keystone
         self._given_run_dir = Path(run_dir) if run_dir else None
         self.service_plugins = service_plugins
         self.database = Path(database) if database else None
@@ -295,7 +329,7 @@ class NeutronServer:
         template = self.database or template_db(self.progress)
         venv = ensure_installed(self.progress)
         self.run_dir = self._given_run_dir or Path(tempfile.mkdtemp(prefix="neutron-server-"))
-        write_config(self.run_dir, venv, self.db_path, self.service_plugins)
+        write_config(self.run_dir, venv, self.db_path, self.service_plugins, self.keystone)
         shutil.copyfile(template, self.db_path)
         for attempt in range(3):
             self.port = free_port()
@@ -325,7 +359,8 @@ class NeutronServer:
                     raise MigrateError(f"neutron-server exited with {self._process.returncode}; "
                                        f"log {self.log_path}:\n{self.log_tail()}")
                 try:
-                    if client.get(self.url + "/v2.0/networks").status_code == 200:
+                    # 401: up, and asking for a token (keystone auth)
+                    if client.get(self.url + "/v2.0/networks").status_code in (200, 401):
                         self.progress(f"neutron-server ready after {time.monotonic() - started:.1f} s")
                         return
                 except httpx.TransportError:

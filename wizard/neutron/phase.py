@@ -18,6 +18,7 @@ from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.events import Message, Progress
 from wizard.neutron import snapshot as snapshot_file
+from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
 
 SNAPSHOT_FILE = "snapshot.json"
@@ -63,7 +64,7 @@ class SnapshotPhase:
             ctx.checkpoint()
             ctx.emit(Progress(phase=self.name, kind=name, done=count, total=count if done else 0))
 
-        with NeutronReader(source, progress=progress) as reader:
+        with NeutronReader(pinned(source, ctx.state), progress=progress) as reader:
             reader.write(path)
             endpoint = reader.endpoint
         return snapshot_file.load(path), endpoint

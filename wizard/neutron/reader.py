@@ -48,17 +48,18 @@ def _quiet(_name: str, _count: int, _done: bool) -> None:
 
 
 def connect(source: NeutronSource) -> openstack.connection.Connection:
-    """An SDK connection: to URL with auth none, or to a clouds.yaml cloud / OS_* variables."""
+    """An SDK connection. With a cloud (auth keystone) it logs in there, and `url`, if given,
+    replaces the catalog's network endpoint (the token still comes from the cloud); a URL
+    without a cloud is reached with auth none."""
     tls = {} if source.verify_tls else {"verify": False}
-    if source.url:
-        # The SDK discovers the API version from the root URL; "/v2.0" makes discovery fail.
-        root = source.url.rstrip("/").removesuffix(API_PREFIX)
-        return openstack.connect(auth_type="none", network_endpoint_override=root,
-                                 load_yaml_config=False, load_envvars=False, **tls)
-    return openstack.connect(cloud=source.cloud, **tls)
+    # The SDK discovers the API version from the root URL; "/v2.0" makes discovery fail.
+    override = {"network_endpoint_override": source.url.rstrip("/").removesuffix(API_PREFIX)} if source.url else {}
+    if source.url and not (source.cloud and source.auth == "keystone"):
+        return openstack.connect(auth_type="none", load_yaml_config=False, load_envvars=False, **override, **tls)
+    return openstack.connect(cloud=source.cloud, network_interface=source.interface, **override, **tls)
 
 
-def _public_url(url: str) -> str:
+def public_url(url: str) -> str:
     """URL without user info, query or fragment: nothing secret goes into a snapshot."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -74,11 +75,11 @@ class NeutronReader:
     def __init__(self, source: NeutronSource, progress: CollectionProgress = _quiet):
         if source.page_size < 1:
             raise InputError(f"neutron.page_size: must be at least 1, found {source.page_size}")
-        self.page_size = source.page_size
+        self.page_size, self.interface = source.page_size, source.interface
         self.progress = progress
         self.requests = 0
         if source.url:
-            self._where = _public_url(source.url)
+            self._where = public_url(source.url)
         else:
             self._where = f"cloud {source.cloud or os.environ.get('OS_CLOUD') or '(from OS_* variables)'}"
         with self._reporting_errors():
@@ -104,8 +105,17 @@ class NeutronReader:
     def endpoint(self) -> str:
         """The network endpoint the SDK talks to (from the catalog, or the URL given)."""
         with self._reporting_errors():
-            self._where = _public_url(self._connection.network.get_endpoint()).rstrip("/")
+            self._where = public_url(self._connection.network.get_endpoint()).rstrip("/")
         return self._where
+
+    def catalog_endpoint(self) -> str:
+        """The network endpoint the catalog gives for the plan's interface (or the URL given)."""
+        with self._reporting_errors():
+            url = self._connection.endpoint_for("network", interface=self.interface)
+        if not url:
+            raise MigrateError(f"Neutron at {self._where}: the catalog has no '{self.interface}' "
+                               "network endpoint (check neutron.interface and the cloud's region_name)")
+        return url
 
     @cached_property
     def extensions(self) -> list[str]:

@@ -1,4 +1,7 @@
-"""Check Neutron: it answers, to an admin (or a snapshot file stands for it)."""
+"""Check Neutron: it answers, to an admin (or a snapshot file stands for it).
+
+The check finds Neutron's endpoint and records it (wizard/neutron/endpoint.py) before
+anything changes; on a resumed run it checks the recorded endpoint, not the catalog's."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from pathlib import Path
 
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
+from wizard.neutron.endpoint import pinned
 from wizard.neutron.phase import TAKEN_KEY
 from wizard.neutron.reader import NeutronReader, NeutronRefused
 from wizard.preflight.model import CheckResult, size
@@ -29,7 +33,7 @@ def neutron_api(ctx: RunContext) -> CheckResult:
                         "check neutron.snapshot (or --snapshot), or read the live Neutron instead")
         return result
     try:
-        with NeutronReader(source) as reader:
+        with NeutronReader(pinned(source, ctx.state)) as reader:
             extensions = reader.extensions
             agents = reader.first("agents")  # Neutron lists agents to admins only (others get none)
             endpoint = reader.endpoint

@@ -1,0 +1,207 @@
+"""A cloud plan on a real Keystone and a Keystone-authenticated neutron-server (keystonemiddleware's
+auth_token): Neutron's endpoint comes from the catalog, is recorded before anything changes, and the
+capture, replay, verify and the drain use the record with the cloud's token after the catalog moves."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import openstack
+import pytest
+import yaml
+
+from tests.convert.conftest import plan_for
+from wizard.alcor.client import AlcorClient
+from wizard.alcor.convert import ConvertPhase
+from wizard.alcor.verify import VerifyPhase, verify
+from wizard.capture.phase import CapturePhase
+from wizard.capture.replay_phase import ReplayPhase
+from wizard.capture.writelog import REJECTED, REPLAYED, WriteLog
+from wizard.cutover.phases import DrainPhase
+from wizard.engine import Engine
+from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.neutron_server import NeutronServer, ServiceUser, free_port
+from wizard.neutron import endpoint
+from wizard.neutron.phase import SnapshotPhase
+from wizard.neutron.reader import NeutronReader
+from wizard.pipeline import build_phases
+from wizard.plan import NeutronSource
+from wizard.preflight import PreflightPhase
+from wizard.state import StateStore
+from wizard.translate.context import Options
+from wizard.translate.translation import translate
+from wizard.translate_phase import TranslatePhase
+
+pytestmark = pytest.mark.neutron
+
+NEUTRON_USER = ("neutron", "neutron-secret")
+DEMO_USER = ("demo", "demo-secret")
+DEAD_INTERNAL = "http://127.0.0.1:9/internal"
+
+
+@pytest.fixture(scope="module")
+def neutron(keystone, tmp_path_factory):
+    """A neutron-server that checks tokens with the session's Keystone, with one (fake) agent."""
+    keystone.add_user(*NEUTRON_USER, project="service", roles=("admin", "service"))
+    with NeutronServer(run_dir=tmp_path_factory.mktemp("neutron"),
+                       keystone=ServiceUser(keystone.url, *NEUTRON_USER)) as server:
+        server.add_agent("keystone-host-1", "192.0.2.61")
+        yield server
+
+
+@pytest.fixture
+def cloud(keystone, neutron, tmp_path, monkeypatch):
+    """clouds.yaml with `admin` and `demo` (password auth); a catalog whose network service has a
+    public endpoint at Neutron and an internal one nobody answers at. Yields the admin connection."""
+    keystone.add_user(*DEMO_USER, project="demo", roles=("member",))
+
+    def entry(user, password, project):
+        return {"auth": {"auth_url": keystone.url, "username": user, "password": password, "project_name": project,
+                         "user_domain_name": "Default", "project_domain_name": "Default"},
+                "region_name": "RegionOne"}
+
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(yaml.safe_dump({"clouds": {"admin": entry("admin", "secret", "admin"),
+                                                 "demo": entry(*DEMO_USER, "demo")}}))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    conn = openstack.connect(cloud="admin")
+    for service in list(conn.identity.services(type="network")):
+        for old in list(conn.identity.endpoints(service_id=service.id)):
+            conn.identity.delete_endpoint(old)
+        conn.identity.delete_service(service)
+    service = conn.identity.create_service(name="neutron", type="network")
+    for interface, url in (("public", neutron.url), ("internal", DEAD_INTERNAL)):
+        conn.identity.create_endpoint(service_id=service.id, interface=interface, region_id="RegionOne", url=url)
+    yield conn
+    conn.close()
+
+
+def point_catalog_at(conn, url: str) -> None:
+    """What the switch (or a capture inserted through the catalog) does: every network endpoint moves."""
+    for service in conn.identity.services(type="network"):
+        for entry in conn.identity.endpoints(service_id=service.id):
+            conn.identity.update_endpoint(entry, url=url)
+
+
+def cloud_plan(emulator, state_dir):
+    plan = plan_for(emulator, state_dir)
+    plan.neutron = NeutronSource(cloud="admin")
+    plan.capture.listen = f"127.0.0.1:{free_port()}"
+    plan.cutover.drain.min, plan.cutover.drain.max, plan.cutover.drain.poll = 0.0, 3.0, 0.2
+    return plan
+
+
+def test_a_cloud_plan_captures_at_the_catalogs_endpoint_found_once(cloud, neutron, tmp_path):
+    with AlcorEmulator() as emulator:
+        plan = cloud_plan(emulator, tmp_path / "state")
+        assert "capture" in [phase.name for phase in build_phases(plan)]  # never left out without a word
+        state = StateStore(plan.state_dir)
+        engine = Engine(plan, [PreflightPhase(), CapturePhase()], state)
+        try:
+            result = engine.run()
+            assert result.ok, result.error
+            assert state.get_meta(endpoint.STATE_KEY) == neutron.url
+            assert state.phase("capture")["summary"]["upstream"] == neutron.url
+        finally:
+            CapturePhase.stop(engine.ctx)
+            state.close()
+    assert endpoint.find(NeutronSource(cloud="admin", interface="internal")) == DEAD_INTERNAL
+
+
+def test_a_url_with_a_cloud_replaces_the_endpoint_and_keeps_the_token(cloud, neutron):
+    with NeutronReader(NeutronSource(cloud="admin", url=f"{neutron.url}/v2.0")) as reader:
+        assert reader.first("agents")
+
+
+class UsersWrite:
+    """In the preview's place: users write with their own tokens through the running capture; an
+    intruder's token is refused."""
+
+    name = "preview"
+
+    def __init__(self, keystone):
+        self.keystone = keystone
+        self.statuses: list[int] = []
+        self.token = ""
+
+    def run(self, ctx):
+        url = ctx.artifacts["capture"].url + "/v2.0"
+        self.token = self.keystone.token(*DEMO_USER, "demo")
+        with httpx.Client(base_url=url, headers={"X-Auth-Token": self.token}, timeout=60) as user:
+            network = self.make(user, "networks", "network", name=f"user-{uuid.uuid4().hex[:6]}")
+            self.make(user, "subnets", "subnet", network_id=network["id"], cidr="10.61.0.0/24", ip_version=4)
+            group = self.make(user, "security-groups", "security_group", name="web")
+            self.make(user, "security-group-rules", "security_group_rule", security_group_id=group["id"],
+                      direction="ingress", protocol="tcp", port_range_min=443, port_range_max=443)
+        intruder = httpx.post(f"{url}/networks", json={"network": {"name": "intruder"}},
+                              headers={"X-Auth-Token": "not-a-token"}, timeout=60)
+        self.statuses.append(intruder.status_code)
+        return {"writes": len(self.statuses)}
+
+    def make(self, user, kind, singular, **fields):
+        answer = user.post(f"/{kind}", json={singular: fields})
+        self.statuses.append(answer.status_code)
+        answer.raise_for_status()
+        return answer.json()[singular]
+
+
+class ReplayThenCatalogMoves(ReplayPhase):
+    """The replay, after which the catalog no longer points at Neutron (it points at Alcor)."""
+
+    def __init__(self, conn, url):
+        super().__init__("replay")
+        self.conn, self.url = conn, url
+
+    def run(self, ctx):
+        summary = super().run(ctx)
+        point_catalog_at(self.conn, self.url)
+        return summary
+
+
+def test_users_writes_through_the_capture_are_replayed_and_verify_and_drain_read_neutron(
+        cloud, neutron, keystone, tmp_path):
+    with AlcorEmulator(seed=7) as emulator:
+        plan = cloud_plan(emulator, tmp_path / "state")
+        users = UsersWrite(keystone)
+        phases = [PreflightPhase(), CapturePhase(), SnapshotPhase(), TranslatePhase(), users, ConvertPhase(),
+                  ReplayThenCatalogMoves(cloud, emulator.url_for("vpc")), VerifyPhase(), DrainPhase()]
+        state = StateStore(plan.state_dir)
+        engine = Engine(plan, phases, state)
+        try:
+            result = engine.run()
+            assert result.ok, result.error
+            assert users.statuses == [201, 201, 201, 201, 401]
+            log = WriteLog(plan.state_dir, readonly=True)
+            entries = log.entries()
+            log.close()
+            assert [e["state"] for e in entries] == [REPLAYED] * 4 + [REJECTED]
+            kept = b"".join(path.read_bytes() for path in (tmp_path / "state").rglob("*") if path.is_file())
+            assert users.token.encode() not in kept and b"not-a-token" not in kept  # no token is kept
+            assert state.phase("verify")["summary"]["drift"] == 0
+            assert state.phase("drain")["summary"]["quiet"] is True  # it read Neutron, not Alcor
+
+            # Neutron now, read where the run recorded it, is what Alcor holds
+            with NeutronReader(endpoint.pinned(plan.neutron, state)) as reader, \
+                    AlcorClient(emulator.endpoints) as client:
+                drift = verify(translate(reader.read(), Options.from_plan(plan)).requests, client, state.mapped_id)
+            assert drift.total == 0
+        finally:
+            ReplayPhase.stop(engine.ctx)
+            CapturePhase.stop(engine.ctx)
+            state.close()
+
+
+def test_a_run_resumed_after_the_switch_checks_and_drains_neutron_not_alcor(cloud, neutron, tmp_path):
+    with AlcorEmulator() as emulator:
+        plan = cloud_plan(emulator, tmp_path / "state")
+        plan.capture.enabled = False
+        state = StateStore(plan.state_dir)
+        try:
+            assert Engine(plan, [PreflightPhase()], state).run().ok  # records Neutron's endpoint
+            point_catalog_at(cloud, emulator.url_for("vpc"))  # the switch
+            resumed = Engine(plan, [PreflightPhase(), DrainPhase()], state).run()
+            assert resumed.ok, resumed.error
+            assert state.phase("drain")["summary"]["quiet"] is True
+        finally:
+            state.close()

@@ -1,0 +1,59 @@
+"""Preflight's capture check: the capture is never silently off; one that cannot run blocks the run."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from wizard.engine import RunContext
+from wizard.events import EventBus
+from wizard.neutron.endpoint import STATE_KEY
+from wizard.plan import NeutronSource, Plan
+from wizard.preflight import capture
+from wizard.state import StateStore
+from wizard.translate.model import Severity
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    state = StateStore(tmp_path / "state")
+    context = RunContext(plan=Plan(), state=state, bus=EventBus(), approve=lambda *_: True)
+    context.plan.neutron = NeutronSource(url="http://neutron.example.net:9696/v2.0/", auth="none")
+    yield context
+    state.close()
+
+
+def found(ctx) -> list[tuple[Severity, str]]:
+    return [(f.severity, f.code) for f in capture(ctx).findings]
+
+
+def test_a_capture_that_can_start_records_neutrons_endpoint_and_names_it(ctx):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        ctx.plan.capture.listen = f"127.0.0.1:{sock.getsockname()[1]}"
+    result = capture(ctx)
+    assert result.findings == [] and result.detail.endswith("forwarding to http://neutron.example.net:9696")
+    assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
+
+
+def test_a_capture_that_cannot_listen_blocks(ctx):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ctx.plan.capture.listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        assert found(ctx) == [(Severity.BLOCKER, "capture-cannot-listen")]
+
+
+def test_a_capture_whose_tls_files_do_not_load_blocks(ctx, tmp_path):
+    ctx.plan.capture.tls.cert, ctx.plan.capture.tls.key = str(tmp_path / "no.crt"), str(tmp_path / "no.key")
+    assert found(ctx) == [(Severity.BLOCKER, "capture-cannot-run")]
+
+
+def test_a_capture_turned_off_is_a_warning_and_a_snapshot_plan_says_there_is_nothing_to_capture(ctx):
+    ctx.plan.capture.enabled = False
+    assert found(ctx) == [(Severity.WARNING, "capture-off")]
+    ctx.plan.capture.enabled = True
+    ctx.plan.neutron = NeutronSource(snapshot="cloud.json")
+    result = capture(ctx)
+    assert result.findings == [] and "no live Neutron to capture" in result.detail

@@ -1,0 +1,177 @@
+"""A real Keystone (keystone 30 from PyPI, SQLite, fernet tokens) on a free loopback port.
+
+Used by the integration tests (and for the lab's Keystone). Keystone is installed once
+into a venv in the cache directory (about a minute); a server is bootstrapped with an
+`admin` user (password ADMIN_PASSWORD, project `admin`) in region `RegionOne`:
+
+    with KeystoneServer() as keystone:
+        neutron_user = keystone.add_user("neutron", "secret", project="service", roles=("admin", "service"))
+        keystone.url                                  # http://127.0.0.1:PORT/v3
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from wizard.errors import MigrateError
+from wizard.lab.neutron_server import _check_call, _clean_env, cache_dir, free_port
+
+REQUIREMENT = "keystone==30.0.0"
+ADMIN_PASSWORD = "secret"
+REGION = "RegionOne"
+
+CONF = """[DEFAULT]
+use_stderr = true
+[database]
+connection = sqlite:///{run}/keystone.sqlite
+[fernet_tokens]
+key_repository = {run}/fernet
+[fernet_receipts]
+key_repository = {run}/fernet
+[credential]
+key_repository = {run}/credential
+[token]
+provider = fernet
+"""
+
+# keystone 30 ships only a WSGI app; the stdlib server is enough here (one request at a time).
+SERVE = """import sys
+from wsgiref.simple_server import make_server, WSGIRequestHandler
+port = int(sys.argv[1]); sys.argv = sys.argv[:1]
+from keystone.wsgi.api import application
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args): pass
+make_server("127.0.0.1", port, application, handler_class=Quiet).serve_forever()
+"""
+
+
+def venv_dir() -> Path:
+    return cache_dir() / "keystone-30"
+
+
+def ensure_installed() -> Path:
+    """The keystone venv, installed first if missing."""
+    venv = venv_dir()
+    marker = venv / ".installed"
+    if marker.is_file() and marker.read_text().strip() == REQUIREMENT:
+        return venv
+    _check_call([sys.executable, "-m", "venv", "--clear", str(venv)], "create the keystone venv")
+    _check_call([str(venv / "bin/pip"), "install", "-q", "-U", "pip"], "upgrade pip")
+    _check_call([str(venv / "bin/pip"), "install", "-q", REQUIREMENT], f"install {REQUIREMENT}")
+    marker.write_text(REQUIREMENT + "\n")
+    return venv
+
+
+class KeystoneServer:
+    """One Keystone with a fresh database; a context manager that starts and stops it."""
+
+    def __init__(self, startup_timeout: float = 60.0):
+        self.startup_timeout = startup_timeout
+        self.run_dir: Path | None = None
+        self.port: int | None = None
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The v3 auth URL."""
+        if self.port is None:
+            raise MigrateError("keystone is not running")
+        return f"http://127.0.0.1:{self.port}/v3"
+
+    def __enter__(self) -> KeystoneServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> KeystoneServer:
+        venv = ensure_installed()
+        run = self.run_dir = Path(tempfile.mkdtemp(prefix="keystone-"))
+        (run / "keystone.conf").write_text(CONF.format(run=run))
+        (run / "serve.py").write_text(SERVE)
+        self.port = free_port()
+        manage = [str(venv / "bin/keystone-manage"), "--config-file", str(run / "keystone.conf")]
+        for args in (["db_sync"], ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
+                     ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
+                     ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD, "--bootstrap-region-id", REGION,
+                      "--bootstrap-public-url", self.url, "--bootstrap-internal-url", self.url,
+                      "--bootstrap-admin-url", self.url]):
+            _check_call(manage + args, f"keystone-manage {args[0]}")
+        env = {**_clean_env(), "OS_KEYSTONE_CONFIG_DIR": str(run)}
+        with open(run / "keystone.log", "wb") as log:
+            self._process = subprocess.Popen([str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
+                                             env=env, stdout=log, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL)
+        atexit.register(self.stop)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                log = (self.run_dir / "keystone.log").read_text(errors="replace")[-2000:]
+                self.stop()
+                raise MigrateError(f"keystone did not start on :{self.port}: {log}")
+            time.sleep(0.2)
+
+    def admin_token(self) -> str:
+        return self.token("admin", ADMIN_PASSWORD, "admin")
+
+    def token(self, user: str, password: str, project: str) -> str:
+        """A project-scoped token for a user (domain Default)."""
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                    "name": user, "domain": {"id": "default"}, "password": password}}},
+                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+        response = httpx.post(f"{self.url}/auth/tokens", json=body, timeout=30)
+        if response.status_code != 201:
+            raise MigrateError(f"keystone at {self.url}: token for {user}: HTTP {response.status_code}")
+        return response.headers["X-Subject-Token"]
+
+    def add_user(self, name: str, password: str, project: str, roles: tuple[str, ...] = ("member",)) -> str:
+        """A user with these roles on a project (both made if missing, domain Default); returns the project id."""
+        headers = {"X-Auth-Token": self.admin_token()}
+        with httpx.Client(base_url=self.url, headers=headers, timeout=30) as api:
+            project_id = self._ensure(api, "projects", project, {"domain_id": "default"})
+            user_id = self._ensure(api, "users", name, {"domain_id": "default", "password": password})
+            for role in roles:
+                role_id = self._ensure(api, "roles", role, {})
+                api.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id}").raise_for_status()
+        return project_id
+
+    @staticmethod
+    def _ensure(api: httpx.Client, collection: str, name: str, fields: dict) -> str:
+        found = api.get(f"/{collection}", params={"name": name}).raise_for_status().json()[collection]
+        if found:
+            return found[0]["id"]
+        singular = collection[:-1]
+        created = api.post(f"/{collection}", json={singular: {"name": name, **fields}}).raise_for_status()
+        return created.json()[singular]["id"]
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        atexit.unregister(self.stop)
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
+        self.port = None

@@ -1,0 +1,62 @@
+"""Check the capture: never silently off. It can run (Neutron's endpoint is known, the listen
+address is free, its TLS files load), or the operator is told that writes will not be carried."""
+
+from __future__ import annotations
+
+import socket
+
+from wizard.capture.config import ProxyConfig
+from wizard.capture.phase import ARTIFACT as CAPTURE
+from wizard.engine import RunContext
+from wizard.errors import MigrateError
+from wizard.neutron.endpoint import is_live, pinned
+from wizard.preflight.model import CheckResult
+from wizard.translate.model import Severity
+
+
+def capture(ctx: RunContext) -> CheckResult:
+    """With capture.enabled and a live Neutron, the capture can start in front of Neutron's recorded
+    endpoint (a blocker if not); off, or with only a snapshot file, a finding says so."""
+    plan, result = ctx.plan, CheckResult()
+    if not plan.capture.enabled:
+        result.find(Severity.WARNING, "capture-off", ("capture", "enabled"),
+                    "capture.enabled is false: writes made in Neutron during the migration are not carried "
+                    "to Alcor", "set capture.enabled: true, unless the cloud takes no writes until the switch")
+        return result
+    if not is_live(plan.neutron):
+        result.detail = "the plan reads a snapshot file: there is no live Neutron to capture"
+        return result
+    running = ctx.artifacts.get(CAPTURE)
+    if running is not None:
+        result.detail = f"capture on {running.url}, forwarding to {running.config.upstream}"
+        return result
+    try:
+        config = ProxyConfig.from_plan(plan, pinned(plan.neutron, ctx.state).url)
+        config.server_tls()
+        config.upstream_tls()
+    except MigrateError as exc:
+        result.find(Severity.BLOCKER, "capture-cannot-run", ("capture", plan.capture.listen), str(exc),
+                    "fix the plan's neutron and capture sections so that the capture can start, or set "
+                    "capture.enabled: false to accept losing the writes made during the migration")
+        return result
+    problem = _cannot_listen(config)
+    if problem:
+        result.find(Severity.BLOCKER, "capture-cannot-listen", ("capture", config.listen),
+                    f"capture.listen {config.listen}: {problem}",
+                    "free that address, or set capture.listen to one this machine can listen on")
+        return result
+    result.detail = f"capture on {config.listen}, forwarding to {config.upstream}"
+    return result
+
+
+def _cannot_listen(config: ProxyConfig) -> str | None:
+    """Why the capture could not listen on its address now (None: it can)."""
+    host, port = config.host_port()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
