@@ -100,3 +100,12 @@ def test_prefixes_16_and_28_are_taken(world, net):
     world.vpc("net-2")
     assert world.subnet("sub-2", network_id="net-2", cidr="10.9.0.16/28", gateway_ip="10.9.0.30")["cidr"] == \
         "10.9.0.16/28"
+
+
+def test_the_gateway_port_asks_for_the_projects_default_group_which_makes_it(world, http, net):
+    subnet = world.subnet("sub-1")
+    port = http.get(f"/project/{PROJECT}/ports/{subnet['gatewayPortId']}").json()["port"]
+    default = http.get(f"/project/{PROJECT}/security-groups/default/{PROJECT}").json()["security_group"]
+    assert port["security_groups"] == [default["id"]] and port["tenant_id"] == PROJECT
+    posted = http.post(f"/project/{PROJECT}/security-groups", json={"security_group": {"name": "default"}})
+    assert_alcor_error(posted, 412, "")  # DefaultSecurityGroupExists: the subnet made it first

@@ -2,7 +2,8 @@
 
 Traps kept from Alcor: a create makes a gateway port (random id, device_owner
 network:router_interface) on the gateway IP, and on the first usable IP when
-gateway_ip is null; the IP range covers the whole CIDR whatever the allocation pools;
+gateway_ip is null; that port asks for the project's default security group, so a
+subnet create makes the project's default group when it has none; the IP range covers the whole CIDR whatever the allocation pools;
 only IPv4 works; a prefix shorter than /16 or longer than /28 fails (FallbackException,
 500, "cidr is invalid : <cidr>" from the gateway check, or that message wrapped in
 CompletionExceptions when there is no gateway); a repeated create fails the CIDR-overlap
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 
 from wizard.alcor import errors, values
+from wizard.lab.alcor import security_groups
 from wizard.lab.alcor.calls import Call, Rejected, handles, merged, owned
 from wizard.lab.alcor.model import usable_range
 
@@ -114,19 +116,24 @@ def _number(text: str, digits: int | None = None) -> int | None:
 
 
 def _gateway_port(call: Call, subnet: dict) -> dict:
+    """The port SM/service/implement/SubnetToPortManagerServiceImpl.createGatewayPort creates through
+    the port manager, sent without tenant or groups (SubnetServiceImp.constructPortEntity): its tenant
+    is the project, and its null list fetches that tenant's default group (PM SecurityGroupProcessor),
+    which the security group manager creates when missing."""
     model = call.model
     port_id = model.new_id()
+    project = subnet["project_id"]
     port = {
         "id": port_id,
-        "project_id": subnet["project_id"],
-        "tenant_id": subnet["tenant_id"],
+        "project_id": project,
+        "tenant_id": project,
         "name": "",
         "network_id": subnet["network_id"],
         "device_id": "",
         "device_owner": values.GATEWAY_DEVICE_OWNER,
         "mac_address": model.take_mac(None, port_id),
         "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": model.take_ip(subnet, subnet["gateway_ip"], port_id)}],
-        "security_groups": [],
+        "security_groups": [security_groups.default_group(model, project, project)["id"]],
         "admin_state_up": True,
         "binding:host_id": None,
     }
