@@ -7,8 +7,11 @@ import logging
 import pytest
 
 from tests.alcor.conftest import PROJECT
-from wizard.alcor.client import AlcorClient
+from wizard.alcor import errors
+from wizard.alcor.client import AlcorClient, RowCapReached
+from wizard.alcor.paths import SEGMENT_TABLE_PATH
 from wizard.alcor.services import SERVICES
+from wizard.alcor.values import SCAN_ROW_LIMIT
 from wizard.errors import InputError
 from wizard.lab.alcor import Faults
 from wizard.plan import Plan
@@ -210,3 +213,21 @@ def test_check_first_sends_only_what_an_earlier_run_did_not_apply(client, emulat
     fresh = client.send(vpc("net-2"), check_first=True)
     assert fresh.ok and fresh.attempts == 1
     assert emulator.ledger.duplicates() == {} and emulator.ledger.summary()["repeated_create_requests"] == 0
+
+
+def test_the_segment_tables_409_once_a_vxlan_partition_exists_counts_as_done(client, emulator):
+    table = req("segment_table", "vpc", "POST", SEGMENT_TABLE_PATH, key="segment-table")
+    assert client.send(table).ok
+    again = client.send(table)
+    assert again.ok and again.error is None and again.attempts == 1
+    answer = client._http.post(emulator.url_for("vpc") + SEGMENT_TABLE_PATH)  # what Alcor said
+    assert answer.status_code == 409 and errors.identify(409, answer.json()) == errors.NETWORK_RANGE_EXIST.name
+
+
+def test_a_list_over_alcors_row_cap_names_the_kind_and_the_slice(client, emulator):
+    assert client.send(vpc("net-1")).ok
+    emulator.model.store["port"].update(
+        (f"port-{i}", {"id": f"port-{i}", "network_id": "net-1", "project_id": PROJECT}) for i in range(SCAN_ROW_LIMIT))
+    with pytest.raises(RowCapReached, match="list port where network_id is net-1: .*100,000 rows"):
+        client.list("port", PROJECT, network_id="net-1")
+    assert client.list("port", PROJECT, network_id="net-2") == []  # a slice under the cap is read

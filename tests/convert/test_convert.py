@@ -211,3 +211,12 @@ def test_an_engine_cancelled_mid_convert_resumes_on_the_next_run(world, cloud):
     assert again.run().ok
     assert world.state.phase("convert")["summary"]["skipped"] == done
     no_duplicates(world)
+
+
+def test_the_segment_table_alcor_already_holds_is_applied_not_refused(world, cloud):
+    # a VXLAN VPC made before the migration gives Alcor a key partition: the table's create answers 409
+    stray = world.client._http.post(world.emulator.url_for("vpc") + "/project/x/vpcs", json={"network": {"id": "old"}})
+    assert stray.status_code == 201
+    summary = convert(world, cloud)
+    assert summary.complete and world.state.is_applied("segment-table")
+    assert world.emulator.ledger.summary()["requests"].get("POST /segments/createDefaultTable") == 1

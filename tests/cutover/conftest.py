@@ -50,8 +50,11 @@ class FileControl:
     """Alcor's side for step tests before the emulator: bindings in a dict; a bound port is
     'delivered' to the node's ACA file only while that ACA runs (ACA has no passive mode)."""
 
-    def __init__(self, nodes: FileNodes, fail: dict[str, int] | None = None, deliver: bool = True):
+    def __init__(self, nodes: FileNodes, fail: dict[str, int] | None = None, deliver: bool = True,
+                 gone: frozenset[str] = frozenset()):
         self.nodes, self.fail, self.deliver = nodes, dict(fail or {}), deliver
+        self.gone = gone  # ports deleted from Alcor: a bind answers False
+        self.unbound: list[str] = []
         self.registered: dict[str, dict] = {}
         self.bound: dict[str, str] = {}
         self.calls = 0
@@ -70,6 +73,8 @@ class FileControl:
 
     def bind_port(self, binding):
         self._maybe_fail("bind_port")
+        if binding.port_id in self.gone:
+            return False
         with self.lock:
             self.bound[binding.port_id] = binding.host
         if self.deliver and self.nodes.aca_running(binding.host):
@@ -79,6 +84,7 @@ class FileControl:
 
     def unbind_port(self, binding):
         with self.lock:
+            self.unbound.append(binding.port_id)
             self.bound.pop(binding.port_id, None)
         path = self.nodes.root / f"{binding.host}.ports"
         if path.exists():
@@ -106,7 +112,7 @@ def fast_timeouts():
 
 @pytest.fixture
 def make_control(file_nodes):
-    """FileControl(file_nodes, fail={method: nth call}, deliver=...)."""
+    """FileControl(file_nodes, fail={method: nth call}, deliver=..., gone={port id})."""
     return lambda **kw: FileControl(file_nodes, **kw)
 
 

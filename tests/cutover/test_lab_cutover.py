@@ -48,6 +48,13 @@ def held(lab):
     return {host: set(node.aca.ports) for host, node in lab.fleet.nodes.items()}
 
 
+def alcor_ports(lab):
+    """Port id -> (host, MAC, fixed IPs, groups, port security) as Alcor holds each port the cutover binds."""
+    return {port["id"]: (port.get("binding:host_id") or None, port["mac_address"], port["fixed_ips"],
+                         sorted(port["security_groups"]), port["port_security_enabled"])
+            for port in lab.client.list("port", "all") if port["id"] in lab.translation.bindings}
+
+
 @pytest.mark.parametrize("name", [*map(str, SAMPLES), "synthetic"], ids=lambda n: Path(n).stem)
 def test_every_aca_holds_exactly_its_nodes_ports(name, tmp_path):
     snapshot = cloud(name)
@@ -71,6 +78,7 @@ def test_a_failing_node_is_rolled_back_and_rollback_undoes_the_rest(tmp_path):
     plan = lab_plan(tmp_path, all_at_once=True, parallel=5, on_failure="continue")
     plan.cutover.timeouts.aca_health = 0.5
     with lab_cutover(snapshot, plan) as lab:
+        seeded = alcor_ports(lab)
         lab.fleet["compute-002"].failing = {"aca health"}
         engine, result = run_cutover(plan, lab)
         assert result.failed == "cutover" and "compute-002 at aca_health" in result.error
@@ -88,3 +96,5 @@ def test_a_failing_node_is_rolled_back_and_rollback_undoes_the_rest(tmp_path):
         control = lab.artifacts()["node_control"]
         assert all(control.ports_on(host) == set() for host in lab.fleet.nodes)
         assert NodeRecords(engine.state).to_undo() == []
+        # unbound by delete and create: the same ports, addresses and groups, no host
+        assert alcor_ports(lab) == seeded and all(host is None for host, *_ in seeded.values())

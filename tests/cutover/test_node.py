@@ -85,3 +85,12 @@ def test_listing_by_tap_name_counts():
 def test_unknown_placeholder_names_the_plan_key(node, file_nodes):
     with pytest.raises(InputError, match=r"cutover.commands.stop_agents: unknown placeholder \{hostname\}"):
         render(file_nodes.commands(stop_agents="ssh {hostname} stop"), "stop_agents", node)
+
+
+def test_a_port_gone_from_alcor_at_bind_is_left_out_of_the_rollback(node, file_nodes, make_control, fast_timeouts):
+    gone = node.ports[0].port_id
+    control = make_control(gone=frozenset({gone}), deliver=False)  # the check fails: the node is rolled back
+    outcome, _ = cutover(node, file_nodes, control, fast_timeouts)
+    assert outcome.status == "rolled_back" and outcome.failed_step == "check"
+    assert "1 gone from Alcor" in outcome.steps[STEPS.index("bind_ports")].detail
+    assert sorted(control.unbound) == sorted(p.port_id for p in node.ports if p.port_id != gone)

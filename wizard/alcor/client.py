@@ -12,6 +12,10 @@ may still have taken effect, so before retrying a create, an interface change or
 extra-route change the client reads Alcor to see whether it did, and a bulk create is
 retried with only the items still missing: no retry creates anything twice. A create
 without a client id cannot be checked, so it is retried only when it never reached Alcor.
+The segment table's 409 (a table, or a VXLAN partition, is there already) counts as done.
+
+Lists: Alcor refuses a list whose scan matches SCAN_ROW_LIMIT rows or more; `list` raises
+RowCapReached naming the kind and the filter, so a caller reads large kinds in slices.
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ from wizard.alcor.paths import (
     EXTRA_ROUTES_WRAPPER,
     INTERFACE_ACTIONS,
     KINDS,
+    SEGMENT_TABLE_PATH,
     Kind,
     Missing,
     Operation,
     match,
 )
 from wizard.alcor.services import SERVICES
-from wizard.alcor.values import DEFAULT_SG_NAME
+from wizard.alcor.values import DEFAULT_SG_NAME, SCAN_ROW_LIMIT
 from wizard.errors import InputError, MigrateError
 from wizard.translate.model import AlcorRequest
 
@@ -62,6 +67,10 @@ class AlcorUnavailable(MigrateError):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+class RowCapReached(AlcorUnavailable):
+    """Alcor refused a list: its scan matched SCAN_ROW_LIMIT rows or more ("too many rows found!")."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,8 @@ class AlcorClient:
             status, answer, error = self._exchange(request.service, request.method, request.path, body)
             outcome = Outcome(request.key, request.method, request.path, status, answer,
                               time.monotonic() - started, attempts, error, applied)
+            if _already_done(op, error):
+                return replace(outcome, status=_done_status(op), error=None)
             if not _retryable(status, answer) or attempts > self.retries:
                 return outcome
             if error not in NEVER_SENT:  # the attempt may have taken effect: look before retrying
@@ -211,7 +222,7 @@ class AlcorClient:
             return _Settled(body, done=self._routes_done(op, body))
         if action == DELETE:
             return _Settled(body, done=not self.exists(kind.name, op.params["id"], op.project_id))
-        return _Settled(body)  # reads, updates and the segment table are safe to repeat
+        return _Settled(body)  # reads, updates and the segment table (409 when there: done) are safe to repeat
 
     def _stored(self, kind: Kind, item: dict, project_id: str | None) -> dict | None:
         """The resource a create of `item` made, as Alcor holds it now (None if absent).
@@ -298,11 +309,16 @@ class AlcorClient:
     def list(self, kind: str, project_id: str | None = None, **filters: Any) -> list[dict]:
         """Items of a kind, filtered by field values (a list value matches any of them).
 
-        Alcor's lists are not filtered by project; the default security group appears twice.
+        Alcor's lists are not filtered by project.
+        Raises RowCapReached when Alcor's scan matched SCAN_ROW_LIMIT rows or more
+        (Alcor: LIB db/ignite/IgniteClientDbCache.getAll(filterParams)).
         """
         spec = KINDS[kind]
         path = spec.collection_path(project_id)
         status, body = self._read(spec.service, path, filters)
+        if status != 200 and errors.identify(status, body) == errors.TOO_MANY_ROWS.name:
+            raise RowCapReached(f"GET {path}: Alcor refuses to list {kind} {_slice(filters)}: its scan matched "
+                                f"{SCAN_ROW_LIMIT:,} rows or more (too many rows found!)", status)
         if status != 200:
             raise AlcorUnavailable(f"GET {path}: {_describe(status, body)}", status)
         return spec.listed(body)  # VPC lists: `vpcs`, or `networks` through Alcor's API gateway
@@ -348,6 +364,23 @@ def _retryable(status: int | None, body: Any) -> bool:
     if status is None:
         return True
     return status >= 500 and errors.identify(status, body) is None
+
+
+def _already_done(op: Operation | None, error: str | None) -> bool:
+    """A refusal that says the request's effect is there: the segment table's 409 once any VXLAN
+    partition exists, after a first call or a VPC create (Alcor: VM service/Impl/SegmentServiceImpl
+    .createDefaultNetworkTypeTable, dao/VxlanRangeRepository.createRange: NetworkRangeExistException)."""
+    return op is not None and op.route.template == SEGMENT_TABLE_PATH and error == errors.NETWORK_RANGE_EXIST.name
+
+
+def _slice(filters: Mapping[str, Any], shown: int = 3) -> str:
+    """`where network_id is n1, n2, n3 (and 97 more)`, or `unfiltered`."""
+    parts = []
+    for name, value in filters.items():
+        values = [str(v) for v in value] if isinstance(value, (list, tuple, set)) else [str(value)]
+        more = f" (and {len(values) - shown} more)" if len(values) > shown else ""
+        parts.append(f"{name} is {', '.join(values[:shown])}{more}")
+    return "where " + " and ".join(parts) if parts else "unfiltered"
 
 
 def _is_default_group(kind: Kind, item: dict) -> bool:

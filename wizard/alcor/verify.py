@@ -3,8 +3,16 @@
 Expected: every resource the translation's creates make, with the fields they send
 (deferred ids resolved through the state store's id map; the rules Alcor makes in each
 group, learned at convert; router interfaces and extra routes applied; deletes removed).
-Actual: Alcor's list of each kind (lists are not filtered by project; a default group
-listed twice counts once).
+Actual: Alcor's list of each kind (lists are not filtered by project). Router lists leave
+out the route table (Alcor: RM NeutronRouterController.getNeutronRouters copies `Router`
+beans, whose table is `neutronRouteTable`), so each router Alcor holds is read by a single
+GET for its extra routes (NeutronRouterServiceImpl.getNeutronRouter): a router holding
+routes the translation does not give it is drift too. Alcor refuses a list whose scan
+matches 100,000 rows or more, so ports and subnets are read per network and rules per group
+(`SLICED`: filters Alcor applies in the scan), many parents to a query while the translation
+expects at most SLICE_ROWS rows in them; a query Alcor refuses anyway is split, and one
+parent alone over the cap is an error naming it. A port or subnet of a network Alcor does
+not hold, or a rule of a group it does not hold, is not read.
 
 Not drift: fields Alcor keeps for itself (status, revision, timestamps), keys it
 allocates (VNIs), fields it fills when a create leaves them empty (values.py), fields a
@@ -21,14 +29,16 @@ number of findings; zero means Alcor holds exactly what the translation says.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from wizard.alcor import values
-from wizard.alcor.client import AlcorClient
+from wizard.alcor.client import IDS_PER_LOOKUP, AlcorClient, RowCapReached
 from wizard.alcor.paths import (ADD_EXTRA_ROUTES, ADD_ROUTER_INTERFACE, BULK_CREATE, CREATE, DELETE,
-                                EXTRA_ROUTES_WRAPPER, KINDS, REMOVE_EXTRA_ROUTES, REMOVE_ROUTER_INTERFACE, ROUTER,
-                                SECURITY_GROUP, SECURITY_GROUP_RULE, SEGMENT, SUBNET, UPDATE, Kind, Operation, match)
+                                EXTRA_ROUTES_WRAPPER, KINDS, PORT, REMOVE_EXTRA_ROUTES, REMOVE_ROUTER_INTERFACE,
+                                ROUTER, SECURITY_GROUP, SECURITY_GROUP_RULE, SEGMENT, SUBNET, UPDATE, VPC, Kind,
+                                Operation, match)
 from wizard.errors import MigrateError
 from wizard.translate.model import AlcorRequest, resolve_ids
 
@@ -42,6 +52,13 @@ SORT_KEYS: dict[str, str | None] = {
     "subnet_ids": None, "availability_zone_hints": None,
 }
 ROUTES_FIELD = "routes"  # a router's extra routes, read from its route table
+# Kinds read in slices under Alcor's row cap: the filter Alcor applies in its scan (a field of
+# the entity, ControllerUtil.transformUrlPathParams) and the kind whose ids it takes.
+SLICED: dict[str, tuple[str, str]] = {
+    PORT.name: ("network_id", VPC.name), SUBNET.name: ("network_id", VPC.name),
+    SECURITY_GROUP_RULE.name: ("security_group_id", SECURITY_GROUP.name),
+}
+SLICE_ROWS = values.SCAN_ROW_LIMIT // 2  # rows the translation expects in one slice, at most: room for what it does not
 
 
 class DriftFound(MigrateError):
@@ -165,7 +182,10 @@ class Expected:
         if id is None:
             self._add(kind, request.key, {}, project)
             return
-        self._add(kind, id, {**item, kind.id_field: id}, project)
+        fields = {**item, kind.id_field: id}
+        if kind is ROUTER:  # extra routes come later (add_extraroutes); none until then
+            fields[ROUTES_FIELD] = []
+        self._add(kind, id, fields, project)
         for learn in request.learns:  # the rules Alcor made in a new group
             if learn.path[-1] == values.GROUP_RULES_FIELD and _at(body, learn.path[:-1]) is item:
                 rule_id = self.lookup(learn.kind, learn.neutron_id)
@@ -188,19 +208,58 @@ def _at(body: Any, path: Sequence[str | int]) -> Any:
 
 
 # -- what Alcor holds --------------------------------------------------------------------------
-def read_alcor(client: AlcorClient, kinds: dict[str, str | None]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per kind, id -> item as Alcor lists it (a router with its extra routes as `routes`)."""
+def read_alcor(client: AlcorClient, kinds: dict[str, str | None],
+               expected: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per kind, id -> item as Alcor holds it (a router with its extra routes as `routes`).
+
+    `kinds` in KINDS order, so a sliced kind's parents are read before it; `expected` (per
+    kind, id -> fields) sizes the slices and adds the parents the translation names.
+    """
+    expected = expected or {}
     actual: dict[str, dict[str, dict[str, Any]]] = {}
     for name, project in kinds.items():
         kind = KINDS[name]
-        items = {kind.id_of(item): item for item in client.list(name, project)}  # one per id
+        if name in SLICED:
+            key, parent = SLICED[name]
+            rows = Counter(item.get(key) for item in expected.get(name, {}).values())
+            parents = (set(actual.get(parent, {})) | set(rows)) - {None}
+            listed = [item for ids in slices(parents, rows) for item in _read_slice(client, name, project, key, ids)]
+        else:
+            listed = client.list(name, project)
+        items = {kind.id_of(item): item for item in listed}  # one per id
         if name == ROUTER.name:
-            for router in items.values():
-                table = (router.get("routetable") or {}).get("routes") or []
+            for id, router in items.items():
+                table = ((client.get(name, id, project) or {}).get("routetable") or {}).get("routes") or []
                 router[ROUTES_FIELD] = [{"destination": r.get("destination"), "nexthop": r.get("nexthop")}
                                         for r in table]
         actual[name] = items
     return actual
+
+
+def slices(parents: Iterable[str], rows: Mapping[str, int]) -> list[list[str]]:
+    """The parent ids in groups of at most IDS_PER_LOOKUP, holding at most SLICE_ROWS expected rows
+    (a parent expected to hold more is a group of its own)."""
+    groups: list[list[str]] = []
+    held = 0
+    for parent in sorted(parents):
+        if not groups or len(groups[-1]) == IDS_PER_LOOKUP or held + rows.get(parent, 0) > SLICE_ROWS:
+            groups.append([])
+            held = 0
+        groups[-1].append(parent)
+        held += rows.get(parent, 0)
+    return groups
+
+
+def _read_slice(client: AlcorClient, kind: str, project: str | None, key: str, ids: list[str]) -> list[dict]:
+    """The items whose `key` is one of `ids`; a query Alcor refuses for its row cap is split in two."""
+    try:
+        return client.list(kind, project, **{key: ids})
+    except RowCapReached:
+        if len(ids) == 1:
+            raise
+        half = len(ids) // 2
+        first, second = ids[:half], ids[half:]
+        return _read_slice(client, kind, project, key, first) + _read_slice(client, kind, project, key, second)
 
 
 def alcors_own(actual: dict[str, dict[str, dict[str, Any]]], expected: dict[str, dict[str, dict]]) -> set[str]:
@@ -269,7 +328,7 @@ def verify(requests: Sequence[AlcorRequest], client: AlcorClient, lookup: Lookup
     expected = Expected(lookup).play(requests)
     some_project = next((p for p in expected.projects.values() if p), None)
     kinds = {name: expected.projects.get(name) or some_project for name in KINDS if name != SEGMENT.name}
-    return compare(expected, read_alcor(client, kinds))
+    return compare(expected, read_alcor(client, kinds, expected.items))
 
 
 class VerifyPhase:

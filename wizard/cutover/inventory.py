@@ -6,15 +6,19 @@ translation says which ports Alcor holds and the host each was bound to in Neutr
 plan adds what Neutron does not hold (the node's MAC, where the executor reaches
 it) or corrects it. Alcor's node manager needs `node_name` equal to Neutron's
 `binding:host_id` (reference §0.8), and the node id is the one translation gave it.
+Each port carries the body translation creates it with (`port_bodies`): the bind sends
+what Alcor's update would otherwise reset, and a rollback creates the port again from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from wizard.alcor.paths import BULK_CREATE, CREATE, PORT, match
 from wizard.alcor.values import ACA_GRPC_PORT
 from wizard.errors import InputError
+from wizard.translate.model import AlcorRequest
 from wizard.translate.nodes import node_id
 
 # Agents that own a host's virtual switch; the ones ACA replaces.
@@ -30,6 +34,8 @@ class PortBinding:
     network_id: str
     device_id: str
     host: str
+    # The port's create body from the translation (deferred ids unresolved; no `binding:host_id`).
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def vm(self) -> str:
@@ -69,17 +75,37 @@ class ComputeNode:
                 "server_port": self.server_port}
 
 
-def port_bindings(snapshot, bindings: Mapping[str, str]) -> list[PortBinding]:
-    """The ports to bind (port id -> host, from the translation), with the facts the cutover needs."""
+def port_bodies(requests: Iterable[AlcorRequest]) -> dict[str, dict[str, Any]]:
+    """Port id -> the body the translation's port creates (single or bulk) send for it."""
+    bodies: dict[str, dict[str, Any]] = {}
+    for request in requests:
+        op = match(request.method, request.path) if request.kind == PORT.name else None
+        if op is not None and op.action == CREATE:
+            items = [PORT.unwrap(request.body) or {}]
+        elif op is not None and op.action == BULK_CREATE:
+            items = (request.body or {}).get(PORT.bulk) or []
+        else:
+            continue
+        bodies.update((item["id"], item) for item in items if item.get("id"))
+    return bodies
+
+
+def port_bindings(snapshot, bindings: Mapping[str, str],
+                  bodies: Mapping[str, Mapping[str, Any]] | None = None) -> list[PortBinding]:
+    """The ports to bind (port id -> host, from the translation), with the facts the cutover needs
+    and the body each is created with (`port_bodies`)."""
     ports = {port["id"]: port for port in snapshot["ports"]}
+    bodies = bodies or {}
     return [
         PortBinding(port_id=port_id, project_id=port.get("project_id") or port.get("tenant_id") or "",
-                    network_id=port["network_id"], device_id=port.get("device_id") or "", host=host)
+                    network_id=port["network_id"], device_id=port.get("device_id") or "", host=host,
+                    body=bodies.get(port_id, {}))
         for port_id, host in sorted(bindings.items()) if (port := ports.get(port_id))
     ]
 
 
-def compute_nodes(snapshot, plan, bindings: Mapping[str, str]) -> list[ComputeNode]:
+def compute_nodes(snapshot, plan, bindings: Mapping[str, str],
+                  bodies: Mapping[str, Mapping[str, Any]] | None = None) -> list[ComputeNode]:
     """Every host with an L2 agent, a port to bind or a plan entry, sorted by name.
 
     Raises InputError naming every host whose tunnel IP is known neither from
@@ -87,7 +113,7 @@ def compute_nodes(snapshot, plan, bindings: Mapping[str, str]) -> list[ComputeNo
     """
     agents = {a["host"]: a for a in snapshot["agents"] if a.get("agent_type") in L2_AGENT_TYPES}
     on_host: dict[str, list[PortBinding]] = {}
-    for binding in port_bindings(snapshot, bindings):
+    for binding in port_bindings(snapshot, bindings, bodies):
         on_host.setdefault(binding.host, []).append(binding)
     hosts = sorted(set(agents) | set(on_host) | set(plan.nodes))
     nodes, problems = [], []

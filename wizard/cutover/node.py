@@ -5,7 +5,8 @@ node manager, stop the Neutron agents, start ACA, wait until ACA is healthy, bin
 the node's ports in Alcor (`binding:host_id`, which makes Alcor push their goal
 states to this node's ACA), and check that ACA holds exactly the ports Alcor has
 on this host. When a step fails, the node is rolled back: its ports unbound, ACA
-stopped, the agents started again (only what was attempted is undone).
+stopped, the agents started again (only what was attempted is undone). Ports found gone
+from Alcor when binding are left out of the unbind, which would create them again.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class NodeControl(Protocol):
         """Set the port's `binding:host_id` to its host (idempotent); False if the port is gone."""
 
     def unbind_port(self, binding: PortBinding) -> bool:
-        """Clear the port's `binding:host_id` (idempotent); False if the port is gone."""
+        """Leave the port in Alcor without a host (idempotent, resumable); False if the port is gone."""
 
     def ports_on(self, host: str) -> set[str]:
         """Ids of the ports Alcor has bound to this host."""
@@ -203,9 +204,10 @@ class NodeCutover:
         return self._each_port(self.control.unbind_port, deadline, "unbound")
 
     def _each_port(self, action: Callable[[PortBinding], bool], deadline: float, verb: str) -> str:
-        for done, binding in enumerate(self.node.ports):
+        ports = [binding for binding in self.node.ports if binding.port_id not in self.gone]
+        for done, binding in enumerate(ports):
             if time.monotonic() > deadline:
-                raise StepFailed(f"timed out after {done} of {len(self.node.ports)} ports {verb}")
+                raise StepFailed(f"timed out after {done} of {len(ports)} ports {verb}")
             if not action(binding):
                 self.gone.add(binding.port_id)
         gone = f", {len(self.gone)} gone from Alcor since the snapshot" if self.gone else ""

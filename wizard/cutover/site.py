@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from wizard.cutover.executors import Executor, executor_for
-from wizard.cutover.inventory import ComputeNode, compute_nodes
+from wizard.cutover.inventory import ComputeNode, compute_nodes, port_bodies
 from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
 from wizard.cutover.planner import Wave, WaveSplits, plan_waves, split_networks
 from wizard.errors import InputError
@@ -73,7 +73,7 @@ def site_for(plan: Plan, artifacts: Mapping[str, Any]) -> Site:
     if fleet is not None:
         plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
     translation = artifacts.get("translation") or translate(snapshot, Options.from_plan(plan))
-    nodes = compute_nodes(snapshot, plan, translation.bindings)
+    nodes = compute_nodes(snapshot, plan, translation.bindings, port_bodies(translation.requests))
     waves = plan_waves(nodes, plan.cutover.waves)
     executor = artifacts.get("executor") or executor_for(plan.cutover.executor, fleet)
     return Site(plan=plan, nodes=nodes, waves=waves, splits=split_networks(waves, nodes, plan.cutover.waves),
