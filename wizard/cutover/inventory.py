@@ -6,8 +6,8 @@ translation says which ports Alcor holds and the host each was bound to in Neutr
 plan adds what Neutron does not hold (the node's MAC, where the executor reaches
 it) or corrects it. Alcor's node manager needs `node_name` equal to Neutron's
 `binding:host_id` (reference §0.8), and the node id is the one translation gave it.
-Each port carries the body translation creates it with (`port_bodies`): the bind sends
-what Alcor's update would otherwise reset, and a rollback creates the port again from it.
+Each port carries the body translation creates it with (`port_bodies`): a rollback that
+finds the port gone from Alcor (it died between deleting and creating it) creates it from that.
 """
 
 from __future__ import annotations
