@@ -95,6 +95,12 @@ class TranslateConfig:
     multi_network_routers: str = setting("a router joining several networks (Alcor takes one): block, or split "
                                          "it into one router per network (no routing between them)", "block",
                                          one_of("block", "split"))
+    unsupported_subnets: str = setting("IPv4 subnets whose prefix Alcor refuses (outside /16 to /28): block, or "
+                                       "skip (leave them, and what only they hold, out)", "block",
+                                       one_of("block", "skip"))
+    port_security_off: str = setting("ports with port security off: block, or allow_all_group (each gets its "
+                                     "project's allow-all security group, as Alcor holds no port without one)",
+                                     "block", one_of("block", "allow_all_group"))
 
 
 @dataclass

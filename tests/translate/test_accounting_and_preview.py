@@ -54,8 +54,10 @@ def write_snapshot(tmp_path, snapshot) -> Path:
 
 def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["preview", "--snapshot", str(DATA / "neutron29-small.json"), "--out", str(out)])
-    assert code == 0  # its flat network is external: elastic-IP ranges, no blocker
+    plan = tmp_path / "plan.yaml"  # its one port with port security off takes the allow-all group
+    plan.write_text("version: 1\nalcor: {url: 'http://127.0.0.1:9009'}\ntranslate: {port_security_off: allow_all_group}\n")
+    code = main(["preview", "--plan", str(plan), "--snapshot", str(DATA / "neutron29-small.json"), "--out", str(out)])
+    assert code == 0  # its flat network is external: the elastic-IP range, no blocker
     printed = capsys.readouterr().out
     assert "no blockers" in printed and "accounting" in printed and "Nothing was sent" in printed
     lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
@@ -70,6 +72,16 @@ def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     assert any(f["code"] == "external-network-as-eip-ranges" for f in findings["findings"])
     summary = (out / "summary.md").read_text()
     assert "| networks | 3 |" in summary and "unaccounted" in summary
+    (allow_all,) = [line for line in lines if (line["body"] or {}).get("security_group", {}).get("name")
+                    == "alcor-migrate-allow-all"]
+    port = next(line for line in lines if line["kind"] == "port")
+    assert allow_all["seq"] < port["seq"] and allow_all["key"] in port["depends_on"]
+
+
+def test_preview_blocks_a_port_with_port_security_off_by_default(capsys):
+    assert main(["preview", "--snapshot", str(DATA / "neutron29-small.json")]) == 3
+    printed = capsys.readouterr().out
+    assert "port-security-off" in printed and "1 blocker(s)" in printed
 
 
 def test_preview_exits_0_without_blockers_and_writes_nothing_without_out(tmp_path, capsys):

@@ -29,11 +29,11 @@ def test_flat_networks_follow_the_plan_policy(policy, severity, created):
 
 @pytest.mark.parametrize("policy, severity", [("skip", "warning"), ("block", "blocker")])
 def test_ipv6_subnets_and_addresses_follow_the_plan_policy(policy, severity):
-    net = s.network()
+    net, grp = s.network(), s.group()
     v4, v6 = s.subnet(net, "10.7.0.0/24"), s.subnet(net, "fd00:7::/64")
-    dual = s.port(net, v4, "10.7.0.5", fixed_ips=[{"subnet_id": v4["id"], "ip_address": "10.7.0.5"},
-                                                  {"subnet_id": v6["id"], "ip_address": "fd00:7::5"}])
-    t = translate(s.snapshot(net, v4, v6, dual), Options(ipv6=policy))
+    dual = s.port(net, v4, "10.7.0.5", [grp["id"]], fixed_ips=[{"subnet_id": v4["id"], "ip_address": "10.7.0.5"},
+                                                                {"subnet_id": v6["id"], "ip_address": "fd00:7::5"}])
+    t = translate(s.snapshot(net, v4, v6, dual, grp), Options(ipv6=policy))
     assert [f.severity.value for f in found(t, "ipv6-subnet")] == [severity]
     assert [(f.neutron.id, f.severity.value) for f in found(t, "ipv6-fixed-ip")] == [(dual["id"], severity)]
     assert [b["id"] for b in bodies(t, "subnet")] == [v4["id"]]
@@ -61,25 +61,14 @@ def test_unsupported_vnic_type_is_a_blocker_and_the_port_is_held_back():
 
 
 def test_a_mac_repeated_across_networks_is_a_blocker():
-    net_a, net_b = s.network(), s.network()
+    net_a, net_b, grp = s.network(), s.network(), s.group()
     sub_a, sub_b = s.subnet(net_a, "10.1.0.0/24"), s.subnet(net_b, "10.2.0.0/24")
-    p1 = s.port(net_a, sub_a, "10.1.0.5", mac_address="fa:16:3e:00:00:01")
-    p2 = s.port(net_b, sub_b, "10.2.0.5", mac_address="fa:16:3e:00:00:01")
-    t = translate(s.snapshot(net_a, net_b, sub_a, sub_b, p1, p2))
+    p1 = s.port(net_a, sub_a, "10.1.0.5", [grp["id"]], mac_address="fa:16:3e:00:00:01")
+    p2 = s.port(net_b, sub_b, "10.2.0.5", [grp["id"]], mac_address="fa:16:3e:00:00:01")
+    t = translate(s.snapshot(net_a, net_b, sub_a, sub_b, p1, p2, grp))
     (blocker,) = found(t, "mac-reused-across-networks")
     assert blocker.severity.value == "blocker" and {blocker.neutron.id} < {p1["id"], p2["id"]}
     assert len(bodies(t, "port")) == 1
-
-
-def test_ports_without_groups_are_reported_because_alcor_attaches_the_default(cloud):
-    t = cloud.translate()
-    assert not [f for f in found(t, "port-default-sg-attached") if f.neutron.id == cloud.vm["id"]]
-    net = s.network()
-    sub = s.subnet(net, "10.3.0.0/24")
-    open_port = s.port(net, sub, "10.3.0.5", port_security_enabled=False)
-    t = translate(s.snapshot(net, sub, open_port))
-    (warning,) = found(t, "port-default-sg-attached")
-    assert warning.neutron.id == open_port["id"] and "port security off" in warning.message
 
 
 def test_segmentation_ids_alcor_reallocates_and_subnets_without_gateway(cloud):
@@ -103,6 +92,7 @@ def test_features_alcor_lacks_from_fields_and_from_extensions():
                           qos_policy_id="qos-2")
     fip = s.floatingip(ext, "198.51.100.9", port_forwardings=[{"protocol": "tcp", "external_port": 22}])
     grp = s.group()
+    trunk_parent["security_groups"] = [grp["id"]]
     t = translate(s.snapshot(net, sub, ext, ext_sub, trunk_parent, fip, grp),
                   Options())
     assert {f.code for f in t.findings if f.neutron.id == trunk_parent["id"]} >= {"trunk", "qos-policy"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
 from wizard.plan import NodeOverride
+from wizard.translate import floatingips
 from wizard.translate.context import Options
+from wizard.translate.model import NeutronRef
 from wizard.translate.nodes import node_id
 from wizard.translate.translation import translate
 
@@ -58,11 +60,11 @@ def test_port_fields_use_alcors_names_and_spellings(cloud):
 
 
 def test_unbound_vif_type_is_not_sent_and_not_reported():
-    net = s.network()
+    net, grp = s.network(), s.group()
     sub = s.subnet(net, "10.5.0.0/24")
-    p = s.port(net, sub, "10.5.0.9", **{"dns_assignment": [{"hostname": "h", "ip_address": "10.5.0.9",
+    p = s.port(net, sub, "10.5.0.9", [grp["id"]], **{"dns_assignment": [{"hostname": "h", "ip_address": "10.5.0.9",
                                                              "fqdn": "h.example."}], "propagate_uplink_status": True})
-    t = translate(s.snapshot(net, sub, p))
+    t = translate(s.snapshot(net, sub, p, grp))
     body = port_body(t, p)
     assert "binding:vif_type" not in body and "dns_assignment" not in body
     assert body["uplink_status_propagation"] is True
@@ -79,10 +81,12 @@ def test_elastic_ip_ranges_from_external_pools_and_eips_through_the_native_endpo
     t = cloud.translate()  # the pool less the router's gateway address, 198.51.100.40
     (rng,) = [r for r in t.requests if r.kind == "elastic_ip_range"]
     assert rng.path == "/elasticip-ranges"
-    assert rng.body == {"elasticip-range": {"id": cloud.ext_sub["id"], "name": "sub", "description": "",
-                                            "ip_version": 4,
-                                            "allocation_ranges": [{"start": "198.51.100.2", "end": "198.51.100.39"},
-                                                                  {"start": "198.51.100.41", "end": "198.51.100.254"}]}}
+    assert rng.body["elasticip-range"] == {
+        "id": floatingips.RANGE_ID, "name": "alcor-migrate-external-ipv4",
+        "description": "the allocation pools of Neutron's external IPv4 subnets (alcor-migrate)", "ip_version": 4,
+        "allocation_ranges": [{"start": "198.51.100.2", "end": "198.51.100.39"},
+                              {"start": "198.51.100.41", "end": "198.51.100.254"}]}
+    assert rng.neutron == (NeutronRef("subnets", cloud.ext_sub["id"]),)
     (eip,) = [r for r in t.requests if r.kind == "elastic_ip"]
     body = eip.body["elasticip"]
     assert eip.path == "/project/proj-a/elasticips"

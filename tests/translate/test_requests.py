@@ -5,9 +5,10 @@ from __future__ import annotations
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
 from wizard.alcor import paths
+from wizard.translate import floatingips
 from wizard.translate.translation import translate
 
-ORDER = ["segment_table", "node", "vpc", "subnet", "security_group", "security_group_rule", "elastic_ip_range",
+ORDER = ["segment_table", "node", "security_group", "security_group_rule", "vpc", "subnet", "elastic_ip_range",
          "port", "router", "router_interface", "extraroutes", "elastic_ip"]
 
 
@@ -109,7 +110,7 @@ def test_neutron_uuids_are_kept_where_alcor_honours_a_client_id(cloud):
     t = cloud.translate()
     assert {b["id"] for b in bodies(t, "vpc")} == {cloud.net["id"], cloud.net2["id"]}
     assert {b["id"] for b in bodies(t, "subnet")} == {cloud.sub["id"], cloud.sub2["id"]}
-    assert [b["id"] for b in bodies(t, "elastic_ip_range")] == [cloud.ext_sub["id"]]
+    assert [b["id"] for b in bodies(t, "elastic_ip_range")] == [floatingips.RANGE_ID]  # no Neutron id: one range
     assert {b["id"] for b in bodies(t, "port")} == {cloud.vm["id"], cloud.sriov["id"]}
     assert cloud.web["id"] in {b["id"] for b in bodies(t, "security_group")}
     assert {cloud.web_rules[2]["id"], cloud.web_rules[3]["id"]} <= {b["id"] for b in bodies(t, "security_group_rule")}

@@ -15,7 +15,7 @@ import socket
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan
@@ -45,13 +45,16 @@ class Options:
     ipv6: str = "skip"  # "skip" or "block"
     flat_networks: str = "block"  # "skip" or "block"
     multi_network_routers: str = "block"  # "block" or "split"
+    unsupported_subnets: str = "block"  # "block" or "skip"
+    port_security_off: str = "block"  # "block" or "allow_all_group"
     nodes: dict[str, NodeOverride] = field(default_factory=dict)
 
     @classmethod
     def from_plan(cls, plan: Plan) -> "Options":
         t = plan.translate
         return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks,
-                   multi_network_routers=t.multi_network_routers, nodes=dict(plan.nodes))
+                   multi_network_routers=t.multi_network_routers, unsupported_subnets=t.unsupported_subnets,
+                   port_security_off=t.port_security_off, nodes=dict(plan.nodes))
 
     @property
     def chunk(self) -> int | None:
@@ -196,6 +199,21 @@ def in_cidr(address: str, cidr: str) -> bool:
     return ip_int(address) >> shift == ip_int(base) >> shift
 
 
+# The IPv4 prefixes Alcor takes for a subnet (Alcor: SM/service/implement/SubnetServiceImp.java:verifyCidrBlock).
+ALCOR_PREFIXES = range(16, 29)
+
+
+def cidr_problem(cidr: str | None) -> str | None:
+    """Why Alcor refuses an IPv4 subnet's CIDR ("has a /29 prefix"), or None if it takes it."""
+    try:
+        network = ipaddress.IPv4Network(cidr or "", strict=False)
+    except ValueError:
+        return "is not a valid IPv4 CIDR"
+    if "/" not in (cidr or "") or network.prefixlen not in ALCOR_PREFIXES:
+        return f"has a /{network.prefixlen} prefix"
+    return None
+
+
 def first_usable(cidr: str) -> str:
     """The address Alcor gives a subnet's gateway port when the subnet has none."""
     return str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
@@ -211,17 +229,17 @@ class Context:
         self.id_map: dict[tuple[str, str], str] = {}
         self.bindings: dict[str, str] = {}
         self.created_by: dict[tuple[str, str], str] = {}  # (kind, neutron id) -> key of its create
-        self._created: dict[tuple[str, str], bool] = {}
+        self._derived: dict[Any, Any] = {}  # what is worked out from the index, until it changes
 
     def put(self, kind: str, resource: dict[str, Any]) -> None:
         """A resource as Neutron now holds it (replay): into the index, forgetting what was derived from it."""
         self.index.put(kind, resource)
-        self._created.clear()
+        self._derived.clear()
 
     def remove(self, kind: str, resource_id: str) -> None:
         """A resource Neutron no longer holds (replay)."""
         self.index.remove(kind, resource_id)
-        self._created.clear()
+        self._derived.clear()
 
     def find(self, code: str, kind: str, resource_id: str, message: str) -> Finding:
         """Record a finding of a catalogued code against one Neutron resource."""
@@ -254,21 +272,28 @@ class Context:
         """The project a resource belongs to: its path segment in Alcor."""
         return _project(resource)
 
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once until the index changes."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
     # -- what is left out, so that children follow their parents -----------------------------
     def network_created(self, network_id: str) -> bool:
         """Whether translation creates this network as a VPC (external, flat and unknown types are not)."""
         key = ("networks", network_id)
-        if key not in self._created:
+        if key not in self._derived:
             network = self.index.get("networks", network_id)
-            self._created[key] = (network is not None and not network.get("router:external")
+            self._derived[key] = (network is not None and not network.get("router:external")
                                   and network.get("provider:network_type") in NETWORK_TYPE_TO_ALCOR)
-        return self._created[key]
+        return self._derived[key]
 
     def subnet_created(self, subnet_id: str) -> bool:
-        """Whether translation creates this subnet (IPv4, on a created network)."""
+        """Whether translation creates this subnet (IPv4 with a prefix Alcor takes, on a created network)."""
         key = ("subnets", subnet_id)
-        if key not in self._created:
+        if key not in self._derived:
             subnet = self.index.get("subnets", subnet_id)
-            self._created[key] = (subnet is not None and subnet.get("ip_version") == 4
+            self._derived[key] = (subnet is not None and subnet.get("ip_version") == 4
+                                  and cidr_problem(subnet.get("cidr")) is None
                                   and self.network_created(subnet.get("network_id")))
-        return self._created[key]
+        return self._derived[key]

@@ -2,8 +2,9 @@
 
 A finding says what Alcor will do differently from Neutron for one resource, and what
 the operator can do about it. Codes are stable: plans, reports and tests refer to them.
-Some codes take their severity from the plan (`translate.ipv6`, `translate.flat_networks`);
-`translate.multi_network_routers` chooses between two codes (a blocker, or a split warning).
+Some codes take their severity from the plan (`translate.ipv6`, `translate.flat_networks`,
+`translate.unsupported_subnets`); `translate.multi_network_routers` and `translate.port_security_off`
+choose between two codes (a blocker, or a warning saying what the migration does instead).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ CATALOGUE: dict[str, Kind] = {
     "gateway-ip-taken": Kind(B, "Give this port another address in Neutron: Alcor's gateway port takes it."),
     "allocation-pools-ignored": Kind(W, "Alcor allocates from the whole CIDR; new ports may get addresses "
                                         "Neutron kept out of its pools."),
+    "subnet-prefix-unsupported": Kind(B, "Alcor takes IPv4 subnets of /16 to /28 only: renumber the subnet in "
+                                         "Neutron into that range (a /12 as /16s, a /29 as a /28), or set "
+                                         "translate.unsupported_subnets: skip to leave it out, with its router "
+                                         "interfaces and the ports (or port addresses) on it."),
     "subnetpool": Kind(I, "Alcor has no subnet pools; the subnet keeps its CIDR."),
     "address-scope": Kind(I, "Alcor has no address scopes."),
     # routers
@@ -75,8 +80,17 @@ CATALOGUE: dict[str, Kind] = {
     "vif-details-keys-dropped": Kind(I, "Nothing to do: ACA describes the VIF itself after cutover."),
     "mac-reused-across-networks": Kind(B, "Alcor's MAC addresses are unique across all networks: give one "
                                           "of these ports a new MAC in Neutron before migrating."),
-    "port-default-sg-attached": Kind(W, "Alcor attaches the project's default security group to a port "
-                                        "without groups; adjust that group or the port after migration."),
+    "port-security-off": Kind(B, "Alcor holds no port without a security group, and its bind turns port "
+                                 "security back on: set translate.port_security_off: allow_all_group to give each "
+                                 "such port its project's allow-all group, or turn port security on in Neutron "
+                                 "with the groups the port needs."),
+    "port-security-off-allow-all": Kind(W, "Nothing to do: the group alcor-migrate-allow-all lets every IPv4 "
+                                           "packet in and Alcor's own egress rules let everything out. Give the "
+                                           "port real groups (and port security) once it should be filtered."),
+    "port-without-security-groups": Kind(B, "Neutron drops all this port's traffic (port security on, no group); "
+                                            "Alcor would give it the project's default group or refuse it. "
+                                            "Attach a group without rules in Neutron to keep it closed, or turn "
+                                            "its port security off."),
     "dhcp-port-not-migrated": Kind(I, "Nothing to do: ACA answers DHCP itself."),
     "l3-port-not-migrated": Kind(I, "Nothing to do: Alcor has no DVR/HA router internals."),
     "trunk": Kind(W, "Alcor has no trunks: the subports are migrated as ordinary ports."),
@@ -93,10 +107,9 @@ CATALOGUE: dict[str, Kind] = {
     "stateless-security-group": Kind(W, "Alcor groups are stateful: return traffic is allowed."),
     "shared-security-group": Kind(W, "Alcor has no RBAC for groups: share it again after migration."),
     # floating IPs
-    "eip-range-order": Kind(W, "Alcor takes every elastic IP from the first range of its IP version: keep "
-                               "one external network per IP version, or check the addresses."),
-    "floatingip-outside-ranges": Kind(B, "Alcor needs an elastic-IP range holding this address: migrate its "
-                                         "external subnet."),
+    "floatingip-outside-ranges": Kind(B, "Alcor gives out only addresses of its elastic-IP range, which holds "
+                                         "the external subnets' allocation pools: widen the pool in Neutron to "
+                                         "take this address, or release the floating IP."),
     "port-forwarding": Kind(W, "Alcor has no port forwarding: recreate it outside Alcor."),
     # nodes
     "node-unknown-host": Kind(B, "Add the host under `nodes:` in the plan with its local_ip (tunnel IP), or "
@@ -113,4 +126,5 @@ CATALOGUE: dict[str, Kind] = {
 }
 
 # Codes whose severity a plan policy sets: "block" makes them blockers, "skip" warnings.
-POLICY_CODES = {"ipv6-subnet": "ipv6", "ipv6-fixed-ip": "ipv6", "flat-network": "flat_networks"}
+POLICY_CODES = {"ipv6-subnet": "ipv6", "ipv6-fixed-ip": "ipv6", "flat-network": "flat_networks",
+                "subnet-prefix-unsupported": "unsupported_subnets"}

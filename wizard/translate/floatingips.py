@@ -1,22 +1,31 @@
-"""External subnets -> Alcor elastic-IP ranges; floating IPs -> elastic IPs (native endpoint).
+"""External subnets -> ONE Alcor elastic-IP range; floating IPs -> elastic IPs (native endpoint).
 
-The native endpoint keeps the floating IP's id (the gateway's Neutron-style route drops
-it). Alcor takes every elastic IP from the first range of its IP version; the address is
-sent explicitly, so it must lie in a migrated range.
+Alcor takes every elastic IP from "the first" range of its IP version, the first of a map
+ordered by id hash (Alcor: EM/service/implement/ElasticIpServiceImpl.java:createElasticIp;
+LIB/db/ignite/IgniteClientDbCache.java:findAllItems), and refuses an address outside it
+(Alcor: EM/dao/ElasticIpAllocator.java:allocateIpv4Address). So there is one IPv4 range,
+with a fixed id, holding the allocation pools of every external IPv4 subnet (less the
+addresses routers' gateways hold); a subnet's create, update or delete (replay) rewrites it.
+The native endpoint keeps the floating IP's id (the gateway's Neutron-style route drops it).
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import uuid
 from typing import Any
 
 from wizard.alcor import paths
 from wizard.translate import requests
-from wizard.translate.context import Context, in_cidr, ip_int, ip_version
+from wizard.translate.context import Context, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "floatingips"
+RANGE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "alcor-migrate:elastic-ip-range:ipv4"))
+RANGE_KEY = requests.key("elastic-ip-range", RANGE_ID)
+RANGE_NAME = "alcor-migrate-external-ipv4"
 
 FIELDS = Table(KIND, {
     "id": keep(),
@@ -28,7 +37,7 @@ FIELDS = Table(KIND, {
     "fixed_ip_address": rename("private_ip"),  # Alcor allows it only with port_id
     "dns_name": keep(default=""),
     "dns_domain": keep(default=""),
-    "floating_network_id": drop("Alcor takes the first range of the address's IP version (eip-range-order)"),
+    "floating_network_id": drop("Alcor has one elastic-IP range per IP version, holding every external pool"),
     "router_id": drop("derived by Neutron from the port's router"),
     "status": drop("set by Alcor"),
     "port_details": drop("read-only"),
@@ -41,109 +50,127 @@ FIELDS = Table(KIND, {
 })
 
 
-def ranges(ctx: Context) -> list[AlcorRequest]:
-    """One elastic-IP range per IPv4 subnet of an external network, from its allocation pools."""
-    out = []
-    for subnet in ctx.index.external_subnets():
-        if not is_range(subnet, ctx):
-            continue
-        if out:
-            ctx.find("eip-range-order", "subnets", subnet["id"],
-                     f"range {subnet['cidr']} comes after {out[0].body['elasticip-range']['name'] or out[0].key}: "
-                     "Alcor allocates from the first range")
-        out.append(create_range(subnet, ctx))
-    return out
-
-
 def is_range(subnet: dict[str, Any], ctx: Context) -> bool:
-    """Whether Alcor holds this subnet as an elastic-IP range: IPv4, on an external network."""
+    """Whether Alcor holds this subnet's pools in the elastic-IP range: IPv4, on an external network."""
     return subnet.get("ip_version") == 4 and (
         bool(subnet.get("router:external")) or ctx.index.is_external(subnet.get("network_id")))
 
 
-def gateway_addresses(subnet_id: str, ctx: Context) -> set[str]:
-    """Addresses routers' external gateways hold on an external subnet."""
+def range_subnets(ctx: Context, leaving: str | None = None) -> list[dict[str, Any]]:
+    """The subnets whose pools the range holds (all but `leaving`, a subnet being deleted), by id."""
+    return [s for s in ctx.index.external_subnets() if is_range(s, ctx) and s["id"] != leaving]
+
+
+def gateway_addresses(subnet_ids: set[str], ctx: Context) -> set[str]:
+    """Addresses routers' external gateways hold on these external subnets."""
     return {fixed.get("ip_address") for router in ctx.index.all("routers")
             for fixed in (router.get("external_gateway_info") or {}).get("external_fixed_ips") or ()
-            if fixed.get("subnet_id") == subnet_id and fixed.get("ip_address")}
+            if fixed.get("subnet_id") in subnet_ids and fixed.get("ip_address")}
 
 
-def _allocation_ranges(subnet: dict[str, Any], held: set[str]) -> list[dict[str, str]]:
-    """The subnet's pools without the `held` addresses, which Alcor would otherwise give out."""
-    taken = sorted(ip_int(address) for address in held)
+def _pools_less(subnets: list[dict[str, Any]], ctx: Context) -> list[tuple[int, int]]:
+    """The subnets' pools as (first, last) integers, without the addresses routers' gateways hold
+    (Alcor would hand those out as elastic IPs), in address order."""
+    taken = sorted(map(ip_int, gateway_addresses({s["id"] for s in subnets}, ctx)))
     out = []
-    for pool in sorted(subnet.get("allocation_pools") or [], key=lambda p: ip_int(p["start"])):
+    for pool in (pool for s in subnets for pool in s.get("allocation_pools") or ()):
         start, end = ip_int(pool["start"]), ip_int(pool["end"])
-        for address in (a for a in taken if start <= a <= end):
+        for address in taken[bisect.bisect_left(taken, start):bisect.bisect_right(taken, end)]:
             if start < address:
                 out.append((start, address - 1))
             start = address + 1
         if start <= end:
             out.append((start, end))
-    return [{"start": str(ipaddress.IPv4Address(a)), "end": str(ipaddress.IPv4Address(b))} for a, b in out]
+    return sorted(out)
 
 
-def range_body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """The elastic-IP range: the subnet's pools, less the addresses of routers' external gateways."""
-    return {"id": subnet["id"], "name": subnet.get("name") or "", "description": subnet.get("description") or "",
-            "ip_version": 4,
-            "allocation_ranges": _allocation_ranges(subnet, gateway_addresses(subnet["id"], ctx))}
+def allocation_ranges(ctx: Context) -> list[tuple[int, int]]:
+    """The range's addresses as (first, last) integers, in address order."""
+    return ctx.derived("elastic-ip-range", lambda: _pools_less(range_subnets(ctx), ctx))
 
 
-def create_range(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+def range_body(ctx: Context, leaving: str | None = None) -> dict[str, Any]:
+    """The elastic-IP range: every external IPv4 subnet's pools (but `leaving`'s), less routers' gateways."""
+    held = _pools_less(range_subnets(ctx, leaving), ctx) if leaving else allocation_ranges(ctx)
+    return {"id": RANGE_ID, "name": RANGE_NAME, "description": "the allocation pools of Neutron's external "
+            "IPv4 subnets (alcor-migrate)", "ip_version": 4,
+            "allocation_ranges": [{"start": str(ipaddress.IPv4Address(a)), "end": str(ipaddress.IPv4Address(b))}
+                                  for a, b in held]}
+
+
+def create_range(ctx: Context) -> AlcorRequest:
+    """POST the range, naming every subnet it holds."""
     endpoint = paths.ELASTIC_IP_RANGE
-    return AlcorRequest(key=requests.key("elastic-ip-range", subnet["id"]), kind=endpoint.name,
-                        service=endpoint.service, method="POST", path=endpoint.collection_path(),
-                        body={endpoint.wrapper: range_body(subnet, ctx)},
-                        neutron=(NeutronRef("subnets", subnet["id"]),))
+    return AlcorRequest(key=RANGE_KEY, kind=endpoint.name, service=endpoint.service, method="POST",
+                        path=endpoint.collection_path(), body={endpoint.wrapper: range_body(ctx)},
+                        neutron=tuple(NeutronRef("subnets", s["id"]) for s in range_subnets(ctx)))
 
 
-def _in_ranges(address: str, ctx: Context) -> str | None:
-    """The id of the migrated external subnet holding an address (its range), if any."""
-    for subnet in ctx.index.external_subnets():
-        if in_cidr(address, subnet["cidr"]):
-            return subnet["id"]
-    return None
+def ranges(ctx: Context) -> list[AlcorRequest]:
+    """The range, if any external IPv4 subnet is there."""
+    return [create_range(ctx)] if range_subnets(ctx) else []
+
+
+def update_range(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+    """A logged create or update of an external subnet, the range existing: PUT it whole."""
+    return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(ctx), NeutronRef("subnets", subnet["id"]))
+
+
+def range_without(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+    """A logged delete of an external subnet: the range without its pools, or the range's delete if it was the last."""
+    ref = NeutronRef("subnets", subnet["id"])
+    if range_subnets(ctx, leaving=subnet["id"]):
+        return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(ctx, leaving=subnet["id"]), ref)
+    return requests.delete(paths.ELASTIC_IP_RANGE, None, RANGE_ID, ref)
+
+
+def in_range(address: str, ctx: Context) -> bool:
+    """Whether the range holds an address."""
+    held = allocation_ranges(ctx)
+    value = ip_int(address)
+    place = bisect.bisect_right(held, (value, float("inf"))) - 1
+    return place >= 0 and held[place][0] <= value <= held[place][1]
 
 
 def body(fip: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     """The elastic-IP body, or None (finding) when it cannot be made."""
-    made = body_and_range(fip, ctx)
-    return made[0] if made else None
-
-
-def body_and_range(fip: dict[str, Any], ctx: Context) -> tuple[dict[str, Any], str] | None:
-    """The elastic-IP body and its range's subnet id, or None (finding) when it cannot be made."""
     fid, address = fip["id"], fip.get("floating_ip_address")
     if ip_version(address) == 6:
         ctx.find("ipv6-fixed-ip", KIND, fid, f"IPv6 floating IP {address}: Alcor handles IPv4 only")
         return None
-    range_id = _in_ranges(address, ctx)
-    if range_id is None:
-        ctx.find("floatingip-outside-ranges", KIND, fid, f"{address} lies in no external subnet")
+    if not in_range(address, ctx):
+        ctx.find("floatingip-outside-ranges", KIND, fid, f"{address} lies in no allocation pool of an external "
+                 "subnet, so not in Alcor's elastic-IP range")
         return None
     for field, code in FIELDS.dropped_with_meaning(fip):
         ctx.find(code, KIND, fid, f"{field} is not kept")
     overrides = {}
-    port = ctx.index.get("ports", fip.get("port_id"))
-    if fip.get("port_id") and (port is None or not ctx.network_created(port.get("network_id"))):
-        ctx.find("skipped-with-parent", KIND, fid, f"its port {fip['port_id']} is not migrated: created unassociated")
+    if fip.get("port_id") and not _association_migrated(fip, ctx):
+        ctx.find("skipped-with-parent", KIND, fid, f"its port {fip['port_id']} (or its address "
+                 f"{fip.get('fixed_ip_address')}) is not migrated: created unassociated")
         overrides.update(port_id=None, fixed_ip_address=None)
-    alcor_body = {"name": "", "elastic_ip_version": 4, **FIELDS.body(fip, overrides)}  # no name in Neutron
-    return alcor_body, range_id
+    return {"name": "", "elastic_ip_version": 4, **FIELDS.body(fip, overrides)}  # no name in Neutron
+
+
+def _association_migrated(fip: dict[str, Any], ctx: Context) -> bool:
+    """Whether Alcor holds the floating IP's port with its fixed address (Alcor checks both)."""
+    port = ctx.index.get("ports", fip.get("port_id"))
+    if port is None or not ctx.network_created(port.get("network_id")):
+        return False
+    address = fip.get("fixed_ip_address")
+    return any(ctx.subnet_created(fixed.get("subnet_id")) and address in (None, fixed.get("ip_address"))
+               for fixed in port.get("fixed_ips") or ())
 
 
 def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    made = body_and_range(fip, ctx)
-    if made is None:
+    alcor_body = body(fip, ctx)
+    if alcor_body is None:
         return []
-    alcor_body, range_id = made
     port = ctx.index.floatingip_port(fip["id"])
     extra = (NeutronRef("ports", port["id"]),) if port else ()
     port_needs = [("ports", alcor_body["port_id"])] if alcor_body["port_id"] else []
     return [requests.create(paths.ELASTIC_IP, ctx.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
-                            depends_on=ctx.needs(*port_needs) + [requests.key("elastic-ip-range", range_id)],
-                            extra_refs=extra)]
+                            depends_on=ctx.needs(*port_needs) + [RANGE_KEY], extra_refs=extra)]
 
 
 def elastic_ips(ctx: Context) -> list[AlcorRequest]:

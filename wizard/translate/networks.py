@@ -3,8 +3,8 @@
 Alcor allocates its own segmentation id for every VPC (the Neutron one is sent but
 overwritten), cannot create flat networks, and turns omitted booleans into false.
 An external network (`router:external`, whatever its type) is no VPC: Alcor takes
-floating IPs from elastic-IP ranges (floatingips.ranges, from its subnets) and only
-stores a router's external gateway, so nothing else needs it as a network.
+floating IPs from the elastic-IP range (floatingips.ranges, from every external subnet)
+and only stores a router's external gateway, so nothing else needs it as a network.
 """
 
 from __future__ import annotations
@@ -93,12 +93,13 @@ def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
 def _report_external(network: dict[str, Any], ctx: Context) -> None:
     nid = network["id"]
     subnets = [s for s in ctx.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
-    held = sum(len(floatingips.gateway_addresses(s["id"], ctx)) for s in subnets)
-    carried = (f"elastic-IP ranges ({', '.join(s['cidr'] for s in subnets)}) from its subnets' allocation pools, "
-               f"less the {held} address(es) routers' gateways hold" if subnets else "nothing: it has no IPv4 subnet")
+    held = len(floatingips.gateway_addresses({s["id"] for s in subnets}, ctx))
+    carried = (f"its subnets' allocation pools ({', '.join(s['cidr'] for s in subnets)}) join the elastic-IP "
+               f"range, less the {held} address(es) routers' gateways hold" if subnets
+               else "nothing is kept: it has no IPv4 subnet")
     ctx.find("external-network-as-eip-ranges", KIND, nid,
              f"external network {network.get('name') or nid} ({network.get('provider:network_type')}) is no VPC "
-             f"in Alcor; it becomes {carried}")
+             f"in Alcor; {carried}")
 
 
 def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:

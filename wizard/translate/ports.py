@@ -4,6 +4,8 @@ Alcor pushes a port to its node's ACA as soon as it has a host, while Neutron's 
 still own the switches: the host is kept in `Context.bindings` for the node cutover.
 Ports Neutron makes for routers, floating IPs and DHCP are not created as ports: Alcor
 makes each subnet's gateway port itself, routers attach by subnet, and ACA serves DHCP.
+Every port is sent with at least one security group (allow_all.py for port security off):
+Alcor fills an empty list with the project's default group or fails the create.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import paths, values
-from wizard.translate import requests
+from wizard.translate import allow_all, requests
 from wizard.translate.context import (DHCP_OWNER, FLOATINGIP_OWNER, L3_INTERNAL_OWNERS, NOT_PORT_OWNERS,
                                       ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, Context, ip_version)
 from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
@@ -57,7 +59,7 @@ FIELDS = Table(KIND, {
     "fixed_ips": keep(default=[]),  # IPv4 on migrated subnets only (findings)
     "allowed_address_pairs": keep(default=[]),
     "extra_dhcp_opts": convert(extra_dhcp_opts),
-    "security_groups": keep(default=[]),  # the default group's: its Alcor id (deferred)
+    "security_groups": keep(default=[]),  # never empty (_groups); the default group's: its Alcor id (deferred)
     "port_security_enabled": keep(default=True),
     "binding:vnic_type": convert(vnic_type, default="normal"),
     "binding:vif_type": convert(vif_type),  # values Alcor rejects are not sent
@@ -132,18 +134,35 @@ def body(port: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     fixed_ips = _fixed_ips(port, ctx)
     if fixed_ips is None:
         return None
+    groups = _groups(port, ctx)
+    if groups is None:
+        return None
     _check_bindings(port, ctx)
-    groups = port.get("security_groups") or []
-    if not groups:
-        security = "off" if port.get("port_security_enabled") is False else "on"
-        ctx.find("port-default-sg-attached", KIND, pid,
-                 f"no security groups (port security {security}); Alcor attaches the default group")
     if port.get("qos_policy_id"):
         ctx.find("qos-policy", KIND, pid, f"QoS policy {port['qos_policy_id']} is kept but not enforced")
     for field, code in FIELDS.dropped_with_meaning(port):
         ctx.find(code, KIND, pid, f"{field} is not kept")
-    return FIELDS.body(port, {"fixed_ips": fixed_ips,
-                              "security_groups": [alcor_group_id(g, ctx) for g in groups]})
+    return FIELDS.body(port, {"fixed_ips": fixed_ips, "security_groups": groups})
+
+
+def _groups(port: dict[str, Any], ctx: Context) -> list[str] | None:
+    """The port's groups by Alcor id; None (finding) for a port without any that Alcor cannot hold as it is."""
+    groups = port.get("security_groups")
+    if groups:
+        return [alcor_group_id(g, ctx) for g in groups]
+    pid = port["id"]
+    if port.get("port_security_enabled") is not False:
+        ctx.find("port-without-security-groups", KIND, pid, f"port {port.get('name') or pid} has port security on "
+                 "and no security group, so Neutron lets no traffic through; Alcor holds no port without a group")
+        return None
+    if ctx.options.port_security_off != "allow_all_group":
+        ctx.find("port-security-off", KIND, pid, f"port {port.get('name') or pid} has port security off; Alcor "
+                 "holds no port without a security group and turns port security back on at bind")
+        return None
+    group = allow_all.group_id(ctx.project(port))
+    ctx.find("port-security-off-allow-all", KIND, pid, f"port {port.get('name') or pid} has port security off: "
+             f"it keeps it off in Alcor, with group {allow_all.NAME} ({group}) letting all traffic through")
+    return [group]
 
 
 def _fixed_ips(port: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
@@ -186,11 +205,18 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
 
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
-    """What must exist before the port: its network, subnets and groups."""
+    """What must exist before the port: its network, subnets and groups (Neutron's, or the allow-all group)."""
     out = [("networks", port["network_id"])]
     out += [("subnets", f["subnet_id"]) for f in alcor_body["fixed_ips"]]
-    out += [("security_groups", g) for g in port.get("security_groups") or ()]
+    out += [("security_groups", g) for g in port.get("security_groups") or alcor_body["security_groups"]]
     return out
+
+
+def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+    """The creates of the project's allow-all group and rule, if the port's body names that group
+    (a replayed write: the group may not be in Alcor yet; creating it again is a no-op, as convert looks first)."""
+    project = ctx.project(port)
+    return allow_all.creates([project], ctx) if allow_all.group_id(project) in alcor_body["security_groups"] else []
 
 
 def check_macs(ctx: Context) -> set[str]:
@@ -212,14 +238,18 @@ def check_macs(ctx: Context) -> set[str]:
 def ports(ctx: Context) -> list[AlcorRequest]:
     """Every port that Alcor should hold, in bulk chunks per project."""
     clashing = check_macs(ctx)
-    items = []
+    items, allow_all_projects = [], set()
     for port in sorted(ctx.index.all(KIND), key=lambda p: p["id"]):
         alcor_body = body(port, ctx)
         if alcor_body is None or port["id"] in clashing:
             continue
+        if allow_all.group_id(ctx.project(port)) in alcor_body["security_groups"]:
+            allow_all_projects.add(ctx.project(port))
         items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), ctx.project(port), alcor_body,
                                        needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
-    return requests.bulk(paths.PORT, items, ctx.options.chunk, ctx.key_of)
+    groups = allow_all.creates(sorted(allow_all_projects), ctx)
+    ctx.record(groups)
+    return groups + requests.bulk(paths.PORT, items, ctx.options.chunk, ctx.key_of)
 
 
 def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
@@ -227,9 +257,10 @@ def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     alcor_body = body(port, ctx)
     if alcor_body is None:
         return []
-    return [requests.create(paths.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
-                            depends_on=ctx.needs(*needs(port, alcor_body)),
-                            deferred=_deferred(alcor_body))]
+    first = allow_all_first(port, alcor_body, ctx)
+    return first + [requests.create(paths.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
+                                    depends_on=ctx.needs(*needs(port, alcor_body)) + [r.key for r in first],
+                                    deferred=_deferred(alcor_body))]
 
 
 def _deferred(alcor_body: dict[str, Any]) -> bool:

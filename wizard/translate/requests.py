@@ -28,12 +28,12 @@ def create(endpoint: Kind, project: str | None, body: dict[str, Any], ref: Neutr
 
 
 def update(endpoint: Kind, project: str | None, alcor_id: str, body: dict[str, Any], ref: NeutronRef,
-           deferred: bool = False) -> AlcorRequest:
+           depends_on: Iterable[str] = (), deferred: bool = False) -> AlcorRequest:
     """PUT one resource (Alcor merges: a null field keeps its old value)."""
     return AlcorRequest(
         key=key(f"{endpoint.name}-update", ref.id), kind=endpoint.name, service=endpoint.service, method="PUT",
         path=endpoint.item_path(alcor_id, project), body={endpoint.wrapper: body}, neutron=(ref,),
-        deferred=deferred)
+        depends_on=tuple(sorted(set(depends_on))), deferred=deferred)
 
 
 def delete(endpoint: Kind, project: str | None, alcor_id: str, ref: NeutronRef,

@@ -230,7 +230,7 @@ def _route_target(router: dict[str, Any], route: dict[str, Any], ctx: Context) -
     for port in ctx.index.router_interfaces(router["id"]):
         for fixed in port.get("fixed_ips") or ():
             subnet = ctx.index.get("subnets", fixed.get("subnet_id"))
-            if subnet and nexthop and in_cidr(nexthop, subnet["cidr"]):
+            if subnet and nexthop and ctx.subnet_created(subnet["id"]) and in_cidr(nexthop, subnet["cidr"]):
                 return serving(router["id"], subnet["network_id"], ctx)
     return router["id"]
 

@@ -75,13 +75,13 @@ def _auto_rule_ref(group_id: str, direction: str, ethertype: str) -> str:
     return f"{group_id}:{direction}:{ethertype}"
 
 
-def _learns(group: dict[str, Any], ctx: Context) -> list[Learn]:
+def learns(group: dict[str, Any], ctx: Context) -> list[Learn]:
     """Where the create answer holds the default group's id and the ids of Alcor's own rules."""
-    learns = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (values.GROUP_RULES_FIELD,),
-                    (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, ctx)]
+    out = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (values.GROUP_RULES_FIELD,),
+                 (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, ctx)]
     if ctx.index.is_default_group(group["id"]):
-        learns.insert(0, Learn(KIND, group["id"], ("id",)))
-    return learns
+        out.insert(0, Learn(KIND, group["id"], ("id",)))
+    return out
 
 
 def group_body(group: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -102,9 +102,8 @@ def create_group(group: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
         ctx.id_map[(KIND, group["id"])] = deferred_id(KIND, group["id"])
         ctx.find("default-group-new-id", KIND, group["id"],
                  f"project {ctx.project(group)}'s default group gets a new id in Alcor")
-    learns = [learn.within(paths.SECURITY_GROUP.wrapper) for learn in _learns(group, ctx)]
     return [requests.create(paths.SECURITY_GROUP, ctx.project(group), group_body(group, ctx), ref,
-                            learns=learns)]
+                            learns=[learn.within(paths.SECURITY_GROUP.wrapper) for learn in learns(group, ctx)])]
 
 
 def groups(ctx: Context) -> list[AlcorRequest]:
@@ -123,7 +122,7 @@ def groups(ctx: Context) -> list[AlcorRequest]:
             default = ctx.index.default_group(ctx.project(group))
             items.append(requests.BulkItem(NeutronRef(KIND, group["id"]), ctx.project(group),
                                            group_body(group, ctx), needs=[(KIND, default)] if default else (),
-                                           learns=_learns(group, ctx)))
+                                           learns=learns(group, ctx)))
     _check_projects_have_default(ctx)
     ctx.record(out)
     return out + requests.bulk(paths.SECURITY_GROUP, items, ctx.options.chunk, ctx.key_of)

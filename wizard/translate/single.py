@@ -6,7 +6,9 @@ create functions, so a logged write and a snapshot item produce the same request
 
 Alcor's PUT merges: a null field keeps its old value (so an update cannot clear a field).
 Rules have no update in Alcor (nor in Neutron): a changed rule is deleted and created.
-An external network is no VPC (nothing to send); its IPv4 subnets are elastic-IP ranges.
+An external network is no VPC (nothing to send); its IPv4 subnets' pools are in the one
+elastic-IP range, which each of their writes rewrites whole (floatingips.py). A port whose
+body names its project's allow-all group brings that group's creates along (allow_all.py).
 A router's interfaces and routes (`router_interface`, `router_routes`) go to the Alcor
 router serving each network (routers.py: a split router's id map), which they keep current.
 """
@@ -47,7 +49,7 @@ def _is_range(kind: str, resource: dict[str, Any], ctx: Context) -> bool:
 
 def create(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     if _is_range(kind, resource, ctx):
-        return [floatingips.create_range(resource, ctx)]
+        return [floatingips.create_range(ctx)]
     return KINDS[kind][2](resource, ctx)
 
 
@@ -58,21 +60,24 @@ def update(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorReque
     if kind == "routers":
         return routers.update(resource, ctx)
     if _is_range(kind, resource, ctx):
-        return [requests.update(paths.ELASTIC_IP_RANGE, None, resource["id"], floatingips.range_body(resource, ctx),
-                                NeutronRef(kind, resource["id"]))]
+        return [floatingips.update_range(resource, ctx)]
     endpoint, body, _ = KINDS[kind]
     alcor_body = body(resource, ctx)
     if alcor_body is None:
         return []
+    first = ports.allow_all_first(resource, alcor_body, ctx) if kind == "ports" else []
     target = alcor_id(kind, resource["id"], ctx)
-    return [requests.update(endpoint, ctx.project(resource), target, alcor_body, NeutronRef(kind, resource["id"]),
-                            deferred=is_deferred(target) or is_deferred(str(alcor_body)))]
+    return first + [requests.update(endpoint, ctx.project(resource), target, alcor_body,
+                                    NeutronRef(kind, resource["id"]), depends_on=[r.key for r in first],
+                                    deferred=is_deferred(target) or is_deferred(str(alcor_body)))]
 
 
 def delete(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
     if kind == "networks" and resource.get("router:external"):
         return []
-    endpoint = paths.ELASTIC_IP_RANGE if _is_range(kind, resource, ctx) else KINDS[kind][0]
+    if _is_range(kind, resource, ctx):
+        return [floatingips.range_without(resource, ctx)]
+    endpoint = KINDS[kind][0]
     target = alcor_id(kind, resource["id"], ctx)
     return [requests.delete(endpoint, ctx.project(resource), target, NeutronRef(kind, resource["id"]),
                             deferred=is_deferred(target))]

@@ -1,8 +1,10 @@
 """Neutron subnets -> Alcor subnets, one POST each (Alcor's subnet bulk endpoint is a stub).
 
-Alcor handles IPv4 only, reserves a gateway port on every subnet (on the first usable
-address when Neutron has no gateway), and allocates from the whole CIDR, not the pools.
-A subnet of an external network is no Alcor subnet but an elastic-IP range (floatingips).
+Alcor handles IPv4 only, refuses prefixes outside /16-/28 (`translate.unsupported_subnets`:
+such a subnet is never sent, and `Context.subnet_created` holds back what depends on it),
+reserves a gateway port on every subnet (on the first usable address when Neutron has no
+gateway), and allocates from the whole CIDR, not the pools.
+A subnet of an external network is no Alcor subnet: its pools are in the elastic-IP range (floatingips).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from wizard.alcor import paths
 from wizard.translate import requests
-from wizard.translate.context import NOT_PORT_OWNERS, Context, first_usable, ip_int
+from wizard.translate.context import ALCOR_PREFIXES, NOT_PORT_OWNERS, Context, cidr_problem, first_usable, ip_int
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, convert, drop, keep
 from wizard.translate.model import AlcorRequest, NeutronRef
 
@@ -49,7 +51,7 @@ FIELDS = Table(KIND, {
 
 def body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     """The subnet body, or None when Alcor will not hold this subnet (a finding says why) or holds
-    it as an elastic-IP range (an external network's)."""
+    its pools in the elastic-IP range (an external network's)."""
     sid = subnet["id"]
     if subnet.get("ip_version") == 6:
         ctx.find("ipv6-subnet", KIND, sid, f"IPv6 subnet {subnet.get('cidr')}: Alcor handles IPv4 only")
@@ -58,6 +60,13 @@ def body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         return None
     if not ctx.network_created(subnet.get("network_id")):
         ctx.find("skipped-with-parent", KIND, sid, f"its network {subnet.get('network_id')} is not migrated")
+        return None
+    problem = cidr_problem(subnet.get("cidr"))
+    if problem:  # Alcor: SM/service/implement/SubnetServiceImp.java:verifyCidrBlock (a 500)
+        first, last = ALCOR_PREFIXES[0], ALCOR_PREFIXES[-1]
+        ctx.find("subnet-prefix-unsupported", KIND, sid,
+                 f"subnet {subnet.get('name') or sid} {subnet.get('cidr')} {problem}: Alcor takes IPv4 prefixes "
+                 f"/{first} to /{last} only")
         return None
     _check_gateway(subnet, ctx)
     _check_pools(subnet, ctx)

@@ -1,8 +1,10 @@
 """Translate a whole snapshot: every Alcor request in execution order, findings, id map.
 
-Order (Alcor's dependencies): the VXLAN segment table, nodes, VPCs, subnets, security
-groups, rules (after every group: a rule's remote group must exist), elastic-IP ranges,
-ports, routers, router interfaces, extra routes, elastic IPs.
+Order (Alcor's dependencies): the VXLAN segment table (once, first), nodes, security
+groups (before any subnet: a subnet's gateway port makes the project's default group
+when it has none, and Alcor then refuses Neutron's), rules (after every group: a rule's
+remote group must exist), VPCs, subnets, the elastic-IP range, the allow-all groups and
+their rules (port security off), ports, routers, router interfaces, extra routes, elastic IPs.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ def translate_index(ctx: Context) -> Translation:
     stages: list[Callable[[Context], list[AlcorRequest]]] = [
         _segment_table,
         nodes.nodes,
-        lambda c: _each(c, "networks", networks.create),
-        lambda c: _each(c, "subnets", subnets.create),
         security_groups.groups,
         security_groups.rules,
+        lambda c: _each(c, "networks", networks.create),
+        lambda c: _each(c, "subnets", subnets.create),
         floatingips.ranges,
         ports.ports,
     ]
@@ -62,7 +64,9 @@ def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], l
 
 
 def _segment_table(ctx: Context) -> list[AlcorRequest]:
-    """POST /segments/createDefaultTable: Alcor's VXLAN key table, before any VPC."""
+    """POST /segments/createDefaultTable: Alcor's VXLAN key table, before any VPC. Alcor refuses a second
+    one with 409 NetworkRangeExist (Alcor: VM/dao/VxlanRangeRepository.java:createRange), which the client
+    takes as done: a re-send, or an Alcor whose VPCs made partitions already."""
     return [AlcorRequest(key="segment-table", kind="segment_table", service=paths.VPC.service, method="POST",
                          path=paths.SEGMENT_TABLE_PATH, body=None)]
 

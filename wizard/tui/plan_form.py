@@ -86,6 +86,8 @@ FIELDS = (
     Field("capture.listen", "Capture proxy listens on"),
     Field("translate.ipv6", "IPv6 subnets"),
     Field("translate.flat_networks", "Flat networks"),
+    Field("translate.unsupported_subnets", "Subnets outside /16-/28"),
+    Field("translate.port_security_off", "Ports with port security off"),
     Field("cutover.endpoint.method", "Endpoint switch"),
     Field("cutover.drain.min", "Drain at least (s, 10m...)"),
     Field("cutover.drain.max", "Drain at most"),
