@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.convert.conftest import plan_for
+from wizard import cli
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase, verify
@@ -19,15 +20,16 @@ from wizard.capture.phase import CapturePhase
 from wizard.capture.replay_phase import ReplayPhase
 from wizard.capture.writelog import REJECTED, REPLAYED, WriteLog
 from wizard.cutover.phases import DrainPhase
-from wizard.engine import Engine
+from wizard.engine import Engine, RunContext
+from wizard.events import EventBus
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer, ServiceUser, free_port
-from wizard.neutron import endpoint
+from wizard.neutron import endpoint, snapshot
 from wizard.neutron.phase import SnapshotPhase
 from wizard.neutron.reader import NeutronReader
 from wizard.pipeline import build_phases
-from wizard.plan import NeutronSource
-from wizard.preflight import PreflightPhase
+from wizard.plan import NeutronSource, Plan
+from wizard.preflight import PreflightPhase, neutron_api
 from wizard.state import StateStore
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
@@ -205,3 +207,25 @@ def test_a_run_resumed_after_the_switch_checks_and_drains_neutron_not_alcor(clou
             assert state.phase("drain")["summary"]["quiet"] is True
         finally:
             state.close()
+
+
+def test_a_login_without_the_admin_role_is_refused_by_snapshot_and_run(cloud, tmp_path, capsys):
+    out = tmp_path / "demo.json"
+    assert cli.main(["snapshot", "--os-cloud", "demo", "--out", str(out)]) == 2
+    assert "cloud demo logs in without the admin role (roles: member, reader)" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main(["run", "--os-cloud", "demo", "--alcor-url", "http://127.0.0.1:9",
+                     "--state-dir", str(tmp_path / "state")]) == 2
+    assert "without the admin role" in capsys.readouterr().err
+    assert cli.main(["snapshot", "--os-cloud", "admin", "--out", str(out)]) == 0
+    assert snapshot.load(out)["agents"]
+
+
+def test_preflight_blocks_a_login_without_the_admin_role(cloud, tmp_path):
+    state = StateStore(tmp_path / "state")
+    try:
+        plan = Plan(state_dir=str(tmp_path / "state"), neutron=NeutronSource(cloud="demo"))
+        ctx = RunContext(plan=plan, state=state, bus=EventBus(), approve=lambda *_: True)
+        assert [f.code for f in neutron_api(ctx).findings] == ["neutron-not-admin"]
+    finally:
+        state.close()

@@ -11,6 +11,7 @@ from rich.table import Table
 from wizard import dryrun
 from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
 from wizard.errors import ExitCode, InputError
+from wizard.neutron.access import no_agents
 from wizard.translate.accounting import Tally, account, unaccounted
 from wizard.translate.context import Options
 from wizard.translate.model import Translation
@@ -36,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     tallies = account(snapshot, translation)
     console = Console(highlight=False)
     show(console, translation, tallies)
+    partial = no_agents(snapshot)
+    if partial:
+        console.print(f"[yellow]warning[/] snapshot-without-agents: {escape(partial)}")
     if args.out:
         for path in dryrun.write(args.out, translation, tallies):
             console.print(f"wrote {escape(str(path))}")

@@ -14,6 +14,8 @@ from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.engine import PHASE_ORDER, Engine, RunResult
 from wizard.errors import Blocked, InputError, MigrateError
 from wizard.lab.world import LabWorld
+from wizard.neutron.access import not_admin
+from wizard.neutron.reader import NeutronReader
 from wizard.headless import JsonLines, RichReport, StatusLine, console_approver, reprinting
 from wizard.pipeline import build_phases
 from wizard.state import StateStore
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     if not args.plan:
         _require_source_and_target(args)
+    if plan.lab is None and plan.neutron.cloud:
+        _require_admin(plan)
     err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())  # logs: a line per line
     try:
         state = StateStore(plan.state_dir)
@@ -92,6 +96,18 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _require_admin(plan) -> None:
+    """A login without the admin role is refused before anything starts (a login that fails is left
+    to preflight, which names the remedy)."""
+    try:
+        with NeutronReader(plan.neutron) as reader:
+            refused = not_admin(reader)
+    except MigrateError:
+        return
+    if refused:
+        raise InputError(f"neutron.cloud: {refused}")
 
 
 def _require_source_and_target(args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.errors import InputError
+from wizard.neutron.access import require_admin
 from wizard.neutron.reader import NeutronReader
 
 
@@ -42,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         if done:
             progress.stop_task(tasks[name])
 
-    with progress, NeutronReader(plan.neutron, progress=report) as reader:
-        counts = reader.write(args.out)
+    with NeutronReader(plan.neutron, progress=report) as reader:
+        require_admin(reader)
+        with progress:
+            counts = reader.write(args.out)
         endpoint, requests = reader.endpoint, reader.requests
     table = Table("collection", "resources", title=f"{args.out} from {endpoint}", title_justify="left")
     for name, count in counts.items():

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import keystoneauth1.exceptions
+import keystoneauth1.identity
 import openstack
 import openstack.exceptions
 
@@ -107,6 +108,19 @@ class NeutronReader:
         with self._reporting_errors():
             self._where = public_url(self._connection.network.get_endpoint()).rstrip("/")
         return self._where
+
+    @property
+    def where(self) -> str:
+        """Neutron as errors name it: its URL, or the cloud logged in to."""
+        return self._where
+
+    def roles(self) -> list[str] | None:
+        """The roles of the login's token, sorted (None: no token is sent, auth none)."""
+        auth = self._connection.session.auth
+        if not isinstance(auth, keystoneauth1.identity.BaseIdentityPlugin):
+            return None
+        with self._reporting_errors():
+            return sorted(auth.get_access(self._connection.session).role_names)
 
     def catalog_endpoint(self) -> str:
         """The network endpoint the catalog gives for the plan's interface (or the URL given)."""

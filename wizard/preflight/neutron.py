@@ -9,6 +9,7 @@ from pathlib import Path
 
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
+from wizard.neutron.access import not_admin
 from wizard.neutron.endpoint import pinned
 from wizard.neutron.phase import TAKEN_KEY
 from wizard.neutron.reader import NeutronReader, NeutronRefused
@@ -35,6 +36,7 @@ def neutron_api(ctx: RunContext) -> CheckResult:
     try:
         with NeutronReader(pinned(source, ctx.state)) as reader:
             extensions = reader.extensions
+            refused = not_admin(reader)
             agents = reader.first("agents")  # Neutron lists agents to admins only (others get none)
             endpoint = reader.endpoint
     except NeutronRefused as exc:
@@ -48,7 +50,10 @@ def neutron_api(ctx: RunContext) -> CheckResult:
                     "check that Neutron's API answers from here, and the plan's neutron section")
         return result
     ctx.state.set_meta(EXTENSIONS_KEY, extensions)
-    if not agents:
+    if refused:
+        result.find(Severity.BLOCKER, "neutron-not-admin", ("neutron", endpoint), refused,
+                    "use an account with Neutron's admin role (neutron.cloud)")
+    elif not agents:
         result.find(Severity.BLOCKER, "neutron-no-agents", ("neutron", endpoint),
                     f"{endpoint} lists no agents: the account is not an admin, or the cloud runs none; the "
                     "migration reads every project's resources and each compute host's agent",
