@@ -125,5 +125,5 @@ def _action(plan: Plan, node: ComputeNode, step: str, executor: Executor) -> str
 
 def _rollback_action(plan: Plan, step: str) -> str:
     if step == "unbind_ports":
-        return "Alcor: clear binding:host_id on the node's ports"
+        return "Alcor: delete the node's ports and create them again without a host"
     return getattr(plan.cutover.commands, step) or "no command in the plan: skipped"

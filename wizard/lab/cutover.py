@@ -9,10 +9,12 @@ this seeds the lab for the cutover alone (tests, benchmarks, `cutover` demos).
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
+from wizard.alcor.convert import Converter
 from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.inventory import compute_nodes
 from wizard.errors import MigrateError
@@ -20,34 +22,28 @@ from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.nodes import LabFleet
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Plan
+from wizard.state import StateStore
 from wizard.translate.context import Options
-from wizard.translate.model import Translation, is_deferred
+from wizard.translate.model import Translation
 from wizard.translate.translation import translate
 
 # The request kinds the cutover needs in Alcor, in the order translation emits them.
-SEEDED_KINDS = ("segment_table", "node", "vpc", "subnet", "security_group", "port")
-
-
-def _without_deferred_ids(body: Any) -> Any:
-    """The body without ids Alcor assigns (the default security group's): Alcor fills those in."""
-    if isinstance(body, dict):
-        return {key: _without_deferred_ids(value) for key, value in body.items()}
-    if isinstance(body, list):
-        return [_without_deferred_ids(value) for value in body if not is_deferred(value)]
-    return body
+SEEDED_KINDS = ("segment_table", "node", "security_group", "vpc", "subnet", "port")
 
 
 def seed_alcor(client: AlcorClient, translation: Translation) -> int:
-    """Apply the translation's node, network, subnet, security group and port creates; the count."""
-    applied = 0
-    for request in translation.requests:
-        if request.kind not in SEEDED_KINDS:
-            continue
-        outcome = client.send(dataclasses.replace(request, body=_without_deferred_ids(request.body)))
-        if not outcome.ok:
-            raise MigrateError(f"seeding the lab's Alcor: {request.method} {request.path}: {outcome.error}")
-        applied += 1
-    return applied
+    """Apply the translation's segment table, node, security group, network, subnet and port creates
+    through convert's applier (so the default groups' ids Alcor chose are learned and filled in); the count."""
+    requests = [request for request in translation.requests if request.kind in SEEDED_KINDS]
+    with tempfile.TemporaryDirectory(prefix="alcor-migrate-seed-") as scratch:
+        state = StateStore(scratch)
+        try:
+            summary = Converter(client, state).run(requests)
+        finally:
+            state.close()
+    if not summary.complete:
+        raise MigrateError("seeding the lab's Alcor: " + summary.describe())
+    return summary.applied
 
 
 @dataclass
