@@ -13,7 +13,7 @@ from wizard import plan as plan_module
 from wizard.cli import main
 from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.errors import InputError
-from wizard.plan import LabConfig, NodeOverride, Override, Plan
+from wizard.plan import LabConfig, NeutronSource, NodeOverride, Override, Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = ROOT / "plans" / "production.example.yaml"
@@ -188,3 +188,20 @@ def test_the_readme_documents_every_key():
         key = "nodes.HOST." + dotted[len("nodes."):] if dotted.startswith("nodes.") else dotted
         if not holds_sections:
             assert f"| `{key}` |" in readme, f"{key} is not in the README's plan reference"
+
+
+def test_plan_check_says_where_the_capture_forwards_or_why_nothing_is_captured():
+    from wizard.commands.plan_cmd import summary
+
+    def capture(plan: Plan) -> str:
+        return dict(summary(plan))["capture"]
+
+    plan = Plan()
+    plan.neutron.cloud = "production"  # the template's default: no url
+    assert capture(plan) == ("proxy on 127.0.0.1:9797, forwarding to the catalog's public network endpoint "
+                             "(found and kept at preflight)")
+    plan.neutron.url = "http://neutron.example.net:9696"
+    assert capture(plan).endswith("forwarding to http://neutron.example.net:9696")
+    assert capture(Plan(neutron=NeutronSource(snapshot="cloud.json"))).startswith("nothing to capture")
+    plan.capture.enabled = False
+    assert capture(plan).startswith("off: writes made during the migration are not carried")

@@ -52,6 +52,19 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _capture(plan: Plan) -> str:
+    """Where the capture listens and where it forwards, or why nothing is captured."""
+    neutron = plan.neutron
+    if not plan.capture.enabled:
+        return "off: writes made during the migration are not carried to Alcor"
+    if plan.lab:
+        return f"proxy on {plan.capture.listen} in front of the lab's Neutron"
+    if not (neutron.url or neutron.cloud):
+        return "nothing to capture: the plan reads only a snapshot file"
+    upstream = neutron.url or f"the catalog's {neutron.interface} network endpoint (found and kept at preflight)"
+    return f"proxy on {plan.capture.listen}, forwarding to {upstream}"
+
+
 def summary(plan: Plan) -> list[tuple[str, str]]:
     """A few lines an operator reads at a glance: what the plan will do."""
     neutron, alcor, cutover = plan.neutron, plan.alcor, plan.cutover
@@ -82,7 +95,7 @@ def summary(plan: Plan) -> list[tuple[str, str]]:
         ("neutron", source),
         ("alcor", target),
         ("state", plan.state_dir),
-        ("capture", f"proxy on {plan.capture.listen}" if plan.capture.enabled else "off"),
+        ("capture", _capture(plan)),
         ("switch", f"endpoint {cutover.endpoint.method}, drain {format_duration(drain.min)}"
                    f"–{format_duration(drain.max)}" + (", postponed" if cutover.postpone else "")),
         ("nodes", f"{wave_text}, via {cutover.executor.kind}"
