@@ -15,6 +15,7 @@ from typing import Any
 
 from wizard import dryrun, idmap
 from wizard.capture.phase import ARTIFACT as CAPTURE
+from wizard.capture.replay_phase import ARTIFACT as REPLICATION
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.events import FindingRaised, Message
@@ -80,10 +81,11 @@ def summary(translation: Translation) -> dict[str, Any]:
 
 
 def current_translation(ctx: RunContext) -> Translation:
-    """What Alcor should hold now: the run's translation or, when the capture proxy ran (writes
-    since the snapshot were captured and replayed), a translation of Neutron as it is now, with
-    the ids learned so far restored."""
-    if CAPTURE not in ctx.artifacts:
+    """What Alcor should hold now: the run's translation or, when writes since the snapshot were
+    captured and replayed (by this process's capture, or from the log of a capture running on its
+    own), a translation of Neutron as it is now, at its recorded endpoint, with the ids learned so
+    far restored."""
+    if CAPTURE not in ctx.artifacts and REPLICATION not in ctx.artifacts:
         return ctx.need("translation")
     with NeutronReader(pinned(ctx.plan.neutron, ctx.state)) as reader:
         translation = translate(reader.read(), Options.from_plan(ctx.plan))
