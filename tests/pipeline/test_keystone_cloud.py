@@ -229,3 +229,22 @@ def test_preflight_blocks_a_login_without_the_admin_role(cloud, tmp_path):
         assert [f.code for f in neutron_api(ctx).findings] == ["neutron-not-admin"]
     finally:
         state.close()
+
+
+def test_the_capture_command_on_a_cloud_plan_forwards_to_the_catalogs_endpoint(cloud, neutron, keystone, tmp_path):
+    from tests.capture.test_commands import CaptureProcess
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"version: 1\nneutron: {{cloud: admin}}\nalcor: {{url: 'http://127.0.0.1:9'}}\n"
+                    f"state_dir: {tmp_path / 'state'}\n")
+    running = CaptureProcess("--plan", str(plan))
+    try:
+        token = keystone.token(*DEMO_USER, "demo")
+        answer = httpx.post(f"{running.url}/v2.0/networks", json={"network": {"name": "via-capture-command"}},
+                            headers={"X-Auth-Token": token}, timeout=60)
+        assert answer.status_code == 201
+    finally:
+        assert running.stop()[0] == 0
+    log = WriteLog(tmp_path / "state", readonly=True)
+    assert [entry["state"] for entry in log.entries()] == ["committed"]
+    log.close()
