@@ -4,6 +4,7 @@ capture, replay, verify and the drain use the record with the cloud's token afte
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import httpx
@@ -19,9 +20,9 @@ from wizard.alcor.verify import VerifyPhase, verify
 from wizard.capture.phase import CapturePhase
 from wizard.capture.replay_phase import ReplayPhase
 from wizard.capture.writelog import REJECTED, REPLAYED, WriteLog
-from wizard.cutover.phases import DrainPhase
+from wizard.cutover.phases import DrainPhase, SwitchPhase
 from wizard.engine import Engine, RunContext
-from wizard.events import EventBus
+from wizard.events import EventBus, PhaseStarted
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer, ServiceUser, free_port
 from wizard.neutron import endpoint, snapshot
@@ -128,7 +129,11 @@ class UsersWrite:
         self.token = ""
 
     def run(self, ctx):
-        url = ctx.artifacts["capture"].url + "/v2.0"
+        self.run_through(ctx.artifacts["capture"].url)
+        return {"writes": len(self.statuses)}
+
+    def run_through(self, capture: str) -> None:
+        url = (capture if capture.startswith("http") else f"http://{capture}") + "/v2.0"
         self.token = self.keystone.token(*DEMO_USER, "demo")
         with httpx.Client(base_url=url, headers={"X-Auth-Token": self.token}, timeout=60) as user:
             network = self.make(user, "networks", "network", name=f"user-{uuid.uuid4().hex[:6]}")
@@ -139,7 +144,6 @@ class UsersWrite:
         intruder = httpx.post(f"{url}/networks", json={"network": {"name": "intruder"}},
                               headers={"X-Auth-Token": "not-a-token"}, timeout=60)
         self.statuses.append(intruder.status_code)
-        return {"writes": len(self.statuses)}
 
     def make(self, user, kind, singular, **fields):
         answer = user.post(f"/{kind}", json={singular: fields})
@@ -248,3 +252,40 @@ def test_the_capture_command_on_a_cloud_plan_forwards_to_the_catalogs_endpoint(c
     log = WriteLog(tmp_path / "state", readonly=True)
     assert [entry["state"] for entry in log.entries()] == ["committed"]
     log.close()
+
+
+def test_users_write_during_convert_the_catalog_switches_and_neutron_then_equals_alcor(
+        cloud, neutron, keystone, tmp_path):
+    """The issue's end to end: users' writes with their own tokens through the capture while convert
+    runs, the real switch through the gate (keystone method), the drain and the final replay; then a
+    fresh read of Neutron equals what Alcor holds, and the catalog points at Alcor."""
+    with AlcorEmulator(seed=9) as emulator:
+        plan = cloud_plan(emulator, tmp_path / "state")
+        plan.cutover.endpoint.method, plan.cutover.endpoint.alcor_url = "keystone", emulator.url_for("vpc")
+        users = UsersWrite(keystone)
+        writer = threading.Thread(target=users.run_through, args=(plan.capture.listen,))
+        bus = EventBus()
+        bus.subscribe(lambda e: isinstance(e, PhaseStarted) and e.phase == "convert" and writer.start())
+        bus.subscribe(lambda e: isinstance(e, PhaseStarted) and e.phase == "replay" and writer.join(120))
+        phases = [PreflightPhase(), CapturePhase(), SnapshotPhase(), TranslatePhase(), ConvertPhase(),
+                  ReplayPhase("replay"), VerifyPhase(), SwitchPhase(), DrainPhase(), ReplayPhase("final_replay")]
+        state = StateStore(plan.state_dir)
+        engine = Engine(plan, phases, state, bus, approve=lambda phase, question: True)
+        try:
+            result = engine.run()
+            assert result.ok, result.error
+            assert users.statuses == [201, 201, 201, 201, 401]
+            log = WriteLog(plan.state_dir, readonly=True)
+            assert [e["state"] for e in log.entries()] == [REPLAYED] * 4 + [REJECTED]
+            log.close()
+            assert state.phase("drain")["summary"]["quiet"] is True
+            network = next(cloud.identity.services(type="network"))
+            assert {e.url for e in cloud.identity.endpoints(service_id=network.id)} == {emulator.url_for("vpc")}
+            with NeutronReader(endpoint.pinned(plan.neutron, state)) as reader, \
+                    AlcorClient(emulator.endpoints) as client:
+                drift = verify(translate(reader.read(), Options.from_plan(plan)).requests, client, state.mapped_id)
+            assert drift.total == 0
+        finally:
+            ReplayPhase.stop(engine.ctx)
+            CapturePhase.stop(engine.ctx)
+            state.close()
