@@ -32,10 +32,12 @@ def sample(tmp_path) -> Path:
 
 @pytest.fixture
 def plan_file(tmp_path, sample, alcor_url) -> Path:
-    """A plan that runs the sample with flat networks skipped (no blockers) into tmp/state."""
+    """A plan that runs the sample with flat networks skipped and port p3 (port security off) in an
+    allow-all group (no blockers) into tmp/state."""
     path = tmp_path / "plan.yaml"
     path.write_text(f"version: 1\nname: sample\nstate_dir: state\nneutron: {{snapshot: {sample.name}}}\n"
-                    f"alcor: {{url: '{alcor_url}'}}\ntranslate: {{flat_networks: skip}}\n")
+                    f"alcor: {{url: '{alcor_url}'}}\n"
+                    "translate: {flat_networks: skip, port_security_off: allow_all_group}\n")
     return path
 
 

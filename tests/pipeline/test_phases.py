@@ -53,6 +53,7 @@ def plan(sample) -> Plan:
     plan.neutron.snapshot = str(sample)
     plan.alcor.url = ALCOR
     plan.translate.flat_networks = "skip"
+    plan.translate.port_security_off = "allow_all_group"  # port p3 has port security off
     return plan
 
 
@@ -130,7 +131,7 @@ def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(
     summary = ctx.summary
     assert (summary["requests"], summary["blockers"], summary["info"]) == (len(translation.requests), 1, len(info))
     assert summary["findings"]["blocker"] == {"flat-network": 1}
-    assert summary["kinds"]["security_group_rule"] == {"requests": 6, "resources": 14}
+    assert summary["kinds"]["security_group_rule"] == {"requests": 7, "resources": 15}  # with the allow-all group's rule
     assert sum(t.total for t in ctx.artifacts["accounting"].values()) == 33  # 32 + the added network
 
 
@@ -168,7 +169,7 @@ def test_preview_writes_the_dry_run_then_asks_once_per_translation_and_target(st
     plan.alcor.url = "http://127.0.0.1:10"  # another target: ask again
     moved = translated(state, plan)
     PreviewPhase().run(moved)
-    assert moved.questions == ["Apply 21 requests to Alcor at http://127.0.0.1:10?"]
+    assert moved.questions == ["Apply 23 requests to Alcor at http://127.0.0.1:10?"]
 
 
 def test_a_declined_preview_records_nothing(state, plan):

@@ -33,7 +33,7 @@ def test_the_command_runs_a_snapshot_up_to_preview_end_to_end(tmp_path, plan_fil
     assert done.returncode == 0, done.stderr
     assert phases_of(state) == {"preflight": "done", "snapshot": "done", "translate": "done", "preview": "done"}
     requests = (state / "preview" / "requests.jsonl").read_text().splitlines()
-    assert len(requests) == 21 and json.loads(requests[0])["kind"] == "segment_table"
+    assert len(requests) == 23 and json.loads(requests[0])["kind"] == "segment_table"
     assert "✔ preview" in done.stderr and "- report: after --until preview" in done.stderr
     assert not (state / "report.md").exists()
     assert (state / "snapshot.json").read_bytes() == (tmp_path / "cloud.json").read_bytes()
@@ -78,7 +78,7 @@ def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file
     assert code == 1
     failed = [e for e in events if e["event"] == "phase_failed"]
     assert failed == [{**failed[0], "phase": "preview",
-                       "error": f"preview: not approved: Apply 21 requests to Alcor at {alcor_url}?"}]
+                       "error": f"preview: not approved: Apply 23 requests to Alcor at {alcor_url}?"}]
     store = StateStore(tmp_path / "state")
     assert store.get_meta(APPROVED_KEY) is None
     store.close()
