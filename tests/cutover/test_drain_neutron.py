@@ -36,3 +36,24 @@ def test_drain_waits_for_a_port_in_build(neutron_server):
     assert result.quiet and result.seconds >= 1.0
     waits = [e.waiting_for for e in events if isinstance(e, DrainTick)]
     assert waits[0] == ("1 ports in BUILD",) and waits[-1] == ()
+
+
+def test_a_drain_that_never_reaches_neutron_fails_instead_of_reporting_done(tmp_path):
+    from wizard.cutover.phases import DRAINED, DrainPhase
+    from wizard.engine import RunContext
+    from wizard.errors import MigrateError
+    from wizard.events import EventBus
+    from wizard.lab.neutron_server import free_port
+    from wizard.plan import Plan
+    from wizard.state import StateStore
+
+    plan = Plan(neutron=NeutronSource(url=f"http://127.0.0.1:{free_port()}", auth="none"))
+    plan.cutover.drain = DrainConfig(min=0, max=0.3, poll=0.1)
+    state = StateStore(tmp_path / "state")
+    try:
+        ctx = RunContext(plan=plan, state=state, bus=EventBus(), approve=lambda *_: True)
+        with pytest.raises(MigrateError, match="drain: Neutron did not answer by drain.max"):
+            DrainPhase().run(ctx)
+        assert not state.get_meta(DRAINED)
+    finally:
+        state.close()

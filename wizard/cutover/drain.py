@@ -43,6 +43,7 @@ class DrainResult:
     quiet: bool  # False: the maximum was reached with work pending
     waiting_for: tuple[str, ...]  # what was still pending at the end
     replayed_to: int  # the log position of the final replay
+    unreachable: str | None = None  # why Neutron did not answer at the end (None: it did)
 
 
 class Drain:
@@ -51,6 +52,7 @@ class Drain:
                  sleep: Callable[[float], None] = time.sleep):
         self.config, self.activity, self.replication = config, activity, replication
         self.emit, self.checkpoint, self.sleep = emit, checkpoint, sleep
+        self.unreachable: str | None = None
 
     def run(self) -> DrainResult:
         started = time.monotonic()
@@ -66,15 +68,17 @@ class Drain:
             self.sleep(max(0.0, min(self.config.poll, next_mark - elapsed)))
         replayed_to = self._replay(time.monotonic() + max(self.config.poll, 1.0) * 10)
         return DrainResult(seconds=time.monotonic() - started, quiet=not waiting, waiting_for=waiting,
-                           replayed_to=replayed_to)
+                           replayed_to=replayed_to, unreachable=self.unreachable)
 
     def waiting_for(self) -> tuple[str, ...]:
         """What keeps the drain waiting now (empty: quiet)."""
         self._replay(time.monotonic() + self.config.poll)
+        self.unreachable = None
         try:
             pending = [f"{count} {what}" for what, count in self.activity.pending().items() if count]
         except Exception as exc:  # an unreachable Neutron is something to wait for, not a crash
-            pending = [f"Neutron unreachable ({type(exc).__name__}: {exc})"]
+            self.unreachable = f"{type(exc).__name__}: {exc}"
+            pending = [f"Neutron unreachable ({self.unreachable})"]
         lag = self.replication.lag() if self.replication else 0
         return tuple(pending + ([f"{lag} captured writes to replay"] if lag else []))
 

@@ -58,6 +58,10 @@ class DrainPhase:
         activity = ctx.artifacts.get("neutron_activity") or _neutron_ports(ctx, self.name)
         result = Drain(ctx.plan.cutover.drain, activity, ctx.artifacts.get("replication"), ctx.emit,
                        ctx.checkpoint).run()
+        if result.unreachable:  # whether Neutron is quiet is unknown: the nodes must not move yet
+            raise MigrateError(f"drain: Neutron did not answer by drain.max ({result.unreachable}); check that "
+                               "Neutron's API answers from here at the endpoint the run recorded (state "
+                               "meta neutron.endpoint), then run again")
         if not result.quiet:
             ctx.emit(Message(level="warning", phase=self.name,
                              text=f"drain reached its maximum with {', '.join(result.waiting_for)}"))
