@@ -249,6 +249,22 @@ def _lock(fd: int, path: Path) -> None:
         raise LogBusy(f"{path} is already open for writing (by another process?)") from None
 
 
+def held_for_writing(path: str | os.PathLike) -> bool:
+    """Someone holds the file open for writing (`exclusive=True`) right now; changes nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a new file's directory entry durable."""
     fd = os.open(path, os.O_RDONLY)

@@ -6,7 +6,9 @@ import socket
 
 import pytest
 
+from wizard.capture.writelog import WriteLog
 from wizard.engine import RunContext
+from wizard.lab.neutron_server import free_port
 from wizard.events import EventBus
 from wizard.neutron.endpoint import STATE_KEY
 from wizard.plan import NeutronSource, Plan
@@ -57,3 +59,13 @@ def test_a_capture_turned_off_is_a_warning_and_a_snapshot_plan_says_there_is_not
     ctx.plan.neutron = NeutronSource(snapshot="cloud.json")
     result = capture(ctx)
     assert result.findings == [] and "no live Neutron to capture" in result.detail
+
+
+def test_a_write_log_another_capture_is_writing_blocks(ctx):
+    ctx.plan.capture.listen = f"127.0.0.1:{free_port()}"
+    other = WriteLog(ctx.state.dir)  # as an `alcor-migrate capture` process holds it
+    try:
+        assert found(ctx) == [(Severity.BLOCKER, "capture-log-busy")]
+    finally:
+        other.close()
+    assert found(ctx) == []

@@ -1,16 +1,20 @@
-"""Check the capture: never silently off. It can run (Neutron's endpoint is known, the listen
-address is free, its TLS files load), or the operator is told that writes will not be carried."""
+"""Check the capture: never silently off. It can run (Neutron's endpoint is known, no other
+process writes the run's write log, the listen address is free, its TLS files load), or the
+operator is told that writes will not be carried."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from wizard.capture.config import ProxyConfig
 from wizard.capture.phase import ARTIFACT as CAPTURE
+from wizard.capture.writelog import LOG_FILE
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.neutron.endpoint import is_live, pinned
 from wizard.preflight.model import CheckResult
+from wizard.tinylog import held_for_writing
 from wizard.translate.model import Severity
 
 
@@ -29,6 +33,13 @@ def capture(ctx: RunContext) -> CheckResult:
     running = ctx.artifacts.get(CAPTURE)
     if running is not None:
         result.detail = f"capture on {running.url}, forwarding to {running.config.upstream}"
+        return result
+    log = Path(ctx.state.dir) / LOG_FILE
+    if held_for_writing(log):
+        result.find(Severity.BLOCKER, "capture-log-busy", ("capture", str(log)),
+                    f"{log}: another capture (an `alcor-migrate capture` process?) is writing this run's "
+                    "write log, and one process writes it",
+                    "stop that capture (its log stays; this run's capture goes on with it), then run again")
         return result
     try:
         config = ProxyConfig.from_plan(plan, pinned(plan.neutron, ctx.state).url)
