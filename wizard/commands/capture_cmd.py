@@ -15,7 +15,6 @@ from wizard.capture.writelog import WriteLog
 from wizard.errors import InputError
 from wizard.events import Event, EventBus, Message, ProxyStats
 from wizard.neutron import endpoint
-from wizard.neutron.endpoint import is_live
 from wizard.plan import Plan
 
 
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         plan.capture.listen = args.listen
     if args.state_dir:
         plan.state_dir = args.state_dir
-    if not is_live(plan.neutron):
+    if not endpoint.is_live(plan.neutron):
         raise InputError(f"{args.plan}: neutron.url / neutron.cloud: the plan names no live Neutron to "
                          "capture in front of; give --neutron-url URL")
     config = dataclasses.replace(ProxyConfig.from_plan(plan, endpoint.find(plan.neutron)),
