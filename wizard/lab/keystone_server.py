@@ -1,11 +1,13 @@
 """A real Keystone (keystone 30 from PyPI, SQLite, fernet tokens) on a free loopback port.
 
-Used by the integration tests (and for the lab's Keystone). Keystone is installed once
-into a venv in the cache directory (about a minute); a server is bootstrapped with an
-`admin` user (password ADMIN_PASSWORD, project `admin`) in region `RegionOne`:
+Used by the integration tests, with NeutronServer(keystone=ServiceUser(...)) for a
+Keystone-authenticated Neutron. Keystone is installed once into a venv in the cache directory
+(about a minute); each server is bootstrapped (about 15 s) with an `admin` user (password
+ADMIN_PASSWORD, project `admin`) and its own public, internal and admin endpoints in `RegionOne`:
 
     with KeystoneServer() as keystone:
-        neutron_user = keystone.add_user("neutron", "secret", project="service", roles=("admin", "service"))
+        keystone.add_user("neutron", "secret", project="service", roles=("admin", "service"))
+        token = keystone.token("neutron", "secret", "service")
         keystone.url                                  # http://127.0.0.1:PORT/v3
 """
 
