@@ -269,7 +269,8 @@ async def test_a_bad_plan_file_is_reported_with_its_place(lab_dir):
     Path("plans/broken.yaml").write_text("name: x\nbogus: 1\n")
     app = make_app(World(), plan_path=Path("plans/broken.yaml"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-box.error")), "the error")
+        # the dialog's text, not only its box: under load the box is mounted before its children
+        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-box.error .dialog-text")), "the error")
         assert "plans/broken.yaml" in text_of(app, ".dialog-text") and "bogus" in text_of(app, ".dialog-text")
         assert app.engine is None
 
