@@ -1,4 +1,5 @@
-"""The lab API gateway over HTTP: it routes what Alcor's gateway routes, 404s the rest, lists VPCs as `networks`."""
+"""The lab API gateway over HTTP: it routes what Alcor's gateway routes, 404s the rest, lists VPCs as `networks`;
+with Keystone's filter on, tokens are checked with a real Keystone and `/v2.0` paths reach the token's project."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from wizard.alcor.client import AlcorClient
 from wizard.alcor.paths import NODE, SEGMENT_TABLE_PATH
 from wizard.alcor.services import SERVICES
 from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.alcor.gateway import KeystoneAuth
 
 
 @pytest.fixture
@@ -98,3 +100,75 @@ def test_the_client_reads_vpc_lists_through_the_gateway(emulator, gateway):
         assert [v["id"] for v in client.list("vpc", PROJECT)] == ["net-1"]
     finally:
         client.close()
+
+
+def test_v2_extensions_is_answered_by_the_gateway_itself(gateway, emulator, tls):
+    """CommonRouteConfiguration: `{"extensions":{}}` (an object, not Neutron's list), as text/plain."""
+    answer = gateway.get("/v2.0/extensions")
+    assert answer.status_code == 200 and answer.json() == {"extensions": {}}
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert service(emulator, "vpc", tls).get("/_emulator/stats").json()["requests"] == {}
+
+
+# --- Keystone's filter (keystone.enable=true) against the real Keystone harness --------------------
+
+GATEWAY_USER = ("alcor-gw", "gw-secret")
+KEYSTONE_USER = ("gw-demo", "gw-demo-secret")
+
+
+@pytest.fixture(scope="module")
+def keystone_project(keystone):
+    """The gateway's own user (project service) and a member user of project gw-demo: (token, project id)."""
+    keystone.add_user(*GATEWAY_USER, project="service", roles=("admin", "service"))
+    project_id = keystone.add_user(*KEYSTONE_USER, project="gw-demo", roles=("member",))
+    return keystone.token(*KEYSTONE_USER, "gw-demo"), project_id
+
+
+@pytest.fixture
+def keystone_gateway(keystone, keystone_project, tls):
+    auth = KeystoneAuth(keystone.url, *GATEWAY_USER)
+    with AlcorEmulator(seed=7, gateway=True, keystone=auth, service_ports=dict.fromkeys(SERVICES, 0)) as emulator:
+        with httpx.Client(base_url=emulator.gateway_url, timeout=30, verify=tls) as client:
+            yield emulator, client
+
+
+def test_keystone_filter_is_off_by_default(gateway):
+    """keystone.enable=false: no token needed, paths unchanged."""
+    World(gateway).vpc("net-1", cidr="10.0.0.0/16")
+    assert gateway.get(f"/project/{PROJECT}/vpcs").status_code == 200
+
+
+def test_keystone_filter_refuses_a_request_without_a_token_or_with_a_bad_one(keystone_gateway, tls):
+    emulator, gateway = keystone_gateway
+    for headers in ({}, {"X-Auth-Token": "not-a-token"}):
+        answer = gateway.get("/v2.0/networks", headers=headers)
+        assert answer.status_code == 401 and answer.content == b""
+    assert gateway.get("/v2.0/extensions").status_code == 401  # the filter runs before the route's own answer
+    assert service(emulator, "vpc", tls).get("/_emulator/stats").json()["requests"] == {}
+
+
+def test_keystone_filter_does_not_run_where_no_route_matches(keystone_gateway):
+    """Spring Cloud Gateway runs global filters on routed requests only: `/` is 404 without a token."""
+    _, gateway = keystone_gateway
+    assert_alcor_error(gateway.get("/"), 404, "No matching handler")
+
+
+def test_keystone_filter_maps_neutron_paths_to_the_tokens_project(keystone_gateway, keystone_project, tls):
+    """/v2.0 -> /project/{token's project}, networks -> vpcs: a Neutron client creates and lists networks."""
+    emulator, gateway = keystone_gateway
+    token, project_id = keystone_project
+    headers = {"X-Auth-Token": token}
+    created = gateway.post("/v2.0/networks", headers=headers, json={"network": {
+        "id": "net-k", "name": "k", "cidr": "10.9.0.0/16"}})
+    assert created.status_code == 201, created.text
+    assert created.json()["network"]["project_id"] == project_id
+    listed = gateway.get("/v2.0/networks", headers=headers)
+    assert listed.status_code == 200 and [n["id"] for n in listed.json()["networks"]] == ["net-k"]
+    assert gateway.get("/v2.0/networks/net-k", headers=headers).json()["network"]["id"] == "net-k"
+    assert gateway.get("/v2.0/extensions", headers=headers).json() == {"extensions": {}}
+    with service(emulator, "vpc", tls) as vpc_manager:
+        assert [v["id"] for v in vpc_manager.get(f"/project/{project_id}/vpcs").json()["vpcs"]] == ["net-k"]
+
+
+def test_keystone_auth_never_shows_the_password():
+    assert "gw-secret" not in repr(KeystoneAuth("http://127.0.0.1:1/v3", *GATEWAY_USER))

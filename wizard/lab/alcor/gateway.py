@@ -5,14 +5,14 @@ service when its path matches one of the routes of GW/route/*RouteConfiguration.
 services/api_gateway/src/main/java/com/futurewei/alcor/apigateway), `*` standing for one path
 segment. Everything else is Spring WebFlux's 404: there is no route for `/nodes` (node manager)
 nor for `/segments` (VPC manager), which are reached on their own ports. A GET of a VPC list comes
-back as `{"networks": [...]}`. A service that does not answer is the gateway's 500.
+back as `{"networks": [...]}`; `/v2.0/extensions` is answered by the gateway itself. A service
+that does not answer is the gateway's 500.
 
-Not modelled: the Keystone filter (GW/filter/KeystoneAuthGwFilter.java), off by default
-(`keystone.enable=false` in the gateway's application.properties): requests pass unauthenticated
-and unchanged; and the Neutron-shaped routes whose filters answer or convert bodies themselves
-(`/v2.0/extensions`, CommonRouteConfiguration; `/*/floatingips`, ElasticIPRouteConfiguration's
-FloatingIp*Filter): 404 here. The emulator has no quota service: quota routes answer as
-Alcor's gateway does when the quota manager is down.
+The Keystone filter (GW/filter/KeystoneAuthGwFilter.java) is an option, off by default as in Alcor
+(`keystone.enable=false` in the gateway's application.properties); see KeystoneFilter. Not modelled:
+the floating-IP routes, whose filters convert bodies (ElasticIPRouteConfiguration's FloatingIp*Filter):
+404 here. The emulator has no quota service: quota routes answer as Alcor's gateway does when the
+quota manager is down.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import aiohttp
 from aiohttp import web
 
 QUOTA = "quota"  # Alcor's quota manager (port 9012): routed by the gateway, not emulated
+# Alcor: GW/route/CommonRouteConfiguration.java:extensionRoute (BodyInserters.fromObject of a String: text/plain)
+EXTENSIONS = b'{"extensions":{}}'
 NOT_FORWARDED = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
@@ -47,16 +49,18 @@ def networks(body: bytes) -> bytes:
 class GatewayRoute:
     """One route of Alcor's gateway: path patterns (`*` is one segment), a method or any, its service."""
 
-    service: str
+    service: str | None
     patterns: tuple[str, ...]
     method: str | None = None
     rewrite: Callable[[bytes], bytes] | None = None
+    answer: bytes | None = None  # the gateway answers this body itself (200), nothing is forwarded
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in (None, method)) and any(_compile(p).fullmatch(path) for p in self.patterns)
 
 
 ROUTES: tuple[GatewayRoute, ...] = (
+    GatewayRoute(None, ("/v2.0/extensions",), answer=EXTENSIONS),  # Alcor: CommonRouteConfiguration.java
     # Alcor: GW/route/VpcRouteConfiguration.java:vpcRouteLocator (the rewriting route comes first)
     GatewayRoute("vpc", ("/*/networks", "/*/vpcs", "/project/*/vpcs"), "GET", networks),
     GatewayRoute("vpc", ("/*/networks", "/*/networks/*", "/project/*/vpcs", "/project/*/vpcs/*")),
@@ -87,11 +91,98 @@ def route_for(method: str, path: str) -> GatewayRoute | None:
     return next((route for route in ROUTES if route.matches(method.upper(), path)), None)
 
 
-class ApiGateway:
-    """The gateway's aiohttp application, forwarding to `upstreams` (service -> base URL)."""
+@dataclass(frozen=True)
+class KeystoneAuth:
+    """The gateway's `keystone.*` settings (GW's application.properties): the user it checks tokens as.
+    `auth_url` holds "v3", so it is used as is (GW/client/KeystoneClient.java:checkEndPoints); the
+    user's domain scopes the project too (KeystoneClient.buildLocalTokenParams)."""
 
-    def __init__(self, upstreams: Mapping[str, str]):
+    auth_url: str
+    username: str
+    password: str
+    project_name: str = "service"
+    user_domain_name: str = "Default"
+    url_prefix: str = "/v2.0"  # neutron.url_prefix
+
+    def __repr__(self) -> str:  # never the password
+        return f"KeystoneAuth({self.auth_url!r}, {self.username!r}, project {self.project_name!r})"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the gateway keeps of a verified token (lib/.../common/entity/TokenEntity.java)."""
+
+    project_id: str
+    expires_at: datetime
+    header: str  # X-Token-Info, as TokenEntity.toJson
+
+
+class KeystoneFilter:
+    """GW/filter/KeystoneAuthGwFilter.java:filter with GW/client/KeystoneClient.java, run on every routed
+    request: no X-Auth-Token, or one Keystone does not verify with a project, is 401 with an empty body;
+    then the path's `/v2.0` becomes `/project/{the token's project}`, `networks` -> `vpcs` and
+    `floatingips` -> `elasticips` anywhere in it, and X-Token-Info carries the token's details on."""
+
+    def __init__(self, auth: KeystoneAuth):
+        self.auth = auth
+        self._tokens: dict[str, TokenInfo] = {}  # KeystoneClient's cache (expired entries refused)
+        self._own: tuple[str, datetime] | None = None  # KeystoneClient.localToken and its expiry
+
+    async def verify(self, session: aiohttp.ClientSession, token: str) -> TokenInfo | None:
+        """KeystoneClient.verifyToken: GET /auth/tokens?nocatalog with the gateway's own token."""
+        known = self._tokens.get(token)
+        if known is not None:
+            return known if known.expires_at > datetime.now(timezone.utc) else None
+        headers = {"X-Subject-Token": token, "X-Auth-Token": await self._own_token(session)}
+        async with session.get(f"{self.auth.auth_url}/auth/tokens?nocatalog", headers=headers) as answer:
+            if answer.status != 200:  # RestTemplate throws on 4xx: caught, nothing cached
+                return None
+            body = (await answer.json()).get("token", {})
+        project = body.get("project")
+        if not project:
+            return None
+        info = TokenInfo(project["id"], _keystone_time(body["expires_at"]), json.dumps({
+            "token": token, "expireAt": body["expires_at"], "user": body.get("user", {}).get("name", ""),
+            "userId": body.get("user", {}).get("id", ""), "projectId": project["id"],
+            "projectName": project.get("name", ""), "domainId": project.get("domain", {}).get("id", ""),
+            "domainName": project.get("domain", {}).get("name", ""),
+            "roles": [role.get("name", "") for role in body.get("roles", [])], "invalid": False}))
+        self._tokens[token] = info
+        return info
+
+    async def _own_token(self, session: aiohttp.ClientSession) -> str:
+        """KeystoneClient.getLocalToken: a password token for the gateway's user, renewed once expired."""
+        if self._own and self._own[1] > datetime.now(timezone.utc):
+            return self._own[0]
+        domain = {"name": self.auth.user_domain_name}
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": self.auth.username, "password": self.auth.password, "domain": domain}}},
+            "scope": {"project": {"name": self.auth.project_name, "domain": domain}}}}
+        async with session.post(f"{self.auth.auth_url}/auth/tokens?nocatalog", json=body) as answer:
+            if answer.status != 201:
+                raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
+                                                  message=f"the gateway's own token for {self.auth.username}")
+            token, expires = answer.headers["X-Subject-Token"], (await answer.json())["token"]["expires_at"]
+        self._own = (token, _keystone_time(expires))
+        return token
+
+    def internal_path(self, path: str, project_id: str) -> str:
+        """KeystoneAuthGwFilter.filter's replaceAll chain (the prefix is a regex there too)."""
+        path = re.sub(self.auth.url_prefix, lambda _: "/project/" + project_id, path)
+        return path.replace("networks", "vpcs").replace("floatingips", "elasticips")
+
+
+def _keystone_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class ApiGateway:
+    """The gateway's aiohttp application, forwarding to `upstreams` (service -> base URL), with
+    Keystone's filter when `keystone` is given (Alcor's `keystone.enable=true`)."""
+
+    def __init__(self, upstreams: Mapping[str, str], keystone: KeystoneAuth | None = None):
         self.upstreams = {service: url.rstrip("/") for service, url in upstreams.items()}
+        self.keystone = KeystoneFilter(keystone) if keystone else None
         self._session: aiohttp.ClientSession | None = None
 
     def app(self) -> web.Application:
@@ -109,16 +200,30 @@ class ApiGateway:
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         route = route_for(request.method, request.path)
-        if route is None:  # Spring WebFlux: DispatcherHandler's "No matching handler"
+        if route is None:  # Spring WebFlux: DispatcherHandler's "No matching handler"; no filter runs
             return spring_error(404, "No matching handler", request.path)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
+        path = request.rel_url.raw_path
+        if self.keystone:  # a global filter (order -100): after the route matched, before the route's filters
+            try:
+                token = request.headers.get("X-Auth-Token")
+                info = await self.keystone.verify(self._session, token) if token else None
+            except aiohttp.ClientError as exc:  # RestTemplate's ResourceAccessException is not caught there
+                return spring_error(500, f"keystone: {exc}", request.path)
+            if info is None:
+                return web.Response(status=401)
+            path = self.keystone.internal_path(path, info.project_id)
+            headers["X-Token-Info"] = info.header
+        if route.answer is not None:
+            return web.Response(status=200, body=route.answer, content_type="text/plain", charset="utf-8")
         base = self.upstreams.get(route.service)
         if base is None:
             return spring_error(500, f"Connection refused: no {route.service} service", request.path)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
+        query = request.rel_url.raw_query_string
         body = await request.read()
         try:
-            async with self._session.request(request.method, base + request.path_qs, headers=headers,
-                                             data=body or None) as answer:
+            async with self._session.request(request.method, base + path + (f"?{query}" if query else ""),
+                                             headers=headers, data=body or None) as answer:
                 status, content_type, payload = answer.status, answer.content_type, await answer.read()
         except aiohttp.ClientConnectorError as exc:
             return spring_error(500, f"Connection refused: {exc.host}:{exc.port}", request.path)

@@ -2,9 +2,10 @@
 
 One port for every service, or one port per service (Alcor's defaults 9001... when run
 alone, free ports in tests), optionally behind the lab's API gateway (gateway.py) on `port`,
-which routes only what Alcor's gateway routes. Every request is counted in the ledger, may
-meet an injected fault, runs its service handler, and delivers port goal states to the
-nodes' ACAs before it is answered. Errors are answered in Spring Boot's default JSON shape.
+which routes only what Alcor's gateway routes, with Keystone's filter when `keystone` is given.
+Every request is counted in the ledger, may meet an injected fault, runs its service handler, and
+delivers port goal states to the nodes' ACAs before it is answered. Errors are answered in Spring
+Boot's default JSON shape.
 
 Besides Alcor's API each service port serves the emulator's own endpoints, never faulted:
 GET /_emulator/stats, GET /_emulator/deliveries, GET /_emulator/state.
@@ -27,7 +28,7 @@ from wizard.alcor.services import DEFAULT_PORTS, SERVICES
 from wizard.lab.alcor import elastic_ips, nodes, ports, routers, security_groups, subnets, vpcs  # noqa: F401
 from wizard.lab.alcor.calls import HANDLERS, Call, Rejected, Reply
 from wizard.lab.alcor.faults import Fault, Faults
-from wizard.lab.alcor.gateway import ApiGateway, spring_error
+from wizard.lab.alcor.gateway import ApiGateway, KeystoneAuth, spring_error
 from wizard.lab.alcor.goalstate import DeliveryLog, deliver
 from wizard.lab.alcor.model import AlcorModel
 
@@ -46,6 +47,7 @@ class AlcorEmulator:
         per_service: bool = False,
         service_ports: dict[str, int] | None = None,
         gateway: bool = False,
+        keystone: KeystoneAuth | None = None,
         faults: Faults | None = None,
         state_file: str | Path | None = None,
         seed: int | None = None,
@@ -62,6 +64,7 @@ class AlcorEmulator:
         else:
             self._wanted = {"*": port}
         self._gateway_port = port if gateway else None
+        self._keystone = keystone
         self._bound: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -127,7 +130,7 @@ class AlcorEmulator:
             self._runners.append(runner)
             self._bound[service] = await self._listen(runner, port)
         if self._gateway_port is not None:
-            runner = web.AppRunner(ApiGateway(self.endpoints).app(), access_log=None, shutdown_timeout=0.2)
+            runner = web.AppRunner(ApiGateway(self.endpoints, self._keystone).app(), access_log=None, shutdown_timeout=0.2)
             await runner.setup()
             self._runners.append(runner)
             self._bound[GATEWAY] = await self._listen(runner, self._gateway_port)
