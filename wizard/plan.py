@@ -244,6 +244,8 @@ class LabConfig:
 
     cloud: str = setting("the snapshot the lab Neutron is seeded from", "sample_configs/small.json", PATH)
     user_writes: int = setting("simulated user writes during the migration", 20, at_least(0))
+    keystone: bool = setting("a real Keystone: Neutron checks tokens, the users write with their own, the switch "
+                             "moves the catalog to Alcor's API gateway with its Keystone filter on", False)
 
 
 @dataclass
@@ -380,7 +382,7 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
     keystone_switch = cutover.endpoint.method == "keystone"
     rule(keystone_switch and neutron.auth != "keystone", "cutover.endpoint.method",
          "a keystone switch needs neutron.auth: keystone", "neutron.auth")
-    rule(keystone_switch and not (cutover.endpoint.alcor_url or alcor.gateway_url),
+    rule(keystone_switch and not (cutover.endpoint.alcor_url or alcor.gateway_url or plan.lab),  # the lab's gateway
          "cutover.endpoint.alcor_url",
          "missing: the URL to put into the catalog (or set alcor.gateway_url)", "alcor.gateway_url")
     drain = cutover.drain

@@ -6,9 +6,12 @@ phase starts and sends `count` writes to Neutron through the proxy, cycling thro
     create a network, a subnet on it, a port on it; rename a sample VM port;
     add a rule to a sample security group; delete the port it created
 
-(cycle c names what it creates `user-*-c`). It finishes before the engine goes on from
-convert (the bus handler waits for it), so the writes are in the log before replay's last
-loop. The number done is kept in the state store (meta `lab.user_writes`): a resumed run
+(cycle c names what it creates `user-*-c`). With `tokens` (a Keystone lab: cloud name -> token),
+each write carries a real token: `lab-demo` creates in its own project (network, subnet, port, and
+deletes the port), `lab-admin` renames and adds rules in the sample's projects; after the last
+write one more, with a token Keystone never issued, must be refused (401). It finishes before
+the engine goes on from convert (the bus handler waits for it), so the writes are in the log
+before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`): a resumed run
 sends only the rest. A write Neutron refuses is reported (Message) and not retried.
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 import httpx
 
 from wizard.events import Event, Message, PhaseFailed, PhaseFinished, PhaseStarted
+from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD
 from wizard.state import StateStore
 
 DONE_KEY = "lab.user_writes"
@@ -29,11 +33,16 @@ PHASE = "convert"
 PAUSE = 0.05  # seconds between two writes: a stream, not a burst
 FINISH_TIMEOUT = 120.0
 STEPS = 6
+BAD_TOKEN = "not-a-token-keystone-issued"
 
 
 class UserWrites:
-    def __init__(self, neutron_url: str, count: int, state: StateStore, emit: Callable[[Event], None]):
+    def __init__(self, neutron_url: str, count: int, state: StateStore, emit: Callable[[Event], None],
+                 tokens: dict[str, str] | None = None):
         self.count = count
+        self.tokens = tokens
+        self.bad_token_status: int | None = None
+        self._who = ADMIN_CLOUD
         self.state = state
         self.emit = emit
         self.client = httpx.Client(base_url=neutron_url.rstrip("/") + "/v2.0", timeout=60)
@@ -70,25 +79,42 @@ class UserWrites:
                 self._write(index)
                 self.state.set_meta(DONE_KEY, index + 1)
                 time.sleep(PAUSE)
+            if self.tokens and not self._stop.is_set():
+                self._bad_token_write()
         except httpx.HTTPError as exc:
             self.emit(Message(level="warning", phase=PHASE, text=f"lab users stopped: {exc}"))
         finally:
             if self.sent or self.refused:
                 refused = f"; Neutron refused {len(self.refused)}: {self.refused[0]}" if self.refused else ""
+                tokens = " with their own tokens" if self.tokens else ""
+                bad = f"; a bad token: HTTP {self.bad_token_status}" if self.bad_token_status else ""
                 self.emit(Message(level="info", phase=PHASE,
-                                  text=f"lab users sent {self.sent} writes through the capture proxy{refused}"))
+                                  text=f"lab users sent {self.sent} writes{tokens} through the capture proxy"
+                                       f"{refused}{bad}"))
 
     # -- the writes ----------------------------------------------------------------------
     def _write(self, index: int) -> None:
         cycle, step = divmod(index, STEPS)
+        self._who = ADMIN_CLOUD if step in (3, 4) else DEMO_CLOUD  # rename and rule: the sample's projects
         method, path, body = (self._net, self._subnet, self._port, self._rename, self._rule, self._delete)[step](cycle)
-        answer = self.client.request(method, path, json=body)
+        answer = self.client.request(method, path, json=body, headers=self._headers())
         self.sent += 1
         if answer.status_code >= 400:
             self.refused.append(f"{method} {path}: HTTP {answer.status_code} {answer.text[:200]}")
 
+    def _bad_token_write(self) -> None:
+        answer = self.client.post("/networks", json={"network": {"name": "intruder-net"}},
+                                  headers={"X-Auth-Token": BAD_TOKEN})
+        self.bad_token_status = answer.status_code
+        if answer.status_code != 401:
+            self.refused.append(f"a write with a bad token: HTTP {answer.status_code}, not 401")
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Auth-Token": self.tokens[self._who]} if self.tokens else {}
+
     def _net(self, cycle: int) -> tuple[str, str, Any]:
-        return "POST", "/networks", {"network": {"name": f"user-net-{cycle}", "project_id": self._project()}}
+        owner = {} if self.tokens else {"project_id": self._project()}  # a token: the user's own project
+        return "POST", "/networks", {"network": {"name": f"user-net-{cycle}", **owner}}
 
     def _subnet(self, cycle: int) -> tuple[str, str, Any]:
         network = self._find("networks", f"user-net-{cycle}")
@@ -121,7 +147,7 @@ class UserWrites:
         return self._list("ports", device_owner="compute:nova")[0]["project_id"]
 
     def _list(self, collection: str, **query: str) -> list[dict[str, Any]]:
-        answer = self.client.get(f"/{collection}", params=query)
+        answer = self.client.get(f"/{collection}", params=query, headers=self._headers())
         answer.raise_for_status()
         items = answer.json()[collection.replace("-", "_")]
         if not items:

@@ -7,7 +7,11 @@ it stops on exit (also on Ctrl-C or a failure):
   Neutron's API from the sample cloud `lab.cloud` names, with a fake OVS agent per host;
 - the Alcor emulator, one free loopback port per service, behind the lab's API gateway
   (wizard/lab/alcor/gateway.py), which routes only what Alcor's gateway routes;
-- a LabFleet: a LabNode (Neutron agent and LabAca) per host.
+- a LabFleet: a LabNode (Neutron agent and LabAca) per host;
+- with `lab.keystone`, a real Keystone first (wizard/lab/keystone_lab.py): neutron-server then checks
+  tokens with it, Neutron is in its catalog, the plan logs in with the cloud `lab-admin`, Alcor's API
+  gateway runs its Keystone filter and the switch moves the catalog to it; the migrator reaches
+  Alcor's services on their own ports (the gateway wants a token). The seeded database is the same.
 
 `lab.cloud` names a sample cloud by its file in sample_configs/ (`small.json` is the cloud
 `wizard.lab.samples.small()` builds; the file is that cloud's snapshot). The seeded database
@@ -18,7 +22,9 @@ in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `
 are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them). `world.plan` is the plan
 with the lab filled in (Neutron's URL, Alcor's as a production operator writes them, the
 nodes); `attach(engine)` gives the engine the artifacts the cutover needs and starts the
-simulated users (wizard/lab/users.py).
+simulated users (wizard/lab/users.py), who write with real tokens in a Keystone lab; there,
+once the final replay is done, the `openstack` CLI lists networks and creates and deletes a port
+through the catalog, in Alcor (`<state_dir>/lab/after_switch.json`).
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from typing import Any
 
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
 from wizard.engine import Engine
-from wizard.errors import InputError
+from wizard.errors import InputError, MigrateError
+from wizard.events import Event, Message, PhaseFinished
 from wizard.lab import samples
 from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD, LabKeystone, openstack_after_switch
 from wizard.lab.neutron_server import REQUIREMENTS, NeutronServer, cache_dir, free_port
 from wizard.lab.nodes import LabFleet
 from wizard.lab.topology import Topology, build
@@ -47,6 +55,7 @@ Progress = Callable[[str], None]
 LAB_DIR = "lab"  # under the state directory: neutron.sqlite, alcor.json, fleet.json, acas.json
 ACAS_FILE = "acas.json"
 FLEET_FILE = "fleet.json"  # each host's ACA port, kept for the next run
+AFTER_SWITCH_FILE = "after_switch.json"  # what the openstack CLI found through the catalog (Keystone lab)
 LAB_ARTIFACT = "lab"  # the LabWorld itself, in the engine's artifacts
 
 
@@ -83,6 +92,7 @@ class LabWorld:
         self.progress = progress
         self.dir = Path(plan.state_dir) / LAB_DIR
         self.topology = topology_for(plan.lab.cloud)
+        self.keystone: LabKeystone | None = None
         self.neutron: NeutronServer | None = None
         self.alcor: AlcorEmulator | None = None
         self.fleet: LabFleet | None = None
@@ -105,20 +115,29 @@ class LabWorld:
         self.dir.mkdir(parents=True, exist_ok=True)
         kept = self.dir / "neutron.sqlite"
         database = kept if kept.is_file() else seeded_database(self.topology, self.progress)
+        if self.given.lab.keystone:
+            self.progress("lab: starting Keystone")
+            self.keystone = LabKeystone()
+            self._stack.callback(self.keystone.stop)
+            self.keystone.start()
         self.neutron = NeutronServer(progress=self.progress, service_plugins=samples.SERVICE_PLUGINS,
-                                     database=database)
+                                     database=database, keystone=self.keystone and self.keystone.neutron_user())
         self._stack.callback(self._stop_neutron, kept)
         self.neutron.start()
         for host, tunneling_ip in self.topology.agents.items():  # fresh heartbeats
             self.neutron.add_agent(host, tunneling_ip)
+        if self.keystone:
+            self.keystone.publish(self.neutron.url)
         self.alcor = AlcorEmulator(port=0, gateway=True, service_ports=dict.fromkeys(ALCOR_SERVICES, 0),
+                                   keystone=self.keystone and self.keystone.gateway_auth(),
                                    state_file=self.dir / "alcor.json")
         self._stack.callback(self.alcor.stop)
         self.alcor.start()
         self.fleet = self._fleet()
         self._stack.callback(self.fleet.stop)
         self._stack.callback(self._record_acas)
-        self.progress(f"lab: neutron-server at {self.neutron.url}, Alcor's API gateway at "
+        keystone = f"Keystone at {self.keystone.url}, " if self.keystone else ""
+        self.progress(f"lab: {keystone}neutron-server at {self.neutron.url}, Alcor's API gateway at "
                       f"{self.alcor.gateway_url}, {len(self.fleet.nodes)} nodes")
         self.plan = self._filled(self.given)
 
@@ -134,16 +153,24 @@ class LabWorld:
         return fleet
 
     def _filled(self, plan: Plan) -> Plan:
-        """The plan pointed at this lab: Neutron (no auth) behind the capture proxy, Alcor, the nodes.
+        """The plan pointed at this lab: Neutron behind the capture proxy, Alcor, the nodes.
 
-        Alcor as in production: its API gateway for every service it routes, and on their own ports
-        the node manager and the VPC manager (the gateway routes neither /nodes nor /segments).
+        Neutron: its URL with no auth, or in a Keystone lab the cloud lab-admin (the catalog says where
+        Neutron is). Alcor as in production: its API gateway for every service it routes, and on their
+        own ports the node manager and the VPC manager (the gateway routes neither /nodes nor /segments);
+        in a Keystone lab every service on its own port (the gateway's Keystone filter wants a token).
         """
-        neutron = dataclasses.replace(plan.neutron, url=self.neutron.url, auth="none", cloud=None, snapshot=None)
+        if self.keystone:
+            neutron = dataclasses.replace(plan.neutron, cloud=ADMIN_CLOUD, url=None, auth="keystone", snapshot=None)
+        else:
+            neutron = dataclasses.replace(plan.neutron, url=self.neutron.url, auth="none", cloud=None,
+                                          snapshot=None)
         capture = dataclasses.replace(plan.capture, listen=f"127.0.0.1:{free_port()}")
         gateway = self.alcor.gateway_url
-        endpoints = {service: self.alcor.url_for(service) for service in ("node", "vpc")}
-        alcor = dataclasses.replace(plan.alcor, url=gateway, endpoints=endpoints, gateway_url=gateway)
+        own_ports = ALCOR_SERVICES if self.keystone else ("node", "vpc")
+        endpoints = {service: self.alcor.url_for(service) for service in own_ports}
+        alcor = dataclasses.replace(plan.alcor, url=None if self.keystone else gateway, endpoints=endpoints,
+                                    gateway_url=gateway)
         return dataclasses.replace(plan, neutron=neutron, capture=capture, alcor=alcor,
                                    nodes={**self.fleet.node_overrides(), **plan.nodes})
 
@@ -159,9 +186,28 @@ class LabWorld:
         """Give the engine the lab's artifacts and let the lab's users write while convert runs."""
         engine.ctx.artifacts.update(self.artifacts())
         if self.plan.lab.user_writes and self.plan.capture.enabled:
-            self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish)
+            tokens = {cloud: self.keystone.token(cloud) for cloud in (ADMIN_CLOUD, DEMO_CLOUD)} \
+                if self.keystone else None
+            self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish,
+                                    tokens=tokens)
             engine.bus.subscribe(self.users.on_event)
             self._stack.callback(self.users.stop)
+        if self.keystone:
+            engine.bus.subscribe(lambda event: self._after_switch(event, engine.bus.publish))
+
+    def _after_switch(self, event: Event, emit) -> None:
+        """Once the final replay is done (the cloud is Alcor's), the openstack CLI through the catalog."""
+        if not (isinstance(event, PhaseFinished) and event.phase == "final_replay"):
+            return
+        try:
+            found = openstack_after_switch(lambda: set(self.alcor.model.store["port"]))
+        except MigrateError as exc:
+            found = {"error": str(exc)}
+        (self.dir / AFTER_SWITCH_FILE).write_text(json.dumps(found, indent=1) + "\n")
+        ok = found.get("port_in_alcor") and found.get("port_deleted_in_alcor")
+        emit(Message(level="info" if ok else "error", phase="final_replay",
+                     text=f"lab: openstack through the catalog: {len(found.get('networks', []))} networks listed, "
+                          f"a port created and deleted in Alcor" if ok else f"lab: after the switch: {found}"))
 
     def stop(self) -> None:
         """Stop whatever was started, last first; safe to call twice."""
