@@ -2,8 +2,9 @@
 
 Used by the integration tests, with NeutronServer(keystone=ServiceUser(...)) for a
 Keystone-authenticated Neutron. Keystone is installed once into a venv in the cache directory
-(about a minute); each server is bootstrapped (about 15 s) with an `admin` user (password
-ADMIN_PASSWORD, project `admin`) and its own public, internal and admin endpoints in `RegionOne`:
+(about a minute) and bootstrapped once there (keystone-manage, about 45 s): each server starts on a
+copy of that database and those keys, with an `admin` user (password ADMIN_PASSWORD, project
+`admin`), and its identity endpoints (public, internal, admin in `RegionOne`) moved to its own URL:
 
     with KeystoneServer() as keystone:
         keystone.add_user("neutron", "secret", project="service", roles=("admin", "service"))
@@ -59,6 +60,9 @@ def venv_dir() -> Path:
     return cache_dir() / "keystone-30"
 
 
+TEMPLATE_URL = "http://127.0.0.1:1/v3"  # the bootstrapped copy's endpoints, until a server moves them
+
+
 def ensure_installed() -> Path:
     """The keystone venv, installed first if missing."""
     venv = venv_dir()
@@ -70,6 +74,29 @@ def ensure_installed() -> Path:
     _check_call([str(venv / "bin/pip"), "install", "-q", REQUIREMENT], f"install {REQUIREMENT}")
     marker.write_text(REQUIREMENT + "\n")
     return venv
+
+
+def bootstrapped() -> Path:
+    """A bootstrapped Keystone (database, fernet and credential keys) in the venv, made once; servers copy it."""
+    venv = ensure_installed()
+    template = venv / "bootstrapped"
+    if template.is_dir():
+        return template
+    work = Path(tempfile.mkdtemp(prefix="bootstrapping-", dir=venv))
+    (work / "keystone.conf").write_text(CONF.format(run=work))
+    manage = [str(venv / "bin/keystone-manage"), "--config-file", str(work / "keystone.conf")]
+    for args in (["db_sync"], ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
+                 ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
+                 ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD, "--bootstrap-region-id", REGION,
+                  "--bootstrap-public-url", TEMPLATE_URL, "--bootstrap-internal-url", TEMPLATE_URL,
+                  "--bootstrap-admin-url", TEMPLATE_URL]):
+        _check_call(manage + args, f"keystone-manage {args[0]}")
+    (work / "keystone.conf").unlink()
+    try:
+        work.rename(template)  # whole or not at all
+    except OSError:  # another process bootstrapped it first
+        shutil.rmtree(work, ignore_errors=True)
+    return template
 
 
 class KeystoneServer:
@@ -95,18 +122,13 @@ class KeystoneServer:
         self.stop()
 
     def start(self) -> KeystoneServer:
-        venv = ensure_installed()
+        template = bootstrapped()
+        venv = template.parent
         run = self.run_dir = Path(tempfile.mkdtemp(prefix="keystone-"))
+        shutil.copytree(template, run, dirs_exist_ok=True)
         (run / "keystone.conf").write_text(CONF.format(run=run))
         (run / "serve.py").write_text(SERVE)
         self.port = free_port()
-        manage = [str(venv / "bin/keystone-manage"), "--config-file", str(run / "keystone.conf")]
-        for args in (["db_sync"], ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
-                     ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
-                     ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD, "--bootstrap-region-id", REGION,
-                      "--bootstrap-public-url", self.url, "--bootstrap-internal-url", self.url,
-                      "--bootstrap-admin-url", self.url]):
-            _check_call(manage + args, f"keystone-manage {args[0]}")
         env = {**_clean_env(), "OS_KEYSTONE_CONFIG_DIR": str(run)}
         with open(run / "keystone.log", "wb") as log:
             self._process = subprocess.Popen([str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
@@ -114,7 +136,16 @@ class KeystoneServer:
                                              stdin=subprocess.DEVNULL)
         atexit.register(self.stop)
         self._wait_ready()
+        self._move_endpoints()
         return self
+
+    def _move_endpoints(self) -> None:
+        """The identity endpoints the bootstrap made, at this server's URL."""
+        with httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.admin_token()}, timeout=30) as api:
+            for endpoint in api.get("/endpoints").raise_for_status().json()["endpoints"]:
+                if endpoint["url"] == TEMPLATE_URL:
+                    api.patch(f"/endpoints/{endpoint['id']}", json={"endpoint": {"url": self.url}}
+                              ).raise_for_status()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
