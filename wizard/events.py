@@ -175,6 +175,15 @@ class DrainTick(Event):
 
 
 @dataclass(frozen=True)
+class TokenTick(Event):
+    """The switch's countdown until tokens issued before the capture's insertion into the catalog
+    have expired (they may still send clients to Neutron directly); `left` 0: the wait is over."""
+
+    left: float
+    lifetime: float
+
+
+@dataclass(frozen=True)
 class WaveStarted(Event):
     wave: int
     label: str  # "canary", "batch 2", ...

@@ -58,6 +58,7 @@ class RichReport:
         self._finished: list[tuple[str, float, str]] = []
         self._findings: dict[str, int] = {}
         self._drain_waiting, self._drain_shown = "", 0.0
+        self._token_shown = 0.0  # seconds left at the last token countdown line (0: none yet)
         self._lock = threading.Lock()
 
     def __enter__(self) -> "RichReport":
@@ -142,6 +143,11 @@ class RichReport:
             self.console.print(f"drain {event.elapsed:.0f}s; min in {event.min_left:.0f}s, max in "
                                f"{event.max_left:.0f}s; {escape(waiting)}")
 
+    def _on_token_tick(self, event: ev.TokenTick) -> None:
+        if event.left <= 0 or not self._token_shown or self._token_shown - event.left >= 60:
+            self._token_shown = max(0.0, event.left)
+            self.console.print(f"switch: {_token_wait(event) or 'tokens issued before the capture have expired'}")
+
     def _on_wave_started(self, event: ev.WaveStarted) -> None:
         self._tasks[("cutover", f"wave {event.wave}")] = self._progress.add_task(
             f"wave {event.wave}/{event.waves} {event.label}", total=event.nodes, rate="")
@@ -219,6 +225,8 @@ class StatusLine:
                 self._phase = None
             elif isinstance(event, (ev.GateChanged, ev.DrainTick)):  # the cutover's waits
                 self._wait = _cutover_wait(event)
+            elif isinstance(event, ev.TokenTick):
+                self._wait = _token_wait(event)
             elif getattr(event, "phase", None) != self._phase:
                 return
             elif isinstance(event, ev.Progress):
@@ -283,6 +291,12 @@ def _cutover_wait(event: ev.GateChanged | ev.DrainTick) -> str:
     if event.waiting_for:
         return f"drain: waiting for {', '.join(event.waiting_for)}"
     return f"drain: quiet, {event.min_left:.0f}s of the minimum wait left" if event.min_left > 0 else ""
+
+
+def _token_wait(event: ev.TokenTick) -> str:
+    if event.left <= 0:
+        return ""
+    return f"tokens issued before the capture may still reach Neutron: {_duration(event.left)} left"
 
 
 def _kind_status(progress: ev.Progress) -> str:

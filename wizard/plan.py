@@ -81,6 +81,15 @@ class CaptureConfig:
     upstream_ca: str | None = setting("CA bundle to check Neutron's certificate", None, PATH,
                                       example="/etc/ssl/certs/ca-certificates.crt")
     upstream_timeout: float = setting("timeout of a request forwarded to Neutron", 60.0, DURATION)
+    insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
+                             "cutover.endpoint point at it until the switch) or none (the operator points them)",
+                             "none", one_of("keystone", "none"))
+    token_lifetime: float = setting("Keystone's token lifetime ([token] expiration): tokens issued before the "
+                                    "insertion keep Neutron's URL this long, so the switch waits it out",
+                                    3600.0, DURATION)
+    advertise: str | None = setting("the URL clients reach the proxy at (default: the listen address, which "
+                                    "must then not be 0.0.0.0 or ::)", None, URL,
+                                    example="http://capture.example.net:9797")
 
 
 @dataclass

@@ -4,7 +4,9 @@ import openstack
 import pytest
 import yaml
 
-from wizard.cutover.endpoint import STATE_KEY, KeystoneSwitch, endpoint_switch, target_url
+from wizard.cutover.endpoint import (SWITCHED, STATE_KEY, KeystoneCatalog, KeystoneSwitch, endpoint_switch,
+                                     keystone_switch, target_url)
+from wizard.cutover.rollback import roll_back
 from wizard.errors import InputError
 from wizard.events import EndpointChanged
 from wizard.plan import Plan
@@ -12,6 +14,7 @@ from wizard.state import StateStore
 
 NEUTRON = "http://neutron.example:9696"
 ALCOR = "http://alcor.example:9009"
+CAPTURE = "http://capture.example:9797"
 
 
 @pytest.fixture
@@ -69,6 +72,54 @@ def test_switch_and_restore_every_interface_and_region(cloud, tmp_path):
     assert len(events) == 4
     switch.restore()
     assert urls(conn, service) == before and state.get_meta(STATE_KEY) == []
+
+
+def test_after_the_captures_insertion_the_switch_moves_on_to_alcor_and_a_restore_gives_neutron_back(
+        cloud, tmp_path):
+    conn, service = cloud
+    before = urls(conn, service)
+    state, plan = StateStore(tmp_path / "state"), make_plan()
+    keystone_switch(plan, state).switch(CAPTURE)  # the capture's keystone insertion
+    assert {url for _, _, url in urls(conn, service)} == {CAPTURE}
+    endpoint_switch(plan, state, ask=None).switch(ALCOR)
+    assert {url for _, _, url in urls(conn, service)} == {ALCOR}
+    assert sorted((e["region"], e["interface"], e["url"]) for e in state.get_meta(STATE_KEY)) == before
+    endpoint_switch(plan, state, ask=None).restore()
+    assert urls(conn, service) == before  # Neutron's own URLs, not the capture's
+
+
+class RefusesTheThirdChange(KeystoneCatalog):
+    """The real catalog, where Keystone fails the third change."""
+
+    changes = 0
+
+    def set_url(self, endpoint_id: str, url: str) -> None:
+        self.changes += 1
+        if self.changes == 3:
+            raise RuntimeError("keystone: 503")
+        super().set_url(endpoint_id, url)
+
+
+def test_a_switch_failing_midway_leaves_the_endpoints_at_the_capture_they_were_at(cloud, tmp_path):
+    conn, service = cloud
+    state = StateStore(tmp_path / "state")
+    keystone_switch(make_plan(), state).switch(CAPTURE)
+    with pytest.raises(RuntimeError, match="503"):
+        KeystoneSwitch(RefusesTheThirdChange(conn), state).switch(ALCOR)
+    assert {url for _, _, url in urls(conn, service)} == {CAPTURE}
+
+
+def test_rollback_restores_a_catalog_left_at_the_capture_by_a_run_that_stopped_before_its_snapshot(
+        cloud, tmp_path):
+    conn, service = cloud
+    before = urls(conn, service)
+    plan = make_plan()
+    plan.state_dir = str(tmp_path / "state")
+    state = StateStore(plan.state_dir)
+    keystone_switch(plan, state).switch(CAPTURE)  # then the run was killed: nothing put the catalog back
+    assert not state.get_meta(SWITCHED)
+    result = roll_back(plan, state, control=None, ask=None)
+    assert result.endpoints == 4 and urls(conn, service) == before
 
 
 def test_regions_and_interfaces_narrow_the_switch(cloud, tmp_path):

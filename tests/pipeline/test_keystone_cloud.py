@@ -100,7 +100,7 @@ def test_a_cloud_plan_captures_at_the_catalogs_endpoint_found_once(cloud, neutro
         plan = cloud_plan(emulator, tmp_path / "state")
         assert "capture" in [phase.name for phase in build_phases(plan)]  # never left out without a word
         state = StateStore(plan.state_dir)
-        engine = Engine(plan, [PreflightPhase(), CapturePhase()], state)
+        engine = Engine(plan, [PreflightPhase(), CapturePhase()], state, approve=lambda *_: True)  # clients pointed
         try:
             result = engine.run()
             assert result.ok, result.error
@@ -173,7 +173,7 @@ def test_users_writes_through_the_capture_are_replayed_and_verify_and_drain_read
         phases = [PreflightPhase(), CapturePhase(), SnapshotPhase(), TranslatePhase(), users, ConvertPhase(),
                   ReplayThenCatalogMoves(cloud, emulator.url_for("vpc")), VerifyPhase(), DrainPhase()]
         state = StateStore(plan.state_dir)
-        engine = Engine(plan, phases, state)
+        engine = Engine(plan, phases, state, approve=lambda *_: True)  # the operator points clients at the capture
         try:
             result = engine.run()
             assert result.ok, result.error

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.capture.config import ProxyConfig
+from wizard.capture.insertion import insert, withdraw
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.errors import InputError
@@ -44,6 +45,7 @@ class CapturePhase:
                 log.close()
                 raise
             ctx.artifacts[ARTIFACT] = ctx.artifacts[WRITE_HOLD] = running
+            insert(ctx, running.url)  # clients reach it as capture.insertion says
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
 
     def close(self, ctx) -> None:
@@ -51,9 +53,13 @@ class CapturePhase:
 
     @staticmethod
     def stop(ctx) -> None:
-        """Stop the proxy this run started, if any, and close its log."""
-        running = ctx.artifacts.pop(ARTIFACT, None)
-        ctx.artifacts.pop(WRITE_HOLD, None)
-        if running is not None:
-            running.stop()
-            running.log.close()
+        """Stop the proxy this run started, if any, and close its log; before the switch, the catalog
+        goes back to Neutron first."""
+        try:
+            withdraw(ctx)
+        finally:  # the proxy stops even if Keystone could not take the catalog back
+            running = ctx.artifacts.pop(ARTIFACT, None)
+            ctx.artifacts.pop(WRITE_HOLD, None)
+            if running is not None:
+                running.stop()
+                running.log.close()

@@ -5,6 +5,10 @@ endpoint of the service type (each interface, each region, unless the plan
 narrows them) is recorded in the state store before the first change, then
 pointed at Alcor; `restore` puts the recorded URLs back. Method `none` leaves
 the catalog to the operator and waits for their confirmation.
+
+The capture's `keystone` insertion (wizard/capture/insertion.py) moves the same endpoints
+to the capture first, with the same record: the switch then moves them on from the capture
+to Alcor, and a restore (abort, rollback) puts Neutron's own URLs back, never the capture's.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from wizard.state import StateStore
 
 METHODS = ("keystone", "none")
 STATE_KEY = "switch.endpoints"  # the endpoints as they were before the switch
+SWITCHED = "switch.done"  # meta: the switch happened (the catalog is Alcor's)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,8 @@ class KeystoneSwitch:
                 self._move(endpoint, current.get(endpoint.id, endpoint.url), url)
                 moved.append(endpoint)
         except Exception:
-            for endpoint in moved:
-                self._move(endpoint, url, endpoint.url)
+            for endpoint in moved:  # back where they were (the capture, after its insertion)
+                self._move(endpoint, url, current.get(endpoint.id, endpoint.url))
             raise
         return before
 
@@ -148,6 +153,14 @@ def endpoint_switch(plan: Plan, state: StateStore, ask: Callable[[str, str], Non
         return ManualSwitch(ask, config.service_type)
     if config.method != "keystone":
         raise InputError(f"cutover.endpoint.method: {config.method!r} is not one of {', '.join(METHODS)}")
+    return keystone_switch(plan, state, emit, conn)
+
+
+def keystone_switch(plan: Plan, state: StateStore, emit: Callable[[Event], None] = lambda e: None,
+                    conn: Any = None) -> KeystoneSwitch:
+    """The catalog's endpoints that cutover.endpoint names (service type, regions, interfaces), moved
+    through Keystone with the originals recorded."""
+    config = plan.cutover.endpoint
     catalog = KeystoneCatalog(conn or keystone_connection(plan), config.service_type, config.regions,
                               config.interfaces)
     return KeystoneSwitch(catalog, state, emit)

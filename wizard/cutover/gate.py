@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from wizard.errors import MigrateError
-from wizard.events import Event, GateChanged
+from wizard.events import Event, GateChanged, TokenTick
 from wizard.plan import GateConfig
 
 POSTPONE_FILE = "postpone-cutover"
@@ -80,13 +80,17 @@ class CutoverGate:
     def __init__(self, config: GateConfig, postponement: Postponement, replication: Replication | None,
                  hold: WriteHold | None, emit: Callable[[Event], None] = lambda e: None,
                  checkpoint: Callable[[], None] = lambda: None, poll: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, tokens_expire_at: float = 0.0,
+                 token_lifetime: float = 0.0):
         self.config, self.postponement, self.replication, self.hold = config, postponement, replication, hold
+        # time.time() when the last token issued before the capture's insertion expires (0: none)
+        self.tokens_expire_at, self.token_lifetime = tokens_expire_at, token_lifetime
         self.emit, self.checkpoint, self.poll, self.sleep = emit, checkpoint, poll, sleep
 
     def pass_through(self, switch: Callable[[], None]) -> GateOutcome:
         """Wait out a postponement, then switch with writes held and the log drained; retry as planned."""
         self._wait_while_postponed()
+        self._wait_for_old_tokens()
         if self.replication is None:
             self.emit(GateChanged(state="unguarded", detail="capture is off: writes are neither held nor replayed"))
             switch()
@@ -146,6 +150,19 @@ class CutoverGate:
                 self.emit(GateChanged(state="postponed", detail=f"remove {self.postponement.path} to cut over",
                                       lag=self.replication.lag() if self.replication else 0))
             self.sleep(self.poll)
+
+    def _wait_for_old_tokens(self) -> None:
+        """Until tokens issued before the insertion expire, clients holding them may write to Neutron
+        directly: the capture is not complete yet. Replay meanwhile; count down."""
+        if time.time() >= self.tokens_expire_at:
+            return
+        while (left := self.tokens_expire_at - time.time()) > 0:
+            self.checkpoint()
+            self.emit(TokenTick(left=left, lifetime=self.token_lifetime))
+            if self.replication:
+                self.replication.replay(self.replication.head(), time.monotonic() + min(self.poll, left))
+            self.sleep(max(0.0, min(self.poll, self.tokens_expire_at - time.time())))
+        self.emit(TokenTick(left=0.0, lifetime=self.token_lifetime))
 
     def _pause(self, seconds: float) -> None:
         until = time.monotonic() + seconds

@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
+from wizard.capture.insertion import tokens_expire_at
 from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.drain import Drain, PortActivity
-from wizard.cutover.endpoint import endpoint_switch, target_url
+from wizard.cutover.endpoint import SWITCHED, endpoint_switch, target_url
 from wizard.cutover.gate import CutoverGate, postponement_for
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.runner import WaveRunner
@@ -17,14 +18,14 @@ from wizard.engine import RunContext
 from wizard.errors import MigrateError
 from wizard.events import Message, Waiting
 
-SWITCHED = "switch.done"
 DRAINED = "drain.done"
 POSTPONE_APPLIED = "cutover.postpone_applied"  # the plan's postpone flag creates the flag file once
 POSTPONE_POLL = 0.2  # seconds between looks at the postpone flag file
 
 
 class SwitchPhase:
-    """Points the cloud's network endpoint at Alcor, through the cut-over gate."""
+    """Points the cloud's network endpoint at Alcor, through the cut-over gate (which first waits out the
+    token lifetime when the capture was inserted through the catalog)."""
 
     name = "switch"
 
@@ -41,7 +42,9 @@ class SwitchPhase:
             ctx.state.set_meta(POSTPONE_APPLIED, True)
         ctx.artifacts["postponement"] = postponement
         gate = CutoverGate(plan.cutover.gate, postponement, ctx.artifacts.get("replication"),
-                           ctx.artifacts.get("write_hold"), ctx.emit, ctx.checkpoint)
+                           ctx.artifacts.get("write_hold"), ctx.emit, ctx.checkpoint,
+                           tokens_expire_at=tokens_expire_at(plan, ctx.state),
+                           token_lifetime=plan.capture.token_lifetime)
         outcome = gate.pass_through(lambda: switch.switch(url))
         ctx.state.set_meta(SWITCHED, True)
         return {"url": url, "attempts": outcome.attempts, "writes held s": round(outcome.held_seconds, 2)}

@@ -1,11 +1,14 @@
-"""Undo a (partial) cutover: nodes back to the Neutron agents, last moved first; then the endpoint."""
+"""Undo a (partial) cutover: nodes back to the Neutron agents, last moved first; then the endpoint: the
+catalog goes back to Neutron's own URLs (those recorded before the capture's insertion, if any, never the
+capture's), also when a run that inserted the capture stopped without putting them back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from wizard.cutover.endpoint import endpoint_switch
+from wizard.capture.insertion import INSERTED_AT
+from wizard.cutover.endpoint import STATE_KEY, endpoint_switch
 from wizard.cutover.node import NodeControl, NodeOutcome
 from wizard.cutover.phases import DRAINED, SWITCHED
 from wizard.cutover.records import NodeRecords
@@ -30,15 +33,17 @@ def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable
               endpoint: bool = True) -> RollbackResult:
     """Roll back every node the state records on ACA, one by one; then restore the endpoint."""
     records = NodeRecords(state)
-    site = site_for(plan, artifacts or {})
+    undo = records.to_undo()
+    site = site_for(plan, artifacts or {}) if undo else None  # a run may have stopped before its snapshot
     result = RollbackResult()
-    for name in records.to_undo():
+    for name in undo:
         outcome = site.undo(name, control, emit)
         records.record(outcome)
         result.nodes.append(outcome)
-    if endpoint and state.get_meta(SWITCHED):
+    if endpoint and (state.get_meta(SWITCHED) or state.get_meta(STATE_KEY)):
         result.endpoints = len(endpoint_switch(plan, state, ask, emit, conn=(artifacts or {}).get("keystone"))
                                .restore())
         state.set_meta(SWITCHED, False)
         state.set_meta(DRAINED, False)
+        state.set_meta(INSERTED_AT, None)  # a new insertion starts the token lifetime again
     return result

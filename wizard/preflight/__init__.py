@@ -7,9 +7,9 @@ hide the others), publishes `CheckChanged` and `FindingRaised` events, records t
 outcomes in the state store (meta `preflight.checks`) and stops the run with `Blocked`
 when any check found a blocker.
 
-The checks live by what they look at (local.py, neutron.py, capture.py, alcor.py). To add one (every
-compute host has a tunnel IP...), write the function and add `Check("name", function)` to
-`CHECKS`.
+The checks live by what they look at (local.py, neutron.py, capture.py, insertion.py, alcor.py). To
+add one (every compute host has a tunnel IP...), write the function and add `Check("name", function)`
+to `CHECKS`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from wizard.errors import Blocked
 from wizard.events import CheckChanged, Event, FindingRaised
 from wizard.preflight.alcor import alcor
 from wizard.preflight.capture import capture
+from wizard.preflight.insertion import insertion
 from wizard.preflight.local import state_directory
 from wizard.preflight.model import Check, CheckOutcome, CheckResult
 from wizard.preflight.neutron import EXTENSIONS_KEY, neutron_api
@@ -30,8 +31,8 @@ from wizard.state import StateStore
 from wizard.translate.model import Severity, describe
 
 __all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckOutcome", "CheckResult",
-           "PreflightPhase", "alcor", "capture", "check_events", "neutron_api", "recorded_checks", "run_check",
-           "state_directory"]
+           "PreflightPhase", "alcor", "capture", "check_events", "insertion", "neutron_api", "recorded_checks",
+           "run_check", "state_directory"]
 
 PHASE = "preflight"
 CHECKS_KEY = "preflight.checks"  # meta: [CheckOutcome.to_json()] of the last preflight
@@ -42,6 +43,7 @@ CHECKS: list[Check] = [
     Check("state directory", state_directory),
     Check("neutron", neutron_api),
     Check("capture", capture),
+    Check("insertion", insertion),
     Check("alcor", alcor),
 ]
 

@@ -1,0 +1,100 @@
+"""How clients reach the capture proxy: the catalog points them at it, or the operator does.
+
+`capture.insertion: keystone`: when the capture starts, the catalog's network endpoints
+(those cutover.endpoint names) move to the capture's URL through the switch's own machinery
+(wizard/cutover/endpoint.py), which records Neutron's URLs; when the run ends before the switch
+they go back, and the switch moves them on to Alcor. Tokens issued before the insertion carry the
+old catalog, so the capture is complete only `capture.token_lifetime` after it: the cut-over gate
+waits until `tokens_expire_at`.
+
+`capture.insertion: none`: on a cloud, the operator points the clients at the capture and
+confirms; a marked request to the catalog's public network endpoint must then reach the capture
+(`arrival_problem`), else a warning says that clients are not going through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from wizard.cutover.endpoint import SWITCHED, keystone_switch
+from wizard.errors import InputError
+from wizard.events import Message
+from wizard.neutron import endpoint as neutron_endpoint
+from wizard.plan import Plan
+from wizard.state import StateStore
+
+INSERTED_AT = "capture.inserted_at"  # meta: time.time() when the catalog first pointed at the capture
+ARTIFACT = "insertion"  # ctx.artifacts: the capture URL this run put into the catalog
+PROBE_HEADER = "X-Alcor-Migrate-Probe"
+PROBE_TIMEOUT = 10.0
+WILDCARDS = ("0.0.0.0", "::")
+
+
+def capture_url(plan: Plan, listening: str) -> str:
+    """The URL clients reach the capture at: capture.advertise, else where it listens (not a wildcard)."""
+    if plan.capture.advertise:
+        return plan.capture.advertise.rstrip("/")
+    if urlsplit(listening).hostname in WILDCARDS:
+        raise InputError(f"capture.advertise: the capture listens on {plan.capture.listen}, which is no address "
+                         "a client can use; give the URL clients reach it at")
+    return listening
+
+
+def insert(ctx: Any, listening: str) -> None:
+    """Once the capture listens at `listening`: point the clients at it as the plan says."""
+    plan = ctx.plan
+    if ctx.state.get_meta(SWITCHED) or not plan.neutron.cloud:
+        return  # the catalog is Alcor's now; or no catalog (neutron.url): clients are pointed by whoever runs them
+    url = capture_url(plan, listening)
+    if plan.capture.insertion == "keystone":
+        keystone_switch(plan, ctx.state, ctx.emit, ctx.artifacts.get("keystone")).switch(url)
+        if not ctx.state.get_meta(INSERTED_AT):
+            ctx.state.set_meta(INSERTED_AT, time.time())
+        ctx.artifacts[ARTIFACT] = url
+        return
+    ctx.ask("capture", f"Point every client of Neutron (the catalog's network endpoints, or the address they "
+                       f"resolve to) at the capture at {url}, then confirm")
+    problem = arrival_problem(plan, ctx.state, lambda: ctx.artifacts["capture"].stats().requests, url)
+    if problem:
+        ctx.emit(Message(level="warning", phase="capture", text=problem))
+
+
+def withdraw(ctx: Any) -> None:
+    """The capture stops: unless the switch happened, the catalog goes back to Neutron's URLs."""
+    if ctx.artifacts.pop(ARTIFACT, None) is None or ctx.state.get_meta(SWITCHED):
+        return
+    keystone_switch(ctx.plan, ctx.state, ctx.emit, ctx.artifacts.get("keystone")).restore()
+    ctx.state.set_meta(INSERTED_AT, None)
+
+
+def tokens_expire_at(plan: Plan, state: StateStore) -> float:
+    """When the last token issued before the insertion expires (time.time()); 0: nothing to wait for."""
+    inserted = state.get_meta(INSERTED_AT)
+    return inserted + plan.capture.token_lifetime if inserted else 0.0
+
+
+def arrival_problem(plan: Plan, state: StateStore, requests_seen, capture: str) -> str | None:
+    """Why a marked request to the catalog's public network endpoint did not reach the capture (None:
+    it did). `requests_seen()` is the capture's request counter."""
+    public = neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
+    marker = uuid.uuid4().hex
+    before = requests_seen()
+    try:  # no token: Neutron's 401 passes through the capture and is counted all the same
+        httpx.get(f"{public}/v2.0/networks", params={"name": f"alcor-migrate-probe-{marker}"},
+                  headers={PROBE_HEADER: marker}, timeout=PROBE_TIMEOUT, verify=plan.neutron.verify_tls)
+    except httpx.HTTPError as exc:
+        return f"a marked request to the catalog's public network endpoint {public} failed ({exc})"
+    if requests_seen() > before:
+        return None
+    if neutron_endpoint.root(public) == neutron_endpoint.root(state.get_meta(neutron_endpoint.STATE_KEY) or ""):
+        return (f"clients are not going through the capture: the catalog's public network endpoint {public} is "
+                f"Neutron's own; point it (or the address it resolves to) at {capture}, or set "
+                "capture.insertion: keystone")
+    return (f"clients are not going through the capture: a marked request to the catalog's public network "
+            f"endpoint {public} never reached the capture at {capture}")
