@@ -173,3 +173,32 @@ def test_sync_reports_how_much_is_on_disk(tmp_path):
     assert db.storage.sync() == path.stat().st_size == db.storage.size
     reopened = open_db(path, durable=False)
     assert reopened.storage.size == reopened.storage.synced == path.stat().st_size
+
+
+def test_a_readonly_refresh_reads_what_the_writer_appended_since_and_waits_for_an_unfinished_record(tmp_path):
+    path = tmp_path / "log.db"
+    writer = open_db(path, exclusive=True)
+    writer.table("entries").insert({"seq": 1})
+    reader = open_db(path, readonly=True)
+    writer.table("entries").insert({"seq": 2})
+    writer.table("entries").update({"state": "done"}, doc_ids=[1])
+    with open(path, "ab") as file:  # a record the writer is halfway through
+        file.write(b'{"t":"entries","i":"3","d":{"se')
+    assert reader.storage.refresh()
+    assert reader.storage.torn_tail is not None and reader.storage.torn_tail.saved_to is None
+    assert [dict(doc) for doc in reader.table("entries").all()] == [{"seq": 1, "state": "done"}, {"seq": 2}]
+    with open(path, "ab") as file:
+        file.write(b'q":3}}\n')
+    assert reader.storage.refresh() and reader.storage.torn_tail is None
+    assert [doc["seq"] for doc in reader.table("entries").all()] == [1, 2, 3]
+    assert not reader.storage.refresh()
+    writer.close()
+
+
+def test_a_readonly_refresh_of_a_file_cut_shorter_than_read_is_corrupt(tmp_path):
+    path = tmp_path / "log.db"
+    open_db(path).table("entries").insert({"seq": 1})
+    reader = open_db(path, readonly=True)
+    path.write_bytes(b"")
+    with pytest.raises(LogCorrupt, match="replaced or cut"):
+        reader.storage.refresh()

@@ -16,7 +16,7 @@ so the storage then refuses every further write (`LogUnavailable`).
 One writer at a time: callers that share a database across threads lock it;
 `exclusive=True` also keeps other processes out (an flock on the file).
 `readonly=True` opens a file another process may be writing: nothing is
-created, repaired or written.
+created, repaired or written, and `refresh()` reads the records appended since.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class AppendOnlyStorage(Storage):
         self.torn_tail: TornTail | None = None
         self.failure: OSError | None = None  # set when an fsync failed: no more writes
         self.size = 0  # bytes written so far, every one of them a whole record
+        self.lines = 0  # records read on open and by refresh (a read-only storage's line count)
         self.synced = 0  # bytes known to be on disk
         self._tables: dict[str, dict[str, Any]] = {}
         self._hashes: dict[str, dict[str, int]] = {}
@@ -192,30 +193,53 @@ class AppendOnlyStorage(Storage):
                 str(self.path),
             )
 
-    # -- opening ---------------------------------------------------------------
+    # -- opening and reading on -----------------------------------------------
+    def refresh(self) -> bool:
+        """A read-only storage: apply the whole records another process appended since
+        the last read (an unfinished last one waits for the next call). Whether any were."""
+        if not self.readonly:
+            return False
+        try:
+            with open(self.path, "rb") as file:
+                length = os.fstat(file.fileno()).st_size
+                if length < self.size:
+                    raise LogCorrupt(f"{self.path}: now {length} bytes, {self.size} were read before: the "
+                                     "file was replaced or cut")
+                file.seek(self.size)
+                data = file.read()
+        except FileNotFoundError:
+            return False
+        before = self.size
+        self.torn_tail = None
+        self._read(data, before)
+        return self.size > before
+
     def _replay(self) -> None:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return
+        self._read(data, 0)
+
+    def _read(self, data: bytes, base: int) -> None:
+        """Apply the records in `data`, the file's bytes from offset `base` on."""
         offset = 0
-        lineno = 0
         while offset < len(data):
             end = data.find(b"\n", offset)
-            lineno += 1
             if end < 0:
-                self._keep_torn_tail(data, offset)
+                self._keep_torn_tail(data, offset, base)
                 return
             try:
                 record = json.loads(data[offset:end])
             except (json.JSONDecodeError, UnicodeDecodeError):
                 if data[end + 1:].strip():
-                    raise LogCorrupt(f"{self.path}:{lineno}: not a valid record") from None
-                self._keep_torn_tail(data, offset)
+                    raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a valid record") from None
+                self._keep_torn_tail(data, offset, base)
                 return
             self._apply(record, data[offset:end].decode("utf-8"))
             offset = end + 1
-            self.size = offset
+            self.size = base + offset
+            self.lines += 1
 
     def _apply(self, record: dict, line: str) -> None:
         table = record["t"]
@@ -229,11 +253,11 @@ class AppendOnlyStorage(Storage):
             self._tables.get(table, {}).pop(record["i"], None)
             self._hashes.get(table, {}).pop(record["i"], None)
 
-    def _keep_torn_tail(self, data: bytes, offset: int) -> None:
-        self.size = offset
-        if self.readonly:
-            self.torn_tail = TornTail(offset=offset, length=len(data) - offset, saved_to=None)
+    def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
+        if self.readonly:  # perhaps a record being written: read again from here next time
+            self.torn_tail = TornTail(offset=base + offset, length=len(data) - offset, saved_to=None)
             return
+        self.size = offset
         saved = self.path.with_name(f"{self.path.name}.torn-{offset}")
         saved.write_bytes(data[offset:])
         os.chmod(saved, 0o600)

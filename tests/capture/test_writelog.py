@@ -156,3 +156,19 @@ def test_a_torn_last_record_is_reported_and_its_number_reused(tmp_path):
     assert _begin(log) == 3  # the torn entry was never acknowledged, so never forwarded
     log.close()
     assert json.loads((tmp_path / LOG_FILE).read_bytes().splitlines()[-1])["d"]["seq"] == 3
+
+
+def test_a_reader_takes_no_lock_and_sees_entries_and_answers_logged_after_it_opened(tmp_path):
+    writer = WriteLog(tmp_path)
+    first = _begin(writer)
+    reader = WriteLog(tmp_path, readonly=True)  # the writer holds the lock: a reader opens all the same
+    writer.record_answer(first, 201, b'{"network": {"id": "n1"}}', "req-1")
+    second = _begin(writer)
+    writer.sync()
+    assert [(e["seq"], e["state"]) for e in reader.entries()] == [(first, "committed"), (second, "pending")]
+    assert len(reader) == 2 and reader.get(second)["state"] == "pending"
+    assert [e["seq"] for e in reader.entries("committed")] == [first]
+    with pytest.raises(MigrateError, match="another capture is writing"):
+        WriteLog(tmp_path)  # the reader left the writer's lock alone
+    reader.close()
+    writer.close()

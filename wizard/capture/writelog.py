@@ -14,7 +14,10 @@ has covered it, so concurrent requests can share one fsync (see commit.py).
 A write the file refuses (disk full, I/O error) raises `LogUnavailable` and
 changes nothing; after a failed fsync the log refuses every write until it is
 reopened. Opening the log for writing takes an exclusive lock on the file and
-settles the entries a stopped process left `pending` as `unknown`.
+settles the entries a stopped process left `pending` as `unknown`. Opened
+read-only, the log takes no lock and each read picks up what the writer logged
+since: one writer, any number of readers (a reader keeps replay's verdicts
+elsewhere, see capture/reader.py).
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ class WriteLog:
 
     def __len__(self) -> int:
         with self._lock:
+            self._read_on()
             return len(self._table)
 
     # -- writing -----------------------------------------------------------------
@@ -182,10 +186,20 @@ class WriteLog:
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """Entries in sequence order, all or those in one state."""
         with self._lock:
+            self._read_on()
             docs = self._table.all() if state is None else self._table.search(Query().state == state)
             return sorted((dict(doc) for doc in docs), key=lambda entry: entry["seq"])
 
     def get(self, seq: int) -> dict[str, Any] | None:
         with self._lock:
+            self._read_on()
             doc = self._table.get(doc_id=seq)
             return dict(doc) if doc is not None else None
+
+    def _read_on(self) -> None:
+        """Opened read-only: take in the entries and answers the writer logged since."""
+        try:
+            if self._storage.refresh():
+                self._table.clear_cache()
+        except LogCorrupt as exc:
+            raise MigrateError(f"write log {exc}") from None
