@@ -31,3 +31,16 @@ def test_applied_failed_and_id_map_survive_reopen(tmp_path):
 def test_state_dir_is_private(tmp_path):
     StateStore(tmp_path / "state")
     assert os.stat(tmp_path / "state").st_mode & 0o077 == 0
+
+
+def test_replay_verdicts_survive_reopen_one_per_entry(tmp_path):
+    store = StateStore(tmp_path / "state")
+    store.set_verdict(2, {"logged_at": 1.5, "entry": {"state": "failed"}})
+    store.set_verdict(2, {"logged_at": 1.5, "entry": {"state": "replayed"}})
+    store.set_verdict(10, {"logged_at": 9.0, "entry": {"state": "skipped", "reason": "r"}})
+    store.close()
+    again = StateStore(tmp_path / "state")
+    verdicts = again.verdicts()
+    assert sorted(verdicts) == [2, 10] and verdicts[2]["entry"] == {"state": "replayed"}
+    assert verdicts[10]["entry"]["reason"] == "r"
+    again.close()

@@ -4,7 +4,8 @@ One append-only TinyDB file (`state.db`) in the plan's state directory, with tab
 `phases` (status and timings), `sent` (requests about to be sent: one that is sent
 but not applied may have reached Alcor), `applied` (one document per Alcor request
 applied, keyed by the request's key), `failed` (requests Alcor refused, with its
-answer), `id_map` (Neutron id -> Alcor id where Alcor does not keep ours) and `meta`.
+answer), `id_map` (Neutron id -> Alcor id where Alcor does not keep ours), `verdicts`
+(replay's verdicts on a write log another process writes, see capture/reader.py) and `meta`.
 The checkpoint is what was applied, never what was read.
 
 Every change is on disk when its method returns. Writers in several threads share
@@ -49,6 +50,7 @@ class StateStore:
         self._applied = self._index("applied")
         self._failed = self._index("failed")
         self._id_map = self._index("id_map")
+        self._verdicts = self._index("verdicts")
         self._ids = {doc["key"]: doc["alcor_id"] for doc in self._db.table("id_map").all()}
 
     def _index(self, table: str) -> dict[str, int]:
@@ -128,6 +130,16 @@ class StateStore:
     def mapped_id(self, kind: str, neutron_id: str) -> str | None:
         with self._lock:
             return self._ids.get(f"{kind}:{neutron_id}")
+
+    # -- replay's verdicts on a log another process writes ---------------------------
+    def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None:
+        with self._written():
+            self._put("verdicts", self._verdicts, str(seq), {"key": str(seq), **verdict})
+
+    def verdicts(self) -> dict[int, dict[str, Any]]:
+        """Each verdict by the sequence number of its write log entry."""
+        with self._lock:
+            return {int(doc["key"]): dict(doc) for doc in self._db.table("verdicts").all()}
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -11,6 +11,8 @@ Idempotent, because capture starts before the snapshot and an entry may be in it
 - an `unknown` entry (Neutron may or may not have applied it) is settled by reading Neutron;
 - a write replay cannot carry (another kind or action) is skipped with a finding naming it.
 
+Verdicts are marked on the log's entries: in the log itself when this process writes it,
+in the state store when a capture running as its own process does (capture/reader.py).
 The checkpoint (state meta `replay.position`) is the last sequence number up to which
 every entry is settled: replayed, skipped or rejected. A failed entry stops it there
 (later ones are still applied); the next run retries it. A `pending` entry (Neutron has
@@ -29,7 +31,7 @@ from wizard.alcor import paths
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
 from wizard.capture import writes
-from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN, WriteLog
+from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN
 from wizard.capture.writes import Unsupported, Write
 from wizard.events import FindingRaised, LagChanged, Progress
 from wizard.state import StateStore
@@ -45,6 +47,14 @@ WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
 LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address", "security_group_id",
                  "floating_network_id", "floating_ip_address", "remote_ip_prefix", "port_range_min", "direction")
 LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
+
+
+class Log(Protocol):
+    """The write log as replay reads it: a WriteLog this process writes, or a LogReader."""
+
+    def entries(self) -> list[dict[str, Any]]: ...
+
+    def mark(self, seq: int, state: str, **info: Any) -> None: ...
 
 
 class Neutron(Protocol):
@@ -82,7 +92,7 @@ class PassSummary:
 class Replayer:
     """Applies the write log to Alcor, entry by entry; thread-safe (one pass at a time)."""
 
-    def __init__(self, log: WriteLog, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
+    def __init__(self, log: Log, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
                  concurrency: int = 4, emit: Callable[[Any], None] = lambda event: None,
                  checkpoint: Callable[[], None] = lambda: None, phase: str = "replay",
                  known: Iterable[Finding] = ()):
