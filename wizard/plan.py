@@ -76,6 +76,9 @@ class CaptureConfig:
     """The proxy in front of Neutron that logs every write during the migration."""
 
     enabled: bool = setting("run the capture proxy (off: writes during the migration are lost)", True)
+    mode: str = setting("embedded: `run` starts the proxy; separate: an `alcor-migrate capture --plan` process "
+                        "captures into the state directory and `run` replays its log read-only",
+                        "embedded", one_of("embedded", "separate"))
     listen: str = setting("where the proxy listens", "127.0.0.1:9797", LISTEN)
     tls: TlsConfig = setting("serve TLS", factory=TlsConfig)
     upstream_ca: str | None = setting("CA bundle to check Neutron's certificate", None, PATH,

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import resource
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,48 +11,6 @@ import pytest
 
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cli import main
-
-ALCOR_MIGRATE = [sys.executable, "-m", "wizard"]
-
-
-class CaptureProcess:
-    """`alcor-migrate capture` in a child process, stopped with SIGTERM."""
-
-    def __init__(self, *args: str, file_size_limit: int | None = None):
-        def limit_files() -> None:  # a real "disk full" for this process: writes past the limit fail (EFBIG)
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
-
-        self.process = subprocess.Popen(
-            [*ALCOR_MIGRATE, "capture", "--listen", "127.0.0.1:0", *args],
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=limit_files if file_size_limit else None,
-        )
-        first = self.process.stderr.readline()
-        found = re.match(r"capture: (\S+) -> ", first)
-        assert found, first + self.process.stderr.read()
-        self.url = found.group(1)
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        rest = self.process.stderr.read()
-        return self.process.wait(10), rest
-
-
-@pytest.fixture
-def capture_process():
-    started: list[CaptureProcess] = []
-
-    def start(*args: str, **kwargs) -> CaptureProcess:
-        started.append(CaptureProcess(*args, **kwargs))
-        return started[-1]
-
-    yield start
-    for process in started:
-        if process.process.poll() is None:
-            process.process.kill()
-            process.process.wait()
 
 
 def test_capture_runs_until_sigterm_and_logs_writes(capture_process, upstream, state_dir):

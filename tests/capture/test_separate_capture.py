@@ -1,7 +1,11 @@
-"""A capture that ran as its own process (`alcor-migrate capture`) into the run's state directory:
-`run` replays its log, and verify compares Alcor with Neutron as it is after the replay."""
+"""A capture that runs as its own process (`alcor-migrate capture`) into the run's state directory:
+`run` replays its log (read-only while it runs, `capture.mode: separate`), and verify compares Alcor
+with Neutron as it is after the replay."""
 
 from __future__ import annotations
+
+import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,13 +16,17 @@ from wizard.alcor.verify import VerifyPhase
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.replay_phase import ReplayPhase
-from wizard.capture.writelog import REPLAYED, WriteLog
+from wizard.capture.phase import CapturePhase
+from wizard.capture.writelog import COMMITTED, LOG_FILE, REPLAYED, WriteLog
+from wizard.cutover.gate import CutoverGate, Postponement
 from wizard.engine import Engine
 from wizard.events import EventBus
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
 from wizard.neutron.phase import SnapshotPhase
+from wizard.plan import GateConfig, save
 from wizard.state import StateStore
+from wizard.tinylog import held_for_writing
 from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
@@ -52,4 +60,81 @@ def test_writes_a_separate_capture_logged_after_the_snapshot_are_replayed_and_ve
         finally:
             capture.stop()
             log.close()
+            state.close()
+
+
+def logged(state_dir) -> list[dict]:
+    """The write log's entries as the capture process wrote them."""
+    log = WriteLog(state_dir, readonly=True)
+    entries = log.entries()
+    log.close()
+    return entries
+
+
+class UsersWriteThenTheGateSwitches:
+    """Between replay and the final replay, while `run` holds the capture's log open read-only: a user
+    writes through the capture process, then the cut-over gate switches with that process holding writes."""
+
+    name = "drain"
+
+    def __init__(self, write, capture_url: str):
+        self.write, self.capture_url, self.during_switch = write, capture_url, []
+
+    def run(self, ctx) -> dict:
+        seq = self.write("while-run-reads-the-log")
+        gate = CutoverGate(GateConfig(writes="reject", hold_timeout=20), Postponement(Path(ctx.state.dir) / "none"),
+                           ctx.artifacts["replication"], ctx.artifacts["write_hold"])
+        outcome = gate.pass_through(lambda: self.during_switch.append(httpx.post(
+            f"{self.capture_url}/v2.0/networks", json={"network": {"name": "refused"}}, timeout=30).status_code))
+        return {"written": seq, "position": outcome.position}
+
+
+def test_run_replays_a_running_capture_processs_log_without_its_lock_and_both_may_restart(tmp_path, capture_process):
+    with NeutronServer() as neutron, AlcorEmulator(seed=3) as emulator:
+        plan = plan_for(emulator, tmp_path / "state")
+        plan.neutron.url, plan.neutron.auth, plan.capture.mode = neutron.url, "none", "separate"
+        save(plan, tmp_path / "plan.yaml")
+        log_file = Path(plan.state_dir) / LOG_FILE
+        running = capture_process("--plan", str(tmp_path / "plan.yaml"))
+        project = uuid.uuid4().hex
+
+        def write(name: str) -> int:
+            answer = httpx.post(f"{running.url}/v2.0/networks", timeout=60,
+                                json={"network": {"name": name, "project_id": project}})
+            assert answer.status_code == 201, answer.text
+            return logged(plan.state_dir)[-1]["seq"]
+
+        def phases(*middle) -> list:
+            return [CapturePhase(), SnapshotPhase(), TranslatePhase(), ConvertPhase(), ReplayPhase("replay"),
+                    VerifyPhase(), *middle, ReplayPhase("final_replay")]
+
+        state = StateStore(plan.state_dir)
+        try:
+            write("before-the-snapshot")
+            assert Engine(plan, phases(), state).run(until="translate").ok
+            write("after-the-snapshot")
+            users = UsersWriteThenTheGateSwitches(write, running.url)
+            result = Engine(plan, phases(users), state).run()
+            assert result.ok, result.error
+            assert held_for_writing(log_file)  # the capture process kept its lock: run never took it
+            assert users.during_switch == [503]  # the capture process held writes for the switch
+            assert state.phase("replay")["summary"]["replayed"] == 2
+            assert state.phase("drain")["summary"] == {"written": 3, "position": 3}  # logged after run opened
+            assert state.phase("verify")["summary"]["drift"] == 0
+
+            state.close()  # run restarts, then the capture process does
+            state = StateStore(plan.state_dir)
+            assert Engine(plan, phases(), state).run().ok
+            assert state.phase("replay")["summary"]["replayed"] == 0  # the verdicts survived
+            assert running.stop()[0] == 0
+            running = capture_process("--plan", str(tmp_path / "plan.yaml"))
+            assert write("after-the-capture-restarted") == 4
+            assert Engine(plan, phases(), state).run().ok
+            assert state.phase("replay")["summary"]["replayed"] == 1
+            assert state.phase("verify")["summary"]["drift"] == 0
+
+            verdicts = state.verdicts()  # every write replayed once; the writer's log left as it wrote it
+            assert sorted(verdicts) == [1, 2, 3, 4] and {v["entry"]["state"] for v in verdicts.values()} == {REPLAYED}
+            assert {entry["state"] for entry in logged(plan.state_dir)} == {COMMITTED}
+        finally:
             state.close()

@@ -69,3 +69,30 @@ def test_a_write_log_another_capture_is_writing_blocks(ctx):
     finally:
         other.close()
     assert found(ctx) == []
+
+
+def test_a_separate_capture_must_be_running_and_then_this_run_only_reads_its_log(ctx):
+    ctx.plan.capture.mode = "separate"
+    assert found(ctx) == [(Severity.BLOCKER, "capture-not-running")]
+    writer = WriteLog(ctx.state.dir)  # the `alcor-migrate capture --plan` process
+    try:
+        result = capture(ctx)
+        assert result.findings == [] and "replays it read-only" in result.detail
+        assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
+    finally:
+        writer.close()
+
+
+def test_a_busy_log_names_the_separate_mode_as_a_way_on(ctx):
+    ctx.plan.capture.listen = f"127.0.0.1:{free_port()}"
+    other = WriteLog(ctx.state.dir)
+    try:
+        assert "capture.mode: separate" in capture(ctx).findings[0].remedy
+    finally:
+        other.close()
+
+
+def test_a_separate_capture_is_never_inserted_into_the_catalog_by_run(ctx):
+    ctx.plan.capture.mode, ctx.plan.capture.insertion = "separate", "keystone"
+    ctx.plan.neutron = NeutronSource(cloud="production")
+    assert found(ctx) == [(Severity.BLOCKER, "capture-insertion-separate")]

@@ -1,4 +1,7 @@
-"""The engine's `capture` phase: start the proxy in this process and leave it running.
+"""The engine's `capture` phase: start the proxy in this process and leave it running, or (the
+plan's `capture.mode: separate`) check that an `alcor-migrate capture` process writes the run's
+write log; then `run` only reads that log (capture/reader.py), and the cut-over gate holds writes
+through the hold file that process watches (capture/hold_file.py).
 
 The proxy forwards to Neutron's endpoint as the run recorded it (wizard/neutron/endpoint.py):
 `neutron.url`, or the catalog's entry, found before anything changed.
@@ -12,17 +15,21 @@ every resume, since a new process has no proxy yet.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from wizard.capture.config import ProxyConfig
-from wizard.capture.insertion import insert, withdraw
 from wizard.capture.proxy import CaptureProxy
-from wizard.capture.writelog import WriteLog
-from wizard.errors import InputError
+from wizard.capture.hold_file import HoldRequest
+from wizard.capture.insertion import insert, withdraw
+from wizard.capture.writelog import LOG_FILE, WriteLog
+from wizard.errors import InputError, MigrateError
 from wizard.neutron.endpoint import is_live, pinned
+from wizard.tinylog import held_for_writing
 
 ARTIFACT = "capture"
 WRITE_HOLD = "write_hold"
+SEPARATE = "separate"  # capture.mode: the capture runs as its own process
 
 
 class CapturePhase:
@@ -31,6 +38,8 @@ class CapturePhase:
     def run(self, ctx) -> dict[str, Any]:
         if not ctx.plan.capture.enabled:
             return {"enabled": False}
+        if ctx.plan.capture.mode == SEPARATE:
+            return self._separate(ctx)
         running = ctx.artifacts.get(ARTIFACT)
         if running is None:
             if not is_live(ctx.plan.neutron):
@@ -47,6 +56,15 @@ class CapturePhase:
             ctx.artifacts[ARTIFACT] = ctx.artifacts[WRITE_HOLD] = running
             insert(ctx, running.url)  # clients reach it as capture.insertion says
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
+
+    @staticmethod
+    def _separate(ctx) -> dict[str, Any]:
+        log = Path(ctx.state.dir) / LOG_FILE
+        if not held_for_writing(log):
+            raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process writes "
+                               f"{log}; start `alcor-migrate capture --plan <this plan>`, then run again")
+        ctx.artifacts[WRITE_HOLD] = HoldRequest(ctx.state.dir)
+        return {"mode": SEPARATE, "log": str(log)}
 
     def close(self, ctx) -> None:
         self.stop(ctx)

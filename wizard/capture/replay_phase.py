@@ -6,7 +6,9 @@ its summary has `replayed`, `skipped`, `failed`, `lag` and `position`. A failed 
 fails the phase (ReplayIncomplete) once everything else is applied; the next run retries it.
 
 The write log is the capture phase's (`ctx.artifacts["capture"].log`) when the proxy runs
-in this process (one writer per state directory), else it is opened here. The replayer is
+in this process (one writer per state directory); with `capture.mode: separate` it is the
+capture process's log, read here without its lock, replay's verdicts kept in the state store
+(capture/reader.py); else a log a stopped capture left is opened here. The replayer is
 left in `ctx.artifacts["replication"]` (a LogReplication) for the gate and the later phase;
 `ReplayPhase.stop(ctx)` closes a log this phase opened.
 """
@@ -19,6 +21,8 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient
 from wizard.capture.phase import ARTIFACT as CAPTURE
+from wizard.capture.phase import SEPARATE
+from wizard.capture.reader import LogReader
 from wizard.capture.replay import Replayer
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cutover.site import load_snapshot
@@ -99,6 +103,9 @@ class ReplayPhase:
         owned: list[Any] = []
         if capture is not None:
             log = capture.log
+        elif ctx.plan.capture.enabled and ctx.plan.capture.mode == SEPARATE:
+            log = LogReader(ctx.state.dir, ctx.state)
+            owned.append(log)
         elif (Path(ctx.state.dir) / LOG_FILE).exists():
             log = WriteLog(ctx.state.dir)
             owned.append(log)

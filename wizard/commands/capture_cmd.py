@@ -1,4 +1,8 @@
-"""`alcor-migrate capture`: the capture proxy in the foreground, until Ctrl-C or SIGTERM."""
+"""`alcor-migrate capture`: the capture proxy in the foreground, until Ctrl-C or SIGTERM.
+
+It writes the write log of the plan's state directory; a `run` of a plan with
+`capture.mode: separate` replays that log read-only and holds this proxy's writes at the
+cut-over through the hold file it watches (capture/hold_file.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import threading
 
 from wizard import plan as plan_module
 from wizard.capture.config import ProxyConfig
+from wizard.capture.hold_file import HoldWatcher
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.errors import InputError
@@ -61,8 +66,12 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         proxy.start()
+        watcher = HoldWatcher(plan.state_dir, proxy,
+                              lambda text: bus.publish(Message(level="warning", text=text, phase="capture")))
+        watcher.start()
         print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}", file=sys.stderr, flush=True)
         stop.wait()
+        watcher.stop()
         proxy.stop()
     finally:
         log.close()

@@ -7,6 +7,10 @@ holds new writes (or answers 503 with Retry-After), the log is replayed to the
 position reached at that moment, the switch happens and writes go on. If the
 replay takes longer than the plan's hold timeout, writes are released and the
 gate tries again later; it either completes or leaves things as they were.
+The brake is the capture proxy itself when it runs in this process, or, with
+`capture.mode: separate`, the hold file the capture process watches
+(capture/hold_file.py): a hold that process does not take within seconds fails
+the switch with writes released (run again once the capture runs).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class Replication(Protocol):
 
 
 class WriteHold(Protocol):
-    """The capture proxy's brake on user writes."""
+    """The capture proxy's brake on user writes (capture/proxy.py, or capture/hold_file.py)."""
 
     def hold_writes(self, mode: str, retry_after: float) -> None:
         """From now on, hold new writes ("hold") or answer them 503 with Retry-After ("reject")."""

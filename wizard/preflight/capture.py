@@ -1,5 +1,6 @@
 """Check the capture: never silently off. It can run (Neutron's endpoint is known, no other
-process writes the run's write log, the listen address is free, its TLS files load), or the
+process writes the run's write log, the listen address is free, its TLS files load), or, with
+`capture.mode: separate`, an `alcor-migrate capture` process writes the run's write log; or the
 operator is told that writes will not be carried."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from wizard.capture.config import ProxyConfig
 from wizard.capture.phase import ARTIFACT as CAPTURE
+from wizard.capture.phase import SEPARATE
 from wizard.capture.writelog import LOG_FILE
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
@@ -35,11 +37,14 @@ def capture(ctx: RunContext) -> CheckResult:
         result.detail = f"capture on {running.url}, forwarding to {running.config.upstream}"
         return result
     log = Path(ctx.state.dir) / LOG_FILE
+    if plan.capture.mode == SEPARATE:
+        return _separate(ctx, log, result)
     if held_for_writing(log):
         result.find(Severity.BLOCKER, "capture-log-busy", ("capture", str(log)),
                     f"{log}: another capture (an `alcor-migrate capture` process?) is writing this run's "
                     "write log, and one process writes it",
-                    "stop that capture (its log stays; this run's capture goes on with it), then run again")
+                    "set capture.mode: separate to let that process capture and this run replay its log; or "
+                    "stop it (its log stays; this run's capture goes on with it); then run again")
         return result
     try:
         config = ProxyConfig.from_plan(plan, pinned(plan.neutron, ctx.state).url)
@@ -57,6 +62,27 @@ def capture(ctx: RunContext) -> CheckResult:
                     "free that address, or set capture.listen to one this machine can listen on")
         return result
     result.detail = f"capture on {config.listen}, forwarding to {config.upstream}"
+    return result
+
+
+def _separate(ctx: RunContext, log: Path, result: CheckResult) -> CheckResult:
+    """capture.mode separate: an `alcor-migrate capture` process must be writing the run's log, and
+    clients are pointed at it by the operator (the run points the catalog only at a capture it runs)."""
+    if ctx.plan.neutron.cloud and ctx.plan.capture.insertion == "keystone":
+        result.find(Severity.BLOCKER, "capture-insertion-separate", ("capture", "insertion"),
+                    "capture.mode is separate but capture.insertion is keystone: `run` points the catalog only "
+                    "at a capture it runs itself, and would leave clients going around the capture process",
+                    "set capture.insertion: none and point the clients at the capture process, or set "
+                    "capture.mode: embedded")
+        return result
+    if not held_for_writing(log):
+        result.find(Severity.BLOCKER, "capture-not-running", ("capture", str(log)),
+                    f"capture.mode is separate, but no `alcor-migrate capture` process writes {log}",
+                    "start `alcor-migrate capture --plan <this plan>` (same state_dir) before the snapshot, "
+                    "then run again; or set capture.mode: embedded to let `run` start the capture")
+        return result
+    pinned(ctx.plan.neutron, ctx.state)  # replay and verify read Neutron where the capture forwards
+    result.detail = f"capture runs as its own process, writing {log}; this run replays it read-only"
     return result
 
 

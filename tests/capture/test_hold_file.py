@@ -1,0 +1,53 @@
+"""The cut-over's brake on a capture running as its own process: the hold file it watches."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from wizard.capture.hold_file import HOLD_FILE, HoldRequest, HoldWatcher
+from wizard.errors import MigrateError
+
+
+def post(url: str) -> httpx.Response:
+    return httpx.post(f"{url}/v2.0/networks", json={"network": {"name": "n"}}, timeout=10)
+
+
+def test_a_capture_process_holds_writes_while_the_run_asks_and_releases_them_after(capture_process, upstream,
+                                                                                   state_dir):
+    running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir))
+    hold = HoldRequest(state_dir)
+    hold.hold_writes("reject", 2.0)  # returns once the capture process has taken the hold
+    answer = post(running.url)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    hold.release_writes()
+    deadline = time.monotonic() + 5
+    while (answer := post(running.url)).status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert answer.status_code == 201
+    assert running.stop()[0] == 0
+
+
+def test_a_hold_no_capture_process_takes_fails_and_leaves_no_hold_behind(state_dir):
+    state_dir.mkdir()
+    hold = HoldRequest(state_dir, ack_timeout=0.3)
+    with pytest.raises(MigrateError, match="no capture process took the write hold within 0.3s"):
+        hold.hold_writes("hold", 5.0)
+    assert not (state_dir / HOLD_FILE).exists()
+
+
+def test_a_hold_past_its_expiry_is_released(capture, state_dir):
+    warnings: list[str] = []
+    watcher = HoldWatcher(state_dir, capture.proxy, warnings.append)
+    (state_dir / HOLD_FILE).write_text(json.dumps({"id": "a", "mode": "reject", "retry_after": 1,
+                                                   "expires": time.time() + 60}))
+    watcher.look()
+    assert post(capture.url).status_code == 503
+    (state_dir / HOLD_FILE).write_text(json.dumps({"id": "a", "mode": "reject", "retry_after": 1,
+                                                   "expires": time.time() - 1}))  # the run died holding
+    watcher.look()
+    assert post(capture.url).status_code == 201 and watcher.held is None
+    assert warnings == [f"{state_dir / HOLD_FILE}: the write hold expired; writes released"]

@@ -1,0 +1,111 @@
+"""The cut-over's brake on writes when the capture runs as its own process: a hold file in the
+state directory, which that process watches.
+
+`run`'s side (HoldRequest, a gate.WriteHold) writes `capture-hold` (JSON: an id, the mode, the
+Retry-After, and when the hold expires) and returns once the capture process has acknowledged that
+id in `capture-hold.ack`, which it does only after its proxy's `hold_writes` returned: from then
+on every write it logs until the release is already in the log. Releasing removes the file. The
+capture's side (HoldWatcher) looks at the file every POLL seconds and holds or releases its proxy's
+writes to match; a hold past its expiry (a run that died holding writes) is released.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from wizard.errors import MigrateError
+
+HOLD_FILE = "capture-hold"
+ACK_FILE = "capture-hold.ack"
+POLL = 0.05  # seconds between two looks at the hold file (capture side) or the ack (run side)
+ACK_TIMEOUT = 10.0  # seconds the run waits for the capture process to take a hold
+EXPIRY_MARGIN = 60.0  # seconds a hold outlives its Retry-After, for the switch itself
+
+
+class HoldRequest:
+    """`run`'s side: asks the capture process to hold writes, and waits until it does."""
+
+    def __init__(self, state_dir: str | os.PathLike, ack_timeout: float = ACK_TIMEOUT):
+        self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(state_dir) / ACK_FILE
+        self.ack_timeout = ack_timeout
+
+    def hold_writes(self, mode: str, retry_after: float) -> None:
+        request = uuid.uuid4().hex
+        _write(self.path, {"id": request, "mode": mode, "retry_after": retry_after,
+                           "expires": time.time() + retry_after + EXPIRY_MARGIN})
+        deadline = time.monotonic() + self.ack_timeout
+        while time.monotonic() < deadline:
+            if (_read(self.ack_path) or {}).get("id") == request:
+                return
+            time.sleep(POLL)
+        self.release_writes()
+        raise MigrateError(f"{self.path}: no capture process took the write hold within {self.ack_timeout:g}s; "
+                           "writes were not held. Is `alcor-migrate capture --plan` running on this state "
+                           "directory? Start it, then run again")
+
+    def release_writes(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class HoldWatcher:
+    """The capture process's side: holds and releases its proxy's writes as the hold file says."""
+
+    def __init__(self, state_dir: str | os.PathLike, proxy, warn: Callable[[str], None], poll: float = POLL):
+        self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(state_dir) / ACK_FILE
+        self.proxy, self.warn, self.poll = proxy, warn, poll
+        self.held: str | None = None  # the id of the hold in effect
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="capture-hold", daemon=True)
+
+    def start(self) -> None:
+        self.look()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def look(self) -> None:
+        """Hold or release the proxy's writes as the hold file says now."""
+        request = _read(self.path)
+        if request is not None and request.get("expires", 0) <= time.time():
+            if self.held:
+                self.warn(f"{self.path}: the write hold expired; writes released")
+            request = None
+        if request is None:
+            if self.held:
+                self.proxy.release_writes()
+                self.held = None
+            return
+        if request.get("id") != self.held:
+            self.proxy.hold_writes(request["mode"], float(request["retry_after"]))
+            self.held = request["id"]
+            _write(self.ack_path, {"id": self.held})
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.look()
+            except (KeyError, TypeError, ValueError) as exc:
+                self.warn(f"{self.path}: not a write hold this capture understands ({exc}); ignored")
+
+
+def _write(path: Path, record: dict[str, Any]) -> None:
+    """Replace the file at once (a reader sees the old record or the new one, never half)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(record))
+    os.replace(partial, path)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
