@@ -139,7 +139,7 @@ class StateStore:
     def verdicts(self) -> dict[int, dict[str, Any]]:
         """Each verdict by the sequence number of its write log entry."""
         with self._lock:
-            return {int(doc["key"]): dict(doc) for doc in self._db.table("verdicts").all()}
+            return _verdicts(self._db)
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -181,3 +181,22 @@ class StateStore:
             docs.update(record, doc_ids=[index[key]])
         else:
             index[key] = docs.insert(record)
+
+
+class RecordedVerdicts:
+    """Replay's verdicts as runs recorded them, read without opening the store for writing (safe
+    while a run writes it), for a look at the write log (`alcor-migrate log`)."""
+
+    def __init__(self, state_dir: str | os.PathLike):
+        self.path = Path(state_dir) / STATE_FILE
+
+    def verdicts(self) -> dict[int, dict[str, Any]]:
+        db = open_db(self.path, readonly=True)
+        try:
+            return _verdicts(db)
+        finally:
+            db.close()
+
+
+def _verdicts(db) -> dict[int, dict[str, Any]]:
+    return {int(doc["key"]): dict(doc) for doc in db.table("verdicts").all()}

@@ -9,8 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cli import main
+from wizard.state import StateStore
 
 
 def test_capture_runs_until_sigterm_and_logs_writes(capture_process, upstream, state_dir):
@@ -96,3 +98,14 @@ def test_log_warns_about_a_torn_tail_and_a_missing_log(state_dir, capsys):
     assert "last record is unfinished" in captured.err and len(captured.out.splitlines()) == 4
     assert main(["log", "--state-dir", str(state_dir / "nowhere")]) == 2
     assert "no write log here" in capsys.readouterr().err
+
+
+def test_log_shows_the_verdicts_a_run_kept_in_its_state_store_for_a_separate_capture(state_dir, capsys):
+    _logged(state_dir)
+    state = StateStore(state_dir)
+    reader = LogReader(state_dir, state)
+    reader.mark(1, "replayed", alcor=[])
+    reader.close()
+    assert main(["log", "--state-dir", str(state_dir), "--state", "replayed", "--json"]) == 0
+    assert [entry["seq"] for entry in json.loads(capsys.readouterr().out)] == [1]
+    state.close()

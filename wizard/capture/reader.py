@@ -10,18 +10,30 @@ over from 1 never inherits the verdicts of the one before.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
 from wizard.capture.writelog import WriteLog
-from wizard.state import StateStore
+from wizard.tinylog import TornTail
+
+
+class Verdicts(Protocol):
+    """Where the verdicts are: the run's StateStore (state.RecordedVerdicts to look without writing)."""
+
+    def verdicts(self) -> dict[int, dict[str, Any]]: ...
+
+    def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None: ...
 
 
 class LogReader:
     """The write log of a capture running as its own process, with this run's verdicts on it."""
 
-    def __init__(self, state_dir: str | os.PathLike, state: StateStore):
+    def __init__(self, state_dir: str | os.PathLike, state: Verdicts):
         self.log = WriteLog(state_dir, readonly=True)
         self.path, self.state = self.log.path, state
+
+    @property
+    def torn_tail(self) -> TornTail | None:
+        return self.log.torn_tail
 
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """Entries in sequence order (all, or those in one state), with replay's verdicts."""

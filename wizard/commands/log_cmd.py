@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from wizard.capture.writelog import LOG_FILE, STATES, WriteLog
+from wizard.capture.reader import LogReader
+from wizard.capture.writelog import LOG_FILE, STATES
 from wizard.errors import InputError
+from wizard.state import RecordedVerdicts
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (Path(args.state_dir) / LOG_FILE).exists():
         raise InputError(f"{Path(args.state_dir) / LOG_FILE}: no write log here (has a capture run?)")
-    log = WriteLog(args.state_dir, readonly=True)
+    log = LogReader(args.state_dir, RecordedVerdicts(args.state_dir))  # replay's verdicts, wherever kept
     if log.torn_tail is not None:
         print(
             f"warning: {log.path}: the last record is unfinished ({log.torn_tail.length} bytes at offset "
