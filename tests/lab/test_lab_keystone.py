@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +20,20 @@ KEYSTONE_PLAN = ROOT / "plans" / "lab-keystone.yaml"
 USER_WRITES = 20  # the plan's lab.user_writes
 
 
-@pytest.fixture(scope="module")
-def lab_run(tmp_path_factory) -> tuple[Path, str]:
-    """One run of the Keystone lab in a fresh state directory: (state directory, the run's stderr)."""
-    state_dir = tmp_path_factory.mktemp("lab-keystone") / "state"
+def run_keystone_lab(state_dir: Path) -> str:
+    """`alcor-migrate run --plan plans/lab-keystone.yaml --yes` in STATE_DIR; its stderr."""
     done = subprocess.run([sys.executable, "-m", "wizard.cli", "run", "--plan", str(KEYSTONE_PLAN), "--yes",
                            "--state-dir", str(state_dir), "--status-every", "0"],
                           cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr[-3000:]
-    return state_dir, done.stderr
+    return done.stderr
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory) -> tuple[Path, str]:
+    """One run of the Keystone lab in a fresh state directory: (state directory, the run's stderr)."""
+    state_dir = tmp_path_factory.mktemp("lab-keystone") / "state"
+    return state_dir, run_keystone_lab(state_dir)
 
 
 def alcor_holds(state_dir: Path) -> AlcorModel:
@@ -74,3 +80,17 @@ def test_openstack_network_list_through_the_catalog_after_the_switch_lists_alcor
     assert set(found["networks"]) - user_networks <= sample_networks
     assert found["port_in_alcor"] is True and found["port_deleted_in_alcor"] is True
     assert found["port"] not in alcor.store["port"]
+
+
+@pytest.mark.neutron
+def test_the_keystone_lab_run_again_on_its_state_finds_neutron_and_alcor_behind_the_catalog(lab_run, tmp_path):
+    """Keystone is new each run: Neutron keeps its URL (the run pinned it), the catalog is Alcor's once
+    switched, and the bad-token write is not sent twice."""
+    state_dir = tmp_path / "state"
+    shutil.copytree(lab_run[0], state_dir)
+    (state_dir / "lab" / "after_switch.json").unlink()
+    stderr = run_keystone_lab(state_dir)
+    assert "neutron-unreachable" not in stderr
+    assert [entry["state"] for entry in logged_writes(state_dir)] == [REPLAYED] * USER_WRITES + [REJECTED]
+    found = json.loads((state_dir / "lab" / "after_switch.json").read_text())
+    assert found["port_in_alcor"] is True and found["networks"] == sorted(alcor_holds(state_dir).store["vpc"])

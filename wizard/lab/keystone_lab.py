@@ -44,6 +44,7 @@ class LabKeystone:
         self.server = KeystoneServer()
         self.passwords = {user: secrets.token_urlsafe(12) for user in ("neutron", "alcor", "demo")}
         self._environ: tuple[str | None] | None = None  # OS_CLIENT_CONFIG_FILE before publish()
+        self._service_id: str | None = None  # the catalog's network service
 
     def start(self) -> LabKeystone:
         self.server.start()
@@ -79,12 +80,11 @@ class LabKeystone:
 
     def publish(self, neutron_url: str) -> Path:
         """Neutron in the catalog (public and internal), and the clouds.yaml naming this Keystone."""
-        headers = {"X-Auth-Token": self.server.admin_token()}
-        with httpx.Client(base_url=self.url, headers=headers, timeout=30) as api:
+        with self._admin() as api:
             service = api.post("/services", json={"service": {"name": "neutron", "type": "network"}})
-            service_id = service.raise_for_status().json()["service"]["id"]
+            self._service_id = service.raise_for_status().json()["service"]["id"]
             for interface in ("public", "internal"):
-                api.post("/endpoints", json={"endpoint": {"service_id": service_id, "interface": interface,
+                api.post("/endpoints", json={"endpoint": {"service_id": self._service_id, "interface": interface,
                                                           "region_id": REGION, "url": neutron_url}}
                          ).raise_for_status()
         clouds = self.server.run_dir / "clouds.yaml"
@@ -95,6 +95,16 @@ class LabKeystone:
         self._environ = (os.environ.get(CLOUDS_ENV),)
         os.environ[CLOUDS_ENV] = str(clouds)
         return clouds
+
+    def point_network_at(self, url: str) -> None:
+        """Every network endpoint at URL: a resumed run after the switch (this Keystone is new each run)."""
+        with self._admin() as api:
+            for entry in api.get("/endpoints", params={"service_id": self._service_id}).raise_for_status(
+                    ).json()["endpoints"]:
+                api.patch(f"/endpoints/{entry['id']}", json={"endpoint": {"url": url}}).raise_for_status()
+
+    def _admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.server.admin_token()}, timeout=30)
 
     def _cloud(self, user: str, password: str, project: str) -> dict[str, Any]:
         return {"auth": {"auth_url": self.url, "username": user, "password": password, "project_name": project,

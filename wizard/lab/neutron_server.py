@@ -283,8 +283,10 @@ class NeutronServer:
     def __init__(self, run_dir: str | os.PathLike | None = None, progress: Progress = _quiet,
                  startup_timeout: float = 90.0,
                  service_plugins: tuple[str, ...] = DEFAULT_SERVICE_PLUGINS,
-                 database: str | os.PathLike | None = None, keystone: ServiceUser | None = None):
+                 database: str | os.PathLike | None = None, keystone: ServiceUser | None = None,
+                 port: int | None = None):
         self.keystone = keystone
+        self.wanted_port = port  # tried first (a lab keeps its Neutron's URL across runs), then free ones
         self._given_run_dir = Path(run_dir) if run_dir else None
         self.service_plugins = service_plugins
         self.database = Path(database) if database else None
@@ -332,7 +334,7 @@ class NeutronServer:
         write_config(self.run_dir, venv, self.db_path, self.service_plugins, self.keystone)
         shutil.copyfile(template, self.db_path)
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self.wanted_port if attempt == 0 and self.wanted_port else free_port()
             ini = self.run_dir / "uwsgi.ini"
             ini.write_text(_uwsgi_ini(self.run_dir, venv, self.port))
             self.progress(f"starting neutron-server on 127.0.0.1:{self.port}")

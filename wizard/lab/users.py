@@ -11,8 +11,8 @@ each write carries a real token: `lab-demo` creates in its own project (network,
 deletes the port), `lab-admin` renames and adds rules in the sample's projects; after the last
 write one more, with a token Keystone never issued, must be refused (401). It finishes before
 the engine goes on from convert (the bus handler waits for it), so the writes are in the log
-before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`): a resumed run
-sends only the rest. A write Neutron refuses is reported (Message) and not retried.
+before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`,
+`lab.bad_token_write`): a resumed run sends only the rest. A write Neutron refuses is reported (Message) and not retried.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD
 from wizard.state import StateStore
 
 DONE_KEY = "lab.user_writes"
+BAD_TOKEN_KEY = "lab.bad_token_write"  # meta: the write with a bad token was sent
 PHASE = "convert"
 PAUSE = 0.05  # seconds between two writes: a stream, not a burst
 FINISH_TIMEOUT = 120.0
@@ -79,8 +80,9 @@ class UserWrites:
                 self._write(index)
                 self.state.set_meta(DONE_KEY, index + 1)
                 time.sleep(PAUSE)
-            if self.tokens and not self._stop.is_set():
+            if self.tokens and not self._stop.is_set() and not self.state.get_meta(BAD_TOKEN_KEY):
                 self._bad_token_write()
+                self.state.set_meta(BAD_TOKEN_KEY, True)
         except httpx.HTTPError as exc:
             self.emit(Message(level="warning", phase=PHASE, text=f"lab users stopped: {exc}"))
         finally:

@@ -19,7 +19,8 @@ is cached per sample (in the neutron cache directory), so a second run starts in
 
 What a run changes survives a restart: Neutron's database and the emulator's state are kept
 in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `acas.json`,
-are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them). `world.plan` is the plan
+are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them), and
+Neutron's port (a Keystone lab's run pins the URL the catalog gave). `world.plan` is the plan
 with the lab filled in (Neutron's URL, Alcor's as a production operator writes them, the
 nodes); `attach(engine)` gives the engine the artifacts the cutover needs and starts the
 simulated users (wizard/lab/users.py), who write with real tokens in a Keystone lab; there,
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
+from wizard.cutover.endpoint import SWITCHED
 from wizard.engine import Engine
 from wizard.errors import InputError, MigrateError
 from wizard.events import Event, Message, PhaseFinished
@@ -55,6 +57,7 @@ Progress = Callable[[str], None]
 LAB_DIR = "lab"  # under the state directory: neutron.sqlite, alcor.json, fleet.json, acas.json
 ACAS_FILE = "acas.json"
 FLEET_FILE = "fleet.json"  # each host's ACA port, kept for the next run
+NEUTRON_PORT_FILE = "neutron.port"  # Neutron's port, kept for the next run (a cloud plan pins Neutron's URL)
 AFTER_SWITCH_FILE = "after_switch.json"  # what the openstack CLI found through the catalog (Keystone lab)
 LAB_ARTIFACT = "lab"  # the LabWorld itself, in the engine's artifacts
 
@@ -120,10 +123,13 @@ class LabWorld:
             self.keystone = LabKeystone()
             self._stack.callback(self.keystone.stop)
             self.keystone.start()
+        port_file = self.dir / NEUTRON_PORT_FILE
         self.neutron = NeutronServer(progress=self.progress, service_plugins=samples.SERVICE_PLUGINS,
-                                     database=database, keystone=self.keystone and self.keystone.neutron_user())
+                                     database=database, keystone=self.keystone and self.keystone.neutron_user(),
+                                     port=int(port_file.read_text()) if port_file.is_file() else None)
         self._stack.callback(self._stop_neutron, kept)
         self.neutron.start()
+        port_file.write_text(f"{self.neutron.port}\n")
         for host, tunneling_ip in self.topology.agents.items():  # fresh heartbeats
             self.neutron.add_agent(host, tunneling_ip)
         if self.keystone:
@@ -193,6 +199,8 @@ class LabWorld:
             engine.bus.subscribe(self.users.on_event)
             self._stack.callback(self.users.stop)
         if self.keystone:
+            if engine.state.get_meta(SWITCHED):  # a run resumed after the switch: this Keystone is new
+                self.keystone.point_network_at(self.alcor.gateway_url)
             engine.bus.subscribe(lambda event: self._after_switch(event, engine.bus.publish))
 
     def _after_switch(self, event: Event, emit) -> None:
