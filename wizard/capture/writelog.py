@@ -35,7 +35,7 @@ from typing import Any
 from tinydb import Query
 from tinydb.table import Document
 
-from wizard.capture.redact import redact_body, redact_headers
+from wizard.capture.redact import redact_body, redact_headers, redact_query, redact_text
 from wizard.errors import MigrateError
 from wizard.state import prepare_state_dir
 from wizard.tinylog import LogBusy, LogCorrupt, LogUnavailable, TornTail, open_db
@@ -65,14 +65,14 @@ def is_write(method: str, path: str) -> bool:
 
 
 def decode_body(raw: bytes, key: str = "body") -> dict[str, Any]:
-    """A body as the log keeps it: JSON under `key` (secrets redacted), anything else
-    as text under `key`_text."""
+    """A body as the log keeps it, secrets redacted (redact.py): JSON under `key`, anything
+    else as text under `key`_text."""
     if not raw:
         return {key: None}
     try:
         return {key: redact_body(json.loads(raw))}
-    except (ValueError, UnicodeDecodeError):
-        return {f"{key}_text": raw.decode("utf-8", errors="replace")}
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {f"{key}_text": redact_text(raw.decode("utf-8", errors="replace"))}
 
 
 class WriteLog:
@@ -126,7 +126,7 @@ class WriteLog:
             "time": time.time(),
             "method": method,
             "path": path,
-            "query": query,
+            "query": redact_query(query),
             "client": client,
             "headers": redact_headers(headers),
             **decode_body(body),

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from wizard.capture.redact import redact_entry
 from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, STATES
 from wizard.errors import InputError
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             f"{log.torn_tail.offset}): a write in progress, or a crash mid-write",
             file=sys.stderr,
         )
-    entries = log.entries(args.state)
+    entries = [redact_entry(entry) for entry in log.entries(args.state)]  # also entries logged before a rule
     if args.json:
         json.dump(entries, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
