@@ -51,3 +51,15 @@ def test_a_hold_past_its_expiry_is_released(capture, state_dir):
     watcher.look()
     assert post(capture.url).status_code == 201 and watcher.held is None
     assert warnings == [f"{state_dir / HOLD_FILE}: the write hold expired; writes released"]
+
+
+def test_a_hold_file_the_capture_does_not_understand_is_ignored_with_one_warning(capture, state_dir):
+    warnings: list[str] = []
+    watcher = HoldWatcher(state_dir, capture.proxy, warnings.append, poll=0.01)
+    (state_dir / HOLD_FILE).write_text(json.dumps({"id": "a", "mode": "pause", "retry_after": 1,
+                                                   "expires": time.time() + 60}))
+    watcher.start()
+    time.sleep(0.3)
+    watcher.stop()
+    assert post(capture.url).status_code == 201 and watcher.held is None
+    assert len(warnings) == 1 and "write hold mode 'pause'" in warnings[0]

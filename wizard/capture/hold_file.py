@@ -64,7 +64,6 @@ class HoldWatcher:
         self._thread = threading.Thread(target=self._watch, name="capture-hold", daemon=True)
 
     def start(self) -> None:
-        self.look()
         self._thread.start()
 
     def stop(self) -> None:
@@ -90,11 +89,17 @@ class HoldWatcher:
             _write(self.ack_path, {"id": self.held})
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.poll):
+        warned = ""
+        while True:
             try:
                 self.look()
-            except (KeyError, TypeError, ValueError) as exc:
-                self.warn(f"{self.path}: not a write hold this capture understands ({exc}); ignored")
+            except (KeyError, TypeError, ValueError, OSError, MigrateError) as exc:
+                problem = f"{self.path}: the write hold could not be applied ({exc}); looking again"
+                if problem != warned:  # once, not every poll
+                    self.warn(problem)
+                warned = problem
+            if self._stop.wait(self.poll):
+                return
 
 
 def _write(path: Path, record: dict[str, Any]) -> None:
