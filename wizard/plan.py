@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -405,7 +406,7 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
     rule(waves.all_at_once and bool(waves.lists), "cutover.waves.all_at_once",
          "conflicts with waves.lists; keep one", "cutover.waves.lists")
     hosts = [*waves.canary, *(h for wave in waves.lists for h in wave)]
-    repeated = sorted({h for h in hosts if hosts.count(h) > 1})
+    repeated = sorted(host for host, times in Counter(hosts).items() if times > 1)
     rule(bool(repeated), "cutover.waves", f"hosts in more than one wave: {', '.join(repeated)}")
     return out
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -13,6 +14,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.plan_values import Kind, did_you_mean
+
+MAX_DEPTH = 64  # nested mappings and lists; a plan needs a handful, YAML's composer recurses
 
 
 @dataclass
@@ -42,6 +45,10 @@ class _Bad(Exception):
 def read(text: str, cls: type, filename: str) -> Reading:
     """Parse `text` and map it onto the dataclass `cls`."""
     reading = Reading(filename)
+    too_deep = _too_deep(text, filename)
+    if too_deep:
+        reading.problems.append(too_deep)
+        return reading
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -160,6 +167,8 @@ class _Builder:
             expected = f"a {kind.name}" if kind and kind.accepts else _EXPECTED[hint]
             quote = " (quote it)" if hint is str and value is not None and not isinstance(value, Node) else ""
             raise self.problem(node, dotted, f"expected {expected}, found {_found(self, node)}{quote}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.problem(node, dotted, f"expected a finite number, found {value}")
         if kind:
             try:
                 value = kind.check(value)
@@ -178,6 +187,24 @@ class _Builder:
 
 _ACCEPTS = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
 _EXPECTED = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _too_deep(text: str, filename: str) -> str | None:
+    """Where the document nests deeper than MAX_DEPTH, found from the parser's events (which
+    do not recurse), else None; a syntax error is left for the composer to report."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return f"{filename}:{mark.line + 1}:{mark.column + 1}: nested deeper than {MAX_DEPTH} levels"
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
 
 
 def _is_instance(value: Any, types_: tuple[type, ...]) -> bool:

@@ -126,3 +126,20 @@ def test_a_floating_ip_outside_every_external_subnet_is_a_blocker(cloud):
     assert [(f.severity.value, f.neutron.id) for f in found(t, "floatingip-outside-ranges")] == [
         ("blocker", stray["id"])]
     assert stray["id"] not in {b["id"] for b in bodies(t, "elastic_ip")}
+
+
+def test_a_rule_naming_a_group_neutron_does_not_hold_is_left_out_with_a_finding():
+    grp = s.group()
+    dangling, kept = s.rule(grp, remote_group_id=s.uid()), s.rule(grp, remote_group_id=grp["id"])
+    t = translate(s.snapshot(grp, dangling, kept))
+    (finding,) = found(t, "remote-group-unknown")
+    assert finding.neutron.id == dangling["id"] and dangling["remote_group_id"] in finding.message
+    assert finding.severity.value == "warning"
+    assert dangling["id"] not in str(bodies(t, "security_group_rule")) and kept["id"] in str(t.requests)
+
+
+def test_a_cidr_that_is_no_network_is_a_finding_not_a_traceback():
+    net = s.network()
+    t = translate(s.snapshot(net, s.subnet(net, "10.0.0.0/99")))
+    assert any("10.0.0.0/99" in f.message for f in t.findings)
+    assert not bodies(t, "subnet")

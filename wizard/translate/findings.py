@@ -104,6 +104,9 @@ CATALOGUE: dict[str, Kind] = {
     "address-group-rule": Kind(W, "Alcor has no address groups: the rule is left out; add one rule per "
                                   "address range."),
     "rule-rejected-by-alcor": Kind(W, "Rewrite the rule in a form Alcor accepts."),
+    "remote-group-unknown": Kind(W, "The rule names a group Neutron does not hold (deleted, or another "
+                                    "project's the snapshot did not read): delete the rule in Neutron, or "
+                                    "snapshot again as an admin of every project."),
     "stateless-security-group": Kind(W, "Alcor groups are stateful: return traffic is allowed."),
     "shared-security-group": Kind(W, "Alcor has no RBAC for groups: share it again after migration."),
     # floating IPs

@@ -186,6 +186,11 @@ def rule_body(rule: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     if ctx.index.get(KIND, rule.get("security_group_id")) is None:
         ctx.find("skipped-with-parent", RULE_KIND, rid, f"its group {rule.get('security_group_id')} is unknown")
         return None
+    remote = rule.get("remote_group_id")
+    if remote and ctx.index.get(KIND, remote) is None:
+        ctx.find("remote-group-unknown", RULE_KIND, rid, f"remote group {remote} is not in Neutron's groups: "
+                 "rule left out (it matches no port)")
+        return None
     if rule.get("remote_address_group_id"):
         ctx.find("address-group-rule", RULE_KIND, rid,
                  f"remote address group {rule['remote_address_group_id']}: rule left out (narrower in Alcor)")
