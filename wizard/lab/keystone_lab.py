@@ -5,7 +5,7 @@
 - `neutron` (project service, admin): the user neutron-server checks tokens as;
 - `alcor` (project service, admin): the user Alcor's API gateway checks tokens as (`keystone.username`);
 - `demo` (project demo, member): the lab's users write as demo, and as `admin` where they touch the
-  sample cloud's projects;
+  sample cloud's projects, each at the network endpoint its login's catalog names;
 - a `network` service whose public and internal endpoints are Neutron's URL (the switch moves them);
 - a clouds.yaml with the clouds `lab-admin` and `lab-demo`, in Keystone's run directory (removed with
   it: passwords never reach the state directory), named by OS_CLIENT_CONFIG_FILE while the lab runs.
@@ -72,11 +72,22 @@ class LabKeystone:
     def gateway_auth(self) -> KeystoneAuth:
         return KeystoneAuth(self.url, "alcor", self.passwords["alcor"])
 
-    def token(self, cloud: str) -> str:
-        """A fresh token of the lab-admin or lab-demo login."""
-        if cloud == ADMIN_CLOUD:
-            return self.server.admin_token()
-        return self.server.token("demo", self.passwords["demo"], "demo")
+    def login(self, cloud: str) -> tuple[str, str]:
+        """A fresh login of lab-admin or lab-demo: its token, and the network endpoint its catalog names
+        (public, as a client finds Neutron: the capture's once the capture is inserted)."""
+        user, password, project = ("admin", ADMIN_PASSWORD, "admin") if cloud == ADMIN_CLOUD else \
+            ("demo", self.passwords["demo"], "demo")
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                    "name": user, "domain": {"id": "default"}, "password": password}}},
+                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+        answer = httpx.post(f"{self.url}/auth/tokens", json=body, timeout=30)
+        if answer.status_code != 201:
+            raise MigrateError(f"lab: keystone at {self.url}: login {cloud}: HTTP {answer.status_code}")
+        network = [entry["url"] for service in answer.json()["token"]["catalog"] if service["type"] == "network"
+                   for entry in service["endpoints"] if entry["interface"] == "public"]
+        if not network:
+            raise MigrateError(f"lab: keystone at {self.url}: no public network endpoint in {cloud}'s catalog")
+        return answer.headers["X-Subject-Token"], network[0]
 
     def publish(self, neutron_url: str) -> Path:
         """Neutron in the catalog (public and internal), and the clouds.yaml naming this Keystone."""

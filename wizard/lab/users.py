@@ -6,10 +6,12 @@ phase starts and sends `count` writes to Neutron through the proxy, cycling thro
     create a network, a subnet on it, a port on it; rename a sample VM port;
     add a rule to a sample security group; delete the port it created
 
-(cycle c names what it creates `user-*-c`). With `tokens` (a Keystone lab: cloud name -> token),
-each write carries a real token: `lab-demo` creates in its own project (network, subnet, port, and
-deletes the port), `lab-admin` renames and adds rules in the sample's projects; after the last
-write one more, with a token Keystone never issued, must be refused (401). It finishes before
+(cycle c names what it creates `user-*-c`). With `login` (a Keystone lab: cloud name -> its token
+and the network endpoint of its catalog, taken when convert starts, so the capture's once the
+catalog points at it), each write carries a real token to that endpoint: `lab-demo` creates in its
+own project (network, subnet, port, and deletes the port), `lab-admin` renames and adds rules in the
+sample's projects; after the last write one more, with a token Keystone never issued, must be
+refused (401). It finishes before
 the engine goes on from convert (the bus handler waits for it), so the writes are in the log
 before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`,
 `lab.bad_token_write`): a resumed run sends only the rest. A write Neutron refuses is reported (Message) and not retried.
@@ -24,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from wizard.errors import MigrateError
 from wizard.events import Event, Message, PhaseFailed, PhaseFinished, PhaseStarted
 from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD
 from wizard.state import StateStore
@@ -39,9 +42,10 @@ BAD_TOKEN = "not-a-token-keystone-issued"
 
 class UserWrites:
     def __init__(self, neutron_url: str, count: int, state: StateStore, emit: Callable[[Event], None],
-                 tokens: dict[str, str] | None = None):
+                 login: Callable[[str], tuple[str, str]] | None = None):
         self.count = count
-        self.tokens = tokens
+        self.login = login
+        self.tokens: dict[str, str] = {}  # cloud -> token, with login
         self.bad_token_status: int | None = None
         self._who = ADMIN_CLOUD
         self.state = state
@@ -74,6 +78,10 @@ class UserWrites:
     def _run(self) -> None:
         done = self.state.get_meta(DONE_KEY, 0)
         try:
+            if self.login:
+                for cloud in (ADMIN_CLOUD, DEMO_CLOUD):
+                    self.tokens[cloud], url = self.login(cloud)
+                self.client.base_url = url.rstrip("/") + "/v2.0"
             for index in range(done, self.count):
                 if self._stop.is_set():
                     return
@@ -83,16 +91,16 @@ class UserWrites:
             if self.tokens and not self._stop.is_set() and not self.state.get_meta(BAD_TOKEN_KEY):
                 self._bad_token_write()
                 self.state.set_meta(BAD_TOKEN_KEY, True)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, MigrateError) as exc:
             self.emit(Message(level="warning", phase=PHASE, text=f"lab users stopped: {exc}"))
         finally:
             if self.sent or self.refused:
                 refused = f"; Neutron refused {len(self.refused)}: {self.refused[0]}" if self.refused else ""
-                tokens = " with their own tokens" if self.tokens else ""
+                tokens = f" with their own tokens to {self.client.base_url}" if self.tokens else \
+                    " through the capture proxy"
                 bad = f"; a bad token: HTTP {self.bad_token_status}" if self.bad_token_status else ""
                 self.emit(Message(level="info", phase=PHASE,
-                                  text=f"lab users sent {self.sent} writes{tokens} through the capture proxy"
-                                       f"{refused}{bad}"))
+                                  text=f"lab users sent {self.sent} writes{tokens}{refused}{bad}"))
 
     # -- the writes ----------------------------------------------------------------------
     def _write(self, index: int) -> None:

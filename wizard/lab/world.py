@@ -46,7 +46,7 @@ from wizard.errors import InputError, MigrateError
 from wizard.events import Event, Message, PhaseFinished
 from wizard.lab import samples
 from wizard.lab.alcor import AlcorEmulator
-from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD, LabKeystone, openstack_after_switch
+from wizard.lab.keystone_lab import ADMIN_CLOUD, LabKeystone, openstack_after_switch
 from wizard.lab.neutron_server import REQUIREMENTS, NeutronServer, cache_dir, free_port
 from wizard.lab.nodes import LabFleet
 from wizard.lab.topology import Topology, build
@@ -192,10 +192,8 @@ class LabWorld:
         """Give the engine the lab's artifacts and let the lab's users write while convert runs."""
         engine.ctx.artifacts.update(self.artifacts())
         if self.plan.lab.user_writes and self.plan.capture.enabled:
-            tokens = {cloud: self.keystone.token(cloud) for cloud in (ADMIN_CLOUD, DEMO_CLOUD)} \
-                if self.keystone else None
             self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish,
-                                    tokens=tokens)
+                                    login=self.keystone and self.keystone.login)
             engine.bus.subscribe(self.users.on_event)
             self._stack.callback(self.users.stop)
         if self.keystone:
