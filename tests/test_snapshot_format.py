@@ -72,3 +72,33 @@ def test_a_failed_stream_leaves_the_old_file(tmp_path):
         snapshot.write(path, {}, {"networks": broken()})
     assert path.read_text() == before
     assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("depth", [50_000, 1_000_000])
+def test_a_snapshot_nested_too_deep_for_json_names_the_place(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    text = json.dumps(minimal()).replace('"project_id": "p"}', '"x": ###}', 1)
+    path.write_text("\n" + text.replace("###", "[" * depth + "]" * depth))
+    column = text.index("###") + 1 + 61  # the document, ports and the port hold the first 3 levels
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}:2:{column}: nested deeper than {snapshot.MAX_DEPTH} levels"]
+
+
+def test_a_snapshot_nested_deeper_than_the_bound_names_the_resource(tmp_path):
+    doc = minimal()
+    doc["ports"][0]["binding:profile"] = {"x": json.loads("[" * 100 + "]" * 100)}
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: ports[0].binding:profile.x{'[0]' * 60}: nested deeper than 64 levels"]
+
+
+@pytest.mark.parametrize("written", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinity_are_refused_naming_the_resource(tmp_path, written):
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(minimal()).replace('"mac_address"', f'"mtu": {written}, "mac_address"', 1))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: ports[0].mtu: {float(written)} is not a number Alcor accepts"]

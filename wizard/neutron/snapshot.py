@@ -9,12 +9,16 @@ Format `neutron-snapshot/1`, one JSON document:
      "agents": [...], "segments": [...], "network_segment_ranges": [...]}
 
 Each list holds resources with the same keys and values Neutron's API gives.
+A document nested deeper than MAX_DEPTH levels, or holding NaN or an infinity, is refused
+with the place named (no Alcor body may carry them; json and translation recurse).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,7 @@ from typing import Any
 from wizard.errors import InputError
 
 FORMAT = "neutron-snapshot/1"
+MAX_DEPTH = 64  # nested objects and lists; Neutron's resources need a handful, json and translation recurse
 
 # Collection name -> the Neutron API path it is read from.
 COLLECTIONS: dict[str, str] = {
@@ -141,6 +146,8 @@ def load(path: str | os.PathLike) -> Snapshot:
         raise InputError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path}:{_too_deep_at(path)}: nested deeper than {MAX_DEPTH} levels") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     return from_document(document, origin=str(path))
@@ -178,7 +185,7 @@ def validate(document: Any) -> list[str]:
             problems.append(f"{name}: expected a list, found {_type_name(items)}")
             continue
         problems.extend(_validate_items(name, items))
-    return problems
+    return problems + _unsafe_values(document)
 
 
 def _validate_items(name: str, items: list) -> list[str]:
@@ -203,6 +210,39 @@ def _validate_items(name: str, items: list) -> list[str]:
                     f"{where}.{key}: expected {_expected_name(expected)}, found {_type_name(item[key])}"
                 )
     return problems
+
+
+def _unsafe_values(document: dict[str, Any]) -> list[str]:
+    """Where the document nests deeper than MAX_DEPTH or holds NaN or an infinity (no Alcor
+    body may carry them), walked without recursion."""
+    problems = []
+    stack: list[tuple[Any, str, int]] = [(value, key, 2) for key, value in document.items()]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{where}: {value} is not a number Alcor accepts")
+        elif isinstance(value, (dict, list)) and depth > MAX_DEPTH:
+            problems.append(f"{where}: nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(value, dict):
+            stack.extend((item, f"{where}.{key}", depth + 1) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
+    return sorted(problems)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_at(path: Path) -> str:
+    """LINE:COL of the first bracket past MAX_DEPTH in a file json could not parse for depth."""
+    text = path.read_text(encoding="utf-8")
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(token[0], 0)
+        if depth > MAX_DEPTH:
+            line_start = text.rfind("\n", 0, token.start()) + 1
+            return f"{text.count(chr(10), 0, line_start) + 1}:{token.start() - line_start + 1}"
+    return "1:1"
 
 
 def _is_type(value: Any, expected: Any) -> bool:
