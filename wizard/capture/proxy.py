@@ -32,6 +32,7 @@ from yarl import URL
 
 from wizard.capture.commit import GroupCommit
 from wizard.capture.config import ProxyConfig
+from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
 from wizard.errors import InputError, MigrateError
@@ -161,6 +162,7 @@ class CaptureProxy:
             self._handle,
             request_factory=functools.partial(self._make_request, self._loop),
             access_log=None,
+            logger=OneLineLog(),  # a malformed request is one line, not a traceback
             keepalive_timeout=KEEPALIVE_SECONDS,
         )
         runner = web.ServerRunner(server, handle_signals=False)
