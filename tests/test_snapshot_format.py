@@ -1,6 +1,7 @@
 """Snapshot files: round trip, and bad input named by its JSON path."""
 
 import json
+import os
 
 import pytest
 
@@ -102,3 +103,12 @@ def test_nan_and_infinity_are_refused_naming_the_resource(tmp_path, written):
     with pytest.raises(InputError) as info:
         snapshot.load(path)
     assert info.value.problems == [f"{path}: ports[0].mtu: {float(written)} is not a number Alcor accepts"]
+
+
+def test_a_written_snapshot_is_its_owners_only(tmp_path):
+    old = os.umask(0o022)
+    try:
+        snapshot.save(snapshot.from_document(minimal()), tmp_path / "s.json")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "s.json").st_mode & 0o777 == 0o600

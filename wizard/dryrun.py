@@ -49,17 +49,27 @@ def paths(out_dir: str | os.PathLike) -> list[Path]:
 
 
 def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[str, Tally]) -> list[Path]:
-    """Write the three dry-run files; returns their paths."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    """Write the three dry-run files, readable by their owner only (a directory made here too);
+    returns their paths."""
+    Path(out_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     files = paths(out_dir)
-    with open(files[0], "w", encoding="utf-8") as fh:
+    with _private(files[0]) as fh:
         for seq, request in enumerate(translation.requests, start=1):
             fh.write(json.dumps(request.to_json(seq), separators=(",", ":")) + "\n")
     document = {"findings": [f.to_json() for f in translation.findings],
                 "counts": {sev.value: sum(1 for f in translation.findings if f.severity is sev) for sev in SEVERITIES}}
-    files[1].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    files[2].write_text("\n".join(summary_lines(translation, tallies)) + "\n", encoding="utf-8")
+    with _private(files[1]) as fh:
+        fh.write(json.dumps(document, indent=1) + "\n")
+    with _private(files[2]) as fh:
+        fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
     return files
+
+
+def _private(path: Path):
+    """`path` opened for writing, mode 0600 (also a file an earlier run left readable)."""
+    fh = open(path, "w", encoding="utf-8", opener=lambda name, flags: os.open(name, flags, 0o600))
+    os.fchmod(fh.fileno(), 0o600)
+    return fh
 
 
 def summary_lines(translation: Translation, tallies: dict[str, Tally]) -> Iterable[str]:

@@ -76,6 +76,7 @@ def _copy_in(ctx: RunContext, source: Path, path: Path) -> snapshot_file.Snapsho
     if not (path.exists() and path.samefile(source)):
         partial = path.with_name(path.name + ".partial")
         shutil.copyfile(source, partial)
+        os.chmod(partial, 0o600)
         os.replace(partial, path)
     for name, count in snapshot.counts().items():
         ctx.emit(Progress(phase="snapshot", kind=name, done=count, total=count))

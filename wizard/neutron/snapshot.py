@@ -113,6 +113,7 @@ def write(path: str | os.PathLike, source: dict[str, Any],
     counts = {}
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # the cloud's inventory: its owner's only, like the state directory
             fh.write(f'{{\n "format": {json.dumps(FORMAT)},\n "source": {_nested(source, 1, indent)}')
             for name in COLLECTIONS:
                 fh.write(f",\n {json.dumps(name)}: [")
