@@ -45,12 +45,12 @@ class _Bad(Exception):
 def read(text: str, cls: type, filename: str) -> Reading:
     """Parse `text` and map it onto the dataclass `cls`."""
     reading = Reading(filename)
-    too_deep = _too_deep(text, filename)
-    if too_deep:
-        reading.problems.append(too_deep)
-        return reading
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        mark = exc.problem_mark
+        reading.problems.append(f"{filename}:{mark.line + 1}:{mark.column + 1}: {exc.problem}")
+        return reading
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         context = f" ({exc.context})" if exc.context and exc.problem else ""
@@ -189,22 +189,29 @@ _ACCEPTS = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
 _EXPECTED = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
-def _too_deep(text: str, filename: str) -> str | None:
-    """Where the document nests deeper than MAX_DEPTH, found from the parser's events (which
-    do not recurse), else None; a syntax error is left for the composer to report."""
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    return f"{filename}:{mark.line + 1}:{mark.column + 1}: nested deeper than {MAX_DEPTH} levels"
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        pass
-    return None
+class _TooDeep(yaml.MarkedYAMLError):
+    """The document nests deeper than MAX_DEPTH."""
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, stopping at the first mapping or list past MAX_DEPTH before its
+    composer (which recurses once per level) runs out of stack."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if not self.check_event(yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(problem=f"nested deeper than {MAX_DEPTH} levels",
+                               problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _is_instance(value: Any, types_: tuple[type, ...]) -> bool:
