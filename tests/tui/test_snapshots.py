@@ -8,7 +8,9 @@ nothing left to timing. Cursors do not blink and the wizard's clock is frozen.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,6 +171,29 @@ def test_verify(snap_compare, recording, size):
 
 def test_cutover(snap_compare, recording, size):
     app, run_before = replayed("cutover", recording.until_end_of("final_replay"), recording.artifacts)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def waiting_for_old_tokens(minutes: float) -> list[Event]:
+    """What a real cut-over gate emits as it starts waiting out tokens issued before the capture's
+    insertion (`minutes` of the lifetime left): the first TokenTick, then it is stopped."""
+    from wizard.cutover.gate import CutoverGate, GateConfig, Postponement
+
+    ticks: list[Event] = []
+
+    def stop(_seconds: float) -> None:
+        raise StopIteration
+
+    gate = CutoverGate(GateConfig(), Postponement(Path("/nonexistent/postpone")), None, None, emit=ticks.append,
+                       sleep=stop, tokens_expire_at=time.time() + minutes * 60 + 0.5, token_lifetime=3600.0)
+    with pytest.raises(StopIteration):
+        gate.pass_through(lambda: None)
+    return ticks
+
+
+def test_cutover_waiting_for_old_tokens(snap_compare, recording, size):
+    events = recording.until_start_of("switch") + waiting_for_old_tokens(minutes=42)
+    app, run_before = replayed("cutover", events, recording.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 

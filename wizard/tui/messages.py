@@ -9,9 +9,9 @@ from typing import Any
 from textual.message import Message
 
 from wizard.engine import Engine, RunResult
-from wizard.events import DrainTick, Event, LagChanged, Progress, ProxyStats
+from wizard.events import DrainTick, Event, LagChanged, Progress, ProxyStats, TokenTick
 
-SAMPLED = (Progress, ProxyStats, LagChanged, DrainTick)
+SAMPLED = (Progress, ProxyStats, LagChanged, DrainTick, TokenTick)
 
 
 class EngineEvent(Message, bubble=False):

@@ -26,6 +26,7 @@ from wizard.events import (
     Progress,
     ProxyStats,
     RequestFailed,
+    TokenTick,
     WaveFinished,
     WaveStarted,
     WriteCaptured,
@@ -82,6 +83,7 @@ class RunModel:
         self.lag_history: deque[int] = deque(maxlen=LAG_HISTORY)
         self.failures: dict[str, RequestFailed] = {}
         self.drain: DrainTick | None = None
+        self.tokens: TokenTick | None = None  # the switch's wait for tokens issued before the capture
         self.waves: dict[int, WaveStarted] = {}
         self.waves_done: dict[int, WaveFinished] = {}
         self.node_wave: dict[str, int] = {}  # the wave each node moved in
@@ -190,6 +192,10 @@ class RunModel:
     @apply.register
     def _(self, event: DrainTick) -> None:
         self.drain = event
+
+    @apply.register
+    def _(self, event: TokenTick) -> None:
+        self.tokens = event
 
     @apply.register
     def _(self, event: WaveStarted) -> None:

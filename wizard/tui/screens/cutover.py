@@ -40,6 +40,10 @@ class CutoverScreen(StepScreen):
         line = Text.assemble(("switch: ", "bold"), state_text(switch.status), f"  {endpoint.method} → {target}")
         if switch.seconds is not None:
             line.append(f" in {duration(switch.seconds)}")
+        tokens = model.tokens
+        if switch.status == "running" and tokens is not None and tokens.left > 0:
+            line.append(f"\nwaiting: tokens issued before the capture may still reach Neutron: "
+                        f"{duration(tokens.left)} left", style="yellow")
         self.query_one("#switch", Static).update(line)
         drain = model.phase("drain")
         self.query_one(DrainPanel).show(model.drain, drain.status, drain.seconds)

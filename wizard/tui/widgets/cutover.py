@@ -29,7 +29,7 @@ class DrainPanel(Vertical):
             return
         if tick is None:
             text.update(Text("drain: not started", style="dim"))
-            bar.update(total=None, progress=0)
+            bar.update(total=1, progress=0)  # empty, not the indeterminate animation: nothing runs yet
             return
         line = Text(f"drain: {duration(tick.elapsed)} elapsed, ")
         line.append(f"{duration(tick.min_left)} to the minimum" if tick.min_left else "minimum reached")
