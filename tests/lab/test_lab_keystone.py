@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,11 +22,14 @@ KEYSTONE_PLAN = ROOT / "plans" / "lab-keystone.yaml"
 USER_WRITES = 20  # the plan's lab.user_writes
 
 
+def command(state_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "wizard.cli", "run", "--plan", str(KEYSTONE_PLAN), "--yes", "--state-dir",
+            str(state_dir), "--status-every", "0"]
+
+
 def run_keystone_lab(state_dir: Path) -> str:
     """`alcor-migrate run --plan plans/lab-keystone.yaml --yes` in STATE_DIR; its stderr."""
-    done = subprocess.run([sys.executable, "-m", "wizard.cli", "run", "--plan", str(KEYSTONE_PLAN), "--yes",
-                           "--state-dir", str(state_dir), "--status-every", "0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    done = subprocess.run(command(state_dir), cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr
 
@@ -97,3 +102,26 @@ def test_the_keystone_lab_run_again_on_its_state_finds_neutron_and_alcor_behind_
     assert [entry["state"] for entry in logged_writes(state_dir)] == [REPLAYED] * USER_WRITES + [REJECTED]
     found = json.loads((state_dir / "lab" / "after_switch.json").read_text())
     assert found["port_in_alcor"] is True and found["networks"] == sorted(alcor_holds(state_dir).store["vpc"])
+
+
+@pytest.mark.neutron
+def test_a_keystone_lab_run_stopped_during_convert_resumes_and_the_users_finish_their_writes(tmp_path):
+    """Each run has a new Keystone: the demo project keeps its id, so the demo user finds what it made."""
+    state_dir = tmp_path / "state"
+    process = subprocess.Popen(command(state_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        for line in process.stdout:
+            if "▶ convert" in line or time.monotonic() > deadline:
+                break
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    stderr = run_keystone_lab(state_dir)
+    assert "lab users stopped" not in stderr
+    assert [entry["state"] for entry in logged_writes(state_dir)] == [REPLAYED] * USER_WRITES + [REJECTED]

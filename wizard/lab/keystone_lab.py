@@ -29,28 +29,44 @@ import yaml
 
 from wizard.errors import MigrateError
 from wizard.lab.alcor.gateway import KeystoneAuth
-from wizard.lab.keystone_server import ADMIN_PASSWORD, REGION, KeystoneServer
+from wizard.lab.keystone_server import ADMIN_PASSWORD, REGION, KeystoneServer, ensure_installed
 from wizard.lab.neutron_server import ServiceUser
 
 ADMIN_CLOUD, DEMO_CLOUD = "lab-admin", "lab-demo"
 CLOUDS_ENV = "OS_CLIENT_CONFIG_FILE"
 CLI_TIMEOUT = 120.0
+USERS = {"neutron": ("service", ("admin", "service")), "alcor": ("service", ("admin", "service")),
+         "demo": ("demo", ("member",))}  # user: (project, roles)
+
+
+def lab_template() -> Path:
+    """A Keystone holding the lab's projects and users, made once beside the Keystone install: every lab
+    starts from it, so the demo project keeps its id from run to run (a resumed run finds the demo's
+    earlier resources). Passwords are set anew by each lab."""
+    template = ensure_installed() / "lab"
+    if not template.is_dir():
+        with KeystoneServer() as server:
+            for user, (project, roles) in USERS.items():
+                server.add_user(user, secrets.token_urlsafe(12), project=project, roles=roles)
+            server.save(template)
+    return template
 
 
 class LabKeystone:
     """A running Keystone with the lab's users; `start()`, `publish(neutron_url)`, `stop()`."""
 
     def __init__(self):
-        self.server = KeystoneServer()
-        self.passwords = {user: secrets.token_urlsafe(12) for user in ("neutron", "alcor", "demo")}
+        self.server = KeystoneServer(template=lab_template())
+        self.passwords = {user: secrets.token_urlsafe(12) for user in USERS}
         self._environ: tuple[str | None] | None = None  # OS_CLIENT_CONFIG_FILE before publish()
         self._service_id: str | None = None  # the catalog's network service
 
     def start(self) -> LabKeystone:
         self.server.start()
-        self.server.add_user("neutron", self.passwords["neutron"], project="service", roles=("admin", "service"))
-        self.server.add_user("alcor", self.passwords["alcor"], project="service", roles=("admin", "service"))
-        self.server.add_user("demo", self.passwords["demo"], project="demo", roles=("member",))
+        with self._admin() as api:
+            for user, password in self.passwords.items():
+                found = api.get("/users", params={"name": user}).raise_for_status().json()["users"]
+                api.patch(f"/users/{found[0]['id']}", json={"user": {"password": password}}).raise_for_status()
         return self
 
     def stop(self) -> None:

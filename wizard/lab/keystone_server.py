@@ -15,7 +15,9 @@ copy of that database and those keys, with an `admin` user (password ADMIN_PASSW
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -102,8 +104,9 @@ def bootstrapped() -> Path:
 class KeystoneServer:
     """One Keystone with a fresh database; a context manager that starts and stops it."""
 
-    def __init__(self, startup_timeout: float = 60.0):
+    def __init__(self, startup_timeout: float = 60.0, template: Path | None = None):
         self.startup_timeout = startup_timeout
+        self.template = template  # a saved server to start from (save()), else the bootstrapped one
         self.run_dir: Path | None = None
         self.port: int | None = None
         self._process: subprocess.Popen | None = None
@@ -122,8 +125,8 @@ class KeystoneServer:
         self.stop()
 
     def start(self) -> KeystoneServer:
-        template = bootstrapped()
-        venv = template.parent
+        template = self.template or bootstrapped()
+        venv = ensure_installed()
         run = self.run_dir = Path(tempfile.mkdtemp(prefix="keystone-"))
         shutil.copytree(template, run, dirs_exist_ok=True)
         (run / "keystone.conf").write_text(CONF.format(run=run))
@@ -139,11 +142,26 @@ class KeystoneServer:
         self._move_endpoints()
         return self
 
+    def save(self, directory: Path) -> None:
+        """What this running server holds (database, keys) as a template to start others from: the same
+        projects, users and ids. Made whole or not at all."""
+        work = Path(tempfile.mkdtemp(prefix="saving-", dir=directory.parent))
+        for keys in ("fernet", "credential"):
+            shutil.copytree(self.run_dir / keys, work / keys)
+        with contextlib.closing(sqlite3.connect(self.run_dir / "keystone.sqlite")) as source, \
+                contextlib.closing(sqlite3.connect(work / "keystone.sqlite")) as copy:
+            source.backup(copy)
+        try:
+            work.rename(directory)
+        except OSError:  # saved by another process first
+            shutil.rmtree(work, ignore_errors=True)
+
     def _move_endpoints(self) -> None:
-        """The identity endpoints the bootstrap made, at this server's URL."""
+        """The identity service's endpoints (the bootstrap's, or a saved server's) at this server's URL."""
         with httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.admin_token()}, timeout=30) as api:
-            for endpoint in api.get("/endpoints").raise_for_status().json()["endpoints"]:
-                if endpoint["url"] == TEMPLATE_URL:
+            for service in api.get("/services", params={"type": "identity"}).raise_for_status().json()["services"]:
+                found = api.get("/endpoints", params={"service_id": service["id"]}).raise_for_status()
+                for endpoint in found.json()["endpoints"]:
                     api.patch(f"/endpoints/{endpoint['id']}", json={"endpoint": {"url": self.url}}
                               ).raise_for_status()
 
