@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps test lab lab-keystone lab-traps clean
+.PHONY: setup system-deps test lab lab-noauth lab-traps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,8 +22,8 @@ test: setup system-deps
 lab: setup
 	$(VENV)/bin/alcor-migrate run --plan plans/lab.yaml --yes
 
-lab-keystone: setup
-	$(VENV)/bin/alcor-migrate run --plan plans/lab-keystone.yaml --yes
+lab-noauth: setup
+	$(VENV)/bin/alcor-migrate run --plan plans/lab-noauth.yaml --yes
 
 lab-traps: setup
 	$(VENV)/bin/alcor-migrate run --plan plans/lab-traps.yaml --yes

@@ -1,4 +1,4 @@
-"""The Keystone lab end to end: `alcor-migrate run --plan plans/lab-keystone.yaml --yes` as a user runs it."""
+"""The lab (with Keystone) end to end: `alcor-migrate run --plan plans/lab.yaml --yes` as a user runs it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from wizard.lab.alcor.model import AlcorModel
 from wizard.lab.users import BAD_TOKEN
 from wizard.neutron import snapshot as snapshot_file
 
-KEYSTONE_PLAN = ROOT / "plans" / "lab-keystone.yaml"
+KEYSTONE_PLAN = ROOT / "plans" / "lab.yaml"
 USER_WRITES = 20  # the plan's lab.user_writes
 
 
@@ -28,7 +28,7 @@ def command(state_dir: Path) -> list[str]:
 
 
 def run_keystone_lab(state_dir: Path) -> str:
-    """`alcor-migrate run --plan plans/lab-keystone.yaml --yes` in STATE_DIR; its stderr."""
+    """`alcor-migrate run --plan plans/lab.yaml --yes` in STATE_DIR; its stderr."""
     done = subprocess.run(command(state_dir), cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr

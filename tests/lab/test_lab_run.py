@@ -1,4 +1,4 @@
-"""The embedded lab end to end: `alcor-migrate run --plan plans/lab.yaml --yes` as a user runs it."""
+"""The embedded lab without Keystone end to end: `alcor-migrate run --plan plans/lab-noauth.yaml --yes`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from wizard.lab import samples
 from wizard.neutron import snapshot as snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB_PLAN = ROOT / "plans" / "lab.yaml"
+LAB_PLAN = ROOT / "plans" / "lab-noauth.yaml"
 EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "replay", "verify",
                "switch", "drain", "cutover", "final_replay", "report"]
 RUN_TIMEOUT = 240

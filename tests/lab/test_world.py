@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def lab_plan(tmp_path: Path, user_writes: int = 0) -> Path:
-    text = (ROOT / "plans" / "lab.yaml").read_text()
-    text = text.replace("state_dir: ../state/lab", f"state_dir: {tmp_path / 'state'}")
+    text = (ROOT / "plans" / "lab-noauth.yaml").read_text()
+    text = text.replace("state_dir: ../state/lab-noauth", f"state_dir: {tmp_path / 'state'}")
     text = text.replace("cloud: ../sample_configs/small.json", f"cloud: {ROOT / 'sample_configs' / 'small.json'}")
     text = text.replace("user_writes: 20", f"user_writes: {user_writes}")
     path = tmp_path / "lab.yaml"
