@@ -95,6 +95,12 @@ def cloud_plan(emulator, state_dir):
     return plan
 
 
+
+def drift_from_neutron(plan, state, emulator):
+    """Neutron now, read where the run recorded it, against what Alcor holds."""
+    with NeutronReader(endpoint.pinned(plan.neutron, state)) as reader, AlcorClient(emulator.endpoints) as client:
+        return verify(translate(reader.read(), Options.from_plan(plan)).requests, client, state.mapped_id)
+
 def test_a_cloud_plan_captures_at_the_catalogs_endpoint_found_once(cloud, neutron, tmp_path):
     with AlcorEmulator() as emulator:
         plan = cloud_plan(emulator, tmp_path / "state")
@@ -188,10 +194,7 @@ def test_users_writes_through_the_capture_are_replayed_and_verify_and_drain_read
             assert state.phase("drain")["summary"]["quiet"] is True  # it read Neutron, not Alcor
 
             # Neutron now, read where the run recorded it, is what Alcor holds
-            with NeutronReader(endpoint.pinned(plan.neutron, state)) as reader, \
-                    AlcorClient(emulator.endpoints) as client:
-                drift = verify(translate(reader.read(), Options.from_plan(plan)).requests, client, state.mapped_id)
-            assert drift.total == 0
+            assert drift_from_neutron(plan, state, emulator).total == 0
         finally:
             ReplayPhase.stop(engine.ctx)
             CapturePhase.stop(engine.ctx)
@@ -236,7 +239,7 @@ def test_preflight_blocks_a_login_without_the_admin_role(cloud, tmp_path):
 
 
 def test_the_capture_command_on_a_cloud_plan_forwards_to_the_catalogs_endpoint(cloud, neutron, keystone, tmp_path):
-    from tests.capture.test_commands import CaptureProcess
+    from tests.capture.conftest import CaptureProcess
 
     plan = tmp_path / "plan.yaml"
     plan.write_text(f"version: 1\nneutron: {{cloud: admin}}\nalcor: {{url: 'http://127.0.0.1:9'}}\n"
@@ -281,10 +284,7 @@ def test_users_write_during_convert_the_catalog_switches_and_neutron_then_equals
             assert state.phase("drain")["summary"]["quiet"] is True
             network = next(cloud.identity.services(type="network"))
             assert {e.url for e in cloud.identity.endpoints(service_id=network.id)} == {emulator.url_for("vpc")}
-            with NeutronReader(endpoint.pinned(plan.neutron, state)) as reader, \
-                    AlcorClient(emulator.endpoints) as client:
-                drift = verify(translate(reader.read(), Options.from_plan(plan)).requests, client, state.mapped_id)
-            assert drift.total == 0
+            assert drift_from_neutron(plan, state, emulator).total == 0
         finally:
             ReplayPhase.stop(engine.ctx)
             CapturePhase.stop(engine.ctx)
