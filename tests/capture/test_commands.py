@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 
 from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, WriteLog

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from tests.plan.test_plan_load import GOOD, problems, write
-from wizard import plan as plan_module
+from tests.plan.test_plan_load import GOOD, problems
 
 
 @pytest.mark.parametrize("depth", [100, 100_000])
