@@ -308,3 +308,25 @@ def _ignore_errors(call) -> None:
         call()
     except httpx.HTTPError:
         pass
+
+
+def test_a_204_with_content_length_and_connection_close_passes_as_sent(state_dir):
+    """As uWSGI or eventlet answer a DELETE: the length, and the close, reach the client unchanged."""
+    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Openstack-Request-Id: req-1\r\nConnection: close\r\n\r\n"
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        def serve() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+        threading.Thread(target=serve, daemon=True).start()
+        running = start_capture(state_dir, f"http://127.0.0.1:{server.getsockname()[1]}")
+        try:
+            with socket.create_connection(("127.0.0.1", running.proxy._port), timeout=10) as conn:
+                conn.sendall(b"DELETE /v2.0/networks/n1 HTTP/1.1\r\nHost: neutron\r\n\r\n")
+                received = b""
+                while chunk := conn.recv(65536):  # the proxy closes the connection, as Neutron did
+                    received += chunk
+        finally:
+            running.proxy.stop()
+    assert received == answer

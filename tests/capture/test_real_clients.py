@@ -4,6 +4,7 @@ writers get a gap-free log."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -108,3 +109,36 @@ def test_fifty_concurrent_writers_each_write_logged_once_in_a_gap_free_sequence(
     logged = [e["request_id"] for e in entries]
     assert sorted(logged) == sorted(a.headers["X-Openstack-Request-Id"] for a in answers)  # each once
     assert {e["state"] for e in entries} == {"committed"}
+
+
+def raw_exchange(url: str, request: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """Send one raw HTTP/1.1 request; the status line and the answer's headers, in order."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    return head[0], [tuple(line.split(b": ", 1)) for line in head[1:]]
+
+
+def test_neutrons_answer_headers_pass_as_they_are(proxied, neutron_server):
+    network = httpx.post(f"{neutron_server.url}/v2.0/networks", json={"network": {"name": "headers"}}).json()
+    ids = [network["network"]["id"]]
+    ids.append(httpx.post(f"{neutron_server.url}/v2.0/networks", json={"network": {"name": "headers"}}).json()
+               ["network"]["id"])
+    for method, path in (("GET", "/v2.0/networks?name=headers"), ("DELETE", f"/v2.0/networks/{{}}")):
+        answers = []
+        for url, network_id in zip((neutron_server.url, proxied.url), ids):
+            request = f"{method} {path.format(network_id)} HTTP/1.1\r\nHost: neutron\r\nConnection: close\r\n\r\n"
+            answers.append(raw_exchange(url, request.encode()))
+        (direct_status, direct), (proxied_status, through) = answers
+        assert proxied_status == direct_status
+        names = [name.lower() for name, _ in through]
+        assert names == [name.lower() for name, _ in direct], (direct, through)  # none added, none dropped
+        values = dict(through)
+        assert all(values[name] == value for name, value in direct if name.lower() not in (b"date", b"x-openstack-request-id"))

@@ -54,7 +54,6 @@ HOP_BY_HOP = frozenset(
 )
 # Not forwarded either: the length is recomputed from the same body, which was read whole.
 _REQUEST_DROPS = HOP_BY_HOP | {"content-length", "expect"}
-_RESPONSE_DROPS = HOP_BY_HOP | {"content-length"}
 # aiohttp's client would otherwise add these when the client did not send them.
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
@@ -288,9 +287,7 @@ class CaptureProxy:
             return self._failed_upstream(exc)[0]
 
     async def _stream(self, request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
-        response = web.StreamResponse(
-            status=upstream.status, reason=upstream.reason, headers=copy_headers(upstream.headers, _RESPONSE_DROPS)
-        )
+        response = RelayedStream(upstream)
         if upstream.content_length is not None:
             response.content_length = upstream.content_length
         await response.prepare(request)
@@ -370,15 +367,7 @@ class CaptureProxy:
 
     def _answer(self, upstream: aiohttp.ClientResponse, payload: bytes) -> web.Response:
         self.counters.bytes += len(payload)
-        response = web.Response(
-            status=upstream.status,
-            reason=upstream.reason,
-            headers=copy_headers(upstream.headers, _RESPONSE_DROPS),
-            body=payload,
-        )
-        if upstream.method == "HEAD" and upstream.content_length is not None:
-            response.headers["Content-Length"] = str(upstream.content_length)
-        return response
+        return RelayedResponse(upstream, body=payload)
 
     def _failed_upstream(self, exc: aiohttp.ClientError) -> tuple[web.Response, bool]:
         """The answer for a failed upstream request, and whether Neutron may have received it."""
@@ -390,6 +379,37 @@ class CaptureProxy:
         if isinstance(exc, aiohttp.ServerTimeoutError):
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+
+
+class _AsNeutronSent:
+    """An answer whose headers are Neutron's, in Neutron's order: aiohttp adds no Date, Server or
+    Connection header Neutron did not send, and keeps the Content-Length Neutron sent (a 204's too).
+    Connection: close from Neutron closes the client's connection as well."""
+
+    def __init__(self, upstream: aiohttp.ClientResponse, **kwargs):
+        super().__init__(status=upstream.status, reason=upstream.reason, **kwargs)
+        self._relayed = copy_headers(upstream.headers, HOP_BY_HOP)
+        self._closes = "close" in upstream.headers.get("Connection", "").lower()
+        if self._closes:
+            self.force_close()
+
+    async def _prepare_headers(self) -> None:  # aiohttp's hook between deciding the framing and writing
+        await super()._prepare_headers()
+        chunked = self.headers.get("Transfer-Encoding")
+        self.headers.clear()
+        self.headers.extend(self._relayed)
+        if chunked:  # a streamed answer of unknown length, framed anew for this connection
+            self.headers["Transfer-Encoding"] = chunked
+        if self._closes:
+            self.headers["Connection"] = "close"
+
+
+class RelayedResponse(_AsNeutronSent, web.Response):
+    """Neutron's answer, read whole."""
+
+
+class RelayedStream(_AsNeutronSent, web.StreamResponse):
+    """Neutron's answer, streamed."""
 
 
 def _loop_factory():
