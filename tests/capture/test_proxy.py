@@ -330,3 +330,19 @@ def test_a_204_with_content_length_and_connection_close_passes_as_sent(state_dir
         finally:
             running.proxy.stop()
     assert received == answer
+
+
+@pytest.mark.parametrize("request_line", [
+    b"POST http://neutron/v2.0/networks HTTP/1.1",  # curl -x PROXY: absolute form
+    b"GET http://neutron/v2.0/networks HTTP/1.1",
+    b"CONNECT neutron:443 HTTP/1.1",
+    b"OPTIONS * HTTP/1.1",
+])
+def test_a_request_not_for_a_path_is_a_400_and_leaves_no_entry(capture, upstream, request_line):
+    with socket.create_connection(("127.0.0.1", capture.proxy._port), timeout=10) as conn:
+        conn.sendall(request_line + b"\r\nHost: neutron\r\nContent-Length: 2\r\n\r\n{}")
+        answer = conn.recv(65536)
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body)["NeutronError"]["type"] == "HTTPBadRequest"
+    assert len(capture.log) == 0 and upstream.received == []

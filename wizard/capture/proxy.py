@@ -253,6 +253,8 @@ class CaptureProxy:
         task = asyncio.current_task()
         self._in_flight.add(task)
         try:
+            if request.method == "CONNECT" or not request.raw_path.startswith("/"):
+                return not_a_path(request)
             try:
                 body = await request.read()
             except ConnectionError:  # the client hung up mid-body: nothing was logged or sent
@@ -429,6 +431,13 @@ def neutron_error(status: int, kind: str, message: str) -> web.Response:
     """An error body shaped like Neutron's own, for clients that parse it."""
     body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def not_a_path(request: web.BaseRequest) -> web.Response:
+    """The answer to a request for anything but a path on Neutron (an absolute URI as sent to a
+    forward proxy, CONNECT, OPTIONS *): nothing is logged or forwarded."""
+    return neutron_error(400, "HTTPBadRequest", f"{request.method} {request.raw_path}: this is Neutron's API, "
+                         "not a forward proxy; send requests for a path such as /v2.0/networks")
 
 
 def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
