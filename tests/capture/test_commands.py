@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,14 @@ def test_capture_takes_neutron_and_the_address_from_a_plan(capture_process, upst
     assert httpx.delete(f"{running.url}/v2.0/networks/n1").status_code == 204
     assert running.stop()[0] == 0
     assert [entry["method"] for entry in WriteLog(tmp_path / "planned", readonly=True).entries()] == ["DELETE"]
+
+
+def test_capture_takes_the_upstream_timeout_as_an_option(capture_process, upstream, state_dir):
+    running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir), "--upstream-timeout", "0.5")
+    started = time.monotonic()
+    answer = httpx.get(f"{running.url}/slow?seconds=3", timeout=10)
+    assert answer.status_code == 504 and time.monotonic() - started < 2.5
+    assert running.stop()[0] == 0
 
 
 def test_a_full_disk_refuses_writes_before_neutron_and_reads_go_on(capture_process, upstream, state_dir):

@@ -360,7 +360,7 @@ class CaptureProxy:
                 outcome = functools.partial(log.record_answer, seq, upstream.status, payload, request_id)
                 return self._answer(upstream, payload), outcome
         except aiohttp.ClientError as exc:
-            response, reached = self._failed_upstream(exc)
+            response, reached = self._failed_upstream(exc, write=True)
             return response, functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
         except asyncio.CancelledError:
             with contextlib.suppress(LogUnavailable):
@@ -371,13 +371,18 @@ class CaptureProxy:
         self.counters.bytes += len(payload)
         return RelayedResponse(upstream, body=payload)
 
-    def _failed_upstream(self, exc: aiohttp.ClientError) -> tuple[web.Response, bool]:
-        """The answer for a failed upstream request, and whether Neutron may have received it."""
+    def _failed_upstream(self, exc: aiohttp.ClientError, write: bool = False) -> tuple[web.StreamResponse, bool]:
+        """The answer for a failed upstream request, and whether Neutron may have received it.
+        A write Neutron may have received gets no answer: its connection is cut, so the client sees
+        what it would see talking to Neutron directly (a connection error, outcome unknown), never a
+        status it could take for Neutron's."""
         self.counters.errors += 1
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron took no connection: {describe(exc)}"), False
         if isinstance(exc, aiohttp.ClientConnectorError):
             return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
+        if write:
+            return ConnectionDropped(), True
         if isinstance(exc, aiohttp.ServerTimeoutError):
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
@@ -404,6 +409,18 @@ class _AsNeutronSent:
             self.headers["Transfer-Encoding"] = chunked
         if self._closes:
             self.headers["Connection"] = "close"
+
+
+class ConnectionDropped(web.StreamResponse):
+    """No answer at all: the client's connection is cut (logged with status 0)."""
+
+    def __init__(self) -> None:
+        super().__init__(status=0)
+
+    async def prepare(self, request: web.BaseRequest):
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("the connection was cut: Neutron gave no answer")
 
 
 class RelayedResponse(_AsNeutronSent, web.Response):

@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                              "it replaces the plan's (or the catalog's)")
     parser.add_argument("--listen", metavar="HOST:PORT", help="default: the plan's capture.listen (127.0.0.1:9797)")
     parser.add_argument("--state-dir", metavar="DIR", help="where the write log goes (default: the plan's, or ./state)")
+    parser.add_argument("--upstream-timeout", metavar="SECONDS", type=float,
+                        help="how long Neutron may take to connect, and between two reads of its answer "
+                             "(default: the plan's capture.upstream_timeout, 60)")
     parser.add_argument(
         "--status-every", metavar="SECONDS", type=float, default=10.0, help="print a status line this often"
     )
@@ -52,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         plan.capture.listen = args.listen
     if args.state_dir:
         plan.state_dir = args.state_dir
+    if args.upstream_timeout is not None:
+        plan.capture.upstream_timeout = args.upstream_timeout
     if not endpoint.is_live(plan.neutron):
         raise InputError(f"{args.plan}: neutron.url / neutron.cloud: the plan names no live Neutron to "
                          "capture in front of; give --neutron-url URL")
