@@ -256,7 +256,7 @@ class CaptureProxy:
             if request.method == "CONNECT" or not request.raw_path.startswith("/"):
                 return not_a_path(request)
             try:
-                body = await request.read()
+                body = await request.read() if request.body_exists else b""
             except ConnectionError:  # the client hung up mid-body: nothing was logged or sent
                 return web.Response(status=400)
             counters.bytes += len(body)
@@ -462,7 +462,7 @@ def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
     connection = headers.get("Connection")
     if connection:
         drop = drop | {token.strip().lower() for token in connection.split(",")}
-    return CIMultiDict((name, value) for name, value in headers.items() if name.lower() not in drop)
+    return CIMultiDict([(name, value) for name, value in headers.items() if name.lower() not in drop])
 
 
 def forward_headers(request: web.BaseRequest) -> CIMultiDict[str]:
