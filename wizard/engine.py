@@ -28,7 +28,7 @@ from wizard.events import (
 )
 from wizard.state import StateStore
 
-# The phases of a migration, in the order they happen (see README, "The phases").
+# The phases of a migration, in the order they happen (see README.md, "The phases").
 PHASE_ORDER = (
     "preflight",
     "capture",

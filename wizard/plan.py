@@ -2,7 +2,7 @@
 
 The dataclasses below are the plan's schema: every key a plan file may hold, its
 type, default, kind (URL, duration, path...) and a one-line doc, from which the
-commented template and the README reference are made. `load` reads a file and
+commented template and the reference in docs/plan.md are made. `load` reads a file and
 reports every problem as `FILE:LINE:COL: dotted.key: what is wrong`; `dump` and
 `save` write a plan back. Relative paths in a plan file (written or default)
 resolve against the plan file's directory; paths given on the command line

@@ -9,7 +9,7 @@ Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
 before the client gets it. Reads never touch the log. At cut-over the gate can
 hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
-Built on aiohttp (server and client; see README "Capture" for the measurements
+Built on aiohttp (server and client; see docs/capture.md and bench/README.md for the measurements
 behind the choice). `CaptureProxy` runs its own event loop in a background
 thread and publishes ProxyStats and WriteCaptured events.
 """
