@@ -1,7 +1,10 @@
 """Fixtures shared by every test area."""
 
+import ssl
+
 import pytest
 
+from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.keystone_server import KeystoneServer
 from wizard.lab.neutron_server import NeutronServer
 
@@ -24,6 +27,18 @@ def keystone():
     """
     with KeystoneServer() as server:
         yield server
+
+
+@pytest.fixture
+def emulator():
+    with AlcorEmulator(seed=7, delivery_timeout=1.0) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def tls() -> ssl.SSLContext:
+    """One TLS context for every test client: building one per client costs more than a test."""
+    return ssl.create_default_context()
 
 
 def untimed(events) -> list:

@@ -1,80 +1,65 @@
-"""Fixtures for the Alcor emulator and client tests: a running emulator, an HTTP client, a lab ACA."""
+"""Fixtures for convert and verify: the Alcor emulator on loopback, a plan pointing at it,
+a state store, and the translation of a small synthetic cloud."""
 
 from __future__ import annotations
 
-import ssl
+from dataclasses import dataclass
+from pathlib import Path
 
-import httpx
 import pytest
 
-from wizard.lab.aca import LabAca
-from wizard.lab.alcor import AlcorEmulator
+from wizard.alcor.client import AlcorClient
+from wizard.lab.alcor import AlcorEmulator, Faults
+from wizard.lab.synth import CloudSize, SyntheticCloud
+from wizard.plan import Override, Plan, from_overrides
+from wizard.state import StateStore
+from wizard.translate.context import Options
+from wizard.translate.model import Translation
+from wizard.translate.translation import translate
 
-PROJECT = "p1"
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "translate" / "data" / "neutron29-small.json"
 
 
-@pytest.fixture
-def emulator():
-    with AlcorEmulator(seed=7, delivery_timeout=1.0) as emulator:
-        yield emulator
+@dataclass
+class World:
+    """A running emulator, a client and a state store for one test."""
+
+    emulator: AlcorEmulator
+    client: AlcorClient
+    state: StateStore
+    plan: Plan
+
+    def reopen_state(self) -> StateStore:
+        """The state store as a new process would open it."""
+        self.state.close()
+        self.state = StateStore(self.plan.state_dir)
+        return self.state
+
+
+def plan_for(emulator: AlcorEmulator, state_dir: Path, concurrency: int = 4) -> Plan:
+    plan = from_overrides([Override("alcor.url", emulator.url_for("vpc"), "--alcor-url"),
+                           Override("state_dir", str(state_dir), "--state-dir")])
+    plan.alcor.concurrency = concurrency
+    return plan
 
 
 @pytest.fixture(scope="session")
-def tls() -> ssl.SSLContext:
-    """One TLS context for every test client: building one per client costs more than a test."""
-    return ssl.create_default_context()
+def cloud() -> Translation:
+    """~300 ports in 57 requests (bulk chunks of 20): every kind, deferred ids included."""
+    return translate(SyntheticCloud(CloudSize(ports=300)).snapshot(), Options(bulk_size=20))
+
+
+def make_world(tmp_path: Path, faults: Faults | None = None, timeout: float = 5.0) -> World:
+    emulator = AlcorEmulator(seed=11, faults=faults).start()
+    client = AlcorClient(emulator.endpoints, timeout=timeout, concurrency=4, retries=6, backoff=0.01, seed=2)
+    return World(emulator, client, StateStore(tmp_path / "state"), plan_for(emulator, tmp_path / "state"))
 
 
 @pytest.fixture
-def http(emulator, tls):
-    with httpx.Client(base_url=emulator.url_for("vpc"), timeout=5, verify=tls) as client:
-        yield client
-
-
-@pytest.fixture
-def aca():
-    with LabAca("host-1") as aca:
-        yield aca
-
-
-class World:
-    """Shorthands that build Alcor resources over HTTP, asserting each create worked."""
-
-    def __init__(self, http: httpx.Client):
-        self.http = http
-
-    def post(self, path: str, body: dict, status: int = 201) -> dict:
-        response = self.http.post(f"/project/{PROJECT}{path}", json=body)
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def vpc(self, id: str = "net-1", **fields) -> dict:
-        return self.post("/vpcs", {"network": {"id": id, **fields}})["network"]
-
-    def subnet(self, id: str = "sub-1", network_id: str = "net-1", cidr: str = "10.0.1.0/24", **fields) -> dict:
-        return self.post("/subnets", {"subnet": {"id": id, "network_id": network_id, "cidr": cidr, **fields}})["subnet"]
-
-    def port(self, id: str = "port-1", network_id: str = "net-1", **fields) -> dict:
-        return self.post("/ports", {"port": {"id": id, "network_id": network_id, **fields}})["port"]
-
-    def node(self, aca: LabAca, node_id: str = "node-1") -> dict:
-        body = {"host_info": {"node_id": node_id, "node_name": aca.node, "local_ip": aca.host,
-                              "server_port": aca.server_port}}
-        response = self.http.post("/nodes", json=body)
-        assert response.status_code == 201, response.text
-        return response.json()["host_info"]
-
-
-@pytest.fixture
-def world(http) -> World:
-    return World(http)
-
-
-def assert_alcor_error(response: httpx.Response, status: int, message: str | None) -> None:
-    """Spring Boot's default error body with the given status and message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"timestamp", "status", "error", "message", "path"}
-    assert body["status"] == status
-    if message is not None:
-        assert body["message"] == message
+def world(tmp_path):
+    world = make_world(tmp_path)
+    yield world
+    world.client.close()
+    world.state.close()
+    world.emulator.stop()

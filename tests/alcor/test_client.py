@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.alcor.conftest import PROJECT
+from tests.lab.alcor.conftest import PROJECT
 from wizard.alcor import errors
 from wizard.alcor.client import AlcorClient, RowCapReached
 from wizard.alcor.paths import SEGMENT_TABLE_PATH

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.convert.conftest import plan_for
+from tests.alcor.conftest import plan_for
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import verify

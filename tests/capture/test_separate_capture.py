@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.convert.conftest import plan_for
+from tests.alcor.conftest import plan_for
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.config import ProxyConfig

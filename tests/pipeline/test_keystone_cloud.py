@@ -12,7 +12,7 @@ import openstack
 import pytest
 import yaml
 
-from tests.convert.conftest import plan_for
+from tests.alcor.conftest import plan_for
 from wizard import cli
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import ConvertPhase

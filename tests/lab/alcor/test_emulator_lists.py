@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.alcor.conftest import PROJECT, assert_alcor_error
+from tests.lab.alcor.conftest import PROJECT, assert_alcor_error
 
 LIMIT = 100_000
 

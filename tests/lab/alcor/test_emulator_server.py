@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.alcor.conftest import PROJECT, assert_alcor_error
+from tests.lab.alcor.conftest import PROJECT, assert_alcor_error
 from wizard.alcor.services import SERVICES
 from wizard.lab.alcor import AlcorEmulator, Faults
 

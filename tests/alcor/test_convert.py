@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.convert.conftest import make_world
+from tests.alcor.conftest import make_world
 from wizard.alcor.convert import ConvertIncomplete, ConvertPhase, Converter, recorded_failures, stages
 from wizard.alcor.paths import KINDS
 from wizard.alcor.verify import verify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alcor.conftest import PROJECT, assert_alcor_error
+from tests.lab.alcor.conftest import PROJECT, assert_alcor_error
 
 
 def groups(http) -> list[dict]:

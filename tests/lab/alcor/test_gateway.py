@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.alcor.conftest import PROJECT, World, assert_alcor_error
+from tests.lab.alcor.conftest import PROJECT, World, assert_alcor_error
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.paths import NODE, SEGMENT_TABLE_PATH
 from wizard.alcor.services import SERVICES

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from tests.convert.conftest import ROOT
+from tests.alcor.conftest import ROOT
 from wizard.lab.alcor import AlcorEmulator, Faults
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_module

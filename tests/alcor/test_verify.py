@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.convert.conftest import SMALL
-from tests.convert.test_convert import convert
+from tests.alcor.conftest import SMALL
+from tests.alcor.test_convert import convert
 import pytest
 
 from wizard.alcor.client import RowCapReached

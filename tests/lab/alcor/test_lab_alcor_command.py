@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from tests.alcor.conftest import PROJECT
+from tests.lab.alcor.conftest import PROJECT
 from wizard.cli import main
 
 
