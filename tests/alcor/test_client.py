@@ -46,6 +46,12 @@ def test_a_create_answers_with_status_body_duration_and_attempts(client):
     assert outcome.body["network"]["id"] == "net-1" and outcome.duration > 0 and outcome.key == "vpc:net-1"
 
 
+def test_a_body_json_cannot_carry_is_a_failure_never_sent(client, emulator):
+    outcome = client.send(vpc("net-1", mtu=float("nan")))
+    assert not outcome.ok and outcome.attempts == 1 and outcome.error.startswith("NotJSON: ")
+    assert emulator.ledger.summary()["requests"] == {}
+
+
 def test_4xx_is_never_retried(client, emulator):
     outcome = client.send(req("port", "port", "POST", P + "/ports", {"port": {"id": "p"}}))
     assert outcome.status == 412 and outcome.attempts == 1 and outcome.error == "NetworkIdRequired"

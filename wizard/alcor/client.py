@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 IDS_PER_LOOKUP = 100  # ids per list query when checking which bulk items exist
 NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})  # nothing reached Alcor
+NOT_JSON = "NotJSON"  # the body holds a value JSON cannot carry (NaN, Infinity): never sent, never retried
 _ABSENT = {Missing.NOT_FOUND: 404, Missing.PRECONDITION_FAILED: 412}  # statuses that mean "no such item"
 
 
@@ -177,7 +178,7 @@ class AlcorClient:
                               time.monotonic() - started, attempts, error, applied)
             if _already_done(op, error):
                 return replace(outcome, status=_done_status(op), error=None)
-            if not _retryable(status, answer) or attempts > self.retries:
+            if (error or "").startswith(NOT_JSON) or not _retryable(status, answer) or attempts > self.retries:
                 return outcome
             if error not in NEVER_SENT:  # the attempt may have taken effect: look before retrying
                 settled = self._settle(op, body) if op else _Settled(body) if request.method == "GET" else None
@@ -345,6 +346,8 @@ class AlcorClient:
             except httpx.TransportError as exc:
                 log.info("%s %s: %s", method, path, type(exc).__name__)
                 return None, None, type(exc).__name__
+            except ValueError as exc:  # NaN or Infinity: no JSON, so nothing was sent
+                return None, None, f"{NOT_JSON}: {exc}"
         try:
             answer = response.json() if response.content else None
         except ValueError:
