@@ -18,8 +18,8 @@ from __future__ import annotations
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.phase import CapturePhase
-from wizard.cutover.phases import cutover_phases
 from wizard.capture.replay_phase import ReplayPhase
+from wizard.cutover.phases import cutover_phases
 from wizard.engine import PHASE_ORDER, Phase
 from wizard.neutron.endpoint import is_live
 from wizard.neutron.phase import SnapshotPhase

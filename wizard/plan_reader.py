@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import types
 import typing
@@ -95,10 +96,8 @@ class _Builder:
             if name not in schema:
                 self.problem(key_node, dotted, "unknown key" + did_you_mean(name, schema))
                 continue
-            try:
+            with contextlib.suppress(_Bad):
                 values[name] = self.value(hints[name], schema[name].metadata, value_node, dotted)
-            except _Bad:
-                pass
         return cls(**values)
 
     def entries(self, node: MappingNode, prefix: str):
@@ -142,20 +141,16 @@ class _Builder:
                                  f"unknown key; expected one of {', '.join(allowed)}"
                                  + did_you_mean(name, allowed))
                     continue
-                try:
+                with contextlib.suppress(_Bad):
                     out[name] = self.value(value_hint, meta, value_node, f"{dotted}.{name}")
-                except _Bad:
-                    pass
             return out
         if origin is list:
             if not isinstance(node, SequenceNode):
                 raise self.problem(node, dotted, f"expected a list, found {_found(self, node)}")
             items = []
             for index, item in enumerate(node.value):
-                try:
+                with contextlib.suppress(_Bad):
                     items.append(self.value(typing.get_args(hint)[0], {}, item, f"{dotted}[{index}]"))
-                except _Bad:
-                    pass
             return items
         return self.leaf(hint, kind, node, dotted)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.alcor.conftest import make_world
-from wizard.alcor.convert import ConvertIncomplete, ConvertPhase, Converter, recorded_failures, stages
+from tests.conftest import untimed
+from wizard.alcor.convert import Converter, ConvertIncomplete, ConvertPhase, recorded_failures, stages
 from wizard.alcor.paths import KINDS
 from wizard.alcor.verify import verify
 from wizard.engine import Cancelled, Engine
 from wizard.events import EventBus, Progress, RequestFailed
 from wizard.lab.alcor import Faults
 from wizard.translate.model import Translation, deferred_id
-from tests.conftest import untimed
 
 
 def convert(world, translation: Translation, **options):
@@ -187,7 +187,8 @@ def test_the_phase_fails_after_recording_when_a_request_is_refused(world, cloud)
     engine.ctx.artifacts["translation"] = tampered(cloud, vpc.key, mtu=10)
     result = engine.run()
     assert result.failed == "convert" and vpc.key in result.error and "run again" in result.error
-    assert [e.key for e in refused] == [vpc.key] and refused[0].kind == "vpc" and "-> 500: ResourceNotValidException" in refused[0].answer
+    assert [e.key for e in refused] == [vpc.key] and refused[0].kind == "vpc"
+    assert "-> 500: ResourceNotValidException" in refused[0].answer
     assert untimed(recorded_failures(world.state)) == untimed(refused)  # what a reopened wizard shows again
     assert engine.ctx.artifacts["convert"].failures[0].key == vpc.key
     with pytest.raises(ConvertIncomplete):

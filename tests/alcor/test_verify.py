@@ -1,13 +1,14 @@
-"""Verify against the emulator: zero drift after convert, real drift after tampering, order and Alcor's own not drift."""
+"""Verify against the emulator: zero drift after convert, real drift after tampering, and what is not
+drift (order, what Alcor keeps for itself)."""
 
 from __future__ import annotations
 
 import json
 
-from tests.alcor.conftest import SMALL
-from tests.alcor.test_convert import convert
 import pytest
 
+from tests.alcor.conftest import SMALL
+from tests.alcor.test_convert import convert
 from wizard.alcor.client import RowCapReached
 from wizard.alcor.paths import EXTRA_ROUTES_WRAPPER
 from wizard.alcor.verify import VerifyPhase, differences, same, verify

@@ -263,7 +263,7 @@ class AlcorClient:
         if None in ids or any(_is_default_group(kind, i) for i in items):
             return None
         present = self._existing(kind, ids, op.project_id)
-        remaining = [i for i, id in zip(items, ids) if id not in present]
+        remaining = [i for i, id in zip(items, ids, strict=True) if id not in present]
         return _Settled({**body, key: remaining}, tuple(id for id in ids if id in present), not remaining)
 
     def _existing(self, kind: Kind, ids: list[str], project_id: str | None) -> dict[str, dict]:

@@ -30,15 +30,34 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from wizard.alcor import values
 from wizard.alcor.client import IDS_PER_LOOKUP, AlcorClient, RowCapReached
-from wizard.alcor.paths import (ADD_EXTRA_ROUTES, ADD_ROUTER_INTERFACE, BULK_CREATE, CREATE, DELETE,
-                                EXTRA_ROUTES_WRAPPER, KINDS, PORT, REMOVE_EXTRA_ROUTES, REMOVE_ROUTER_INTERFACE,
-                                ROUTER, SECURITY_GROUP, SECURITY_GROUP_RULE, SEGMENT, SUBNET, UPDATE, VPC, Kind,
-                                Operation, match)
+from wizard.alcor.paths import (
+    ADD_EXTRA_ROUTES,
+    ADD_ROUTER_INTERFACE,
+    BULK_CREATE,
+    CREATE,
+    DELETE,
+    EXTRA_ROUTES_WRAPPER,
+    KINDS,
+    PORT,
+    REMOVE_EXTRA_ROUTES,
+    REMOVE_ROUTER_INTERFACE,
+    ROUTER,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    SEGMENT,
+    SUBNET,
+    UPDATE,
+    VPC,
+    Kind,
+    Operation,
+    match,
+)
 from wizard.errors import MigrateError
 from wizard.translate.model import AlcorRequest, resolve_ids
 
@@ -311,7 +330,7 @@ def same(want: Any, got: Any, name: str | None = None) -> bool:
     if isinstance(want, list):
         if not isinstance(got, list) or len(want) != len(got):
             return False
-        return all(same(w, g) for w, g in zip(_ordered(name, want), _ordered(name, got)))
+        return all(same(w, g) for w, g in zip(_ordered(name, want), _ordered(name, got), strict=True))
     return want == got
 
 

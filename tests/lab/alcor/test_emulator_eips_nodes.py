@@ -29,8 +29,8 @@ def test_no_range_is_a_400(http):
 
 def test_ranges_answer_201_and_a_repeat_409(http, eip_range):
     assert eip_range["used_ip_count"] == 0
-    again = http.post("/elasticip-ranges", json={"elasticip-range": {"id": "range-1", "ip_version": 4,
-                                                                      "allocation_ranges": eip_range["allocation_ranges"]}})
+    again = http.post("/elasticip-ranges", json={"elasticip-range": {
+        "id": "range-1", "ip_version": 4, "allocation_ranges": eip_range["allocation_ranges"]}})
     assert_alcor_error(again, 409, "The elastic ip range has already exist")
     bad = http.post("/elasticip-ranges", json={"elasticip-range": {"id": "r2", "allocation_ranges": [
         {"start": "172.24.4.20", "end": "172.24.4.10"}]}})

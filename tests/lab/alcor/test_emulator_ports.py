@@ -47,7 +47,8 @@ def test_single_create_defaults_vif_type_to_ovs_and_bulk_does_not(http, net):
 
 
 def test_addresses_are_reserved_as_given_or_allocated(world, net):
-    port = world.port("p1", mac_address="fa:16:3e:00:00:01", fixed_ips=[{"subnet_id": "sub-1", "ip_address": "10.0.1.7"}])
+    port = world.port("p1", mac_address="fa:16:3e:00:00:01",
+                      fixed_ips=[{"subnet_id": "sub-1", "ip_address": "10.0.1.7"}])
     assert port["mac_address"] == "fa:16:3e:00:00:01"
     assert port["fixed_ips"] == [{"subnet_id": "sub-1", "ip_address": "10.0.1.7"}]
     other = world.port("p2", fixed_ips=[{"ip_address": "10.0.1.9"}])

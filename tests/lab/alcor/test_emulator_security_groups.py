@@ -13,8 +13,8 @@ def groups(http) -> list[dict]:
 
 def test_create_discards_posted_rules_and_adds_two_egress_rules(world):
     posted_rule = {"id": "r-1", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}
-    group = world.post("/security-groups", {"security_group": {"id": "sg-1", "name": "web",
-                                                                "security_group_rules": [posted_rule]}})["security_group"]
+    body = {"security_group": {"id": "sg-1", "name": "web", "security_group_rules": [posted_rule]}}
+    group = world.post("/security-groups", body)["security_group"]
     rules = group["security_group_rules"]
     assert group["id"] == "sg-1" and len(rules) == 2 and "r-1" not in {r["id"] for r in rules}
     assert {(r["direction"], r["ethertype"]) for r in rules} == {("egress", "IPv4"), ("egress", "IPv6")}

@@ -37,7 +37,8 @@ def test_repeated_create_overwrites_with_a_new_vni_and_is_counted(world, emulato
 
 
 def test_flat_network_is_stored_then_fails_with_500(world, http):
-    response = http.post(f"/project/{PROJECT}/vpcs", json={"network": {"id": "flat-1", "provider:network_type": "flat"}})
+    body = {"network": {"id": "flat-1", "provider:network_type": "flat"}}
+    response = http.post(f"/project/{PROJECT}/vpcs", json=body)
     assert_alcor_error(response, 500, "No message available")
     assert http.get(f"/project/{PROJECT}/vpcs/flat-1").json()["network"]["provider:segmentation_id"] is None
 

@@ -127,9 +127,9 @@ def keystone_project(keystone):
 @pytest.fixture
 def keystone_gateway(keystone, keystone_project, tls):
     auth = KeystoneAuth(keystone.url, *GATEWAY_USER)
-    with AlcorEmulator(seed=7, gateway=True, keystone=auth, service_ports=dict.fromkeys(SERVICES, 0)) as emulator:
-        with httpx.Client(base_url=emulator.gateway_url, timeout=30, verify=tls) as client:
-            yield emulator, client
+    with (AlcorEmulator(seed=7, gateway=True, keystone=auth, service_ports=dict.fromkeys(SERVICES, 0)) as emulator,
+          httpx.Client(base_url=emulator.gateway_url, timeout=30, verify=tls) as client):
+        yield emulator, client
 
 
 def test_keystone_filter_is_off_by_default(gateway):

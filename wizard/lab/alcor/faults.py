@@ -73,7 +73,7 @@ class Faults:
                         self.scripted.remove(entry)
                     return entry.fault
             roll = self._rng.random()
-            for kind, rate in zip(KINDS, (self.error_rate, self.timeout_rate, self.drop_rate)):
+            for kind, rate in zip(KINDS, (self.error_rate, self.timeout_rate, self.drop_rate), strict=True):
                 if roll < rate:
                     return Fault(kind, self._rng.random() < self.after_share)
                 roll -= rate

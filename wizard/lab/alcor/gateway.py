@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import aiohttp
@@ -132,7 +132,7 @@ class KeystoneFilter:
         """KeystoneClient.verifyToken: GET /auth/tokens?nocatalog with the gateway's own token."""
         known = self._tokens.get(token)
         if known is not None:
-            return known if known.expires_at > datetime.now(timezone.utc) else None
+            return known if known.expires_at > datetime.now(UTC) else None
         headers = {"X-Subject-Token": token, "X-Auth-Token": await self._own_token(session)}
         async with session.get(f"{self.auth.auth_url}/auth/tokens?nocatalog", headers=headers) as answer:
             if answer.status != 200:  # RestTemplate throws on 4xx: caught, nothing cached
@@ -152,7 +152,7 @@ class KeystoneFilter:
 
     async def _own_token(self, session: aiohttp.ClientSession) -> str:
         """KeystoneClient.getLocalToken: a password token for the gateway's user, renewed once expired."""
-        if self._own and self._own[1] > datetime.now(timezone.utc):
+        if self._own and self._own[1] > datetime.now(UTC):
             return self._own[0]
         domain = {"name": self.auth.user_domain_name}
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -237,7 +237,7 @@ class ApiGateway:
 def spring_error(status: int, message: str, path: str) -> web.Response:
     """Spring Boot's default error body."""
     body = {
-        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
         "status": status,
         "error": HTTPStatus(status).phrase,
         "message": message,

@@ -131,5 +131,5 @@ async def _send(session: aiohttp.ClientSession, log: DeliveryLog, delivery: Deli
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as response:
             text = await response.text()
             log.record(delivery, response.status == 200, f"{response.status} {text[:200]}")
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         log.record(delivery, False, f"{type(exc).__name__}: {exc}")

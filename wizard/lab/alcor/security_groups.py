@@ -4,7 +4,8 @@ Traps kept from Alcor: rules in a group's create body are discarded and replaced
 egress rules (IPv4, IPv6) with random ids; the first group created for a tenant (or the
 port manager asking for the tenant's default) creates the tenant's `default` group with a
 random id and two bare ingress rules; posting a group named `default` creates that
-random-id default and answers with the posted body; the default group is also stored under the tenant id, so it reads by that id
+random-id default and answers with the posted body; the default group is also stored under the
+tenant id, so it reads by that id
 (lists skip that copy, so it is listed once, but it counts towards a list's row limit); the
 bulk path also stores a posted `default` as an ordinary group; a missing group or rule
 answers 412, with the message hidden (Spring Boot 2.3).
@@ -204,12 +205,12 @@ def _check_ports(rule: dict) -> None:
         raise Rejected(errors.PROTOCOL_ETHERTYPE_CONFLICT)
     if (low is not None or high is not None) and not protocol:
         raise Rejected(errors.PORT_RANGE_INVALID, "a port range needs a protocol")
-    if protocol in ("tcp", "udp") and (low is not None or high is not None):
-        if low is None or high is None or not 1 <= low <= high <= 65535:
-            raise Rejected(errors.PORT_RANGE_INVALID, f"{low}..{high}")
-    if protocol in ("icmp", "icmpv6"):
-        if (low is None) != (high is None) or any(v is not None and not 0 <= v <= 255 for v in (low, high)):
-            raise Rejected(errors.PORT_RANGE_INVALID, f"type {low} code {high}")
+    if protocol in ("tcp", "udp") and (low is not None or high is not None) and (
+            low is None or high is None or not 1 <= low <= high <= 65535):
+        raise Rejected(errors.PORT_RANGE_INVALID, f"{low}..{high}")
+    if protocol in ("icmp", "icmpv6") and (
+            (low is None) != (high is None) or any(v is not None and not 0 <= v <= 255 for v in (low, high))):
+        raise Rejected(errors.PORT_RANGE_INVALID, f"type {low} code {high}")
 
 
 def _check_remote(model, rule: dict) -> None:

@@ -130,7 +130,8 @@ class AlcorEmulator:
             self._runners.append(runner)
             self._bound[service] = await self._listen(runner, port)
         if self._gateway_port is not None:
-            runner = web.AppRunner(ApiGateway(self.endpoints, self._keystone).app(), access_log=None, shutdown_timeout=0.2)
+            gateway = ApiGateway(self.endpoints, self._keystone).app()
+            runner = web.AppRunner(gateway, access_log=None, shutdown_timeout=0.2)
             await runner.setup()
             self._runners.append(runner)
             self._bound[GATEWAY] = await self._listen(runner, self._gateway_port)

@@ -3,7 +3,8 @@
 Traps kept from Alcor: a create makes a gateway port (random id, device_owner
 network:router_interface) on the gateway IP, and on the first usable IP when
 gateway_ip is null; that port asks for the project's default security group, so a
-subnet create makes the project's default group when it has none; the IP range covers the whole CIDR whatever the allocation pools;
+subnet create makes the project's default group when it has none; the IP range covers the whole
+CIDR whatever the allocation pools;
 only IPv4 works; a prefix shorter than /16 or longer than /28 fails (FallbackException,
 500, "cidr is invalid : <cidr>" from the gateway check, or that message wrapped in
 CompletionExceptions when there is no gateway); a repeated create fails the CIDR-overlap
