@@ -164,7 +164,8 @@ class AlcorClient:
         """
         op = match(request.method, request.path)
         started = time.monotonic()
-        attempts, body, applied = 0, request.body, ()
+        attempts, body = 0, request.body
+        applied: tuple[str, ...] = ()
         settled = self._settle(op, body) if check_first and op else None
         if settled is not None:
             body, applied = settled.body, settled.applied
@@ -213,7 +214,8 @@ class AlcorClient:
             if item is None or (kind.id_of(item) is None and not _is_default_group(kind, item)):
                 return None
             current = self._stored(kind, item, op.project_id)
-            return _Settled(body, (kind.id_of(current),), True, {kind.wrapper: current}) if current else _Settled(body)
+            current_id = kind.id_of(current) if current else None
+            return _Settled(body, (current_id,), True, {kind.wrapper: current}) if current_id else _Settled(body)
         if action == BULK_CREATE:
             return self._settle_bulk(op, body)
         if action in INTERFACE_ACTIONS:
@@ -235,7 +237,8 @@ class AlcorClient:
             tenant = item.get("tenant_id") or project_id
             found = self.list(kind.name, project_id, name=DEFAULT_SG_NAME, tenant_id=tenant)
             return found[0] if found else None
-        return self.get(kind.name, kind.id_of(item), project_id)
+        item_id = kind.id_of(item)
+        return self.get(kind.name, item_id, project_id) if item_id else None
 
     def stored_answer(self, request: AlcorRequest) -> Any:
         """The answer a create would give, rebuilt from what Alcor holds now.
@@ -249,9 +252,10 @@ class AlcorClient:
         kind = op.kind
         if op.action == CREATE:
             return {kind.wrapper: self._stored(kind, kind.unwrap(request.body) or {}, op.project_id)}
-        items = request.body.get(kind.bulk) or []
-        present = self._existing(kind, [kind.id_of(i) for i in items], op.project_id)
-        return {kind.bulk: [present.get(kind.id_of(i)) for i in items]}
+        items = (request.body or {}).get(kind.bulk or "") or []
+        ids = [kind.id_of(item) for item in items]
+        present = self._existing(kind, [id for id in ids if id], op.project_id)
+        return {kind.bulk: [present.get(id) if id else None for id in ids]}
 
     def _settle_bulk(self, op: Operation, body: Any) -> _Settled | None:
         kind = op.kind
@@ -259,8 +263,8 @@ class AlcorClient:
         items = body.get(key) if isinstance(body, dict) else None
         if not isinstance(items, list):
             return None
-        ids = [kind.id_of(i) for i in items]
-        if None in ids or any(_is_default_group(kind, i) for i in items):
+        ids = [id for id in (kind.id_of(i) for i in items) if id]
+        if len(ids) < len(items) or any(_is_default_group(kind, i) for i in items):
             return None
         present = self._existing(kind, ids, op.project_id)
         remaining = [i for i, id in zip(items, ids, strict=True) if id not in present]
@@ -272,8 +276,9 @@ class AlcorClient:
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start:start + IDS_PER_LOOKUP]
             for item in self.list(kind.name, project_id, **{kind.id_field: chunk}):
-                if kind.id_of(item) in chunk:
-                    present[kind.id_of(item)] = item
+                item_id = kind.id_of(item)
+                if item_id is not None and item_id in chunk:
+                    present[item_id] = item
         return present
 
     def _interface_attached(self, op: Operation, body: Any) -> bool:
@@ -283,7 +288,7 @@ class AlcorClient:
         else:
             found = self.list("subnet", op.project_id, gatewayPortId=body.get("port_id"))
             subnet = found[0] if found else None
-        return bool(subnet) and subnet.get("attached_router_id") == op.params["id"]
+        return subnet is not None and subnet.get("attached_router_id") == op.params["id"]
 
     def _routes_done(self, op: Operation, body: Any) -> bool:
         router = self.get("router", op.params["id"], op.project_id) or {}
@@ -390,7 +395,9 @@ def _is_default_group(kind: Kind, item: dict) -> bool:
     return kind.name == "security_group" and item.get("name") == DEFAULT_SG_NAME
 
 
-def _done_status(op: Operation) -> int:
+def _done_status(op: Operation | None) -> int:
+    if op is None:
+        return 200
     if op.action == CREATE:
         return op.kind.create_status
     if op.action == BULK_CREATE:

@@ -136,7 +136,7 @@ class KindProgress:
 @dataclass(frozen=True)
 class _Result:
     request: AlcorRequest
-    outcome: Outcome | None
+    outcome: Outcome
     error: str | None  # why it is not applied, or None
     checked: bool  # an earlier run had sent it: looked up in Alcor first
 

@@ -166,11 +166,12 @@ class Expected:
         kind, action = op.kind, op.action
         try:
             body = resolve_ids(request.body, self.lookup)
-            op = match(request.method, resolve_ids(request.path, self.lookup))
+            resolved = match(request.method, resolve_ids(request.path, self.lookup))
         except KeyError:  # an id convert never learned: what it creates is missing
             if action in (CREATE, BULK_CREATE):
                 self._add(kind, request.key, {}, op.project_id)
             return
+        op = resolved or op  # the same route, with the ids Alcor gave
         if action == CREATE:
             self._created(kind, request, body, kind.unwrap(body) or {}, op.project_id)
         elif action == BULK_CREATE:
@@ -240,12 +241,12 @@ def read_alcor(client: AlcorClient, kinds: dict[str, str | None],
         kind = KINDS[name]
         if name in SLICED:
             key, parent = SLICED[name]
-            rows = Counter(item.get(key) for item in expected.get(name, {}).values())
-            parents = (set(actual.get(parent, {})) | set(rows)) - {None}
+            rows = Counter(str(item[key]) for item in expected.get(name, {}).values() if item.get(key))
+            parents = set(actual.get(parent, {})) | set(rows)
             listed = [item for ids in slices(parents, rows) for item in _read_slice(client, name, project, key, ids)]
         else:
             listed = client.list(name, project)
-        items = {kind.id_of(item): item for item in listed}  # one per id
+        items = {id: item for item in listed if (id := kind.id_of(item))}  # one per id
         if name == ROUTER.name:
             for id, router in items.items():
                 table = ((client.get(name, id, project) or {}).get("routetable") or {}).get("routes") or []
@@ -284,12 +285,12 @@ def _read_slice(client: AlcorClient, kind: str, project: str | None, key: str, i
 def alcors_own(actual: dict[str, dict[str, dict[str, Any]]], expected: dict[str, dict[str, dict]]) -> set[str]:
     """Ids of what Alcor made by itself: each subnet's gateway port, a project's default group
     that the translation did not create, and that group's rules."""
-    own = {s.get("gatewayPortId") for s in actual.get(SUBNET.name, {}).values()}
+    own = {port for s in actual.get(SUBNET.name, {}).values() if (port := s.get("gatewayPortId"))}
     groups = {id for id, g in actual.get(SECURITY_GROUP.name, {}).items()
               if g.get("name") == values.DEFAULT_SG_NAME and id not in expected.get(SECURITY_GROUP.name, {})}
     own |= groups
     own |= {id for id, r in actual.get(SECURITY_GROUP_RULE.name, {}).items() if r.get("security_group_id") in groups}
-    return own - {None}
+    return own
 
 
 # -- comparing ----------------------------------------------------------------------------------

@@ -36,10 +36,11 @@ def create_range(call: Call) -> dict:
 def _check_ranges(item: dict) -> None:
     ranges = item.get("allocation_ranges")
     try:
-        bounds = [(ipaddress.ip_address(r["start"]), ipaddress.ip_address(r["end"])) for r in ranges]
+        bounds = [(ipaddress.ip_address(r["start"]), ipaddress.ip_address(r["end"])) for r in ranges or []]
     except (TypeError, KeyError, ValueError):
         raise Rejected(errors.EIP_RANGE_BAD_RANGES, str(ranges)) from None
-    if not bounds or any(a.version != item["ip_version"] or b.version != a.version or a > b for a, b in bounds):
+    if not bounds or any(a.version != item["ip_version"] or b.version != a.version or int(a) > int(b)
+                         for a, b in bounds):
         raise Rejected(errors.EIP_RANGE_BAD_RANGES, str(ranges))
 
 
@@ -153,7 +154,7 @@ def _allocate(model, chosen: dict, wanted: str | None) -> str:
                 return wanted
             continue
         address = start
-        while address <= end:
+        while int(address) <= int(end):  # one version: checked when the range was made
             if str(address) not in used:
                 used.add(str(address))
                 return str(address)

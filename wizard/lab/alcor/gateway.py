@@ -176,6 +176,9 @@ def _keystone_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+SESSION = web.AppKey("session", aiohttp.ClientSession)  # the gateway's client to the services
+
+
 class ApiGateway:
     """The gateway's aiohttp application, forwarding to `upstreams` (service -> base URL), with
     Keystone's filter when `keystone` is given (Alcor's `keystone.enable=true`)."""
@@ -183,7 +186,6 @@ class ApiGateway:
     def __init__(self, upstreams: Mapping[str, str], keystone: KeystoneAuth | None = None):
         self.upstreams = {service: url.rstrip("/") for service, url in upstreams.items()}
         self.keystone = KeystoneFilter(keystone) if keystone else None
-        self._session: aiohttp.ClientSession | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=256 * 1024 * 1024)
@@ -193,10 +195,10 @@ class ApiGateway:
 
     async def _client(self, app: web.Application):
         # No timeout of its own, as Spring Cloud Gateway Greenwich: the client's applies.
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None),
-                                              connector=aiohttp.TCPConnector(limit=0), auto_decompress=False)
+        app[SESSION] = session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None),
+                                                       connector=aiohttp.TCPConnector(limit=0), auto_decompress=False)
         yield
-        await self._session.close()
+        await session.close()
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         route = route_for(request.method, request.path)
@@ -207,7 +209,7 @@ class ApiGateway:
         if self.keystone:  # a global filter (order -100): after the route matched, before the route's filters
             try:
                 token = request.headers.get("X-Auth-Token")
-                info = await self.keystone.verify(self._session, token) if token else None
+                info = await self.keystone.verify(request.app[SESSION], token) if token else None
             except aiohttp.ClientError as exc:  # RestTemplate's ResourceAccessException is not caught there
                 return spring_error(500, f"keystone: {exc}", request.path)
             if info is None:
@@ -216,13 +218,13 @@ class ApiGateway:
             headers["X-Token-Info"] = info.header
         if route.answer is not None:
             return web.Response(status=200, body=route.answer, content_type="text/plain", charset="utf-8")
-        base = self.upstreams.get(route.service)
+        base = self.upstreams.get(route.service) if route.service else None
         if base is None:
             return spring_error(500, f"Connection refused: no {route.service} service", request.path)
         query = request.rel_url.raw_query_string
         body = await request.read()
         try:
-            async with self._session.request(request.method, base + path + (f"?{query}" if query else ""),
+            async with request.app[SESSION].request(request.method, base + path + (f"?{query}" if query else ""),
                                              headers=headers, data=body or None) as answer:
                 status, content_type, payload = answer.status, answer.content_type, await answer.read()
         except aiohttp.ClientConnectorError as exc:

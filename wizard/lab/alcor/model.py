@@ -119,7 +119,8 @@ class AlcorModel:
 
     def release_key(self, item: dict) -> None:
         kind, key = segment_key(item)
-        self.keys.get(kind, set()).discard(key)
+        if kind is not None:
+            self.keys.get(kind, set()).discard(key)
 
     # --- MAC and IP addresses ----------------------------------------------------------
 
@@ -181,7 +182,7 @@ def segment_key(item: dict) -> tuple[str | None, int | None]:
 
 def usable_range(cidr: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """The addresses Alcor hands out in a subnet: SubnetUtils' low and high address."""
-    network = ipaddress.ip_network(cidr, strict=False)
+    network = ipaddress.IPv4Network(cidr, strict=False)  # SubnetUtils: IPv4 only
     return network.network_address + 1, network.broadcast_address - 1
 
 

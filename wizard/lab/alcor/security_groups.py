@@ -178,7 +178,9 @@ def create_rules(call: Call) -> dict:
 def _add_rule(call: Call, rule: dict) -> None:
     model = call.model
     model.store["security_group_rule"][rule["id"]] = rule
-    find(model, rule["security_group_id"])["security_group_rules"].append(rule)  # again if repeated
+    group = find(model, rule["security_group_id"])  # checked before: it exists
+    if group is not None:
+        group["security_group_rules"].append(rule)  # again if repeated
     model.ledger.created("security_group_rule", rule["id"])
 
 

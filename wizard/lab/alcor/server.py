@@ -82,8 +82,9 @@ class AlcorEmulator:
             self.model.load(self.state_file)
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, args=(ready, failure), name="alcor-emulator", daemon=True)
+        self._loop = loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, args=(loop, ready, failure), name="alcor-emulator",
+                                        daemon=True)
         self._thread.start()
         ready.wait()
         if failure:
@@ -92,11 +93,12 @@ class AlcorEmulator:
         return self
 
     def stop(self) -> None:
-        if not self._thread:
+        loop = self._loop
+        if not self._thread or loop is None:
             return
         if self.state_file:
             self.save(self.state_file)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        loop.call_soon_threadsafe(loop.stop)
         self._thread.join()
         self._thread = None
 
@@ -106,20 +108,27 @@ class AlcorEmulator:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
-        asyncio.set_event_loop(self._loop)
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event, failure: list[BaseException]) -> None:
+        asyncio.set_event_loop(loop)
         try:
-            self._loop.run_until_complete(self._open())
+            loop.run_until_complete(self._open())
         except BaseException as exc:  # a port in use: reported by start()
             failure.append(exc)
-            self._loop.run_until_complete(self._close())
-            self._loop.close()
+            loop.run_until_complete(self._close())
+            loop.close()
             ready.set()
             return
         ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(self._close())
-        self._loop.close()
+        loop.run_forever()
+        loop.run_until_complete(self._close())
+        loop.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP client goal states are delivered with, while the emulator runs."""
+        if self._session is None:
+            raise RuntimeError("the Alcor emulator is not running")
+        return self._session
 
     async def _open(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -139,7 +148,7 @@ class AlcorEmulator:
     async def _listen(self, runner: web.AppRunner, port: int) -> int:
         site = web.TCPSite(runner, self.host, port)
         await site.start()
-        return site._server.sockets[0].getsockname()[1]
+        return runner.addresses[0][1]
 
     async def _close(self) -> None:
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -175,8 +184,9 @@ class AlcorEmulator:
 
     def save(self, path: str | Path) -> None:
         """Write the state to a file, consistently (on the emulator's own loop when running)."""
-        if self._thread and self._loop.is_running():
-            asyncio.run_coroutine_threadsafe(_call(self.model.save, path), self._loop).result()
+        loop = self._loop
+        if self._thread and loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(_call(self.model.save, path), loop).result()
         else:
             self.model.save(path)
 
@@ -229,7 +239,7 @@ class AlcorEmulator:
         except Rejected as rejected:
             return _error(rejected.exception, route.service, request.path)
         if call.deliveries:
-            await deliver(self._session, self.deliveries, call.deliveries, self.delivery_timeout)
+            await deliver(self.session, self.deliveries, call.deliveries, self.delivery_timeout)
         if isinstance(result, Reply):
             status, result = result.status, result.body
         else:

@@ -44,7 +44,8 @@ def create_subnet(call: Call) -> dict:
     if vpc is None:
         raise Rejected(errors.VPC_FALLBACK, f"vpc {subnet['network_id']} not found")
     network = _network(cidr)
-    if vpc.get("cidr") and not network.subnet_of(ipaddress.ip_network(vpc["cidr"], strict=False)):
+    within = ipaddress.ip_network(vpc["cidr"], strict=False) if vpc.get("cidr") else None
+    if within is not None and not (isinstance(within, ipaddress.IPv4Network) and network.subnet_of(within)):
         raise Rejected(errors.CIDR_NOT_WITHIN_NETWORK, f"{network} not in {vpc['cidr']}")
     for sibling in model.subnets_of(vpc["id"]):
         if network.overlaps(ipaddress.ip_network(sibling["cidr"])):
