@@ -16,9 +16,10 @@ the switch with writes released (run again once the capture runs).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from wizard.errors import MigrateError
 from wizard.events import Event, GateChanged, TokenTick
@@ -95,7 +96,8 @@ class CutoverGate:
         """Wait out a postponement, then switch with writes held and the log drained; retry as planned."""
         self._wait_while_postponed()
         self._wait_for_old_tokens()
-        if self.replication is None:
+        replication = self.replication
+        if replication is None:
             self.emit(GateChanged(state="unguarded", detail="capture is off: writes are neither held nor replayed"))
             switch()
             return GateOutcome(attempts=1, position=0, held_seconds=0.0)
@@ -103,41 +105,42 @@ class CutoverGate:
         for attempt in range(1, max(1, self.config.retries) + 1):
             if attempt > 1:
                 self.emit(GateChanged(state="retrying", detail=f"{problem}; attempt {attempt} in "
-                                      f"{self.config.retry_delay:g}s", lag=self.replication.lag()))
+                                      f"{self.config.retry_delay:g}s", lag=replication.lag()))
                 self._pause(self.config.retry_delay)
-            problem = self._catch_up()
+            problem = self._catch_up(replication)
             if problem:
                 continue
-            outcome = self._switch_with_writes_held(switch, attempt)
+            outcome = self._switch_with_writes_held(replication, switch, attempt)
             if outcome:
                 return outcome
             problem = f"the log did not drain within {self.config.hold_timeout:g}s; writes released"
         raise MigrateError(f"cut-over gate: gave up after {self.config.retries} attempts: {problem}")
 
-    def _catch_up(self) -> str:
+    def _catch_up(self, replication: Replication) -> str:
         """Replay until within the plan's lag, for at most the hold timeout; the problem if not."""
         deadline = time.monotonic() + self.config.hold_timeout
-        self.emit(GateChanged(state="catching_up", lag=self.replication.lag()))
-        self.replication.replay(self.replication.head(), deadline)
-        lag = self.replication.lag()
+        self.emit(GateChanged(state="catching_up", lag=replication.lag()))
+        replication.replay(replication.head(), deadline)
+        lag = replication.lag()
         if lag > self.config.max_lag:
             return f"replay is {lag} writes behind (cutover.gate.max_lag: {self.config.max_lag})"
         return ""
 
-    def _switch_with_writes_held(self, switch: Callable[[], None], attempt: int) -> GateOutcome | None:
+    def _switch_with_writes_held(self, replication: Replication, switch: Callable[[], None],
+                                 attempt: int) -> GateOutcome | None:
         held_at = time.monotonic()
         if self.hold:
             self.hold.hold_writes(self.config.writes, self.config.hold_timeout)
         try:
-            target = self.replication.head()
+            target = replication.head()
             self.emit(GateChanged(state="holding", detail=f"writes {self.config.writes}; replaying to {target}",
-                                  lag=self.replication.lag()))
-            reached = self.replication.replay(target, held_at + self.config.hold_timeout)
+                                  lag=replication.lag()))
+            reached = replication.replay(target, held_at + self.config.hold_timeout)
             if reached < target:
                 return None
             switch()
             held = time.monotonic() - held_at
-            self.emit(GateChanged(state="switched", detail=f"writes held {held:.1f}s", lag=self.replication.lag()))
+            self.emit(GateChanged(state="switched", detail=f"writes held {held:.1f}s", lag=replication.lag()))
             return GateOutcome(attempts=attempt, position=target, held_seconds=held)
         finally:
             if self.hold:

@@ -12,8 +12,9 @@ finds the port gone from Alcor (it died between deleting and creating it) create
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from wizard.alcor.paths import BULK_CREATE, CREATE, PORT, match
 from wizard.alcor.values import ACA_GRPC_PORT
@@ -83,7 +84,7 @@ def port_bodies(requests: Iterable[AlcorRequest]) -> dict[str, dict[str, Any]]:
         if op is not None and op.action == CREATE:
             items = [PORT.unwrap(request.body) or {}]
         elif op is not None and op.action == BULK_CREATE:
-            items = (request.body or {}).get(PORT.bulk) or []
+            items = (request.body or {}).get(PORT.bulk or "") or []
         else:
             continue
         bodies.update((item["id"], item) for item in items if item.get("id"))

@@ -12,8 +12,8 @@ which shortens those windows.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from wizard.cutover.inventory import ComputeNode
 from wizard.errors import InputError
@@ -97,7 +97,8 @@ def _wave_name(index: int, config: WaveConfig) -> str:
 
 
 def _check_names(config: WaveConfig, known: dict[str, ComputeNode]) -> list[str]:
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, str] = {}
     groups = [("cutover.waves.canary", config.canary)] + [
         (f"cutover.waves.lists[{i}]", group) for i, group in enumerate(config.lists)]
     for where, group in groups:

@@ -4,8 +4,9 @@ capture's), also when a run that inserted the capture stopped without putting th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from wizard.capture.insertion import INSERTED_AT
 from wizard.cutover.endpoint import STATE_KEY, endpoint_switch
@@ -34,12 +35,13 @@ def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable
     """Roll back every node the state records on ACA, one by one; then restore the endpoint."""
     records = NodeRecords(state)
     undo = records.to_undo()
-    site = site_for(plan, artifacts or {}) if undo else None  # a run may have stopped before its snapshot
     result = RollbackResult()
-    for name in undo:
-        outcome = site.undo(name, control, emit)
-        records.record(outcome)
-        result.nodes.append(outcome)
+    if undo:  # a run may have stopped before its snapshot: then there is no site, and nothing to undo
+        site = site_for(plan, artifacts or {})
+        for name in undo:
+            outcome = site.undo(name, control, emit)
+            records.record(outcome)
+            result.nodes.append(outcome)
     if endpoint and (state.get_meta(SWITCHED) or state.get_meta(STATE_KEY)):
         result.endpoints = len(endpoint_switch(plan, state, ask, emit, conn=(artifacts or {}).get("keystone"))
                                .restore())
