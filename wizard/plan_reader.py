@@ -48,15 +48,14 @@ def read(text: str, cls: type, filename: str) -> Reading:
     reading = Reading(filename)
     try:
         root = yaml.compose(text, Loader=_Loader)
-    except _TooDeep as exc:
-        mark = exc.problem_mark
-        reading.problems.append(f"{filename}:{mark.line + 1}:{mark.column + 1}: {exc.problem}")
-        return reading
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        context = f" ({exc.context})" if exc.context and exc.problem else ""
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
-        reading.problems.append(f"{where}: not valid YAML: {exc.problem or exc.context}{context}")
+        if isinstance(exc, _TooDeep):
+            reading.problems.append(f"{where}: {exc.problem}")
+        else:
+            context = f" ({exc.context})" if exc.context and exc.problem else ""
+            reading.problems.append(f"{where}: not valid YAML: {exc.problem or exc.context}{context}")
         return reading
     except yaml.YAMLError as exc:
         reading.problems.append(f"{filename}: not valid YAML: {exc}")
@@ -126,7 +125,7 @@ class _Builder:
             if _is_null(node):
                 return None
             hint = inner
-        if is_dataclass(hint):
+        if isinstance(hint, type) and is_dataclass(hint):
             if _is_null(node):
                 return hint()
             return self.section(hint, self.mapping(node, dotted), dotted + ".")
