@@ -6,7 +6,7 @@ import argparse
 import time
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from wizard.commands.options import add_plan_options, plan_from_args
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(SpinnerColumn(), TextColumn("{task.description:<24}"),
                         TextColumn("{task.completed:>8,.0f}"), TimeElapsedColumn(),
                         console=Console(stderr=True), transient=True)
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(name: str, count: int, done: bool) -> None:
         if name not in tasks:

@@ -53,16 +53,19 @@ class LabAca:
         self._server = ThreadingHTTPServer((self.host, self.server_port), _handler_for(self))
         self._server.daemon_threads = True
         self.server_port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"lab-aca-{self.node}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"lab-aca-{self.node}",
+                                        daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        thread, self._thread = self._thread, None
         if server:
             server.shutdown()
             server.server_close()
-            self._thread.join(timeout=5)
+        if thread:
+            thread.join(timeout=5)
 
     def __enter__(self) -> LabAca:
         return self.start()

@@ -32,35 +32,36 @@ import random
 import time
 import uuid
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from wizard.errors import InputError
 from wizard.neutron import snapshot
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 
 # The extension aliases neutron 29 lists with ML2/openvswitch and the router plugin.
-EXTENSIONS = tuple("""
-aap-reject-multicast address-group address-scope agent agent-resources-synced agent_sort_key
-allowed-address-pairs auto-allocated-topology availability_zone availability_zone_filter binding
-binding-extended default-subnetpools dhcp_agent_scheduler dvr empty-string-filtering ext-gw-mode
-external-net extra_dhcp_opt extraroute extraroute-atomic filter-validation fip-port-details flavors
-floating-ip-port-forwarding-detail floating-ip-router-writable floatingip-pools ip-substring-filtering
-l3-flavors l3-ha l3-port-ip-change-not-allowed l3_agent_scheduler multi-provider net-mtu
-net-mtu-writable network-ip-availability network-ip-availability-details network_availability_zone
-network_ha pagination port-device-profile port-mac-address-regenerate port-mac-override
-port-numa-affinity-policy port-numa-affinity-policy-socket port-security
-port-security-groups-filtering project-id provider quota-check-limit quota-check-limit-default
-quota_details quotas rbac-address-group rbac-address-scope rbac-policies rbac-security-groups
-rbac-subnetpool revision-if-match router router-admin-state-down-before-update
-router_availability_zone security-group security-groups-default-rules
-security-groups-default-statefulness security-groups-normalized-cidr
-security-groups-remote-address-group security-groups-rules-belongs-to-default-sg
-security-groups-shared-filtering service-type sorting standard-attr-description
-standard-attr-revisions standard-attr-tag standard-attr-timestamp stateful-security-group
-subnet-external-network subnet-service-types subnet_allocation subnet_onboard
-subnetpool-prefix-ops tag-creation
-""".split())
+EXTENSIONS = (
+    "aap-reject-multicast", "address-group", "address-scope", "agent", "agent-resources-synced", "agent_sort_key",
+    "allowed-address-pairs", "auto-allocated-topology", "availability_zone", "availability_zone_filter", "binding",
+    "binding-extended", "default-subnetpools", "dhcp_agent_scheduler", "dvr", "empty-string-filtering",
+    "ext-gw-mode", "external-net", "extra_dhcp_opt", "extraroute", "extraroute-atomic", "filter-validation",
+    "fip-port-details", "flavors", "floating-ip-port-forwarding-detail", "floating-ip-router-writable",
+    "floatingip-pools", "ip-substring-filtering", "l3-flavors", "l3-ha", "l3-port-ip-change-not-allowed",
+    "l3_agent_scheduler", "multi-provider", "net-mtu", "net-mtu-writable", "network-ip-availability",
+    "network-ip-availability-details", "network_availability_zone", "network_ha", "pagination",
+    "port-device-profile", "port-mac-address-regenerate", "port-mac-override", "port-numa-affinity-policy",
+    "port-numa-affinity-policy-socket", "port-security", "port-security-groups-filtering", "project-id", "provider",
+    "quota-check-limit", "quota-check-limit-default", "quota_details", "quotas", "rbac-address-group",
+    "rbac-address-scope", "rbac-policies", "rbac-security-groups", "rbac-subnetpool", "revision-if-match", "router",
+    "router-admin-state-down-before-update", "router_availability_zone", "security-group",
+    "security-groups-default-rules", "security-groups-default-statefulness", "security-groups-normalized-cidr",
+    "security-groups-remote-address-group", "security-groups-rules-belongs-to-default-sg",
+    "security-groups-shared-filtering", "service-type", "sorting", "standard-attr-description",
+    "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "stateful-security-group",
+    "subnet-external-network", "subnet-service-types", "subnet_allocation", "subnet_onboard",
+    "subnetpool-prefix-ops", "tag-creation"
+)
 
 NETWORK_NODE = "network-1"
 EPOCH = 1_740_816_000  # 2025-03-01T08:00:00Z: when the synthetic cloud was built
@@ -93,7 +94,7 @@ class CloudSize:
     hosts: int | None = None
     seed: int = 0
 
-    def resolved(self) -> CloudSize:
+    def resolved(self) -> Dimensions:
         """Defaults filled in and the numbers checked; InputError names each bad option."""
         networks = self.networks if self.networks is not None else max(1, self.ports // 40)
         projects = self.projects if self.projects is not None else max(1, networks // 4)
@@ -113,7 +114,19 @@ class CloudSize:
                             f"(admin included: {projects + 1}) has 4 rules; at least {least_rules}")
         if problems:
             raise InputError(problems)
-        return CloudSize(self.ports, networks, rules, projects, hosts, self.seed)
+        return Dimensions(self.ports, networks, rules, projects, hosts, self.seed)
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """A CloudSize with its defaults filled in and checked."""
+
+    ports: int
+    networks: int
+    rules: int
+    projects: int
+    hosts: int
+    seed: int
 
 
 @dataclass
@@ -304,6 +317,12 @@ class SyntheticCloud:
     def _host_index(self, vm: int) -> int:
         return (vm + self._host_offset) % self.size.hosts
 
+    def _router_of(self, net: _Network) -> _Router:
+        """The router a tenant network hangs off (the public network has none)."""
+        if net.router is None:
+            raise ValueError(f"network {net.name} has no router")
+        return self.routers[net.router]
+
     def _vm_network(self, vm: int) -> _Network:
         return self.networks[bisect_right(self._first_vms, vm) - 1]
 
@@ -377,7 +396,7 @@ class SyntheticCloud:
 
     def _ports(self) -> Iterator[dict[str, Any]]:
         for net in self.networks:
-            router = self.routers[net.router]
+            router = self._router_of(net)
             yield self._port(net.first_port, net, "network:router_interface", router.id, net.gateway,
                              host=NETWORK_NODE)
             yield self._port(net.first_port + 1, net, "network:dhcp", self._dhcp_device(net),
@@ -497,7 +516,7 @@ class SyntheticCloud:
             else:
                 prefix = RULE_SOURCES[pick % len(RULE_SOURCES)]
         stamp = self._time(20_000 + group.index)
-        rule = {
+        rule: dict[str, Any] = {
             "id": self._uuid("rule", index), "project_id": group.project,
             "security_group_id": group.id, "ethertype": ethertype, "direction": direction,
             "protocol": protocol, "port_range_min": low, "port_range_max": high,
@@ -518,7 +537,7 @@ class SyntheticCloud:
         for fip in range(self.fips):
             vm = self._fip_port(fip)
             stamp = self._time(200_000 + fip)
-            body = {"id": self._uuid("fip", fip)}
+            body: dict[str, Any] = {"id": self._uuid("fip", fip)}
             if vm is None:
                 project = self.projects[fip % len(self.projects)]
                 body.update({"tenant_id": project, "project_id": project,
@@ -532,7 +551,7 @@ class SyntheticCloud:
                 body.update({"tenant_id": net.project, "project_id": net.project,
                              "floating_ip_address": self._fip_address(fip),
                              "floating_network_id": self.public.id,
-                             "router_id": self.routers[net.router].id, "port_id": port["id"],
+                             "router_id": self._router_of(net).id, "port_id": port["id"],
                              "fixed_ip_address": port["fixed_ips"][0]["ip_address"],
                              "status": "ACTIVE", "description": "",
                              "port_details": {key: port[key] for key in PORT_DETAILS}})

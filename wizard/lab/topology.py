@@ -117,14 +117,14 @@ class Builder:
                 created.append(self._call("POST", f"/{path}", {singular: resolved[0]},
                                           f"{kind} {_label(chunk[0])}")[singular])
             self.progress(kind, len(created), len(bodies))
-        for body, resource in zip(bodies, created):
+        for body, resource in zip(bodies, created, strict=True):
             if "name" in body:
                 self.ids[kind][body["name"]] = resource["id"]
         return created
 
     def _create_routers(self, bodies: list[Body]) -> None:
         plain = [{k: v for k, v in body.items() if k not in ("interfaces", "routes")} for body in bodies]
-        for body, router in zip(bodies, self._create("routers", plain)):
+        for body, router in zip(bodies, self._create("routers", plain), strict=True):
             for subnet in body.get("interfaces", []):
                 self._call("PUT", f"/routers/{router['id']}/add_router_interface",
                            {"subnet_id": self.ids["subnets"][subnet]},
@@ -138,7 +138,7 @@ class Builder:
             return [self._resolve(item) for item in value]
         if not isinstance(value, dict):
             return value
-        resolved = {}
+        resolved: dict[str, Any] = {}
         for key, item in value.items():
             if key in REFERENCES:
                 target, kind = REFERENCES[key]

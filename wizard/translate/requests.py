@@ -6,7 +6,8 @@ resource, `<kind>-bulk:<project>:<first id>+<count>` for a chunk.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from wizard.alcor.paths import Kind
 from wizard.translate.model import AlcorRequest, Learn, NeutronRef
@@ -68,9 +69,12 @@ def bulk(endpoint: Kind, items: list[BulkItem], size: int | None,
     """
     if size is None:
         return [create(endpoint, item.project, item.body, item.ref,
-                       depends_on={key_of(need) for need in item.needs} - {None},
+                       depends_on={key for need in item.needs if (key := key_of(need))},
                        learns=[learn.within(endpoint.wrapper) for learn in item.learns],
                        deferred=item.deferred, extra_refs=item.extra_refs) for item in items]
+    bulk_key = endpoint.bulk
+    if bulk_key is None:
+        raise ValueError(f"{endpoint.name}: Alcor has no working bulk create")
     by_project: dict[str | None, list[BulkItem]] = {}
     for item in items:
         by_project.setdefault(item.project, []).append(item)
@@ -79,14 +83,14 @@ def bulk(endpoint: Kind, items: list[BulkItem], size: int | None,
         group = by_project[project]
         for start in range(0, len(group), size):
             chunk = group[start:start + size]
-            learns = tuple(learn.within(endpoint.bulk, index) for index, item in enumerate(chunk)
+            learns = tuple(learn.within(bulk_key, index) for index, item in enumerate(chunk)
                            for learn in item.learns)
-            needs = {key_of(need) for item in chunk for need in item.needs} - {None}
+            needs = {key for item in chunk for need in item.needs if (key := key_of(need))}
             requests.append(AlcorRequest(
                 key=f"{endpoint.name}-bulk:{project or '-'}:{chunk[0].ref.id}+{len(chunk)}",
                 kind=endpoint.name, service=endpoint.service, method="POST",
                 path=endpoint.bulk_path(project),
-                body={endpoint.bulk: [item.body for item in chunk]},
+                body={bulk_key: [item.body for item in chunk]},
                 neutron=tuple(ref for item in chunk for ref in (item.ref, *item.extra_refs)),
                 depends_on=tuple(sorted(needs)), learns=learns,
                 deferred=any(item.deferred for item in chunk)))
