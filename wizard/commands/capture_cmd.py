@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         watcher = HoldWatcher(plan.state_dir, proxy,
                               lambda text: bus.publish(Message(level="warning", text=text, phase="capture")))
         watcher.start()
-        print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}", file=sys.stderr, flush=True)
+        print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}; {proxy.connections.describe()}",
+              file=sys.stderr, flush=True)
         stop.wait()
         watcher.stop()
         proxy.stop()
