@@ -1,5 +1,6 @@
 """The lab's processes end with whatever started them: a test run killed with SIGKILL leaves no
-neutron-server or Keystone behind, and SIGHUP (a closed terminal) stops a lab run like SIGTERM."""
+neutron-server or Keystone behind, a wizard whose terminal closes (SIGHUP) none either, and SIGHUP
+stops a lab run like SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import psutil
 import pytest
 
 from tests.lab.test_lab_run import ROOT, RUN_TIMEOUT, command
+from tests.lab.test_world import lab_plan
 from tests.test_children import gone_within
 
 
@@ -71,4 +73,29 @@ def test_sighup_stops_a_lab_run_like_sigterm_and_its_neutron_server_with_it(tmp_
     finally:
         if process.poll() is None:
             process.kill()
+        kill_left(started)
+
+
+@pytest.mark.neutron
+def test_a_wizard_that_opened_the_lab_from_a_worker_leaves_no_neutron_server_when_its_terminal_closes(tmp_path):
+    wizard = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, threading, time
+        from wizard.tui.session import open_engine
+        worker = threading.Thread(target=open_engine, args=(sys.argv[1],))  # as the wizard opens a plan
+        worker.start()
+        worker.join()
+        print("up", flush=True)
+        time.sleep(600)
+    """), str(lab_plan(tmp_path))], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    started: list[int] = []
+    try:
+        assert wizard.stdout.readline() == "up\n"
+        started = descendants(wizard.pid)
+        assert "uwsgi" in {psutil.Process(pid).name() for pid in started}  # alive after its worker ended
+        wizard.send_signal(signal.SIGHUP)  # no handler: SIGHUP's default action ends the process at once
+        assert wizard.wait(10) == -signal.SIGHUP
+        assert [pid for pid in started if not gone_within(pid, 20)] == []
+    finally:
+        if wizard.poll() is None:
+            wizard.kill()
         kill_left(started)

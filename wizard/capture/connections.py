@@ -55,7 +55,9 @@ class GuardedServer(web.Server):
         self._handler = handler
         self.limits = limits
         self.open_files = open_files  # the soft limit (before, after raising it)
-        self.max_connections = min(limits.max_connections, max(1, open_files[1] // 2))
+        unlimited = open_files[1] == resource.RLIM_INFINITY
+        self.max_connections = limits.max_connections if unlimited else min(limits.max_connections,
+                                                                             max(1, open_files[1] // 2))
         self.admitted = 0  # connections open and served
         self.refused = 0  # connections answered 503 for being past the cap
         self.timed_out = 0  # connections closed for a late head or body
