@@ -22,7 +22,6 @@ import http.client
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,7 +62,7 @@ def hold(port: int, idle: int, slow: int) -> subprocess.Popen:
 
 
 async def _hold(port: int, idle: int, slow: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(idle + slow)]
     trickling = [writer for _, writer in opened[idle:]]

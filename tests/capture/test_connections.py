@@ -8,6 +8,7 @@ import json
 import re
 import resource
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -43,7 +44,7 @@ def read_answer(conn: socket.socket) -> tuple[bytes, bool]:
     while True:
         try:
             chunk = conn.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             return received, False
         if not chunk:
             return received, True
@@ -80,7 +81,7 @@ def test_a_head_that_trickles_in_gets_408_at_the_header_timeout_while_others_are
             served += client.get("/v2.0/networks").status_code == 200
             try:
                 answer = slow.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 pass
     slow.settimeout(GIVE_UP)
     rest, closed = read_answer(slow)
@@ -89,6 +90,22 @@ def test_a_head_that_trickles_in_gets_408_at_the_header_timeout_while_others_are
     assert neutron_error(answer + rest)["type"] == "HTTPRequestTimeout"
     assert time.monotonic() - started < LIMIT + 3
     assert served >= 2  # the other client was served all along
+
+
+def test_over_tls_a_stalled_body_gets_408_too(state_dir, upstream, make_tls):
+    proxy_tls = make_tls("proxy")
+    capture = start_capture(state_dir, upstream.url, tls_cert=str(proxy_tls.cert), tls_key=str(proxy_tls.key),
+                            connections=ConnectionLimits(body_timeout=LIMIT))
+    try:
+        client_tls = ssl.create_default_context(cafile=str(proxy_tls.ca))
+        stalled = client_tls.wrap_socket(connect(capture), server_hostname="127.0.0.1")
+        stalled.sendall(b"PUT /v2.0/networks/n1 HTTP/1.1\r\nHost: neutron\r\nContent-Length: 50\r\n\r\n{")
+        answer, closed = read_answer(stalled)
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n") and closed, answer
+        assert len(capture.log) == 0 and upstream.received == []
+    finally:
+        capture.proxy.stop()
+        capture.log.close()
 
 
 def test_a_connection_that_sends_nothing_is_closed_at_the_header_timeout_without_an_answer(guarded):

@@ -55,12 +55,10 @@ class GuardedServer(web.Server):
         self._handler = handler
         self.limits = limits
         self.open_files = open_files  # the soft limit (before, after raising it)
-        unlimited = open_files[1] == resource.RLIM_INFINITY
-        self.max_connections = limits.max_connections if unlimited else min(limits.max_connections,
-                                                                             max(1, open_files[1] // 2))
+        room = limits.max_connections if open_files[1] == resource.RLIM_INFINITY else open_files[1] // 2
+        self.max_connections = max(1, min(limits.max_connections, room))
         self.admitted = 0  # connections open and served
         self.refused = 0  # connections answered 503 for being past the cap
-        self.timed_out = 0  # connections closed for a late head or body
         make_request = self.request_factory
 
         def request_factory(message, payload, protocol, writer, task):
@@ -142,8 +140,6 @@ class Connection(RequestHandler):
 
     async def finish_response(self, request, resp, start_time):
         self._answering = True
-        if self._payload is not None and self._payload.is_eof():
-            self._disarm()
         return await super().finish_response(request, resp, start_time)
 
     def _between_requests(self) -> bool:
@@ -163,7 +159,6 @@ class Connection(RequestHandler):
         if self._head_begun:
             self._close_with(408, f"The request's head did not arrive within {self._limits.header_timeout:g}s.")
         else:
-            self._server.timed_out += 1
             self.force_close()
 
     def _body_late(self) -> None:
@@ -173,7 +168,6 @@ class Connection(RequestHandler):
                                   "it was not sent to Neutron.")
 
     def _close_with(self, status: int, message: str) -> None:
-        self._server.timed_out += 1
         if self.transport is not None:
             self.transport.write(closing_answer(status, "HTTPRequestTimeout", message))
         self.force_close()
