@@ -17,7 +17,10 @@ import httpx
 import pytest
 
 from tests.capture.conftest import start_capture
+from wizard import plan as plan_module
+from wizard.capture.config import ProxyConfig
 from wizard.capture.connections import ConnectionLimits
+from wizard.errors import InputError
 
 LIMIT = 0.5  # seconds, both timeouts
 GIVE_UP = 10.0  # how long a test waits for an answer it expects long before
@@ -162,6 +165,17 @@ def test_past_the_cap_a_connection_gets_503_with_retry_after_while_the_open_ones
     time.sleep(0.2)  # the proxy sees the close
     assert get(connect(guarded)).startswith(b"HTTP/1.1 200")
     assert guarded.proxy.connections.refused == 1
+
+
+def test_the_plan_sets_the_limits_and_refuses_bad_ones(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    where = "version: 1\nneutron: {url: 'http://neutron:9696', auth: none}\nalcor: {url: 'http://alcor:9009'}\n"
+    plan.write_text(where + "capture:\n  header_timeout: 10s\n  body_timeout: 2m\n  max_connections: 500\n")
+    config = ProxyConfig.from_plan(plan_module.load(plan), "http://neutron:9696")
+    assert config.connections == ConnectionLimits(header_timeout=10, body_timeout=120, max_connections=500)
+    plan.write_text(where + "capture:\n  max_connections: 0\n")
+    with pytest.raises(InputError, match=r"plan.yaml:5:20: capture.max_connections: must be at least 1"):
+        plan_module.load(plan)
 
 
 # -- the open-file limit: `alcor-migrate capture` under systemd's default soft limit ------------------
