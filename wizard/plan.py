@@ -85,6 +85,14 @@ class CaptureConfig:
     upstream_ca: str | None = setting("CA bundle to check Neutron's certificate", None, PATH,
                                       example="/etc/ssl/certs/ca-certificates.crt")
     upstream_timeout: float = setting("timeout of a request forwarded to Neutron", 60.0, DURATION)
+    header_timeout: float = setting("a client's request head must arrive within this (from the connection's start, "
+                                    "or a later request's first byte), else 408 and the connection closes; 0: none",
+                                    30.0, DURATION)
+    body_timeout: float = setting("a request's body must arrive within this after its head, else 408, the "
+                                  "connection closes, and nothing is logged or sent; 0: none", 60.0, DURATION)
+    max_connections: int = setting("client connections open at once (at most half the open-file limit, which the "
+                                   "capture raises to its hard limit); past it, 503 with Retry-After",
+                                   10000, at_least(1))
     insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
                              "cutover.endpoint point at it until the switch) or none (the operator points them)",
                              "none", one_of("keystone", "none"))

@@ -190,7 +190,7 @@ ALCOR_MIGRATE = [sys.executable, "-m", "wizard"]
 
 
 class CaptureProcess:
-    """`alcor-migrate capture` in a child process, stopped with SIGTERM."""
+    """`alcor-migrate capture` in a child process, stopped with SIGTERM (or another signal)."""
 
     def __init__(self, *args: str, file_size_limit: int | None = None):
         def limit_files() -> None:  # a real "disk full" for this process: writes past the limit fail (EFBIG)
@@ -208,8 +208,8 @@ class CaptureProcess:
         assert found, first + self.process.stderr.read()
         self.url = found.group(1)
 
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str]:
+        self.process.send_signal(signum)
         rest = self.process.stderr.read()
         return self.process.wait(10), rest
 

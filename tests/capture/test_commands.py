@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, WriteLog
@@ -15,12 +17,13 @@ from wizard.cli import main
 from wizard.state import StateStore
 
 
-def test_capture_runs_until_sigterm_and_logs_writes(capture_process, upstream, state_dir):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])  # a service manager's stop, a closed terminal
+def test_capture_runs_until_sigterm_or_sighup_and_logs_writes(capture_process, upstream, state_dir, signum):
     running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir), "--status-every", "0.1")
     with httpx.Client(base_url=running.url) as client:
         created = client.post("/v2.0/networks", json={"network": {"name": "n1"}})
         assert client.get("/v2.0/networks").status_code == 200
-    code, output = running.stop()
+    code, output = running.stop(signum)
     assert code == 0
     assert re.search(r"Capture: requests 2; writes 1 \(refused 0\); errors 0", output)
     [entry] = WriteLog(state_dir, readonly=True).entries()

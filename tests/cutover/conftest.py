@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wizard import children
 from wizard.lab.neutron_server import free_port
 from wizard.plan import NodeCommands, StepTimeouts
 
@@ -157,8 +158,8 @@ LogLevel ERROR
 """)
     os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
     log = open(root / "sshd.log", "w")
-    process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config), "-p", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = children.spawn([str(SSHD), "-D", "-e", "-f", str(config), "-p", str(port)],
+                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         import socket

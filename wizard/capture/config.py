@@ -6,6 +6,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wizard.capture.connections import ConnectionLimits
 from wizard.errors import InputError
 
 
@@ -19,6 +20,7 @@ class ProxyConfig:
     verify_upstream: bool = True
     timeout: float = 60.0  # connecting to Neutron, and between two reads of its answer
     stats_interval: float = 2.0
+    connections: ConnectionLimits = ConnectionLimits()  # read timeouts and the cap on open connections
 
     @classmethod
     def from_plan(cls, plan, upstream: str) -> ProxyConfig:
@@ -32,6 +34,7 @@ class ProxyConfig:
             upstream_ca=capture.upstream_ca,
             verify_upstream=plan.neutron.verify_tls,
             timeout=capture.upstream_timeout,
+            connections=ConnectionLimits(capture.header_timeout, capture.body_timeout, capture.max_connections),
         )
 
     def host_port(self) -> tuple[str, int]:

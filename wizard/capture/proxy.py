@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import math
 import threading
 import time
@@ -30,8 +29,10 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from wizard.capture.answers import neutron_error
 from wizard.capture.commit import GroupCommit
 from wizard.capture.config import ProxyConfig
+from wizard.capture.connections import GuardedServer, raise_open_files
 from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
@@ -93,6 +94,7 @@ class CaptureProxy:
         self._in_flight: set[asyncio.Task] = set()
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
         self._released: asyncio.Event | None = None
+        self.connections: GuardedServer | None = None  # once started: the cap, the open-file limit
 
     @property
     def url(self) -> str:
@@ -157,8 +159,10 @@ class CaptureProxy:
             skip_auto_headers=_NO_AUTO_HEADERS,
             cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
         )
-        server = web.Server(
+        server = self.connections = GuardedServer(
             self._handle,
+            limits=self.config.connections,
+            open_files=raise_open_files(),
             request_factory=functools.partial(self._make_request, self._loop),
             access_log=None,
             logger=OneLineLog(),  # a malformed request is one line, not a traceback
@@ -442,12 +446,6 @@ def _loop_factory():
 
 def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def neutron_error(status: int, kind: str, message: str) -> web.Response:
-    """An error body shaped like Neutron's own, for clients that parse it."""
-    body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
-    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
 
 
 def not_a_path(request: web.BaseRequest) -> web.Response:

@@ -1,4 +1,4 @@
-"""`alcor-migrate capture`: the capture proxy in the foreground, until Ctrl-C or SIGTERM.
+"""`alcor-migrate capture`: the capture proxy in the foreground, until Ctrl-C, SIGTERM or SIGHUP.
 
 It writes the write log of the plan's state directory; a `run` of a plan with
 `capture.mode: separate` replays that log read-only and holds this proxy's writes at the
@@ -17,6 +17,7 @@ from wizard.capture.config import ProxyConfig
 from wizard.capture.hold_file import HoldWatcher
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
+from wizard.commands.stop_signals import STOP_SIGNALS
 from wizard.errors import InputError
 from wizard.events import Event, EventBus, Message, ProxyStats
 from wizard.neutron import endpoint
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "capture",
         help="run the capture proxy in front of Neutron",
         description="Pass every request through to Neutron and log each write durably "
-        "before it is sent. Stops on Ctrl-C or SIGTERM.",
+        "before it is sent. Stops on Ctrl-C, SIGTERM or SIGHUP.",
     )
     parser.add_argument("--plan", metavar="FILE", help="take Neutron (url, or the cloud's catalog) and capture.* "
                                                        "from this plan")
@@ -68,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
         bus.subscribe(_print_event)
         proxy = CaptureProxy(config, log, bus)
         stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, *STOP_SIGNALS):
             signal.signal(signum, lambda *_: stop.set())
         proxy.start()
         watcher = HoldWatcher(plan.state_dir, proxy,
                               lambda text: bus.publish(Message(level="warning", text=text, phase="capture")))
         watcher.start()
-        print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}", file=sys.stderr, flush=True)
+        print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}; {proxy.connections.describe()}",
+              file=sys.stderr, flush=True)
         stop.wait()
         watcher.stop()
         proxy.stop()

@@ -12,6 +12,7 @@ import threading
 from rich.console import Console
 
 from wizard.alcor.services import API_GATEWAY_PORT, SERVICES
+from wizard.commands.stop_signals import STOP_SIGNALS
 from wizard.errors import InputError
 from wizard.lab.alcor import AlcorEmulator, Faults
 
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop saves state too
+        for signum in STOP_SIGNALS:  # a service manager's stop, or a closed terminal, saves state too
+            signal.signal(signum, lambda *_: stop.set())
     try:  # from the first line printed on, Ctrl-C stops the emulator cleanly
         for service, url in emulator.endpoints.items():
             console.print(f"{service:15} {url}", soft_wrap=True)

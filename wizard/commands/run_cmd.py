@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from rich.console import Console
 
 from wizard.commands.options import add_plan_options, plan_from_args
+from wizard.commands.stop_signals import STOP_SIGNALS
 from wizard.engine import PHASE_ORDER, Engine, RunResult
 from wizard.errors import Blocked, InputError, MigrateError
 from wizard.lab.world import LabWorld
@@ -87,15 +88,16 @@ def _run(engine: Engine, args: argparse.Namespace, err: Console) -> RunResult:
 
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the run like Ctrl-C: resumable, and whatever it started (the lab) is stopped."""
+    """SIGTERM and SIGHUP stop the run like Ctrl-C: resumable, and whatever it started (the lab) is stopped."""
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _require_admin(plan) -> None:

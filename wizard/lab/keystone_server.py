@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from wizard import children
 from wizard.errors import MigrateError
 from wizard.lab.neutron_server import _check_call, _clean_env, cache_dir, free_port
 
@@ -134,9 +135,8 @@ class KeystoneServer:
         self.port = free_port()
         env = {**_clean_env(), "OS_KEYSTONE_CONFIG_DIR": str(run)}
         with open(run / "keystone.log", "wb") as log:
-            self._process = subprocess.Popen([str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
-                                             env=env, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL)
+            self._process = children.spawn([str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
+                                           env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         atexit.register(self.stop)
         self._wait_ready()
         self._move_endpoints()

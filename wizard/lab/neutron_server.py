@@ -38,6 +38,7 @@ from pathlib import Path
 
 import httpx
 
+from wizard import children
 from wizard.errors import MigrateError
 
 REQUIREMENTS = "neutron==29.0.0 uWSGI==2.0.31"
@@ -339,7 +340,7 @@ class NeutronServer:
             ini.write_text(_uwsgi_ini(self.run_dir, venv, self.port))
             self.progress(f"starting neutron-server on 127.0.0.1:{self.port}")
             with open(self.log_path, "ab") as log:
-                self._process = subprocess.Popen(
+                self._process = children.spawn(
                     [str(venv / "bin/uwsgi"), "--ini", str(ini)], stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True, env=_clean_env())
             atexit.register(self.stop)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.lab.alcor.conftest import PROJECT
 from wizard.cli import main
@@ -25,12 +26,13 @@ def start(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
     raise AssertionError(f"the emulator did not start (exit {process.wait(5)})")
 
 
-def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGINT)
+def stop(process: subprocess.Popen, signum: int = signal.SIGINT) -> int:
+    process.send_signal(signum)
     return process.wait(10)
 
 
-def test_runs_until_interrupted_and_keeps_its_state_in_a_file(tmp_path, tls):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_runs_until_interrupted_and_keeps_its_state_in_a_file(tmp_path, tls, signum):
     state = tmp_path / "alcor.json"
     process, urls = start("--state", str(state), "--seed", "3")
     try:
@@ -38,7 +40,7 @@ def test_runs_until_interrupted_and_keeps_its_state_in_a_file(tmp_path, tls):
         created = httpx.post(urls["vpc"] + f"/project/{PROJECT}/vpcs", json={"network": {"id": "net-1"}}, verify=tls)
         assert created.status_code == 201
     finally:
-        assert stop(process) == 0
+        assert stop(process, signum) == 0
     assert "net-1" in json.loads(state.read_text())["resources"]["vpc"]
     process, urls = start("--state", str(state))
     try:
