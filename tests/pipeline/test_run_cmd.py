@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline.conftest import ALCOR
+from wizard.lab.samples import FILES
 from wizard.preview_phase import APPROVED_KEY
 from wizard.state import StateStore
 
-SMALL_CLOUD = Path(__file__).parents[2] / "sample_configs" / "small.json"
+SMALL_CLOUD = FILES / "small.json"
 
 
 def phases_of(state_dir: Path) -> dict[str, str]:

@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "stdout). Every phase is checkpointed in the state directory; the same command again "
                     "continues where it stopped. Exit 0 done, 1 failed, 2 bad input, 3 blocked by findings.")
     add_plan_options(parser)
+    add_run_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """How a run goes: where it stops, approvals, JSON lines, the status line (`run`, `lab run`)."""
     parser.add_argument("--until", metavar="PHASE", choices=PHASE_ORDER,
                         help=f"stop after this phase; phases: {', '.join(PHASE_ORDER)}")
     parser.add_argument("--yes", action="store_true",
@@ -40,7 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--status-every", metavar="SECONDS", type=float, default=10.0,
                         help="when stderr is not a terminal, print a one-line status this often "
                              "(default 10; 0: never)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
