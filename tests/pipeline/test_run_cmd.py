@@ -65,7 +65,8 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
                       ("neutron", "ok"), ("capture", "running"), ("capture", "ok"), ("insertion", "running"),
-                      ("insertion", "ok"), ("alcor", "running"), ("alcor", "ok")]
+                      ("insertion", "ok"), ("alcor", "running"), ("alcor", "ok"),
+                      ("plan references", "running"), ("plan references", "ok")]
     findings = [event for event in events if event["event"] == "finding_raised"]
     assert findings and {f["severity"] for f in findings} == {"warning"}  # info findings are only counted
     assert any(e["event"] == "message" and e["text"].startswith("13 info findings") for e in events)
