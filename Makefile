@@ -19,14 +19,15 @@ system-deps:
 test: setup system-deps
 	$(VENV)/bin/pytest
 
+# The lab plans ship in the package (wizard/lab/plans/); from here their state goes to state/<name>.
 lab: setup
-	$(VENV)/bin/alcor-migrate run --plan plans/lab.yaml --yes
+	$(VENV)/bin/alcor-migrate lab run lab --yes
 
 lab-noauth: setup
-	$(VENV)/bin/alcor-migrate run --plan plans/lab-noauth.yaml --yes
+	$(VENV)/bin/alcor-migrate lab run lab-noauth --yes
 
 lab-traps: setup
-	$(VENV)/bin/alcor-migrate run --plan plans/lab-traps.yaml --yes
+	$(VENV)/bin/alcor-migrate lab run lab-traps --yes
 
 clean:
 	rm -rf $(VENV) state

@@ -1,4 +1,4 @@
-"""Regenerate sample_configs/: build each sample cloud on a fresh real neutron-server and snapshot it.
+"""Regenerate wizard/lab/sample_configs/: build each sample cloud on a fresh real neutron-server and snapshot it.
 
 Usage: python scripts/build_sample_clouds.py [NAME ...] [--out DIR]    (default: every sample)
 """
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"samples to build: {', '.join(samples.SAMPLES)}")
-    parser.add_argument("--out", type=Path, default=Path("sample_configs"), help="output directory")
+    parser.add_argument("--out", type=Path, default=Path("wizard/lab/sample_configs"), help="output directory")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(samples.SAMPLES))
     if unknown:

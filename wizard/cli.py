@@ -15,7 +15,8 @@ from wizard.errors import ExitCode, MigrateError
 EXAMPLES = """\
 examples:
   alcor-migrate                                  on a terminal: the wizard (choose or create a plan)
-  alcor-migrate tui --plan plans/lab.yaml       the wizard on a plan; resumes where it stopped
+  alcor-migrate tui --plan plans/prod.yaml      the wizard on a plan; resumes where it stopped
+  alcor-migrate lab run --yes                   the whole migration on this machine (from any directory)
   alcor-migrate plan new plans/prod.yaml        write a commented plan template
   alcor-migrate plan check plans/prod.yaml      validate a plan
   alcor-migrate snapshot --neutron-url http://127.0.0.1:9696 --out cloud.json

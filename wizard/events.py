@@ -221,6 +221,17 @@ class Waiting(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class RunFinished(Event):
+    """The last event of a headless run, also when it fails: its exit code, the phases it finished, the
+    phase that stopped it ("" if none) and its report (None: no report written by this run)."""
+
+    exit_code: int
+    phases: tuple[str, ...] = ()
+    failed: str = ""
+    report: str | None = None
+
+
 Listener = Callable[[Event], None]
 
 

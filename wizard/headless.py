@@ -10,6 +10,7 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import IO, Iterator
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.prompt import Confirm
 from rich.table import Table
 
 from wizard import events as ev
+from wizard.report import REPORT_MD
 
 _CHECK_MARK = {"ok": ("✔", "green"), "warning": ("!", "yellow"), "failed": ("✘", "bold red")}
 _SEVERITY_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
@@ -37,6 +39,26 @@ class JsonLines:
         with self._lock:
             self._out.write(line + "\n")
             self._out.flush()
+
+
+class RunTally:
+    """What a run did, from its events, for the `run_finished` event scripts wait for."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+        self.failed = ""
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.PhaseFinished):
+            self.phases.append(event.phase)
+        elif isinstance(event, ev.PhaseFailed):
+            self.failed = event.phase
+
+    def finished(self, exit_code: int, state_dir: str | None) -> ev.RunFinished:
+        """The last event: the report is named if this run's report phase wrote it."""
+        report = str(Path(state_dir) / REPORT_MD) if state_dir and "report" in self.phases else None
+        return ev.RunFinished(exit_code=int(exit_code), phases=tuple(self.phases), failed=self.failed,
+                              report=report)
 
 
 class RichReport:

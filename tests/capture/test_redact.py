@@ -13,10 +13,11 @@ from wizard.capture import writelog
 from wizard.capture.redact import redact_body
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cli import main
+from wizard.lab.samples import FILES
 from wizard.neutron.snapshot import COLLECTIONS
 
 CORPUS = json.loads((Path(__file__).parent / "data" / "secrets.json").read_text())["cases"]
-SAMPLES = sorted((Path(__file__).parents[2] / "sample_configs").glob("*.json"))
+SAMPLES = sorted(FILES.glob("*.json"))
 DEEP = "[" * 100_000 + "]" * 100_000
 
 

@@ -10,13 +10,14 @@ from wizard.cutover.rollback import roll_back
 from wizard.engine import Engine
 from wizard.lab.cutover import lab_cutover
 from wizard.lab.nodes import LAB_COMMANDS
+from wizard.lab.samples import FILES
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_file
 from wizard.plan import Plan, StepTimeouts
 from wizard.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "sample_configs").glob("*.json")) + [ROOT / "tests" / "lab" / "real_neutron29.json"]
+SAMPLES = sorted(FILES.glob("*.json")) + [ROOT / "tests" / "lab" / "real_neutron29.json"]
 
 
 def cloud(name):

@@ -87,12 +87,30 @@ def test_declining_after_the_canary_leaves_the_rest_untouched(world, file_nodes)
     plan, artifacts = world
 
     def approve(phase, question):
-        return "canary wave is done" not in question
+        return "(canary) is done" not in question
 
     engine, _ = engine_for(plan, artifacts, approve)
     result = engine.run()
     assert result.failed == "cutover" and "not approved" in result.error
     assert not file_nodes.agent_running("compute-001") and file_nodes.agent_running("compute-000")
+
+
+def test_each_wave_after_the_canary_is_asked_for_with_what_the_wave_before_it_did(world, file_nodes):
+    plan, artifacts = world
+    good = plan.cutover.commands
+    plan.cutover.commands = dataclasses.replace(good, start_aca=f"test {{host}} != compute-002 && {good.start_aca}")
+    plan.cutover.waves.on_failure = "continue"
+    questions = []
+
+    def approve(phase, question):
+        questions.append(question)
+        return True
+
+    engine, _ = engine_for(plan, artifacts, approve)
+    assert engine.run().failed == "cutover"  # compute-002 failed and was rolled back; the others moved
+    assert [q for q in questions if "Go on with wave" in q] == [
+        "Wave 1 (canary) is done: 1 of 1 node on ACA. Go on with wave 2 of 3 (batch 1, 2 nodes)?",
+        "Wave 2 (batch 1) is done: 1 of 2 nodes on ACA, 1 rolled back. Go on with wave 3 of 3 (batch 2, 1 node)?"]
 
 
 def test_a_failed_node_fails_the_phase_and_a_rerun_retries_only_it(world, file_nodes):
@@ -173,7 +191,7 @@ def test_the_operator_rolls_back_a_moved_node_before_the_next_wave(world, file_n
     holder = {}
 
     def approve(phase, question):
-        if "go on with wave 2" in question:  # the operator saw the canary and wants it back
+        if "Go on with wave 2" in question:  # the operator saw the canary and wants it back
             holder["engine"].request("cutover", "rollback", node="compute-001")
             holder["engine"].request("cutover", "rollback", node="compute-002")  # not moved yet
         return True

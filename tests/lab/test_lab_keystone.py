@@ -1,4 +1,4 @@
-"""The lab (with Keystone) end to end: `alcor-migrate run --plan plans/lab.yaml --yes` as a user runs it."""
+"""The lab (with Keystone) end to end: `alcor-migrate lab run --yes` as a user runs it."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import pytest
 
 from tests.lab.test_lab_run import EVERY_PHASE, ROOT, RUN_TIMEOUT, logged_writes
 from wizard.capture.writelog import REJECTED, REPLAYED
+from wizard.lab import home
 from wizard.lab.alcor.model import AlcorModel
 from wizard.lab.users import BAD_TOKEN
 from wizard.neutron import snapshot as snapshot_file
 
-KEYSTONE_PLAN = ROOT / "plans" / "lab.yaml"
+KEYSTONE_PLAN = home.plan_file("lab")
 USER_WRITES = 20  # the plan's lab.user_writes
 
 
@@ -28,7 +29,7 @@ def command(state_dir: Path) -> list[str]:
 
 
 def run_keystone_lab(state_dir: Path) -> str:
-    """`alcor-migrate run --plan plans/lab.yaml --yes` in STATE_DIR; its stderr."""
+    """`alcor-migrate run --plan KEYSTONE_PLAN --yes` in STATE_DIR; its stderr."""
     done = subprocess.run(command(state_dir), cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr

@@ -1,4 +1,4 @@
-"""The embedded lab without Keystone end to end: `alcor-migrate run --plan plans/lab-noauth.yaml --yes`."""
+"""The embedded lab without Keystone end to end: `alcor-migrate run --plan wizard/lab/plans/lab-noauth.yaml --yes`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from wizard.capture.writelog import WriteLog
-from wizard.lab import samples
+from wizard.lab import home, samples
 from wizard.neutron import snapshot as snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB_PLAN = ROOT / "plans" / "lab-noauth.yaml"
+LAB_PLAN = home.plan_file("lab-noauth")
 EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "replay", "verify",
                "switch", "drain", "cutover", "final_replay", "report"]
 RUN_TIMEOUT = 240

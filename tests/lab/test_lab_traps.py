@@ -1,4 +1,4 @@
-"""The traps sample end to end: `run --plan plans/lab-traps.yaml --yes`, and a node rolled back mid-cutover.
+"""The traps sample end to end: `lab run lab-traps --yes`, and a node rolled back mid-cutover.
 
 The cloud (wizard.lab.samples.traps) holds what Alcor refuses or misreads; the plan's policies
 leave the /29 and /12 subnets out and give port-security-off ports an allow-all group.
@@ -22,7 +22,7 @@ from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.records import NodeRecords
 from wizard.engine import Engine
 from wizard.events import PhaseStarted
-from wizard.lab import samples
+from wizard.lab import home, samples
 from wizard.lab.world import LabWorld
 from wizard.neutron import snapshot as snapshot_file
 from wizard.pipeline import build_phases
@@ -30,7 +30,7 @@ from wizard.plan import Override
 from wizard.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAPS_PLAN = ROOT / "plans" / "lab-traps.yaml"
+TRAPS_PLAN = home.plan_file("lab-traps")
 REFUSED = {"acme-transit-v4": 29, "provider-wide-v4": 12}  # Alcor takes IPv4 /16 to /28
 RUN_TIMEOUT = 300
 FAILING = "compute-1"  # the canary wave: a failure there stops the cutover

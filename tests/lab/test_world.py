@@ -7,17 +7,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from wizard.lab import samples
+from wizard.lab import home, samples
+from wizard.lab.samples import FILES
 from wizard.lab.world import LAB_ARTIFACT
 from wizard.tui.session import close_engine, open_engine, plan_as_written
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def lab_plan(tmp_path: Path, user_writes: int = 0) -> Path:
-    text = (ROOT / "plans" / "lab-noauth.yaml").read_text()
-    text = text.replace("state_dir: ../state/lab-noauth", f"state_dir: {tmp_path / 'state'}")
-    text = text.replace("cloud: ../sample_configs/small.json", f"cloud: {ROOT / 'sample_configs' / 'small.json'}")
+    text = home.plan_file("lab-noauth").read_text()
+    text = text.replace("version: 1\n", f"version: 1\nstate_dir: {tmp_path / 'state'}\n")
+    text = text.replace("cloud: ../sample_configs/small.json", f"cloud: {FILES / 'small.json'}")
     text = text.replace("user_writes: 20", f"user_writes: {user_writes}")
     path = tmp_path / "lab.yaml"
     path.write_text(text)

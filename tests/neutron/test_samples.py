@@ -1,13 +1,13 @@
 """The committed sample clouds load and hold what they promise."""
 
 import ipaddress
-from pathlib import Path
 
 import pytest
 
+from wizard.lab.samples import FILES
 from wizard.neutron import snapshot
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_configs"
+SAMPLES = FILES
 
 
 @pytest.mark.parametrize("name, min_ports, min_hosts", [("small", 6, 3), ("medium", 400, 10), ("traps", 9, 3)])

@@ -114,7 +114,7 @@ def test_the_default_checks_pass_on_a_snapshot_plan_and_an_empty_alcor(ctx, tmp_
         summary = PreflightPhase().run(ctx)
     assert summary == {"checks": len(CHECKS), "ok": len(CHECKS), "warnings": 0}
     assert [outcome.name for outcome in ctx.artifacts["preflight"]] == ["state directory", "neutron", "capture",
-                                                                      "insertion", "alcor"]
+                                                                      "insertion", "alcor", "plan references"]
 
 
 @pytest.mark.neutron

@@ -39,7 +39,7 @@ def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alc
         ("convert", "done"), ("replay", "done"), ("verify", "done")]
     assert all(p["seconds"] is not None and p["started_at"].endswith("Z") for p in document["phases"])
     assert [c["check"] for c in document["preflight"]] == ["state directory", "neutron", "capture", "insertion",
-                                                          "alcor"]
+                                                          "alcor", "plan references"]
     assert document["resources"]["ports"] == 7 and document["requests"]["total"] == 23
     assert document["requests"]["kinds"]["vpc"] == {"requests": 2, "resources": 2}
     assert document["findings"]["warning"]["ipv6-subnet"] == 1

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline.conftest import ALCOR
+from wizard.lab.samples import FILES
 from wizard.preview_phase import APPROVED_KEY
 from wizard.state import StateStore
 
-SMALL_CLOUD = Path(__file__).parents[2] / "sample_configs" / "small.json"
+SMALL_CLOUD = FILES / "small.json"
 
 
 def phases_of(state_dir: Path) -> dict[str, str]:
@@ -64,13 +65,42 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
                       ("neutron", "ok"), ("capture", "running"), ("capture", "ok"), ("insertion", "running"),
-                      ("insertion", "ok"), ("alcor", "running"), ("alcor", "ok")]
+                      ("insertion", "ok"), ("alcor", "running"), ("alcor", "ok"),
+                      ("plan references", "running"), ("plan references", "ok")]
     findings = [event for event in events if event["event"] == "finding_raised"]
     assert findings and {f["severity"] for f in findings} == {"warning"}  # info findings are only counted
     assert any(e["event"] == "message" and e["text"].startswith("13 info findings") for e in events)
     assert names.count("approval_needed") == 1
     skipped = [event["phase"] for event in events if event["event"] == "phase_skipped"]
     assert skipped == ["switch", "drain", "cutover", "final_replay", "report"]
+
+
+def test_run_finished_is_the_last_json_line_of_a_whole_run_and_names_the_report(plan_file, alcor_migrate,
+                                                                              alcor_url, tmp_path):
+    with plan_file.open("a") as plan:  # the switch names Alcor; the cutover's node commands succeed here
+        plan.write(f"cutover:\n  endpoint: {{alcor_url: '{alcor_url}'}}\n  drain: {{min: 0, max: 1, poll: 0.1}}\n"
+                   "  executor: {kind: local}\n  commands: {stop_agents: 'true', start_agents: 'true', "
+                   "start_aca: 'true', stop_aca: 'true', aca_health: 'true'}\n")
+    code, events = alcor_migrate.events("--plan", plan_file, "--yes")
+    assert code == 0, [e for e in events if e["event"] == "phase_failed"]
+    last = events[-1]
+    assert last["event"] == "run_finished" and [e["event"] for e in events].count("run_finished") == 1
+    assert last["exit_code"] == 0 and last["failed"] == ""
+    assert last["phases"] == [e["phase"] for e in events if e["event"] == "phase_finished"]
+    assert last["phases"][-1] == "report" and "cutover" in last["phases"]
+    assert last["report"] == str(tmp_path / "state" / "report.md")
+    assert Path(last["report"]).read_text().startswith("# Migration report: sample")
+
+
+def test_run_finished_ends_a_failed_or_refused_run_too(plan_file, alcor_migrate, tmp_path):
+    code, events = alcor_migrate.events("--plan", plan_file)  # declined at preview
+    assert code == 1
+    assert events[-1] == {**events[-1], "event": "run_finished", "exit_code": 1, "failed": "preview",
+                          "phases": ["preflight", "snapshot", "translate"], "report": None}
+
+    code, events = alcor_migrate.events("--plan", tmp_path / "nowhere.yaml")  # bad input: the only line
+    assert code == 2
+    assert [(e["event"], e["exit_code"], e["phases"]) for e in events] == [("run_finished", 2, [])]
 
 
 def test_a_declined_approval_stops_and_is_asked_again_until_given_once(plan_file, alcor_migrate, tmp_path,

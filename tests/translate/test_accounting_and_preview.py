@@ -10,16 +10,16 @@ import pytest
 from tests.translate import shapes as s
 from tests.translate.conftest import DATA
 from wizard.cli import main
+from wizard.lab.samples import FILES
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_module
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate
 
-ROOT = Path(__file__).resolve().parents[2]
-# Every sample cloud: sample_configs/ (exported from a real neutron-server), the snapshot read
+# Every sample cloud: wizard/lab/sample_configs/ (exported from a real neutron-server), the snapshot read
 # from neutron 29 for these tests, and a synthetic cloud.
-SAMPLE_FILES = sorted((ROOT / "sample_configs").glob("*.json")) + [DATA / "neutron29-small.json"]
+SAMPLE_FILES = sorted(FILES.glob("*.json")) + [DATA / "neutron29-small.json"]
 
 
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)

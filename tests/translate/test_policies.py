@@ -13,7 +13,9 @@ from tests.translate.conftest import bodies
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
 from wizard.cli import main
+from wizard.lab import home
 from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.samples import FILES
 from wizard.neutron import snapshot as snapshot_module
 from wizard.state import StateStore
 from wizard.translate import floatingips, routers, single
@@ -22,8 +24,7 @@ from wizard.translate.context import Context, Index, Options
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "sample_configs").glob("*.json"))
+SAMPLES = sorted(FILES.glob("*.json"))
 SPLIT = Options(multi_network_routers="split")
 # Every policy that turns a blocker into a warning.
 RESOLVED = Options(multi_network_routers="split", unsupported_subnets="skip", port_security_off="allow_all_group")
@@ -307,7 +308,7 @@ def test_the_sample_clouds_translate_without_blockers_under_the_policies_that_re
 
 
 def test_the_lab_plan_previews_without_blockers(capsys):
-    assert main(["preview", "--plan", str(ROOT / "plans" / "lab.yaml")]) == 0
+    assert main(["preview", "--plan", str(home.plan_file("lab"))]) == 0
     assert "no blockers" in capsys.readouterr().out
 
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(line, markup=False)
         return 0
     if plan.cutover.executor.kind == "lab":
-        raise MigrateError("the lab's nodes live inside `alcor-migrate run --plan plans/lab.yaml`; "
+        raise MigrateError("the lab's nodes live inside `alcor-migrate lab run` (or `run` on a lab plan); "
                            "use `cutover --dry-run` to see the lab's timeline")
     engine = Engine(plan, cutover_phases(), StateStore(plan.state_dir), approve=console_approver(args.yes))
     with RichReport() as report:

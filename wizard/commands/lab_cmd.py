@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from wizard.commands import lab_alcor
+from wizard.commands import lab_alcor, run_cmd
+from wizard.commands.options import add_state_dir
+from wizard.lab import home
 from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
 
@@ -16,10 +18,32 @@ ORDER = 90
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("lab", help="tools of the embedded lab (synthetic clouds, ...)")
+    parser = subparsers.add_parser("lab", help="the embedded lab: run it, and its tools (synthetic clouds, ...)")
     sub = parser.add_subparsers(dest="lab_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(sub)
+
+
+def add_run(sub) -> None:
+    parser = sub.add_parser(
+        "run", help="run a lab plan shipped with alcor-migrate, from any directory",
+        description="Run the whole migration on this machine, as `run --plan` on a lab plan shipped with "
+                    "alcor-migrate. Its state goes to state/NAME of the source tree when started inside it, "
+                    "else to $XDG_STATE_HOME/alcor-migrate/NAME (~/.local/state/alcor-migrate/NAME); the "
+                    "same command again resumes it.")
+    parser.add_argument("name", nargs="?", default=home.DEFAULT, choices=home.labs(), metavar="NAME",
+                        help=f"the lab: {', '.join(home.labs())} (default %(default)s)")
+    add_state_dir(parser)  # the lab itself says where Neutron and Alcor are
+    run_cmd.add_run_options(parser)
+    parser.set_defaults(func=run_lab)
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    args.plan = str(home.plan_file(args.name))
+    state_dir = args.state_dir or home.state_dir(args.name)
+    Console(stderr=True, highlight=False).print(f"lab {args.name}: plan {args.plan}, state in {state_dir}",
+                                                soft_wrap=True)
+    return run_cmd.run(args)
 
 
 def add_synth(sub) -> None:
@@ -48,4 +72,4 @@ def run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_synth, lab_alcor.add_parser)
+SUBCOMMANDS: tuple[Callable, ...] = (add_run, add_synth, lab_alcor.add_parser)

@@ -7,6 +7,8 @@ import os
 
 from wizard import plan as plan_module
 from wizard.errors import InputError
+from wizard.lab import home as lab_home
+from wizard.lab.samples import cloud_file
 from wizard.neutron import snapshot as snapshot_module
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Override, Plan
@@ -25,40 +27,48 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--neutron-url", metavar="URL", help="Neutron endpoint (auth none)")
     source.add_argument("--os-cloud", metavar="NAME", help="a cloud from clouds.yaml (OS_* honoured)")
     parser.add_argument("--alcor-url", metavar="URL", help="one base URL for every Alcor service")
+    add_state_dir(parser)
+
+
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", metavar="DIR", help="where state, logs and reports go")
 
 
 def overrides_from_args(args: argparse.Namespace) -> list[Override]:
-    """The plan keys the command line sets; paths are relative to the current directory."""
+    """The plan keys the command line sets (a command may take only some of these options);
+    paths are relative to the current directory."""
+    snapshot, neutron_url, os_cloud, alcor_url, state_dir = (
+        getattr(args, name, None) for name in ("snapshot", "neutron_url", "os_cloud", "alcor_url", "state_dir"))
     out = []
-    if args.snapshot:
-        out.append(Override("neutron.snapshot", os.path.abspath(args.snapshot), "--snapshot"))
-    if args.neutron_url:
-        out += [Override("neutron.url", args.neutron_url, "--neutron-url"),
+    if snapshot:
+        out.append(Override("neutron.snapshot", os.path.abspath(snapshot), "--snapshot"))
+    if neutron_url:
+        out += [Override("neutron.url", neutron_url, "--neutron-url"),
                 Override("neutron.auth", "none", "--neutron-url"),
                 Override("neutron.cloud", None, "--neutron-url")]
-    if args.os_cloud:
-        out += [Override("neutron.cloud", args.os_cloud, "--os-cloud"),
+    if os_cloud:
+        out += [Override("neutron.cloud", os_cloud, "--os-cloud"),
                 Override("neutron.auth", "keystone", "--os-cloud"),
                 Override("neutron.url", None, "--os-cloud")]
-    if args.alcor_url:
-        out.append(Override("alcor.url", args.alcor_url, "--alcor-url"))
-    if args.state_dir:
-        out.append(Override("state_dir", os.path.abspath(args.state_dir), "--state-dir"))
+    if alcor_url:
+        out.append(Override("alcor.url", alcor_url, "--alcor-url"))
+    if state_dir:
+        out.append(Override("state_dir", os.path.abspath(state_dir), "--state-dir"))
     return out
 
 
 def plan_from_args(args: argparse.Namespace) -> Plan:
-    """The plan file (or the defaults) with the command line's overrides, all checked."""
+    """The plan file (or the defaults) with the command line's overrides, all checked; a lab plan
+    shipped with alcor-migrate gets its state directory (wizard/lab/home.py)."""
     overrides = overrides_from_args(args)
     if args.plan:
-        return plan_module.load(args.plan, overrides)
+        return plan_module.load(args.plan, [*lab_home.overrides_for(args.plan), *overrides])
     return plan_module.from_overrides(overrides)
 
 
 def snapshot_of(plan: Plan, command: str) -> Snapshot:
     """The plan's snapshot file (or the lab's cloud), loaded, for a command that cannot work without one."""
-    path = plan.neutron.snapshot or (plan.lab.cloud if plan.lab else None)
+    path = plan.neutron.snapshot or (cloud_file(plan.lab.cloud) if plan.lab else None)
     if not path:
         raise InputError(f"{command} needs a snapshot: --snapshot FILE, or neutron.snapshot (or lab.cloud) in the plan")
     return snapshot_module.load(path)

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     if plan.cutover.executor.kind == "lab":
-        raise MigrateError("the lab's nodes live inside `alcor-migrate run --plan plans/lab.yaml`, which "
+        raise MigrateError("the lab's nodes live inside `alcor-migrate lab run` (or `run` on a lab plan), which "
                            "rolls them back itself")
     state = StateStore(plan.state_dir)
     approve = console_approver(args.yes)

@@ -13,15 +13,17 @@ from rich.console import Console
 from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.commands.stop_signals import STOP_SIGNALS
 from wizard.engine import PHASE_ORDER, Engine, RunResult
-from wizard.errors import Blocked, InputError, MigrateError
+from wizard.errors import Blocked, ExitCode, InputError, MigrateError
 from wizard.lab.world import LabWorld
 from wizard.neutron.access import not_admin
 from wizard.neutron.reader import NeutronReader
-from wizard.headless import JsonLines, RichReport, StatusLine, console_approver, reprinting
+from wizard.headless import JsonLines, RichReport, RunTally, StatusLine, console_approver, reprinting
 from wizard.pipeline import build_phases
+from wizard.plan import Plan
 from wizard.state import StateStore
 
 ORDER = 20  # after `plan`: the command a plan is for
+INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C or SIGTERM (wizard/cli.py)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "stdout). Every phase is checkpointed in the state directory; the same command again "
                     "continues where it stopped. Exit 0 done, 1 failed, 2 bad input, 3 blocked by findings.")
     add_plan_options(parser)
+    add_run_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """How a run goes: where it stops, approvals, JSON lines, the status line (`run`, `lab run`)."""
     parser.add_argument("--until", metavar="PHASE", choices=PHASE_ORDER,
                         help=f"stop after this phase; phases: {', '.join(PHASE_ORDER)}")
     parser.add_argument("--yes", action="store_true",
@@ -39,11 +47,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--status-every", metavar="SECONDS", type=float, default=10.0,
                         help="when stderr is not a terminal, print a one-line status this often "
                              "(default 10; 0: never)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = plan_from_args(args)
+    tally, code, state_dir = RunTally(), ExitCode.FAILURE, None
+    try:
+        plan = plan_from_args(args)
+        state_dir = plan.state_dir
+        code = _migrate(plan, args, tally)
+        return code
+    except MigrateError as exc:
+        code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        code = INTERRUPTED
+        raise
+    finally:  # with --json the last line, whatever happened: scripts wait for it
+        if args.json:
+            JsonLines(sys.stdout)(tally.finished(code, state_dir))
+
+
+def _migrate(plan: Plan, args: argparse.Namespace, tally: RunTally) -> int:
     if not args.plan:
         _require_source_and_target(args)
     if plan.lab is None and plan.neutron.cloud:
@@ -61,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 world = running.enter_context(LabWorld(plan, progress=lambda text: err.print(text, soft_wrap=True)))
                 plan = world.plan
             engine = Engine(plan, build_phases(plan), state, approve=console_approver(args.yes, err))
+            engine.bus.subscribe(tally)
             if world is not None:
                 world.attach(engine)
             result = _run(engine, args, err)

@@ -108,7 +108,8 @@ class CutoverPhase:
                     time.sleep(POSTPONE_POLL)
                 ctx.emit(Waiting(phase=self.name, reason=""))
             if wave.number > 1 and site.waves[0].name == "canary":
-                ctx.ask(self.name, f"The canary wave is done; go on with wave {wave.number} ({wave.name})?")
+                ctx.ask(self.name, f"{_wave_done(site.waves[wave.number - 2], records)} Go on with wave "
+                                   f"{wave.number} of {len(site.waves)} ({wave.name}, {_nodes(len(wave.nodes))})?")
             operator_rollbacks()  # asked for while the wave before ran, or while the operator was asked
             split = site.splits[wave.number - 1]
             if split.networks:
@@ -145,6 +146,19 @@ class CutoverPhase:
         ctx.emit(Message(level="warning", phase=self.name,
                          text=f"{name} is back on the Neutron agents; run the cutover again to move it"))
         return [name]
+
+
+def _wave_done(wave, records: NodeRecords) -> str:
+    """What a wave did, from the nodes' records (this run's or an earlier one's)."""
+    statuses = [(records.get(name) or {}).get("status") for name in wave.nodes]
+    rolled_back = sum(status in ("rolled_back", "rollback_failed") for status in statuses)
+    back = f", {rolled_back} rolled back" if rolled_back else ""
+    return (f"Wave {wave.number} ({wave.name}) is done: {statuses.count('done')} of "
+            f"{_nodes(len(wave.nodes))} on ACA{back}.")
+
+
+def _nodes(count: int) -> str:
+    return f"{count} node" if count == 1 else f"{count} nodes"
 
 
 def cutover_phases() -> list:

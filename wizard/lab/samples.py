@@ -1,11 +1,15 @@
 """The sample clouds: a small one with every feature the migration must carry, one with the traps
-Alcor sets a real cloud, and generated fleets."""
+Alcor sets a real cloud, and generated fleets. Each one's snapshot, exported from a real neutron-server
+(scripts/build_sample_clouds.py), ships in sample_configs/ next to this module."""
 
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from wizard.lab.topology import Topology, device_id
+
+FILES = Path(__file__).with_name("sample_configs")  # <name>.json: the snapshot of SAMPLES[name]()
 
 # The sample clouds need these to hold segments and segment ranges (the harness default has neither).
 SERVICE_PLUGINS = ("router", "segments", "network_segment_range")
@@ -259,3 +263,11 @@ def medium() -> Topology:
 
 
 SAMPLES = {"small": small, "medium": medium, "traps": traps}
+
+
+def cloud_file(cloud: str) -> Path:
+    """The snapshot file `lab.cloud` names: that file, or if there is none, the shipped sample cloud of
+    that name (a plan's default `sample_configs/small.json` holds wherever the plan is)."""
+    path = Path(cloud)
+    shipped = FILES / path.name
+    return path if path.is_file() or path.stem not in SAMPLES else shipped

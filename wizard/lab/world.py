@@ -13,9 +13,10 @@ it stops on exit (also on Ctrl-C or a failure):
   gateway runs its Keystone filter and the switch moves the catalog to it; the migrator reaches
   Alcor's services on their own ports (the gateway wants a token). The seeded database is the same.
 
-`lab.cloud` names a sample cloud by its file in sample_configs/ (`small.json` is the cloud
-`wizard.lab.samples.small()` builds; the file is that cloud's snapshot). The seeded database
-is cached per sample (in the neutron cache directory), so a second run starts in seconds.
+`lab.cloud` names a sample cloud by its file name (`small.json` is the cloud
+`wizard.lab.samples.small()` builds; wizard/lab/sample_configs/small.json, shipped with the package,
+is that cloud's snapshot). The seeded database is cached per sample (in the neutron cache
+directory), so a second run starts in seconds.
 
 What a run changes survives a restart: Neutron's database and the emulator's state are kept
 in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `acas.json`,
@@ -63,11 +64,11 @@ LAB_ARTIFACT = "lab"  # the LabWorld itself, in the engine's artifacts
 
 
 def topology_for(cloud: str) -> Topology:
-    """The sample cloud `lab.cloud` names: its file's stem (sample_configs/small.json -> small)."""
+    """The sample cloud `lab.cloud` names: its file's stem (.../sample_configs/small.json -> small)."""
     name = Path(cloud).stem
     if name not in samples.SAMPLES:
         raise InputError(f"lab.cloud: {cloud}: not a sample cloud; the lab seeds Neutron from one of "
-                         f"{', '.join(f'sample_configs/{n}.json' for n in samples.SAMPLES)}")
+                         f"{', '.join(f'{n}.json' for n in samples.SAMPLES)} (shipped in {samples.FILES})")
     return samples.SAMPLES[name]()
 
 

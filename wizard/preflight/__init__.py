@@ -7,9 +7,9 @@ hide the others), publishes `CheckChanged` and `FindingRaised` events, records t
 outcomes in the state store (meta `preflight.checks`) and stops the run with `Blocked`
 when any check found a blocker.
 
-The checks live by what they look at (local.py, neutron.py, capture.py, insertion.py, alcor.py). To
-add one (every compute host has a tunnel IP...), write the function and add `Check("name", function)`
-to `CHECKS`.
+The checks live by what they look at (local.py, neutron.py, capture.py, insertion.py, alcor.py,
+references.py: the hosts the plan names). To add one (every compute host has a tunnel IP...), write
+the function and add `Check("name", function)` to `CHECKS`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ from wizard.preflight.insertion import insertion
 from wizard.preflight.local import state_directory
 from wizard.preflight.model import Check, CheckOutcome, CheckResult
 from wizard.preflight.neutron import EXTENSIONS_KEY, neutron_api
+from wizard.preflight.references import plan_references
 from wizard.state import StateStore
 from wizard.translate.model import Severity, describe
 
 __all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckOutcome", "CheckResult",
-           "PreflightPhase", "alcor", "capture", "check_events", "insertion", "neutron_api", "recorded_checks",
-           "run_check", "state_directory"]
+           "PreflightPhase", "alcor", "capture", "check_events", "insertion", "neutron_api", "plan_references",
+           "recorded_checks", "run_check", "state_directory"]
 
 PHASE = "preflight"
 CHECKS_KEY = "preflight.checks"  # meta: [CheckOutcome.to_json()] of the last preflight
@@ -45,6 +46,7 @@ CHECKS: list[Check] = [
     Check("capture", capture),
     Check("insertion", insertion),
     Check("alcor", alcor),
+    Check("plan references", plan_references),
 ]
 
 

@@ -10,9 +10,10 @@ from wizard import plan as plan_file
 from wizard.alcor.convert import recorded_failures
 from wizard.cutover.records import NodeRecords
 from wizard.engine import Engine, Phase
+from wizard.lab import home as lab_home
 from wizard.lab.world import LAB_ARTIFACT, LabWorld
 from wizard.pipeline import build_phases
-from wizard.plan import Plan
+from wizard.plan import Override, Plan
 from wizard.preflight import recorded_checks
 from wizard.state import StateStore
 from wizard.tui.model import RunModel
@@ -28,16 +29,18 @@ def project_phases(plan: Plan) -> Sequence[Phase]:
 
 def open_engine(
     path: str | Path, progress: Progress = lambda text: None, phases_for: PhasesFor = project_phases,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.monotonic, overrides: Sequence[Override] = (),
 ) -> Engine:
-    """Load the plan at `path` and build its engine over the plan's state directory.
+    """Load the plan at `path` with the command line's `overrides` (a lab plan shipped with
+    alcor-migrate gets its state directory first: wizard/lab/home.py) and build its engine over the
+    plan's state directory.
 
     A lab plan with the project's phases starts its lab (wizard/lab/world.py) first, telling
     `progress` what it does (the first start installs neutron: minutes); the lab runs until
     `close_engine`. Blocking (reads the plan, replays the state store, starts the lab): call
     it from a worker.
     """
-    plan = plan_file.load(path)
+    plan = plan_file.load(path, [*lab_home.overrides_for(path), *overrides])
     world = None
     if plan.lab is not None and phases_for is project_phases:
         world = LabWorld(plan, progress=progress).__enter__()

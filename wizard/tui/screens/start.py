@@ -12,11 +12,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from wizard.lab import home as lab_home
+
 if TYPE_CHECKING:
     from wizard.tui.app import WizardApp
 
 NEW_PLAN = "new"
-LAB_PLAN = Path("plans/lab.yaml")
+LAB = "lab"
 
 
 class StartScreen(Screen):
@@ -42,6 +44,7 @@ class StartScreen(Screen):
             )
             options = [Option(f"Open {path}", id=str(path)) for path in self.plans]
             options.append(Option("Create a plan from the template…", id=NEW_PLAN))
+            options.append(Option("Open the lab: the whole migration on this machine", id=LAB))
             yield OptionList(*options, id="plans")
         yield Footer()
 
@@ -49,6 +52,8 @@ class StartScreen(Screen):
         event.stop()
         if event.option.id == NEW_PLAN:
             self.action_new_plan()
+        elif event.option.id == LAB:
+            self.action_open_lab()
         else:
             self.app.open_plan(Path(event.option.id))
 
@@ -56,5 +61,5 @@ class StartScreen(Screen):
         self.app.new_plan()
 
     def action_open_lab(self) -> None:
-        lab = next((path for path in self.plans if path.name == LAB_PLAN.name), LAB_PLAN)
-        self.app.open_plan(lab)
+        """The lab plan shipped with alcor-migrate, from any directory (its state: wizard/lab/home.py)."""
+        self.app.open_plan(lab_home.plan_file())
