@@ -198,7 +198,11 @@ class Replayer:
             return self._unsupported(entry, write)
         unknown = entry["state"] == UNKNOWN or (entry["state"] == FAILED and "response" not in entry)
         if write.action == "create":
-            found = self._looked_up(write.kind, entry) if unknown else writes.resources(entry, write.kind)
+            found, carried = self._looked_up(write.kind, entry) if unknown else (writes.resources(entry, write.kind), [])
+            if carried and not found:
+                ids = ", ".join(resource["id"] for resource in carried)
+                return Verdict(SKIPPED, {"reason": f"already carried: the {write.kind} Neutron made ({ids}) are in "
+                                                   "the snapshot or an earlier write"})
             if not found:
                 return Verdict(SKIPPED, {"reason": "Neutron holds no resource this create made"})
             return [r for resource in found for r in self._upsert(write.kind, resource)]
@@ -231,13 +235,15 @@ class Replayer:
             self.emit(FindingRaised(severity=finding.severity.value, code=finding.code, kind=finding.neutron.kind,
                                     id=finding.neutron.id, message=finding.message, remedy=finding.remedy))
 
-    def _looked_up(self, kind: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
-        """The resources an `unknown` create made, found in Neutron by the fields it asked for."""
-        found = []
+    def _looked_up(self, kind: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The resources an `unknown` create made, found in Neutron by the fields it asked for: those
+        new to the index, and those it already holds (from the snapshot or an earlier write)."""
+        found, carried = [], []
         for asked in writes.requested(entry, kind):
             filters = {name: asked[name] for name in LOOKUP_FIELDS if isinstance(asked.get(name), (str, int))}
-            found += [r for r in self.neutron.search(kind, **filters) if self.ctx.index.get(kind, r["id"]) is None]
-        return found
+            for resource in self.neutron.search(kind, **filters):
+                (found if self.ctx.index.get(kind, resource["id"]) is None else carried).append(resource)
+        return found, carried
 
     def _upsert(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
         """Make Alcor hold `resource` as Neutron does: update it if Alcor has it, else create it."""
