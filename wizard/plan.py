@@ -85,6 +85,9 @@ class CaptureConfig:
     upstream_ca: str | None = setting("CA bundle to check Neutron's certificate", None, PATH,
                                       example="/etc/ssl/certs/ca-certificates.crt")
     upstream_timeout: float = setting("timeout of a request forwarded to Neutron", 60.0, DURATION)
+    max_body_size: int = setting("the largest write body passed to Neutron, in bytes; a larger one is refused with "
+                                 "413 before it is logged (oslo.middleware's max_request_body_size)", 114688,
+                                 at_least(1))
     insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
                              "cutover.endpoint point at it until the switch) or none (the operator points them)",
                              "none", one_of("keystone", "none"))

@@ -18,6 +18,7 @@ class ProxyConfig:
     upstream_ca: str | None = None
     verify_upstream: bool = True
     timeout: float = 60.0  # connecting to Neutron, and between two reads of its answer
+    max_body_size: int = 114688  # bytes: a larger write is refused with 413 before it is logged
     stats_interval: float = 2.0
 
     @classmethod
@@ -32,6 +33,7 @@ class ProxyConfig:
             upstream_ca=capture.upstream_ca,
             verify_upstream=plan.neutron.verify_tls,
             timeout=capture.upstream_timeout,
+            max_body_size=capture.max_body_size,
         )
 
     def host_port(self) -> tuple[str, int]:

@@ -60,7 +60,7 @@ _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
-MAX_REQUEST_BODY = 64 * 1024 * 1024
+MAX_REQUEST_BODY = 64 * 1024 * 1024  # a read's body; a write's is capped by ProxyConfig.max_body_size
 KEEPALIVE_SECONDS = 75.0
 STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled
 
@@ -194,9 +194,9 @@ class CaptureProxy:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
 
-    @staticmethod
-    def _make_request(loop, message, payload, protocol, writer, task) -> web.BaseRequest:
-        return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_REQUEST_BODY)
+    def _make_request(self, loop, message, payload, protocol, writer, task) -> web.BaseRequest:
+        limit = self.config.max_body_size if is_write(message.method, message.path) else MAX_REQUEST_BODY
+        return LimitedRequest(message, payload, protocol, writer, task, loop, client_max_size=limit)
 
     async def _report_stats(self) -> None:
         while True:
@@ -390,6 +390,32 @@ class CaptureProxy:
         if isinstance(exc, aiohttp.ServerTimeoutError):
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+
+
+class LimitedRequest(web.BaseRequest):
+    """A request whose body is refused past `client_max_size` as oslo.middleware's sizelimit refuses it:
+    on its Content-Length before a byte is read, else once the bytes read (chunked) pass the limit."""
+
+    async def read(self) -> bytes:
+        limit = self.client_max_size
+        if self.content_length is not None and self.content_length > limit:
+            raise too_large(limit)
+        try:
+            return await super().read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large(limit) from None
+
+
+def too_large(limit: int) -> web.HTTPRequestEntityTooLarge:
+    """oslo.middleware's 413 (webob's JSON rendering; oslo leaves its `%s` unfilled, here the limit is given)."""
+    body = {
+        "message": f"Request is too large. Larger than max_request_body_size ({limit}).<br /><br />\n\n\n",
+        "code": "413 Request Entity Too Large",
+        "title": "Request Entity Too Large",
+    }
+    refusal = web.HTTPRequestEntityTooLarge(limit, text=json.dumps(body), content_type="application/json")
+    refusal.charset = None  # webob sends a bare application/json
+    return refusal
 
 
 def _loop_factory():
