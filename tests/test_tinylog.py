@@ -202,3 +202,66 @@ def test_a_readonly_refresh_of_a_file_cut_shorter_than_read_is_corrupt(tmp_path)
     path.write_bytes(b"")
     with pytest.raises(LogCorrupt, match="replaced or cut"):
         reader.storage.refresh()
+
+
+def test_an_update_appends_only_the_fields_it_changed(tmp_path):
+    from tinydb.operations import delete
+
+    path = tmp_path / "log.db"
+    table = open_db(path).table("entries")
+    table.insert({"seq": 1, "body": "b" * 5000, "state": "pending", "note": "x"})
+    before = path.stat().st_size
+    table.update({"state": "committed", "status": 201}, doc_ids=[1])
+    table.update(delete("note"), doc_ids=[1])
+    assert path.stat().st_size - before < 300  # the body is on disk once
+    assert path.read_bytes().count(b"b" * 5000) == 1
+    reopened = open_db(path).table("entries")
+    assert dict(reopened.get(doc_id=1)) == {"seq": 1, "body": "b" * 5000, "state": "committed", "status": 201}
+
+
+def test_a_nested_value_changed_in_place_is_still_written(tmp_path):
+    path = tmp_path / "log.db"
+    db = open_db(path)
+    db.table("meta").insert({"key": "k", "value": [1]})
+    held = db.table("meta").get(doc_id=1)["value"]  # shared with what the storage holds
+    held.append(2)
+    db.table("meta").update({"value": held}, doc_ids=[1])
+    assert open_db(path).table("meta").get(doc_id=1)["value"] == [1, 2]
+
+
+def test_a_file_of_whole_document_records_reads_as_before(tmp_path):
+    path = tmp_path / "log.db"
+    path.write_text('{"t":"entries","i":"1","d":{"seq":1,"state":"pending"}}\n'
+                    '{"t":"entries","i":"1","d":{"seq":1,"state":"committed"}}\n'
+                    '{"t":"entries","i":"2","d":{"seq":2}}\n{"t":"entries","i":"2"}\n')
+    assert [dict(doc) for doc in open_db(path).table("entries").all()] == [{"seq": 1, "state": "committed"}]
+    from wizard.tinylog import AppendOnlyStorage
+
+    lean = AppendOnlyStorage(path, readonly=True, keep=("state",))
+    [(doc_id, offset, kept)] = lean.index("entries")
+    assert (doc_id, kept) == ("1", ("committed",)) and list(lean.documents([offset])) == [{"seq": 1, "state": "committed"}]
+
+
+def test_a_storage_keeping_some_fields_reads_documents_from_the_file(tmp_path):
+    from wizard.tinylog import AppendOnlyStorage
+
+    path = tmp_path / "log.db"
+    storage = AppendOnlyStorage(path, keep=("state",))
+    storage.put("writes", "1", {"seq": 1, "state": "pending", "body": "b" * 1000})
+    storage.put("writes", "2", {"seq": 2, "state": "pending", "body": "c" * 1000})
+    reader = AppendOnlyStorage(path, readonly=True, keep=("state",))
+    storage.patch("writes", "1", {"state": "committed", "response": "r" * 1000})
+    storage.patch("writes", "1", {"state": "replayed"})
+    with pytest.raises(KeyError, match="no document 3"):
+        storage.patch("writes", "3", {"state": "replayed"})
+    index = list(storage.index("writes"))
+    assert [(doc_id, kept) for doc_id, _, kept in index] == [("1", ("replayed",)), ("2", ("pending",))]
+    assert storage.located("writes", "2") == index[1][1:] and storage.located("writes", "3") is None
+    first, second = storage.documents(offset for _, offset, _ in index)
+    assert first == {"seq": 1, "state": "replayed", "body": "b" * 1000, "response": "r" * 1000}
+    assert second == {"seq": 2, "state": "pending", "body": "c" * 1000}
+    assert path.read_bytes().count(b"b" * 1000) == 1
+    assert reader.refresh() and list(reader.index("writes")) == index and reader.count("writes") == 2
+    with pytest.raises(TypeError, match="index"):
+        storage.read()
+    storage.close()

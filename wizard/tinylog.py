@@ -3,15 +3,32 @@ the same at entry 10 as at entry 100,000.
 
 TinyDB's own JSON storage rewrites the whole file on every insert, and its
 `Table` rebuilds the whole table dict per change; both grow with the data.
-Here the storage keeps the data in memory, and `AppendTable` hands it only the
-documents a change touched, which it appends (and fsyncs, when durable).
+Here `AppendTable` hands the storage only the documents a change touched, and
+the storage appends (and fsyncs, when durable) one record per document:
+
+    {"t": TABLE, "i": ID, "d": DOC}                  a new (or replaced) document
+    {"t": TABLE, "i": ID, "u": FIELDS, "p": OFFSET}  the fields an update changed ("x": [names] it removed);
+                                                     OFFSET: the document's previous record
+    {"t": TABLE, "i": ID}                            a removed document
+    {"t": TABLE, "drop": 1}                          a dropped table
+
+so an updated document's unchanged fields are never written again (files of
+whole-document records only, as earlier versions wrote them, read the same).
 On open the file is replayed; a torn last line (a crash mid-write) is moved to
 a side file and reported in `storage.torn_tail`, never silently dropped.
+
+By default the storage keeps every document in memory (TinyDB reads them there).
+Opened with `keep=(field, ...)`, it keeps per document only those fields and the
+offset of its last record, and reads a whole document from the file when asked
+(`documents`), following its records back: memory then stays flat however large
+the documents are. Such a storage is used directly (`put`, `patch`, `index`), not
+through TinyDB.
 
 A change reaches memory only once its lines are written: a failed write (disk
 full, I/O error) cuts the file back to where it was and raises, leaving the
 database as it was. A failed fsync leaves the file's contents on disk unknown,
-so the storage then refuses every further write (`LogUnavailable`).
+so the storage then refuses every further write (`LogUnavailable`) until it is
+opened again.
 
 One writer at a time: callers that share a database across threads lock it;
 `exclusive=True` also keeps other processes out (an flock on the file).
@@ -21,10 +38,11 @@ created, repaired or written, and `refresh()` reads the records appended since.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -60,8 +78,11 @@ def _dumps(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
+_ABSENT = object()
+
+
 class AppendOnlyStorage(Storage):
-    """A TinyDB storage that appends changed documents as JSON lines."""
+    """A TinyDB storage that appends changed documents, or their changed fields, as JSON lines."""
 
     def __init__(
         self,
@@ -69,17 +90,21 @@ class AppendOnlyStorage(Storage):
         durable: bool = True,
         readonly: bool = False,
         exclusive: bool = False,
+        keep: tuple[str, ...] | None = None,
     ):
         self.path = Path(path)
         self.durable = durable
         self.readonly = readonly
+        self.keep = keep
         self.torn_tail: TornTail | None = None
         self.failure: OSError | None = None  # set when an fsync failed: no more writes
         self.size = 0  # bytes written so far, every one of them a whole record
         self.lines = 0  # records read on open and by refresh (a read-only storage's line count)
         self.synced = 0  # bytes known to be on disk
+        # table -> id -> the document (keep=None), or the tuple of its `keep` fields
         self._tables: dict[str, dict[str, Any]] = {}
-        self._hashes: dict[str, dict[str, int]] = {}
+        self._last: dict[str, dict[str, int]] = {}  # table -> id -> offset of the document's last record
+        self._hashes: dict[str, dict[str, int]] = {}  # keep=None: table -> id -> hash of the document's record
         self._fd: int | None = None
         if readonly:
             self._replay()
@@ -100,14 +125,17 @@ class AppendOnlyStorage(Storage):
 
     # -- TinyDB's Storage interface ------------------------------------------
     def read(self) -> dict[str, dict[str, Any]]:
+        if self.keep is not None:
+            raise TypeError(f"{self.path}: a storage keeping only {self.keep} is read with index() and documents()")
         return self._tables
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Whole-database writes (drop_table, drop_tables): log the dropped tables."""
-        dropped = [name for name in self._hashes if name not in data]
+        dropped = [name for name in self._last if name not in data]
         self._append([_dumps({"t": name, "drop": 1}) for name in dropped])
         for name in dropped:
-            del self._hashes[name]
+            del self._last[name]
+            self._hashes.pop(name, None)
         self._tables = data
 
     def close(self) -> None:
@@ -120,33 +148,57 @@ class AppendOnlyStorage(Storage):
 
     # -- the append path -------------------------------------------------------
     def commit(self, table: str, changes: dict[str, Any]) -> None:
-        """Append the documents of `table` in `changes` that differ from what the
-        file holds (None: removed), then apply them in memory."""
-        hashes = self._hashes.setdefault(table, {})
-        lines, digests = [], {}
+        """Append what changed of the documents of `table` in `changes` (None: removed),
+        then apply them in memory."""
+        docs, hashes = self._tables.get(table, {}), self._hashes.setdefault(table, {})
+        ids, lines, digests = [], [], {}
         for doc_id in sorted(changes, key=_id_order):
             doc = changes[doc_id]
-            if doc is not None:
-                line = _dumps({"t": table, "i": doc_id, "d": doc})
-                digest = hash(line)
-                if hashes.get(doc_id) != digest:
-                    digests[doc_id] = digest
-                    lines.append(line)
-            elif doc_id in hashes:
-                digests[doc_id] = None
-                lines.append(_dumps({"t": table, "i": doc_id}))
-        self._append(lines)
-        docs = self._tables.setdefault(table, {})
-        for doc_id, doc in changes.items():
             if doc is None:
-                docs.pop(doc_id, None)
+                line = _dumps({"t": table, "i": doc_id}) if doc_id in docs else None
             else:
-                docs[doc_id] = doc
-        for doc_id, digest in digests.items():
-            if digest is None:
-                del hashes[doc_id]
+                whole = _dumps({"t": table, "i": doc_id, "d": doc})
+                digests[doc_id] = hash(whole)
+                if hashes.get(doc_id) == digests[doc_id]:
+                    continue
+                line = self._update_line(table, doc_id, docs[doc_id], doc) if doc_id in docs else None
+                line = whole if line is None or len(line) >= len(whole) else line
+            if line is not None:
+                ids.append(doc_id)
+                lines.append(line)
+        offsets = self._append(lines)
+        docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
+        for doc_id, offset in zip(ids, offsets):
+            if changes[doc_id] is None:
+                del docs[doc_id], last[doc_id], hashes[doc_id]
             else:
-                hashes[doc_id] = digest
+                docs[doc_id], last[doc_id], hashes[doc_id] = changes[doc_id], offset, digests[doc_id]
+
+    def put(self, table: str, doc_id: str, doc: dict[str, Any]) -> None:
+        """Append a whole document (new, or replacing the one under `doc_id`)."""
+        record = {"t": table, "i": doc_id, "d": doc}
+        [offset] = self._append([_dumps(record)])
+        self._apply(record, offset)
+
+    def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
+        """Append `fields` of an existing document (they replace its fields of those names)."""
+        if doc_id not in self._last.get(table, {}):
+            raise KeyError(f"{self.path}: no document {doc_id} in {table}")
+        record = {"t": table, "i": doc_id, "u": fields, "p": self._last[table][doc_id]}
+        [offset] = self._append([_dumps(record)])
+        self._apply(record, offset)
+
+    def _update_line(self, table: str, doc_id: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+        """The record of an update: the fields that differ from the document in memory, and those
+        removed; None if none do (a nested value the caller changed in place: the whole is written)."""
+        changed = {name: value for name, value in new.items() if old.get(name, _ABSENT) != value}
+        removed = [name for name in old if name not in new]
+        if not changed and not removed:
+            return None
+        record = {"t": table, "i": doc_id, "u": changed, "p": self._last[table][doc_id]}
+        if removed:
+            record["x"] = removed
+        return _dumps(record)
 
     def sync(self) -> int:
         """Fsync what was appended (for callers that batch with durable=False).
@@ -161,11 +213,13 @@ class AppendOnlyStorage(Storage):
         self.synced = max(self.synced, size)
         return size
 
-    def _append(self, lines: list[str]) -> None:
+    def _append(self, lines: list[str]) -> list[int]:
+        """Write `lines` at the end of the file; the offset of each."""
         if not lines:
-            return
+            return []
         self._check_writable()
-        data = ("\n".join(lines) + "\n").encode("utf-8")
+        encoded = [(line + "\n").encode("utf-8") for line in lines]
+        data = b"".join(encoded)
         try:
             written = 0
             while written < len(data):
@@ -173,9 +227,14 @@ class AppendOnlyStorage(Storage):
         except OSError as exc:
             self._cut_back(exc)
             raise LogUnavailable(exc.errno, f"write failed: {exc.strerror}", str(self.path)) from exc
+        offsets, offset = [], self.size
+        for line in encoded:
+            offsets.append(offset)
+            offset += len(line)
         self.size += len(data)
         if self.durable:
             self.sync()
+        return offsets
 
     def _cut_back(self, error: OSError) -> None:
         """Remove the part of a record a failed write left, so the file ends on a whole one."""
@@ -192,6 +251,47 @@ class AppendOnlyStorage(Storage):
                 self.failure.errno, f"an earlier fsync failed ({self.failure.strerror}); reopen to continue",
                 str(self.path),
             )
+
+    # -- a storage keeping only some fields: its index, and documents from the file ----------
+    def index(self, table: str) -> Iterator[tuple[str, int, Any]]:
+        """Each document of `table` in the order written: (id, the offset of its last record, its `keep`
+        fields). Consume it before the next change."""
+        kept = self._tables.get(table, {})
+        return ((doc_id, offset, kept[doc_id]) for doc_id, offset in self._last.get(table, {}).items())
+
+    def located(self, table: str, doc_id: str) -> tuple[int, Any] | None:
+        """Where document `doc_id`'s last record is, and its `keep` fields; None if there is no such document."""
+        offset = self._last.get(table, {}).get(doc_id)
+        return None if offset is None else (offset, self._tables[table][doc_id])
+
+    def count(self, table: str) -> int:
+        return len(self._last.get(table, {}))
+
+    def documents(self, offsets: Iterable[int]) -> Iterator[dict[str, Any]]:
+        """The documents whose last records are at `offsets` (from `index`), read from the file one by one."""
+        with open(self.path, "rb") as file:
+            for offset in offsets:
+                yield self._document(file, offset)
+
+    def _document(self, file, offset: int) -> dict[str, Any]:
+        updates = []
+        while True:
+            file.seek(offset)
+            line = file.readline()
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise LogCorrupt(f"{self.path}: offset {offset}: not a valid record") from None
+            if "u" not in record:
+                break
+            updates.append(record)
+            offset = record["p"]
+        if "d" not in record:
+            raise LogCorrupt(f"{self.path}: offset {offset}: a removed document's record")
+        doc = record["d"]
+        for update in reversed(updates):
+            _merge(doc, update)
+        return doc
 
     # -- opening and reading on -----------------------------------------------
     def refresh(self) -> bool:
@@ -236,22 +336,44 @@ class AppendOnlyStorage(Storage):
                     raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a valid record") from None
                 self._keep_torn_tail(data, offset, base)
                 return
-            self._apply(record, data[offset:end].decode("utf-8"))
+            try:
+                self._apply(record, base + offset)
+            except KeyError:
+                raise LogCorrupt(f"{self.path}:{self.lines + 1}: an update of a document not written before") from None
             offset = end + 1
             self.size = base + offset
             self.lines += 1
 
-    def _apply(self, record: dict, line: str) -> None:
+    def _apply(self, record: dict, offset: int) -> None:
+        """One record, at `offset` in the file, into memory."""
         table = record["t"]
         if "drop" in record:
-            self._tables.pop(table, None)
-            self._hashes.pop(table, None)
-        elif "d" in record:
-            self._tables.setdefault(table, {})[record["i"]] = record["d"]
-            self._hashes.setdefault(table, {})[record["i"]] = hash(line)
+            for held in (self._tables, self._last, self._hashes):
+                held.pop(table, None)
+            return
+        doc_id = record["i"]
+        docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
+        if "d" in record:
+            docs[doc_id] = record["d"] if self.keep is None else tuple(record["d"].get(name) for name in self.keep)
+        elif "u" in record:
+            docs[doc_id] = self._updated(docs[doc_id], record)
         else:
-            self._tables.get(table, {}).pop(record["i"], None)
-            self._hashes.get(table, {}).pop(record["i"], None)
+            docs.pop(doc_id, None)
+            last.pop(doc_id, None)
+            self._hashes.get(table, {}).pop(doc_id, None)
+            return
+        last[doc_id] = offset
+        if self.keep is None:
+            self._hashes.setdefault(table, {})[doc_id] = hash(_dumps({"t": table, "i": doc_id, "d": docs[doc_id]}))
+
+    def _updated(self, held: Any, update: dict) -> Any:
+        """What memory holds of a document after `update`: the document, or its `keep` fields."""
+        if self.keep is None:
+            doc = dict(held)
+            _merge(doc, update)
+            return doc
+        changed, removed = update["u"], update.get("x", ())
+        return tuple(None if name in removed else changed.get(name, value) for name, value in zip(self.keep, held))
 
     def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
         if self.readonly:  # perhaps a record being written: read again from here next time
@@ -298,6 +420,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _merge(doc: dict[str, Any], update: dict) -> None:
+    """Apply an update record's changed and removed fields to `doc`."""
+    doc.update(update["u"])
+    for name in update.get("x", ()):
+        doc.pop(name, None)
+
+
 def _id_order(doc_id: str) -> tuple[int, str]:
     return (int(doc_id), "") if doc_id.isdigit() else (0, doc_id)
 
@@ -318,7 +447,7 @@ class _ChangeSet(MutableMapping):
             if value is None:
                 raise KeyError(doc_id)
             return value
-        value = dict(self._raw[key])  # updaters mutate documents in place
+        value = copy.deepcopy(self._raw[key])  # updaters mutate documents in place
         self.changes[key] = value
         return value
 
