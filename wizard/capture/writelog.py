@@ -122,6 +122,11 @@ class WriteLog:
         return self._storage.synced
 
     @property
+    def written(self) -> int:
+        """A ticket covering everything written so far."""
+        return self._storage.size
+
+    @property
     def failed(self) -> bool:
         """An fsync failed: the log takes no write until `reopen`."""
         return self._storage.failure is not None
