@@ -101,9 +101,9 @@ class AppendOnlyStorage(Storage):
         self.size = 0  # bytes written so far, every one of them a whole record
         self.lines = 0  # records read on open and by refresh (a read-only storage's line count)
         self.synced = 0  # bytes known to be on disk
-        # table -> id -> the document (keep=None), or the tuple of its `keep` fields
+        # table -> id -> the document (keep=None), or (the offset of its last record, *its `keep` fields)
         self._tables: dict[str, dict[str, Any]] = {}
-        self._last: dict[str, dict[str, int]] = {}  # table -> id -> offset of the document's last record
+        self._last: dict[str, dict[str, int]] = {}  # keep=None: table -> id -> offset of the document's last record
         self._hashes: dict[str, dict[str, int]] = {}  # keep=None: table -> id -> hash of the document's record
         self._fd: int | None = None
         if readonly:
@@ -182,9 +182,10 @@ class AppendOnlyStorage(Storage):
 
     def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
         """Append `fields` of an existing document (they replace its fields of those names)."""
-        if doc_id not in self._last.get(table, {}):
+        located = self.located(table, doc_id)
+        if located is None:
             raise KeyError(f"{self.path}: no document {doc_id} in {table}")
-        record = {"t": table, "i": doc_id, "u": fields, "p": self._last[table][doc_id]}
+        record = {"t": table, "i": doc_id, "u": fields, "p": located[0]}
         [offset] = self._append([_dumps(record)])
         self._apply(record, offset)
 
@@ -253,19 +254,18 @@ class AppendOnlyStorage(Storage):
             )
 
     # -- a storage keeping only some fields: its index, and documents from the file ----------
-    def index(self, table: str) -> Iterator[tuple[str, int, Any]]:
+    def index(self, table: str) -> Iterator[tuple[str, int, tuple]]:
         """Each document of `table` in the order written: (id, the offset of its last record, its `keep`
         fields). Consume it before the next change."""
-        kept = self._tables.get(table, {})
-        return ((doc_id, offset, kept[doc_id]) for doc_id, offset in self._last.get(table, {}).items())
+        return ((doc_id, held[0], held[1:]) for doc_id, held in self._tables.get(table, {}).items())
 
-    def located(self, table: str, doc_id: str) -> tuple[int, Any] | None:
+    def located(self, table: str, doc_id: str) -> tuple[int, tuple] | None:
         """Where document `doc_id`'s last record is, and its `keep` fields; None if there is no such document."""
-        offset = self._last.get(table, {}).get(doc_id)
-        return None if offset is None else (offset, self._tables[table][doc_id])
+        held = self._tables.get(table, {}).get(doc_id)
+        return None if held is None else (held[0], held[1:])
 
     def count(self, table: str) -> int:
-        return len(self._last.get(table, {}))
+        return len(self._tables.get(table, {}))
 
     def documents(self, offsets: Iterable[int]) -> Iterator[dict[str, Any]]:
         """The documents whose last records are at `offsets` (from `index`), read from the file one by one."""
@@ -351,29 +351,27 @@ class AppendOnlyStorage(Storage):
             for held in (self._tables, self._last, self._hashes):
                 held.pop(table, None)
             return
-        doc_id = record["i"]
-        docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
-        if "d" in record:
-            docs[doc_id] = record["d"] if self.keep is None else tuple(record["d"].get(name) for name in self.keep)
-        elif "u" in record:
-            docs[doc_id] = self._updated(docs[doc_id], record)
+        doc_id, docs = record["i"], self._tables.setdefault(table, {})
+        if "d" not in record and "u" not in record:
+            for held in (docs, self._last.get(table, {}), self._hashes.get(table, {})):
+                held.pop(doc_id, None)
+        elif self.keep is not None:
+            fields = record["d"] if "d" in record else self._kept_fields(docs[doc_id], record)
+            docs[doc_id] = (offset, *(fields.get(name) for name in self.keep))
         else:
-            docs.pop(doc_id, None)
-            last.pop(doc_id, None)
-            self._hashes.get(table, {}).pop(doc_id, None)
-            return
-        last[doc_id] = offset
-        if self.keep is None:
+            if "d" in record:
+                docs[doc_id] = record["d"]
+            else:
+                docs[doc_id] = dict(docs[doc_id])
+                _merge(docs[doc_id], record)
+            self._last.setdefault(table, {})[doc_id] = offset
             self._hashes.setdefault(table, {})[doc_id] = hash(_dumps({"t": table, "i": doc_id, "d": docs[doc_id]}))
 
-    def _updated(self, held: Any, update: dict) -> Any:
-        """What memory holds of a document after `update`: the document, or its `keep` fields."""
-        if self.keep is None:
-            doc = dict(held)
-            _merge(doc, update)
-            return doc
-        changed, removed = update["u"], update.get("x", ())
-        return tuple(None if name in removed else changed.get(name, value) for name, value in zip(self.keep, held))
+    def _kept_fields(self, held: tuple, update: dict) -> dict[str, Any]:
+        """The `keep` fields of a document after `update`, from what memory holds of it."""
+        fields = dict(zip(self.keep, held[1:]))
+        _merge(fields, update)
+        return fields
 
     def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
         if self.readonly:  # perhaps a record being written: read again from here next time
