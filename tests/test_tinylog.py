@@ -5,7 +5,7 @@ import os
 import pytest
 from tinydb import Query
 
-from wizard.tinylog import LogCorrupt, open_db
+from wizard.tinylog import AppendOnlyStorage, LogCorrupt, open_db
 
 
 def test_documents_survive_reopen(tmp_path):
@@ -235,33 +235,54 @@ def test_a_file_of_whole_document_records_reads_as_before(tmp_path):
                     '{"t":"entries","i":"1","d":{"seq":1,"state":"committed"}}\n'
                     '{"t":"entries","i":"2","d":{"seq":2}}\n{"t":"entries","i":"2"}\n')
     assert [dict(doc) for doc in open_db(path).table("entries").all()] == [{"seq": 1, "state": "committed"}]
-    from wizard.tinylog import AppendOnlyStorage
-
-    lean = AppendOnlyStorage(path, readonly=True, keep=("state",))
-    [(doc_id, offset, kept)] = lean.index("entries")
-    assert (doc_id, kept) == ("1", ("committed",)) and list(lean.documents([offset])) == [{"seq": 1, "state": "committed"}]
+    lean = AppendOnlyStorage(path, readonly=True, index=Offsets())
+    assert lean.index.last == {"1": lean.index.offset("1")} and lean.index.offset("2") is None
+    assert list(lean.documents([lean.index.offset("1")])) == [{"seq": 1, "state": "committed"}]
 
 
-def test_a_storage_keeping_some_fields_reads_documents_from_the_file(tmp_path):
-    from wizard.tinylog import AppendOnlyStorage
+class Offsets:
+    """A DocumentIndex keeping each document's last offset and the records it was given."""
 
+    def __init__(self):
+        self.last, self.given = {}, []
+
+    def put(self, doc_id, offset, doc):
+        self.last[doc_id] = offset
+        self.given.append(("put", doc_id))
+
+    def update(self, doc_id, offset, record):
+        self.last[doc_id] = offset
+        self.given.append(("update", doc_id, record["u"]))
+
+    def remove(self, doc_id):
+        self.last.pop(doc_id, None)
+        self.given.append(("remove", doc_id))
+
+    def clear(self):
+        self.last.clear()
+
+    def offset(self, doc_id):
+        return self.last.get(doc_id)
+
+
+def test_a_storage_with_an_index_keeps_no_document_and_reads_them_from_the_file(tmp_path):
     path = tmp_path / "log.db"
-    storage = AppendOnlyStorage(path, keep=("state",))
+    storage = AppendOnlyStorage(path, index=Offsets())
     storage.put("writes", "1", {"seq": 1, "state": "pending", "body": "b" * 1000})
     storage.put("writes", "2", {"seq": 2, "state": "pending", "body": "c" * 1000})
-    reader = AppendOnlyStorage(path, readonly=True, keep=("state",))
+    reader = AppendOnlyStorage(path, readonly=True, index=Offsets())
     storage.patch("writes", "1", {"state": "committed", "response": "r" * 1000})
     storage.patch("writes", "1", {"state": "replayed"})
     with pytest.raises(KeyError, match="no document 3"):
         storage.patch("writes", "3", {"state": "replayed"})
-    index = list(storage.index("writes"))
-    assert [(doc_id, kept) for doc_id, _, kept in index] == [("1", ("replayed",)), ("2", ("pending",))]
-    assert storage.located("writes", "2") == index[1][1:] and storage.located("writes", "3") is None
-    first, second = storage.documents(offset for _, offset, _ in index)
+    assert storage.index.given == [("put", "1"), ("put", "2"),
+                                   ("update", "1", {"state": "committed", "response": "r" * 1000}),
+                                   ("update", "1", {"state": "replayed"})]
+    first, second = storage.documents([storage.index.offset("1"), storage.index.offset("2")])
     assert first == {"seq": 1, "state": "replayed", "body": "b" * 1000, "response": "r" * 1000}
     assert second == {"seq": 2, "state": "pending", "body": "c" * 1000}
     assert path.read_bytes().count(b"b" * 1000) == 1
-    assert reader.refresh() and list(reader.index("writes")) == index and reader.count("writes") == 2
-    with pytest.raises(TypeError, match="index"):
+    assert reader.refresh() and reader.index.last == storage.index.last
+    with pytest.raises(TypeError, match="keeps no document"):
         storage.read()
     storage.close()

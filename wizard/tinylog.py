@@ -18,11 +18,12 @@ On open the file is replayed; a torn last line (a crash mid-write) is moved to
 a side file and reported in `storage.torn_tail`, never silently dropped.
 
 By default the storage keeps every document in memory (TinyDB reads them there).
-Opened with `keep=(field, ...)`, it keeps per document only those fields and the
-offset of its last record, and reads a whole document from the file when asked
-(`documents`), following its records back: memory then stays flat however large
-the documents are. Such a storage is used directly (`put`, `patch`, `index`), not
-through TinyDB.
+Opened with an `index` (a `DocumentIndex`: one table, kept as its owner chooses,
+e.g. a few fields and the offset of each document's last record), it keeps no
+document: each record read or written is handed to the index, and a whole
+document is read from the file when asked (`documents`), following its records
+back, so memory stays flat however large the documents are. Such a storage is
+used directly (`put`, `patch`, `documents`), not through TinyDB.
 
 A change reaches memory only once its lines are written: a failed write (disk
 full, I/O error) cuts the file back to where it was and raises, leaving the
@@ -45,7 +46,7 @@ import os
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -81,6 +82,23 @@ def _dumps(record: dict) -> str:
 _ABSENT = object()
 
 
+class DocumentIndex(Protocol):
+    """What memory keeps of a table's documents, for a storage that keeps none (`index=`)."""
+
+    def put(self, doc_id: str, offset: int, doc: dict[str, Any]) -> None:
+        """Document `doc_id`, whole, in the record at `offset`."""
+
+    def update(self, doc_id: str, offset: int, record: dict[str, Any]) -> None:
+        """An update record of document `doc_id` at `offset` (`u`: changed fields, `x`: removed ones)."""
+
+    def remove(self, doc_id: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def offset(self, doc_id: str) -> int | None:
+        """Where document `doc_id`'s last record is; None if there is no such document."""
+
+
 class AppendOnlyStorage(Storage):
     """A TinyDB storage that appends changed documents, or their changed fields, as JSON lines."""
 
@@ -90,21 +108,20 @@ class AppendOnlyStorage(Storage):
         durable: bool = True,
         readonly: bool = False,
         exclusive: bool = False,
-        keep: tuple[str, ...] | None = None,
+        index: DocumentIndex | None = None,
     ):
         self.path = Path(path)
         self.durable = durable
         self.readonly = readonly
-        self.keep = keep
+        self.index = index
         self.torn_tail: TornTail | None = None
         self.failure: OSError | None = None  # set when an fsync failed: no more writes
         self.size = 0  # bytes written so far, every one of them a whole record
         self.lines = 0  # records read on open and by refresh (a read-only storage's line count)
         self.synced = 0  # bytes known to be on disk
-        # table -> id -> the document (keep=None), or (the offset of its last record, *its `keep` fields)
-        self._tables: dict[str, dict[str, Any]] = {}
-        self._last: dict[str, dict[str, int]] = {}  # keep=None: table -> id -> offset of the document's last record
-        self._hashes: dict[str, dict[str, int]] = {}  # keep=None: table -> id -> hash of the document's record
+        self._tables: dict[str, dict[str, Any]] = {}  # table -> id -> document (no index)
+        self._last: dict[str, dict[str, int]] = {}  # table -> id -> offset of the document's last record
+        self._hashes: dict[str, dict[str, int]] = {}  # table -> id -> hash of the document's record
         self._fd: int | None = None
         if readonly:
             self._replay()
@@ -125,8 +142,8 @@ class AppendOnlyStorage(Storage):
 
     # -- TinyDB's Storage interface ------------------------------------------
     def read(self) -> dict[str, dict[str, Any]]:
-        if self.keep is not None:
-            raise TypeError(f"{self.path}: a storage keeping only {self.keep} is read with index() and documents()")
+        if self.index is not None:
+            raise TypeError(f"{self.path}: a storage with an index keeps no document: read them with documents()")
         return self._tables
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -159,6 +176,8 @@ class AppendOnlyStorage(Storage):
             else:
                 whole = _dumps({"t": table, "i": doc_id, "d": doc})
                 digests[doc_id] = hash(whole)
+                if doc_id in docs and doc_id not in hashes:
+                    hashes[doc_id] = hash(_dumps({"t": table, "i": doc_id, "d": docs[doc_id]}))
                 if hashes.get(doc_id) == digests[doc_id]:
                     continue
                 line = self._update_line(table, doc_id, docs[doc_id], doc) if doc_id in docs else None
@@ -182,10 +201,10 @@ class AppendOnlyStorage(Storage):
 
     def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
         """Append `fields` of an existing document (they replace its fields of those names)."""
-        located = self.located(table, doc_id)
-        if located is None:
+        previous = self.index.offset(doc_id)
+        if previous is None:
             raise KeyError(f"{self.path}: no document {doc_id} in {table}")
-        record = {"t": table, "i": doc_id, "u": fields, "p": located[0]}
+        record = {"t": table, "i": doc_id, "u": fields, "p": previous}
         [offset] = self._append([_dumps(record)])
         self._apply(record, offset)
 
@@ -253,22 +272,9 @@ class AppendOnlyStorage(Storage):
                 str(self.path),
             )
 
-    # -- a storage keeping only some fields: its index, and documents from the file ----------
-    def index(self, table: str) -> Iterator[tuple[str, int, tuple]]:
-        """Each document of `table` in the order written: (id, the offset of its last record, its `keep`
-        fields). Consume it before the next change."""
-        return ((doc_id, held[0], held[1:]) for doc_id, held in self._tables.get(table, {}).items())
-
-    def located(self, table: str, doc_id: str) -> tuple[int, tuple] | None:
-        """Where document `doc_id`'s last record is, and its `keep` fields; None if there is no such document."""
-        held = self._tables.get(table, {}).get(doc_id)
-        return None if held is None else (held[0], held[1:])
-
-    def count(self, table: str) -> int:
-        return len(self._tables.get(table, {}))
-
+    # -- a storage with an index: documents read from the file ----------------------
     def documents(self, offsets: Iterable[int]) -> Iterator[dict[str, Any]]:
-        """The documents whose last records are at `offsets` (from `index`), read from the file one by one."""
+        """The documents whose last records are at `offsets` (from the index), read from the file one by one."""
         with open(self.path, "rb") as file:
             for offset in offsets:
                 yield self._document(file, offset)
@@ -337,41 +343,51 @@ class AppendOnlyStorage(Storage):
                 self._keep_torn_tail(data, offset, base)
                 return
             try:
-                self._apply(record, base + offset)
-            except KeyError:
-                raise LogCorrupt(f"{self.path}:{self.lines + 1}: an update of a document not written before") from None
+                self._apply(record, base + offset, data[offset:end])
+            except KeyError as exc:
+                raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a record this file can hold ({exc})") from None
             offset = end + 1
             self.size = base + offset
             self.lines += 1
 
-    def _apply(self, record: dict, offset: int) -> None:
-        """One record, at `offset` in the file, into memory."""
+    def _apply(self, record: dict, offset: int, line: bytes = b"") -> None:
+        """One record, at `offset` in the file, into memory (or the index). `line`: the record as read."""
+        if self.index is not None:
+            self._index_record(record, offset)
+            return
         table = record["t"]
         if "drop" in record:
             for held in (self._tables, self._last, self._hashes):
                 held.pop(table, None)
             return
         doc_id, docs = record["i"], self._tables.setdefault(table, {})
-        if "d" not in record and "u" not in record:
+        if "d" in record:
+            docs[doc_id] = record["d"]
+        elif "u" in record:
+            docs[doc_id] = dict(docs[doc_id])
+            _merge(docs[doc_id], record)
+        else:
             for held in (docs, self._last.get(table, {}), self._hashes.get(table, {})):
                 held.pop(doc_id, None)
-        elif self.keep is not None:
-            fields = record["d"] if "d" in record else self._kept_fields(docs[doc_id], record)
-            docs[doc_id] = (offset, *(fields.get(name) for name in self.keep))
+            return
+        self._last.setdefault(table, {})[doc_id] = offset
+        hashes = self._hashes.setdefault(table, {})
+        if "d" in record and line:
+            hashes[doc_id] = hash(line.decode("utf-8"))  # as _dumps writes it
         else:
-            if "d" in record:
-                docs[doc_id] = record["d"]
-            else:
-                docs[doc_id] = dict(docs[doc_id])
-                _merge(docs[doc_id], record)
-            self._last.setdefault(table, {})[doc_id] = offset
-            self._hashes.setdefault(table, {})[doc_id] = hash(_dumps({"t": table, "i": doc_id, "d": docs[doc_id]}))
+            hashes.pop(doc_id, None)  # worked out when next needed
 
-    def _kept_fields(self, held: tuple, update: dict) -> dict[str, Any]:
-        """The `keep` fields of a document after `update`, from what memory holds of it."""
-        fields = dict(zip(self.keep, held[1:]))
-        _merge(fields, update)
-        return fields
+    def _index_record(self, record: dict, offset: int) -> None:
+        if "drop" in record:
+            self.index.clear()
+        elif "d" in record:
+            self.index.put(record["i"], offset, record["d"])
+        elif "u" in record:
+            if self.index.offset(record["i"]) is None:
+                raise KeyError(record["i"])
+            self.index.update(record["i"], offset, record)
+        else:
+            self.index.remove(record["i"])
 
     def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
         if self.readonly:  # perhaps a record being written: read again from here next time

@@ -35,8 +35,9 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from wizard.capture.log_index import EntryIndex, Indexed
 from wizard.capture.redact import redact_body, redact_headers, redact_query, redact_text
 from wizard.errors import MigrateError
 from wizard.state import prepare_state_dir
@@ -58,17 +59,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _API_PATH = re.compile(r"(^|/)v2\.0/")  # /v2.0/... , or /<prefix>/v2.0/... behind a path-routed endpoint
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 
-INDEXED = ("state", "time")  # what memory keeps of each entry; the rest is read from the file
-
-__all__ = ["WriteLog", "LogUnavailable", "is_write", "STATES"]
-
-
-class Indexed(NamedTuple):
-    """What the log keeps in memory of an entry."""
-
-    seq: int
-    state: str
-    time: float
+__all__ = ["WriteLog", "LogUnavailable", "Indexed", "is_write", "STATES"]
 
 
 def is_write(method: str, path: str) -> bool:
@@ -100,16 +91,20 @@ class WriteLog:
         self.recovered: list[int] = [] if readonly else self._settle_stale_pending()
 
     def _open(self) -> AppendOnlyStorage:
+        """The file opened, its entries in a new index (`self._index`)."""
+        index = EntryIndex(STATES)
         try:
-            return AppendOnlyStorage(self.path, durable=False, readonly=self._readonly,
-                                     exclusive=not self._readonly, keep=INDEXED)
+            storage = AppendOnlyStorage(self.path, durable=False, readonly=self._readonly,
+                                        exclusive=not self._readonly, index=index)
         except LogBusy:
             raise MigrateError(f"{self.path}: another capture is writing this log; stop it first") from None
         except LogCorrupt as exc:
             raise MigrateError(f"write log {exc}") from None
+        self._index = index
+        return storage
 
     def _head(self) -> int:
-        return max((int(seq) for seq, _, _ in self._storage.index(TABLE)), default=0)
+        return self._index.head()
 
     @property
     def torn_tail(self) -> TornTail | None:
@@ -150,7 +145,7 @@ class WriteLog:
     def __len__(self) -> int:
         with self._lock:
             self._read_on()
-            return self._storage.count(TABLE)
+            return len(self._index)
 
     # -- writing -----------------------------------------------------------------
     def begin(
@@ -226,7 +221,7 @@ class WriteLog:
         """Every entry's (seq, state, time), in sequence order, from memory (no body is read)."""
         with self._lock:
             self._read_on()
-            return sorted(Indexed(int(seq), *kept) for seq, _, kept in self._storage.index(TABLE))
+            return [entry for entry, _ in self._index.entries()]
 
     def iter_entries(
         self, state: str | None = None, after: int = 0, seqs: Collection[int] | None = None
@@ -236,11 +231,9 @@ class WriteLog:
         with self._lock:
             self._read_on()
             storage = self._storage
-            chosen = sorted(
-                (int(seq), offset) for seq, offset, (now, _) in storage.index(TABLE)
-                if int(seq) > after and state in (None, now) and (seqs is None or int(seq) in seqs)
-            )
-        return storage.documents(offset for _, offset in chosen)
+            chosen = [offset for entry, offset in self._index.entries(after)
+                      if state in (None, entry.state) and (seqs is None or entry.seq in seqs)]
+        return storage.documents(chosen)
 
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """Entries in sequence order, all or those in one state (each read from the file)."""
@@ -250,15 +243,14 @@ class WriteLog:
         """Entry `seq`'s state and time, from memory."""
         with self._lock:
             self._read_on()
-            found = self._storage.located(TABLE, str(seq))
-        return Indexed(seq, *found[1]) if found is not None else None
+            return self._index.get(seq)
 
     def get(self, seq: int) -> dict[str, Any] | None:
         with self._lock:
             self._read_on()
-            found = self._storage.located(TABLE, str(seq))
+            offset = self._index.offset(str(seq))
             storage = self._storage
-        return next(storage.documents([found[0]])) if found is not None else None
+        return next(storage.documents([offset])) if offset is not None else None
 
     def _read_on(self) -> None:
         """Opened read-only: take in the entries and answers the writer logged since."""
