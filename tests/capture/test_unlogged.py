@@ -76,3 +76,38 @@ def test_an_answer_the_full_disk_could_not_take_is_logged_when_space_returns(cap
     assert (state_dir / LOG_FILE).read_bytes().count(name.encode()) == 2  # the request once, the answer once
     code, _ = running.stop()
     assert code == 0
+
+
+def test_an_answer_that_still_does_not_fit_is_let_go_and_the_entry_marked_unknown(tmp_path, monkeypatch):
+    import asyncio
+    import functools
+    import signal
+
+    from wizard.capture import unlogged
+    from wizard.capture.commit import GroupCommit
+
+    log = WriteLog(tmp_path)
+    seq, _ = log.begin("POST", "/v2.0/networks", "", b'{"network": {}}', [])
+    log.sync()
+    reports: list[str] = []
+    commit = GroupCommit(log)
+    kept = unlogged.Unlogged(log, commit, lambda level, text: reports.append(text))
+    answer = b'{"network": {"name": "%s"}}' % (b"n" * 4000)
+    size = (tmp_path / LOG_FILE).stat().st_size
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 400, limits[1]))  # a real "disk full" for this process
+    try:
+        kept.answered(seq, functools.partial(log.record_answer, seq, 201, answer, None), 201)
+        asyncio.run(kept.settle())
+        still = log.indexed(seq).state
+        monkeypatch.setattr(unlogged, "KEEP_ANSWERS", 0.0)
+        asyncio.run(kept.settle())
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, previous)
+        commit.close()
+    assert still == "pending" and len(kept) == 0
+    entry = WriteLog(tmp_path, readonly=True).get(seq)
+    assert entry["state"] == "unknown" and entry["status"] == 201 and "could not be logged" in entry["error"]
+    assert any("marked unknown" in text for text in reports)

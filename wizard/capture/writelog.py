@@ -7,6 +7,11 @@ directory, table `writes`, one document per write keyed by its sequence number:
             ├► rejected (Neutron answered with another status, or was never reached)
             └► unknown  (the upstream failed mid-request: Neutron may have applied it)
 
+An entry is `pending` only while its write is in flight: an outcome the log
+cannot take at once is kept by the proxy and logged when it can (unlogged.py),
+and the entries a stopped capture left `pending` become `unknown` when the log
+is next opened for writing.
+
 Memory keeps only each entry's state and time (`states()`): an entry's body and
 answer are read from the file when the entry is read (`get`, `iter_entries`),
 and an update appends only the fields it changes, so each body is on disk once
