@@ -63,7 +63,7 @@ def logged(source: Path, entries: int) -> dict:
     """RSS and file size after `entries` logged writes, in a child process importing `source`."""
     with tempfile.TemporaryDirectory() as work:
         out = subprocess.run([sys.executable, "-c", _CHILD, str(entries), work], capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(source)}, check=True)
+                             cwd=source, env={**os.environ, "PYTHONPATH": str(source)}, check=True)
         result = json.loads(out.stdout)
         result["disk"] = (Path(work) / "writes.db").stat().st_size
     return result
@@ -83,7 +83,8 @@ def huge_writes(source: Path, count: int = 12, size: int = 60 * 1024 * 1024) -> 
     with tempfile.TemporaryDirectory() as work:
         capture = subprocess.Popen([sys.executable, "-m", "wizard", "capture", "--listen", "127.0.0.1:0",
                                     "--neutron-url", upstream, "--state-dir", work],
-                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(source)})
+                                   stderr=subprocess.PIPE, text=True, cwd=source,
+                                   env={**os.environ, "PYTHONPATH": str(source)})
         url = re.match(r"capture: (\S+) -> ", capture.stderr.readline()).group(1)
         before = rss_of(capture.pid)
         statuses, chunk = [], b"x" * (1024 * 1024)

@@ -286,3 +286,26 @@ def test_a_storage_with_an_index_keeps_no_document_and_reads_them_from_the_file(
     with pytest.raises(TypeError, match="keeps no document"):
         storage.read()
     storage.close()
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_the_file_is_read_a_chunk_at_a_time(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("wizard.tinylog.READ_CHUNK", chunk)
+    path = tmp_path / "log.db"
+    table = open_db(path).table("entries")
+    for seq in range(1, 40):
+        table.insert({"seq": seq, "pad": "x" * seq})
+    table.update({"state": "done"}, doc_ids=[3])
+    whole = path.read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"entries","i":"40","d":{"se')
+    reader = open_db(path, readonly=True)
+    assert [doc["seq"] for doc in reader.table("entries").all()] == list(range(1, 40))
+    assert reader.storage.torn_tail.offset == len(whole)
+    db = open_db(path)
+    assert db.storage.torn_tail.saved_to.read_bytes() == b'{"t":"entries","i":"40","d":{"se'
+    assert path.read_bytes() == whole and db.table("entries").get(doc_id=3)["state"] == "done"
+    lines = whole.splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:20]) + b"garbage\n" + b"".join(lines[20:]))
+    with pytest.raises(LogCorrupt, match=r"log.db:21:"):
+        open_db(path)

@@ -80,6 +80,7 @@ def _dumps(record: dict) -> str:
 
 
 _ABSENT = object()
+READ_CHUNK = 256 * 1024  # the file is read this much at a time (it may be larger than memory)
 
 
 class DocumentIndex(Protocol):
@@ -305,6 +306,7 @@ class AppendOnlyStorage(Storage):
         the last read (an unfinished last one waits for the next call). Whether any were."""
         if not self.readonly:
             return False
+        before = self.size
         try:
             with open(self.path, "rb") as file:
                 length = os.fstat(file.fileno()).st_size
@@ -312,36 +314,44 @@ class AppendOnlyStorage(Storage):
                     raise LogCorrupt(f"{self.path}: now {length} bytes, {self.size} were read before: the "
                                      "file was replaced or cut")
                 file.seek(self.size)
-                data = file.read()
+                self.torn_tail = None
+                self._read_on(file)
         except FileNotFoundError:
             return False
-        before = self.size
-        self.torn_tail = None
-        self._read(data, before)
         return self.size > before
 
     def _replay(self) -> None:
         try:
-            data = self.path.read_bytes()
+            with open(self.path, "rb") as file:
+                self._read_on(file)
         except FileNotFoundError:
             return
-        self._read(data, 0)
 
-    def _read(self, data: bytes, base: int) -> None:
-        """Apply the records in `data`, the file's bytes from offset `base` on."""
+    def _read_on(self, file) -> None:
+        """Apply the records from the file's position (`self.size`) to its end, a chunk at a time."""
+        carried = b""
+        while True:
+            chunk = file.read(READ_CHUNK)
+            data = carried + chunk
+            taken = self._read(data, self.size, final=not chunk)
+            if not chunk:
+                return
+            carried = data[taken:]
+
+    def _read(self, data: bytes, base: int, final: bool) -> int:
+        """Apply the whole records in `data`, the file's bytes from offset `base` on; how many bytes
+        they took. With `final` (the end of the file), an unfinished last record is a torn tail."""
         offset = 0
         while offset < len(data):
             end = data.find(b"\n", offset)
             if end < 0:
-                self._keep_torn_tail(data, offset, base)
-                return
+                break
             try:
                 record = json.loads(data[offset:end])
             except (json.JSONDecodeError, UnicodeDecodeError):
                 if data[end + 1:].strip():
                     raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a valid record") from None
-                self._keep_torn_tail(data, offset, base)
-                return
+                break  # the last record so far: torn if nothing follows it
             try:
                 self._apply(record, base + offset, data[offset:end])
             except KeyError as exc:
@@ -349,6 +359,9 @@ class AppendOnlyStorage(Storage):
             offset = end + 1
             self.size = base + offset
             self.lines += 1
+        if final and offset < len(data):
+            self._keep_torn_tail(data[offset:])
+        return offset
 
     def _apply(self, record: dict, offset: int, line: bytes = b"") -> None:
         """One record, at `offset` in the file, into memory (or the index). `line`: the record as read."""
@@ -389,17 +402,18 @@ class AppendOnlyStorage(Storage):
         else:
             self.index.remove(record["i"])
 
-    def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
+    def _keep_torn_tail(self, tail: bytes) -> None:
+        """The bytes after the last whole record (at `self.size`): kept aside and cut off, or, read-only,
+        left for the next refresh."""
         if self.readonly:  # perhaps a record being written: read again from here next time
-            self.torn_tail = TornTail(offset=base + offset, length=len(data) - offset, saved_to=None)
+            self.torn_tail = TornTail(offset=self.size, length=len(tail), saved_to=None)
             return
-        self.size = offset
-        saved = self.path.with_name(f"{self.path.name}.torn-{offset}")
-        saved.write_bytes(data[offset:])
+        saved = self.path.with_name(f"{self.path.name}.torn-{self.size}")
+        saved.write_bytes(tail)
         os.chmod(saved, 0o600)
-        os.ftruncate(self._fd, offset)
+        os.ftruncate(self._fd, self.size)
         os.fsync(self._fd)
-        self.torn_tail = TornTail(offset=offset, length=len(data) - offset, saved_to=saved)
+        self.torn_tail = TornTail(offset=self.size, length=len(tail), saved_to=saved)
 
 
 def _lock(fd: int, path: Path) -> None:
