@@ -32,6 +32,7 @@ class _Kept:
     log_it: Callable[[], int]  # appends the outcome; returns its ticket
     status: int  # what the client was answered
     since: float
+    sent: bool  # Neutron has it: past KEEP_ANSWERS, `unknown` will do
 
 
 class Unlogged:
@@ -41,6 +42,7 @@ class Unlogged:
         self._log, self._commit, self._report = log, commit, report
         self._kept: dict[int, _Kept] = {}
         self._wake = asyncio.Event()
+        self._failing = False  # the last attempt failed (reported once, not every second)
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -48,14 +50,13 @@ class Unlogged:
     def refused(self, seq: int) -> None:
         """Entry `seq` was answered 503 and never sent to Neutron."""
         reason = "refused: the write log could not make the entry durable; not sent to Neutron"
-        self._keep(seq, lambda: self._log.record_failure(seq, 503, reason, reached=False), 503)
+        self._kept[seq] = _Kept(lambda: self._log.record_failure(seq, 503, reason, reached=False), 503,
+                                time.monotonic(), sent=False)
+        self._wake.set()
 
     def answered(self, seq: int, log_it: Callable[[], int], status: int) -> None:
         """Neutron answered entry `seq` (`status` to the client), and `log_it` could not log it."""
-        self._keep(seq, log_it, status)
-
-    def _keep(self, seq: int, log_it: Callable[[], int], status: int) -> None:
-        self._kept[seq] = _Kept(log_it, status, time.monotonic())
+        self._kept[seq] = _Kept(log_it, status, time.monotonic(), sent=True)
         self._wake.set()
 
     async def run(self) -> None:
@@ -80,10 +81,15 @@ class Unlogged:
                 done.append(seq)
             await self._commit.durable(self._log.written)
         except (OSError, MigrateError) as exc:  # LogUnavailable, or the log could not be reopened
-            self._report("warning", f"write log: {len(self._kept)} outcome(s) wait to be logged: {exc}")
+            if not self._failing:
+                self._report("warning", f"write log: {len(self._kept)} outcome(s) wait to be logged: {exc}")
+            self._failing = True
             return
         for seq in done:
             del self._kept[seq]
+        if self._failing:
+            self._report("info", f"write log: takes writes again; {len(done)} kept outcome(s) settled")
+        self._failing = False
 
     def _log_one(self, seq: int) -> None:
         kept = self._kept[seq]
@@ -93,7 +99,7 @@ class Unlogged:
         try:
             kept.log_it()
         except LogUnavailable:
-            if self._log.failed or time.monotonic() - kept.since < KEEP_ANSWERS:
+            if not kept.sent or self._log.failed or time.monotonic() - kept.since < KEEP_ANSWERS:
                 raise
             error = f"Neutron answered {kept.status}, but the answer could not be logged"
             kept.log_it = lambda: self._log.record_failure(seq, kept.status, error, reached=True)

@@ -92,7 +92,7 @@ class WriteLog:
         self._readonly = readonly
         self._lock = threading.Lock()
         self._storage = self._open()
-        self._next_seq = self._head() + 1
+        self._next_seq = self._index.head() + 1
         self.recovered: list[int] = [] if readonly else self._settle_stale_pending()
 
     def _open(self) -> AppendOnlyStorage:
@@ -107,9 +107,6 @@ class WriteLog:
             raise MigrateError(f"write log {exc}") from None
         self._index = index
         return storage
-
-    def _head(self) -> int:
-        return self._index.head()
 
     @property
     def torn_tail(self) -> TornTail | None:
@@ -137,7 +134,7 @@ class WriteLog:
         with self._lock:
             self._storage.close()
             self._storage = self._open()
-            self._next_seq = max(self._next_seq, self._head() + 1)
+            self._next_seq = max(self._next_seq, self._index.head() + 1)
 
     def close(self) -> None:
         """Sync what was written (if the log is writable) and close the file."""
