@@ -217,6 +217,8 @@ def test_an_update_appends_only_the_fields_it_changed(tmp_path):
     assert path.read_bytes().count(b"b" * 5000) == 1
     reopened = open_db(path).table("entries")
     assert dict(reopened.get(doc_id=1)) == {"seq": 1, "body": "b" * 5000, "state": "committed", "status": 201}
+    reopened.remove(doc_ids=[1])  # a document read from an update record
+    assert open_db(path).table("entries").all() == []
 
 
 def test_a_nested_value_changed_in_place_is_still_written(tmp_path):

@@ -190,18 +190,20 @@ class AppendOnlyStorage(Storage):
         docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
         for doc_id, offset in zip(ids, offsets):
             if changes[doc_id] is None:
-                del docs[doc_id], last[doc_id], hashes[doc_id]
+                del docs[doc_id], last[doc_id]
+                hashes.pop(doc_id, None)
             else:
                 docs[doc_id], last[doc_id], hashes[doc_id] = changes[doc_id], offset, digests[doc_id]
 
     def put(self, table: str, doc_id: str, doc: dict[str, Any]) -> None:
-        """Append a whole document (new, or replacing the one under `doc_id`)."""
+        """A storage with an index: append a whole document (new, or replacing the one under `doc_id`)."""
         record = {"t": table, "i": doc_id, "d": doc}
         [offset] = self._append([_dumps(record)])
         self._apply(record, offset)
 
     def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
-        """Append `fields` of an existing document (they replace its fields of those names)."""
+        """A storage with an index: append `fields` of an existing document (they replace its fields
+        of those names)."""
         previous = self.index.offset(doc_id)
         if previous is None:
             raise KeyError(f"{self.path}: no document {doc_id} in {table}")
