@@ -5,7 +5,7 @@ import os
 import pytest
 from tinydb import Query
 
-from wizard.tinylog import LogCorrupt, open_db
+from wizard.tinylog import AppendOnlyStorage, LogCorrupt, open_db
 
 
 def test_documents_survive_reopen(tmp_path):
@@ -202,3 +202,112 @@ def test_a_readonly_refresh_of_a_file_cut_shorter_than_read_is_corrupt(tmp_path)
     path.write_bytes(b"")
     with pytest.raises(LogCorrupt, match="replaced or cut"):
         reader.storage.refresh()
+
+
+def test_an_update_appends_only_the_fields_it_changed(tmp_path):
+    from tinydb.operations import delete
+
+    path = tmp_path / "log.db"
+    table = open_db(path).table("entries")
+    table.insert({"seq": 1, "body": "b" * 5000, "state": "pending", "note": "x"})
+    before = path.stat().st_size
+    table.update({"state": "committed", "status": 201}, doc_ids=[1])
+    table.update(delete("note"), doc_ids=[1])
+    assert path.stat().st_size - before < 300  # the body is on disk once
+    assert path.read_bytes().count(b"b" * 5000) == 1
+    reopened = open_db(path).table("entries")
+    assert dict(reopened.get(doc_id=1)) == {"seq": 1, "body": "b" * 5000, "state": "committed", "status": 201}
+    reopened.remove(doc_ids=[1])  # a document read from an update record
+    assert open_db(path).table("entries").all() == []
+
+
+def test_a_nested_value_changed_in_place_is_still_written(tmp_path):
+    path = tmp_path / "log.db"
+    db = open_db(path)
+    db.table("meta").insert({"key": "k", "value": [1]})
+    held = db.table("meta").get(doc_id=1)["value"]  # shared with what the storage holds
+    held.append(2)
+    db.table("meta").update({"value": held}, doc_ids=[1])
+    assert open_db(path).table("meta").get(doc_id=1)["value"] == [1, 2]
+
+
+def test_a_file_of_whole_document_records_reads_as_before(tmp_path):
+    path = tmp_path / "log.db"
+    path.write_text('{"t":"entries","i":"1","d":{"seq":1,"state":"pending"}}\n'
+                    '{"t":"entries","i":"1","d":{"seq":1,"state":"committed"}}\n'
+                    '{"t":"entries","i":"2","d":{"seq":2}}\n{"t":"entries","i":"2"}\n')
+    assert [dict(doc) for doc in open_db(path).table("entries").all()] == [{"seq": 1, "state": "committed"}]
+    lean = AppendOnlyStorage(path, readonly=True, index=Offsets())
+    assert lean.index.last == {"1": lean.index.offset("1")} and lean.index.offset("2") is None
+    assert list(lean.documents([lean.index.offset("1")])) == [{"seq": 1, "state": "committed"}]
+
+
+class Offsets:
+    """A DocumentIndex keeping each document's last offset and the records it was given."""
+
+    def __init__(self):
+        self.last, self.given = {}, []
+
+    def put(self, doc_id, offset, doc):
+        self.last[doc_id] = offset
+        self.given.append(("put", doc_id))
+
+    def update(self, doc_id, offset, record):
+        self.last[doc_id] = offset
+        self.given.append(("update", doc_id, record["u"]))
+
+    def remove(self, doc_id):
+        self.last.pop(doc_id, None)
+        self.given.append(("remove", doc_id))
+
+    def clear(self):
+        self.last.clear()
+
+    def offset(self, doc_id):
+        return self.last.get(doc_id)
+
+
+def test_a_storage_with_an_index_keeps_no_document_and_reads_them_from_the_file(tmp_path):
+    path = tmp_path / "log.db"
+    storage = AppendOnlyStorage(path, index=Offsets())
+    storage.put("writes", "1", {"seq": 1, "state": "pending", "body": "b" * 1000})
+    storage.put("writes", "2", {"seq": 2, "state": "pending", "body": "c" * 1000})
+    reader = AppendOnlyStorage(path, readonly=True, index=Offsets())
+    storage.patch("writes", "1", {"state": "committed", "response": "r" * 1000})
+    storage.patch("writes", "1", {"state": "replayed"})
+    with pytest.raises(KeyError, match="no document 3"):
+        storage.patch("writes", "3", {"state": "replayed"})
+    assert storage.index.given == [("put", "1"), ("put", "2"),
+                                   ("update", "1", {"state": "committed", "response": "r" * 1000}),
+                                   ("update", "1", {"state": "replayed"})]
+    first, second = storage.documents([storage.index.offset("1"), storage.index.offset("2")])
+    assert first == {"seq": 1, "state": "replayed", "body": "b" * 1000, "response": "r" * 1000}
+    assert second == {"seq": 2, "state": "pending", "body": "c" * 1000}
+    assert path.read_bytes().count(b"b" * 1000) == 1
+    assert reader.refresh() and reader.index.last == storage.index.last
+    with pytest.raises(TypeError, match="keeps no document"):
+        storage.read()
+    storage.close()
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_the_file_is_read_a_chunk_at_a_time(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("wizard.tinylog.READ_CHUNK", chunk)
+    path = tmp_path / "log.db"
+    table = open_db(path).table("entries")
+    for seq in range(1, 40):
+        table.insert({"seq": seq, "pad": "x" * seq})
+    table.update({"state": "done"}, doc_ids=[3])
+    whole = path.read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"entries","i":"40","d":{"se')
+    reader = open_db(path, readonly=True)
+    assert [doc["seq"] for doc in reader.table("entries").all()] == list(range(1, 40))
+    assert reader.storage.torn_tail.offset == len(whole)
+    db = open_db(path)
+    assert db.storage.torn_tail.saved_to.read_bytes() == b'{"t":"entries","i":"40","d":{"se'
+    assert path.read_bytes() == whole and db.table("entries").get(doc_id=3)["state"] == "done"
+    lines = whole.splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:20]) + b"garbage\n" + b"".join(lines[20:]))
+    with pytest.raises(LogCorrupt, match=r"log.db:21:"):
+        open_db(path)

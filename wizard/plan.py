@@ -93,6 +93,9 @@ class CaptureConfig:
     max_connections: int = setting("client connections open at once (at most half the open-file limit, which the "
                                    "capture raises to its hard limit); past it, 503 with Retry-After",
                                    10000, at_least(1))
+    max_body_size: int = setting("the largest write body passed to Neutron, in bytes; a larger one is refused with "
+                                 "413 before it is logged (oslo.middleware's max_request_body_size)", 114688,
+                                 at_least(1))
     insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
                              "cutover.endpoint point at it until the switch) or none (the operator points them)",
                              "none", one_of("keystone", "none"))

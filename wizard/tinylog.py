@@ -3,15 +3,33 @@ the same at entry 10 as at entry 100,000.
 
 TinyDB's own JSON storage rewrites the whole file on every insert, and its
 `Table` rebuilds the whole table dict per change; both grow with the data.
-Here the storage keeps the data in memory, and `AppendTable` hands it only the
-documents a change touched, which it appends (and fsyncs, when durable).
+Here `AppendTable` hands the storage only the documents a change touched, and
+the storage appends (and fsyncs, when durable) one record per document:
+
+    {"t": TABLE, "i": ID, "d": DOC}                  a new (or replaced) document
+    {"t": TABLE, "i": ID, "u": FIELDS, "p": OFFSET}  the fields an update changed ("x": [names] it removed);
+                                                     OFFSET: the document's previous record
+    {"t": TABLE, "i": ID}                            a removed document
+    {"t": TABLE, "drop": 1}                          a dropped table
+
+so an updated document's unchanged fields are never written again (files of
+whole-document records only, as earlier versions wrote them, read the same).
 On open the file is replayed; a torn last line (a crash mid-write) is moved to
 a side file and reported in `storage.torn_tail`, never silently dropped.
+
+By default the storage keeps every document in memory (TinyDB reads them there).
+Opened with an `index` (a `DocumentIndex`: one table, kept as its owner chooses,
+e.g. a few fields and the offset of each document's last record), it keeps no
+document: each record read or written is handed to the index, and a whole
+document is read from the file when asked (`documents`), following its records
+back, so memory stays flat however large the documents are. Such a storage is
+used directly (`put`, `patch`, `documents`), not through TinyDB.
 
 A change reaches memory only once its lines are written: a failed write (disk
 full, I/O error) cuts the file back to where it was and raises, leaving the
 database as it was. A failed fsync leaves the file's contents on disk unknown,
-so the storage then refuses every further write (`LogUnavailable`).
+so the storage then refuses every further write (`LogUnavailable`) until it is
+opened again.
 
 One writer at a time: callers that share a database across threads lock it;
 `exclusive=True` also keeps other processes out (an flock on the file).
@@ -21,13 +39,14 @@ created, repaired or written, and `refresh()` reads the records appended since.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -60,8 +79,29 @@ def _dumps(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
+_ABSENT = object()
+READ_CHUNK = 256 * 1024  # the file is read this much at a time (it may be larger than memory)
+
+
+class DocumentIndex(Protocol):
+    """What memory keeps of a table's documents, for a storage that keeps none (`index=`)."""
+
+    def put(self, doc_id: str, offset: int, doc: dict[str, Any]) -> None:
+        """Document `doc_id`, whole, in the record at `offset`."""
+
+    def update(self, doc_id: str, offset: int, record: dict[str, Any]) -> None:
+        """An update record of document `doc_id` at `offset` (`u`: changed fields, `x`: removed ones)."""
+
+    def remove(self, doc_id: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def offset(self, doc_id: str) -> int | None:
+        """Where document `doc_id`'s last record is; None if there is no such document."""
+
+
 class AppendOnlyStorage(Storage):
-    """A TinyDB storage that appends changed documents as JSON lines."""
+    """A TinyDB storage that appends changed documents, or their changed fields, as JSON lines."""
 
     def __init__(
         self,
@@ -69,17 +109,20 @@ class AppendOnlyStorage(Storage):
         durable: bool = True,
         readonly: bool = False,
         exclusive: bool = False,
+        index: DocumentIndex | None = None,
     ):
         self.path = Path(path)
         self.durable = durable
         self.readonly = readonly
+        self.index = index
         self.torn_tail: TornTail | None = None
         self.failure: OSError | None = None  # set when an fsync failed: no more writes
         self.size = 0  # bytes written so far, every one of them a whole record
         self.lines = 0  # records read on open and by refresh (a read-only storage's line count)
         self.synced = 0  # bytes known to be on disk
-        self._tables: dict[str, dict[str, Any]] = {}
-        self._hashes: dict[str, dict[str, int]] = {}
+        self._tables: dict[str, dict[str, Any]] = {}  # table -> id -> document (no index)
+        self._last: dict[str, dict[str, int]] = {}  # table -> id -> offset of the document's last record
+        self._hashes: dict[str, dict[str, int]] = {}  # table -> id -> hash of the document's record
         self._fd: int | None = None
         if readonly:
             self._replay()
@@ -100,14 +143,17 @@ class AppendOnlyStorage(Storage):
 
     # -- TinyDB's Storage interface ------------------------------------------
     def read(self) -> dict[str, dict[str, Any]]:
+        if self.index is not None:
+            raise TypeError(f"{self.path}: a storage with an index keeps no document: read them with documents()")
         return self._tables
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Whole-database writes (drop_table, drop_tables): log the dropped tables."""
-        dropped = [name for name in self._hashes if name not in data]
+        dropped = [name for name in self._last if name not in data]
         self._append([_dumps({"t": name, "drop": 1}) for name in dropped])
         for name in dropped:
-            del self._hashes[name]
+            del self._last[name]
+            self._hashes.pop(name, None)
         self._tables = data
 
     def close(self) -> None:
@@ -120,33 +166,62 @@ class AppendOnlyStorage(Storage):
 
     # -- the append path -------------------------------------------------------
     def commit(self, table: str, changes: dict[str, Any]) -> None:
-        """Append the documents of `table` in `changes` that differ from what the
-        file holds (None: removed), then apply them in memory."""
-        hashes = self._hashes.setdefault(table, {})
-        lines, digests = [], {}
+        """Append what changed of the documents of `table` in `changes` (None: removed),
+        then apply them in memory."""
+        docs, hashes = self._tables.get(table, {}), self._hashes.setdefault(table, {})
+        ids, lines, digests = [], [], {}
         for doc_id in sorted(changes, key=_id_order):
             doc = changes[doc_id]
-            if doc is not None:
-                line = _dumps({"t": table, "i": doc_id, "d": doc})
-                digest = hash(line)
-                if hashes.get(doc_id) != digest:
-                    digests[doc_id] = digest
-                    lines.append(line)
-            elif doc_id in hashes:
-                digests[doc_id] = None
-                lines.append(_dumps({"t": table, "i": doc_id}))
-        self._append(lines)
-        docs = self._tables.setdefault(table, {})
-        for doc_id, doc in changes.items():
             if doc is None:
-                docs.pop(doc_id, None)
+                line = _dumps({"t": table, "i": doc_id}) if doc_id in docs else None
             else:
-                docs[doc_id] = doc
-        for doc_id, digest in digests.items():
-            if digest is None:
-                del hashes[doc_id]
+                whole = _dumps({"t": table, "i": doc_id, "d": doc})
+                digests[doc_id] = hash(whole)
+                if doc_id in docs and doc_id not in hashes:
+                    hashes[doc_id] = hash(_dumps({"t": table, "i": doc_id, "d": docs[doc_id]}))
+                if hashes.get(doc_id) == digests[doc_id]:
+                    continue
+                line = self._update_line(table, doc_id, docs[doc_id], doc) if doc_id in docs else None
+                line = whole if line is None or len(line) >= len(whole) else line
+            if line is not None:
+                ids.append(doc_id)
+                lines.append(line)
+        offsets = self._append(lines)
+        docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
+        for doc_id, offset in zip(ids, offsets):
+            if changes[doc_id] is None:
+                del docs[doc_id], last[doc_id]
+                hashes.pop(doc_id, None)
             else:
-                hashes[doc_id] = digest
+                docs[doc_id], last[doc_id], hashes[doc_id] = changes[doc_id], offset, digests[doc_id]
+
+    def put(self, table: str, doc_id: str, doc: dict[str, Any]) -> None:
+        """A storage with an index: append a whole document (new, or replacing the one under `doc_id`)."""
+        record = {"t": table, "i": doc_id, "d": doc}
+        [offset] = self._append([_dumps(record)])
+        self._apply(record, offset)
+
+    def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
+        """A storage with an index: append `fields` of an existing document (they replace its fields
+        of those names)."""
+        previous = self.index.offset(doc_id)
+        if previous is None:
+            raise KeyError(f"{self.path}: no document {doc_id} in {table}")
+        record = {"t": table, "i": doc_id, "u": fields, "p": previous}
+        [offset] = self._append([_dumps(record)])
+        self._apply(record, offset)
+
+    def _update_line(self, table: str, doc_id: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+        """The record of an update: the fields that differ from the document in memory, and those
+        removed; None if none do (a nested value the caller changed in place: the whole is written)."""
+        changed = {name: value for name, value in new.items() if old.get(name, _ABSENT) != value}
+        removed = [name for name in old if name not in new]
+        if not changed and not removed:
+            return None
+        record = {"t": table, "i": doc_id, "u": changed, "p": self._last[table][doc_id]}
+        if removed:
+            record["x"] = removed
+        return _dumps(record)
 
     def sync(self) -> int:
         """Fsync what was appended (for callers that batch with durable=False).
@@ -161,11 +236,13 @@ class AppendOnlyStorage(Storage):
         self.synced = max(self.synced, size)
         return size
 
-    def _append(self, lines: list[str]) -> None:
+    def _append(self, lines: list[str]) -> list[int]:
+        """Write `lines` at the end of the file; the offset of each."""
         if not lines:
-            return
+            return []
         self._check_writable()
-        data = ("\n".join(lines) + "\n").encode("utf-8")
+        encoded = [(line + "\n").encode("utf-8") for line in lines]
+        data = b"".join(encoded)
         try:
             written = 0
             while written < len(data):
@@ -173,9 +250,14 @@ class AppendOnlyStorage(Storage):
         except OSError as exc:
             self._cut_back(exc)
             raise LogUnavailable(exc.errno, f"write failed: {exc.strerror}", str(self.path)) from exc
+        offsets, offset = [], self.size
+        for line in encoded:
+            offsets.append(offset)
+            offset += len(line)
         self.size += len(data)
         if self.durable:
             self.sync()
+        return offsets
 
     def _cut_back(self, error: OSError) -> None:
         """Remove the part of a record a failed write left, so the file ends on a whole one."""
@@ -193,12 +275,40 @@ class AppendOnlyStorage(Storage):
                 str(self.path),
             )
 
+    # -- a storage with an index: documents read from the file ----------------------
+    def documents(self, offsets: Iterable[int]) -> Iterator[dict[str, Any]]:
+        """The documents whose last records are at `offsets` (from the index), read from the file one by one."""
+        with open(self.path, "rb") as file:
+            for offset in offsets:
+                yield self._document(file, offset)
+
+    def _document(self, file, offset: int) -> dict[str, Any]:
+        updates = []
+        while True:
+            file.seek(offset)
+            line = file.readline()
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise LogCorrupt(f"{self.path}: offset {offset}: not a valid record") from None
+            if "u" not in record:
+                break
+            updates.append(record)
+            offset = record["p"]
+        if "d" not in record:
+            raise LogCorrupt(f"{self.path}: offset {offset}: a removed document's record")
+        doc = record["d"]
+        for update in reversed(updates):
+            _merge(doc, update)
+        return doc
+
     # -- opening and reading on -----------------------------------------------
     def refresh(self) -> bool:
         """A read-only storage: apply the whole records another process appended since
         the last read (an unfinished last one waits for the next call). Whether any were."""
         if not self.readonly:
             return False
+        before = self.size
         try:
             with open(self.path, "rb") as file:
                 length = os.fstat(file.fileno()).st_size
@@ -206,64 +316,106 @@ class AppendOnlyStorage(Storage):
                     raise LogCorrupt(f"{self.path}: now {length} bytes, {self.size} were read before: the "
                                      "file was replaced or cut")
                 file.seek(self.size)
-                data = file.read()
+                self.torn_tail = None
+                self._read_on(file)
         except FileNotFoundError:
             return False
-        before = self.size
-        self.torn_tail = None
-        self._read(data, before)
         return self.size > before
 
     def _replay(self) -> None:
         try:
-            data = self.path.read_bytes()
+            with open(self.path, "rb") as file:
+                self._read_on(file)
         except FileNotFoundError:
             return
-        self._read(data, 0)
 
-    def _read(self, data: bytes, base: int) -> None:
-        """Apply the records in `data`, the file's bytes from offset `base` on."""
+    def _read_on(self, file) -> None:
+        """Apply the records from the file's position (`self.size`) to its end, a chunk at a time."""
+        carried = b""
+        while True:
+            chunk = file.read(READ_CHUNK)
+            data = carried + chunk
+            taken = self._read(data, self.size, final=not chunk)
+            if not chunk:
+                return
+            carried = data[taken:]
+
+    def _read(self, data: bytes, base: int, final: bool) -> int:
+        """Apply the whole records in `data`, the file's bytes from offset `base` on; how many bytes
+        they took. With `final` (the end of the file), an unfinished last record is a torn tail."""
         offset = 0
         while offset < len(data):
             end = data.find(b"\n", offset)
             if end < 0:
-                self._keep_torn_tail(data, offset, base)
-                return
+                break
             try:
                 record = json.loads(data[offset:end])
             except (json.JSONDecodeError, UnicodeDecodeError):
                 if data[end + 1:].strip():
                     raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a valid record") from None
-                self._keep_torn_tail(data, offset, base)
-                return
-            self._apply(record, data[offset:end].decode("utf-8"))
+                break  # the last record so far: torn if nothing follows it
+            try:
+                self._apply(record, base + offset, data[offset:end])
+            except KeyError as exc:
+                raise LogCorrupt(f"{self.path}:{self.lines + 1}: not a record this file can hold ({exc})") from None
             offset = end + 1
             self.size = base + offset
             self.lines += 1
+        if final and offset < len(data):
+            self._keep_torn_tail(data[offset:])
+        return offset
 
-    def _apply(self, record: dict, line: str) -> None:
+    def _apply(self, record: dict, offset: int, line: bytes = b"") -> None:
+        """One record, at `offset` in the file, into memory (or the index). `line`: the record as read."""
+        if self.index is not None:
+            self._index_record(record, offset)
+            return
         table = record["t"]
         if "drop" in record:
-            self._tables.pop(table, None)
-            self._hashes.pop(table, None)
-        elif "d" in record:
-            self._tables.setdefault(table, {})[record["i"]] = record["d"]
-            self._hashes.setdefault(table, {})[record["i"]] = hash(line)
-        else:
-            self._tables.get(table, {}).pop(record["i"], None)
-            self._hashes.get(table, {}).pop(record["i"], None)
-
-    def _keep_torn_tail(self, data: bytes, offset: int, base: int) -> None:
-        if self.readonly:  # perhaps a record being written: read again from here next time
-            self.torn_tail = TornTail(offset=base + offset, length=len(data) - offset, saved_to=None)
+            for held in (self._tables, self._last, self._hashes):
+                held.pop(table, None)
             return
-        self.size = offset
-        saved = self.path.with_name(f"{self.path.name}.torn-{offset}")
-        saved.write_bytes(data[offset:])
+        doc_id, docs = record["i"], self._tables.setdefault(table, {})
+        if "d" in record:
+            docs[doc_id] = record["d"]
+        elif "u" in record:
+            docs[doc_id] = dict(docs[doc_id])
+            _merge(docs[doc_id], record)
+        else:
+            for held in (docs, self._last.get(table, {}), self._hashes.get(table, {})):
+                held.pop(doc_id, None)
+            return
+        self._last.setdefault(table, {})[doc_id] = offset
+        hashes = self._hashes.setdefault(table, {})
+        if "d" in record and line:
+            hashes[doc_id] = hash(line.decode("utf-8"))  # as _dumps writes it
+        else:
+            hashes.pop(doc_id, None)  # worked out when next needed
+
+    def _index_record(self, record: dict, offset: int) -> None:
+        if "drop" in record:
+            self.index.clear()
+        elif "d" in record:
+            self.index.put(record["i"], offset, record["d"])
+        elif "u" in record:
+            if self.index.offset(record["i"]) is None:
+                raise KeyError(record["i"])
+            self.index.update(record["i"], offset, record)
+        else:
+            self.index.remove(record["i"])
+
+    def _keep_torn_tail(self, tail: bytes) -> None:
+        """The bytes after the last whole record (at `self.size`): kept aside and cut off, or, read-only,
+        left for the next refresh."""
+        if self.readonly:  # perhaps a record being written: read again from here next time
+            self.torn_tail = TornTail(offset=self.size, length=len(tail), saved_to=None)
+            return
+        saved = self.path.with_name(f"{self.path.name}.torn-{self.size}")
+        saved.write_bytes(tail)
         os.chmod(saved, 0o600)
-        os.ftruncate(self._fd, offset)
+        os.ftruncate(self._fd, self.size)
         os.fsync(self._fd)
-        self.torn_tail = TornTail(offset=offset, length=len(data) - offset, saved_to=saved)
+        self.torn_tail = TornTail(offset=self.size, length=len(tail), saved_to=saved)
 
 
 def _lock(fd: int, path: Path) -> None:
@@ -298,6 +450,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _merge(doc: dict[str, Any], update: dict) -> None:
+    """Apply an update record's changed and removed fields to `doc`."""
+    doc.update(update["u"])
+    for name in update.get("x", ()):
+        doc.pop(name, None)
+
+
 def _id_order(doc_id: str) -> tuple[int, str]:
     return (int(doc_id), "") if doc_id.isdigit() else (0, doc_id)
 
@@ -318,7 +477,7 @@ class _ChangeSet(MutableMapping):
             if value is None:
                 raise KeyError(doc_id)
             return value
-        value = dict(self._raw[key])  # updaters mutate documents in place
+        value = copy.deepcopy(self._raw[key])  # updaters mutate documents in place
         self.changes[key] = value
         return value
 

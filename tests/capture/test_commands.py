@@ -120,3 +120,26 @@ def test_log_shows_the_verdicts_a_run_kept_in_its_state_store_for_a_separate_cap
     assert main(["log", "--state-dir", str(state_dir), "--state", "replayed", "--json"]) == 0
     assert [entry["seq"] for entry in json.loads(capsys.readouterr().out)] == [1]
     state.close()
+
+
+def test_log_json_streams_the_entries_one_at_a_time(state_dir, tmp_path, monkeypatch):
+    import sys
+    import tracemalloc
+
+    log = WriteLog(state_dir)
+    for n in range(300):
+        seq, _ = log.begin("POST", "/v2.0/ports", "", b'{"port": {"name": "%d%s"}}' % (n, b"q" * 20000), [])
+        log.record_answer(seq, 201, b'{"port": {"id": "p%d"}}' % n, None)
+    log.close()
+    out = tmp_path / "log.json"
+    with open(out, "w") as file:
+        monkeypatch.setattr(sys, "stdout", file)
+        tracemalloc.start()
+        try:
+            assert main(["log", "--state-dir", str(state_dir), "--json"]) == 0
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    entries = json.loads(out.read_text())
+    assert [entry["response"]["port"]["id"] for entry in entries] == [f"p{n}" for n in range(300)]
+    assert peak < 1_500_000  # a few entries at a time, not the 6 MB of bodies

@@ -177,3 +177,15 @@ def test_a_failed_entry_holds_the_checkpoint_and_is_retried_by_the_next_run(rig)
     again = replayer.replay(retry_failed=True)
     assert again.replayed == 2 and again.position == entries[-1]["seq"]
     assert rig.drift().total == 0
+
+
+def test_an_unknown_create_already_in_the_snapshot_is_skipped_as_carried(rig):
+    net = base(rig)
+    snapshot = rig.snapshot()
+    translation = rig.convert(snapshot)
+    seq = log_unknown(rig, "POST", "/v2.0/networks", {"network": {"name": "base", "project_id": rig.project}})
+    rig.replayer(snapshot, translation).replay()
+    entry = rig.capture.log.get(seq)
+    assert entry["state"] == SKIPPED
+    assert entry["reason"] == f"already carried: the networks Neutron made ({net['id']}) are in the snapshot or " \
+                              "an earlier write"

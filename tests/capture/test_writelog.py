@@ -172,3 +172,25 @@ def test_a_reader_takes_no_lock_and_sees_entries_and_answers_logged_after_it_ope
         WriteLog(tmp_path)  # the reader left the writer's lock alone
     reader.close()
     writer.close()
+
+
+def test_each_body_is_written_once_and_memory_keeps_none(tmp_path):
+    import tracemalloc
+
+    log = WriteLog(tmp_path)
+    request, answer = b'{"port": {"name": "%s"}}' % (b"q" * 5000), b'{"port": {"id": "%s"}}' % (b"a" * 5000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1000):
+            seq, _ = log.begin("POST", "/v2.0/ports", "", request, [])
+            log.record_answer(seq, 201, answer, "req")
+        log.mark(seq, "replayed", alcor=["port"])
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown / 1000 < 200  # bytes an entry: its state, time and offset, not its 10 KB of bodies
+    data = (tmp_path / LOG_FILE).read_bytes()
+    assert data.count(b"q" * 5000) == data.count(b"a" * 5000) == 1000
+    assert log.get(1000)["response"] == {"port": {"id": "a" * 5000}} and log.get(1000)["state"] == "replayed"
+    assert [entry.state for entry in log.states()] == ["committed"] * 999 + ["replayed"]

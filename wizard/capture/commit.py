@@ -35,6 +35,10 @@ class GroupCommit:
             self._flusher = loop.create_task(self._flush())
         await waiter
 
+    async def reopen(self) -> None:
+        """Reopen the log (after a failed fsync) on the fsync thread, so no fsync runs meanwhile."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._log.reopen)
+
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
         try:

@@ -19,6 +19,7 @@ class ProxyConfig:
     upstream_ca: str | None = None
     verify_upstream: bool = True
     timeout: float = 60.0  # connecting to Neutron, and between two reads of its answer
+    max_body_size: int = 114688  # bytes: a larger write is refused with 413 before it is logged
     stats_interval: float = 2.0
     connections: ConnectionLimits = ConnectionLimits()  # read timeouts and the cap on open connections
 
@@ -35,6 +36,7 @@ class ProxyConfig:
             verify_upstream=plan.neutron.verify_tls,
             timeout=capture.upstream_timeout,
             connections=ConnectionLimits(capture.header_timeout, capture.body_timeout, capture.max_connections),
+            max_body_size=capture.max_body_size,
         )
 
     def host_port(self) -> tuple[str, int]:

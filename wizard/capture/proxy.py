@@ -6,7 +6,9 @@ ones, plus X-Forwarded-For/-Proto) and body; Neutron's answer comes back with
 its status, headers and body. A write (see `is_write`) is first logged as
 `pending` and fsync'd; if the log cannot take it, the client gets a 503 and
 Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
-before the client gets it. Reads never touch the log. At cut-over the gate can
+before the client gets it; an outcome the log cannot take is kept and logged once
+it can (unlogged.py). A write body over `max_body_size` gets oslo.middleware's
+413 before it is logged. Reads never touch the log. At cut-over the gate can
 hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
 Built on aiohttp (server and client; see docs/capture.md and bench/README.md for the measurements
@@ -29,12 +31,13 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from wizard.capture.answers import neutron_error
+from wizard.capture.answers import neutron_error, too_large
 from wizard.capture.commit import GroupCommit
 from wizard.capture.config import ProxyConfig
 from wizard.capture.connections import GuardedServer, raise_open_files
 from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import ProxyCounters
+from wizard.capture.unlogged import Unlogged
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
 from wizard.errors import InputError, MigrateError
 from wizard.events import EventBus, Message, ProxyStats, WriteCaptured
@@ -60,7 +63,7 @@ _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
-MAX_REQUEST_BODY = 64 * 1024 * 1024
+MAX_REQUEST_BODY = 64 * 1024 * 1024  # a read's body; a write's is capped by ProxyConfig.max_body_size
 KEEPALIVE_SECONDS = 75.0
 STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled
 
@@ -91,6 +94,7 @@ class CaptureProxy:
         self._stopping: asyncio.Event | None = None
         self._session: aiohttp.ClientSession | None = None
         self._commit: GroupCommit | None = None
+        self._unlogged: Unlogged | None = None
         self._in_flight: set[asyncio.Task] = set()
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
         self._released: asyncio.Event | None = None
@@ -152,6 +156,7 @@ class CaptureProxy:
         self._released = asyncio.Event()
         self._set_hold(self._hold)
         self._commit = GroupCommit(self.log)
+        self._unlogged = Unlogged(self.log, self._commit, self._publish_message)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
             timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=self.config.timeout),
@@ -176,11 +181,14 @@ class CaptureProxy:
             self._port = runner.addresses[0][1]
             self._ready.set()
             reporter = asyncio.create_task(self._report_stats())
+            settler = asyncio.create_task(self._unlogged.run())
             await self._stopping.wait()
             self._set_hold(None)  # held writes go on to Neutron before the proxy stops
             reporter.cancel()
             await site.stop()
             await self._finish_in_flight()
+            settler.cancel()
+            await self._unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
         finally:
             await runner.cleanup()
             await self._session.close()
@@ -197,9 +205,9 @@ class CaptureProxy:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
 
-    @staticmethod
-    def _make_request(loop, message, payload, protocol, writer, task) -> web.BaseRequest:
-        return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_REQUEST_BODY)
+    def _make_request(self, loop, message, payload, protocol, writer, task) -> web.BaseRequest:
+        limit = self.config.max_body_size if is_write(message.method, message.path) else MAX_REQUEST_BODY
+        return LimitedRequest(message, payload, protocol, writer, task, loop, client_max_size=limit)
 
     async def _report_stats(self) -> None:
         while True:
@@ -324,10 +332,12 @@ class CaptureProxy:
         try:
             await self._commit.durable(outcome())
         except LogUnavailable as exc:
-            # Neutron has done it: answer the client as Neutron did; the entry stays pending.
+            # Neutron has done it: answer the client as Neutron did; the outcome is logged once the log can.
             self.counters.errors += 1
-            self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged: {exc}")
-        state = self.log.get(seq)["state"]
+            self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged yet: {exc}")
+            self._unlogged.answered(seq, outcome, response.status)
+        logged = self.log.indexed(seq)
+        state = logged.state if logged is not None else "lost"  # None: lost with a failed fsync
         self.bus.publish(
             WriteCaptured(seq=seq, method=request.method, path=request.path, status=response.status, state=state)
         )
@@ -339,7 +349,11 @@ class CaptureProxy:
         seq, ticket = self.log.begin(
             request.method, request.path, query, body, request.headers.items(), request.remote or ""
         )
-        await self._commit.durable(ticket)
+        try:
+            await self._commit.durable(ticket)
+        except LogUnavailable:
+            self._unlogged.refused(seq)  # logged `rejected` once the log can
+            raise
         return seq
 
     def _refuse(self, error: LogUnavailable) -> web.Response:
@@ -433,6 +447,20 @@ class RelayedResponse(_AsNeutronSent, web.Response):
 
 class RelayedStream(_AsNeutronSent, web.StreamResponse):
     """Neutron's answer, streamed."""
+
+
+class LimitedRequest(web.BaseRequest):
+    """A request whose body is refused past `client_max_size` as oslo.middleware's sizelimit refuses it:
+    on its Content-Length before a byte is read, else once the bytes read (chunked) pass the limit."""
+
+    async def read(self) -> bytes:
+        limit = self.client_max_size
+        if self.content_length is not None and self.content_length > limit:
+            raise too_large(limit)
+        try:
+            return await super().read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large(limit) from None
 
 
 def _loop_factory():

@@ -1,8 +1,8 @@
 """A write log another process writes (`alcor-migrate capture`), as replay reads it: the log opened
 read-only, without the writer's lock, and replay's verdicts kept in the run's state store.
 
-Replay needs the same two things from it as from a log it writes itself (WriteLog): `entries()`, each
-with its state, and `mark(seq, state, **info)`. Here a verdict (replayed, skipped, failed) is laid
+Replay needs the same things from it as from a log it writes itself (WriteLog): `states()` (from
+memory), `iter_entries()` (read from the file), and `mark(seq, state, **info)`. Here a verdict (replayed, skipped, failed) is laid
 over the entry the writer logged; it holds only for the entry logged at that time, so a log started
 over from 1 never inherits the verdicts of the one before.
 """
@@ -10,9 +10,10 @@ over from 1 never inherits the verdicts of the one before.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-from wizard.capture.writelog import WriteLog
+from wizard.capture.writelog import Indexed, WriteLog
 from wizard.tinylog import TornTail
 
 
@@ -35,18 +36,30 @@ class LogReader:
     def torn_tail(self) -> TornTail | None:
         return self.log.torn_tail
 
+    def states(self) -> list[Indexed]:
+        """Every entry's (seq, state, time), in sequence order, with replay's verdicts (no body is read)."""
+        verdicts = self.state.verdicts()
+        return [entry._replace(state=_judged(entry._asdict(), verdicts.get(entry.seq))["state"])
+                for entry in self.log.states()]
+
+    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
+        """Entries past `after` in sequence order (all, or those in one state), with replay's verdicts,
+        each read from the file when its turn comes."""
+        verdicts = self.state.verdicts()
+        chosen = None if state is None else {e.seq for e in self.states() if e.state == state and e.seq > after}
+        for entry in self.log.iter_entries(after=after, seqs=chosen):
+            yield _judged(entry, verdicts.get(entry["seq"]))
+
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """Entries in sequence order (all, or those in one state), with replay's verdicts."""
-        verdicts = self.state.verdicts()
-        entries = [_judged(entry, verdicts.get(entry["seq"])) for entry in self.log.entries()]
-        return entries if state is None else [entry for entry in entries if entry["state"] == state]
+        return list(self.iter_entries(state))
 
     def mark(self, seq: int, state: str, **info: Any) -> None:
         """Replay's verdict on entry `seq`, durable on return (in the state store)."""
-        entry = self.log.get(seq)
-        if entry is None:
+        logged = self.log.indexed(seq)
+        if logged is None:
             raise KeyError(f"write log {self.path}: no entry {seq}")
-        self.state.set_verdict(seq, {"logged_at": entry["time"], "entry": {**info, "state": state}})
+        self.state.set_verdict(seq, {"logged_at": logged.time, "entry": {**info, "state": state}})
 
     def __len__(self) -> int:
         return len(self.log)

@@ -25,13 +25,13 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from wizard.alcor import paths
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
 from wizard.capture import writes
-from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN
+from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN, Indexed
 from wizard.capture.writes import Unsupported, Write
 from wizard.events import FindingRaised, LagChanged, Progress
 from wizard.state import StateStore
@@ -52,7 +52,9 @@ LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
 class Log(Protocol):
     """The write log as replay reads it: a WriteLog this process writes, or a LogReader."""
 
-    def entries(self) -> list[dict[str, Any]]: ...
+    def states(self) -> list[Indexed]: ...
+
+    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]: ...
 
     def mark(self, seq: int, state: str, **info: Any) -> None: ...
 
@@ -109,10 +111,10 @@ class Replayer:
         return self.state.get_meta(POSITION, 0)
 
     def lag(self) -> Lag:
-        entries = self.log.entries()
-        waiting = [e for e in entries if e["state"] in WAITING]
-        age = time.time() - waiting[0]["time"] if waiting else 0.0
-        return Lag(len(waiting), max(0.0, age), entries[-1]["seq"] if entries else 0)
+        entries = self.log.states()
+        waiting = [e for e in entries if e.state in WAITING]
+        age = time.time() - waiting[0].time if waiting else 0.0
+        return Lag(len(waiting), max(0.0, age), entries[-1].seq if entries else 0)
 
     def publish_lag(self) -> Lag:
         lag = self.lag()
@@ -132,7 +134,7 @@ class Replayer:
             return
         self._caught_up = self._folding = True
         try:
-            for entry in self.log.entries():
+            for entry in self.log.iter_entries():
                 if entry["state"] in (REPLAYED, SKIPPED, FAILED):
                     self._translate(entry)
         finally:
@@ -143,11 +145,12 @@ class Replayer:
         summary = PassSummary(position=self.position)
         blocked = False
         last_lag = 0.0
-        entries = [e for e in self.log.entries() if e["seq"] > summary.position
-                   and (until is None or e["seq"] <= until)]
-        todo = sum(1 for e in entries if e["state"] in (COMMITTED, UNKNOWN))
-        for entry in entries:
+        todo = sum(1 for e in self.log.states() if e.seq > summary.position and (until is None or e.seq <= until)
+                   and e.state in (COMMITTED, UNKNOWN))
+        for entry in self.log.iter_entries(after=summary.position):  # read one at a time
             seq, state = entry["seq"], entry["state"]
+            if until is not None and seq > until:
+                break
             if state == PENDING:
                 summary.stopped_at_pending = seq
                 break
@@ -198,7 +201,11 @@ class Replayer:
             return self._unsupported(entry, write)
         unknown = entry["state"] == UNKNOWN or (entry["state"] == FAILED and "response" not in entry)
         if write.action == "create":
-            found = self._looked_up(write.kind, entry) if unknown else writes.resources(entry, write.kind)
+            found, carried = self._looked_up(write.kind, entry) if unknown else (writes.resources(entry, write.kind), [])
+            if carried and not found:
+                ids = ", ".join(resource["id"] for resource in carried)
+                return Verdict(SKIPPED, {"reason": f"already carried: the {write.kind} Neutron made ({ids}) are in "
+                                                   "the snapshot or an earlier write"})
             if not found:
                 return Verdict(SKIPPED, {"reason": "Neutron holds no resource this create made"})
             return [r for resource in found for r in self._upsert(write.kind, resource)]
@@ -231,13 +238,15 @@ class Replayer:
             self.emit(FindingRaised(severity=finding.severity.value, code=finding.code, kind=finding.neutron.kind,
                                     id=finding.neutron.id, message=finding.message, remedy=finding.remedy))
 
-    def _looked_up(self, kind: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
-        """The resources an `unknown` create made, found in Neutron by the fields it asked for."""
-        found = []
+    def _looked_up(self, kind: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The resources an `unknown` create made, found in Neutron by the fields it asked for: those
+        new to the index, and those it already holds (from the snapshot or an earlier write)."""
+        found, carried = [], []
         for asked in writes.requested(entry, kind):
             filters = {name: asked[name] for name in LOOKUP_FIELDS if isinstance(asked.get(name), (str, int))}
-            found += [r for r in self.neutron.search(kind, **filters) if self.ctx.index.get(kind, r["id"]) is None]
-        return found
+            for resource in self.neutron.search(kind, **filters):
+                (found if self.ctx.index.get(kind, resource["id"]) is None else carried).append(resource)
+        return found, carried
 
     def _upsert(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
         """Make Alcor hold `resource` as Neutron does: update it if Alcor has it, else create it."""

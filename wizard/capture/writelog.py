@@ -7,6 +7,16 @@ directory, table `writes`, one document per write keyed by its sequence number:
             ├► rejected (Neutron answered with another status, or was never reached)
             └► unknown  (the upstream failed mid-request: Neutron may have applied it)
 
+An entry is `pending` only while its write is in flight: an outcome the log
+cannot take at once is kept by the proxy and logged when it can (unlogged.py),
+and the entries a stopped capture left `pending` become `unknown` when the log
+is next opened for writing.
+
+Memory keeps only each entry's state and time (`states()`): an entry's body and
+answer are read from the file when the entry is read (`get`, `iter_entries`),
+and an update appends only the fields it changes, so each body is on disk once
+and memory stays flat as the log grows.
+
 Sequence numbers are strictly increasing and gap-free: a number is used only
 once its entry is written. Writes are not fsync'd one by one: `begin` and
 `record_*` return a ticket (a file offset) and the caller waits until `sync`
@@ -28,17 +38,15 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query
-from tinydb.table import Document
-
+from wizard.capture.log_index import EntryIndex, Indexed
 from wizard.capture.redact import redact_body, redact_headers, redact_query, redact_text
 from wizard.errors import MigrateError
 from wizard.state import prepare_state_dir
-from wizard.tinylog import LogBusy, LogCorrupt, LogUnavailable, TornTail, open_db
+from wizard.tinylog import AppendOnlyStorage, LogBusy, LogCorrupt, LogUnavailable, TornTail
 
 LOG_FILE = "writes.db"
 TABLE = "writes"
@@ -56,7 +64,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _API_PATH = re.compile(r"(^|/)v2\.0/")  # /v2.0/... , or /<prefix>/v2.0/... behind a path-routed endpoint
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 
-__all__ = ["WriteLog", "LogUnavailable", "is_write", "STATES"]
+__all__ = ["WriteLog", "LogUnavailable", "Indexed", "is_write", "STATES"]
 
 
 def is_write(method: str, path: str) -> bool:
@@ -81,17 +89,24 @@ class WriteLog:
     def __init__(self, state_dir: str | os.PathLike, *, readonly: bool = False):
         directory = Path(state_dir) if readonly else prepare_state_dir(state_dir)
         self.path = directory / LOG_FILE
+        self._readonly = readonly
+        self._lock = threading.Lock()
+        self._storage = self._open()
+        self._next_seq = self._index.head() + 1
+        self.recovered: list[int] = [] if readonly else self._settle_stale_pending()
+
+    def _open(self) -> AppendOnlyStorage:
+        """The file opened, its entries in a new index (`self._index`)."""
+        index = EntryIndex(STATES)
         try:
-            self._db = open_db(self.path, durable=False, readonly=readonly, exclusive=not readonly)
+            storage = AppendOnlyStorage(self.path, durable=False, readonly=self._readonly,
+                                        exclusive=not self._readonly, index=index)
         except LogBusy:
             raise MigrateError(f"{self.path}: another capture is writing this log; stop it first") from None
         except LogCorrupt as exc:
             raise MigrateError(f"write log {exc}") from None
-        self._storage = self._db.storage
-        self._table = self._db.table(TABLE)
-        self._lock = threading.Lock()
-        self._next_seq = max((doc.doc_id for doc in self._table.all()), default=0) + 1
-        self.recovered: list[int] = [] if readonly else self._settle_stale_pending()
+        self._index = index
+        return storage
 
     @property
     def torn_tail(self) -> TornTail | None:
@@ -103,18 +118,36 @@ class WriteLog:
         """How far the file is known to be on disk (compare with a ticket)."""
         return self._storage.synced
 
+    @property
+    def written(self) -> int:
+        """A ticket covering everything written so far."""
+        return self._storage.size
+
+    @property
+    def failed(self) -> bool:
+        """An fsync failed: the log takes no write until `reopen`."""
+        return self._storage.failure is not None
+
+    def reopen(self) -> None:
+        """After a failed fsync: read the file again, as the disk now gives it, and take writes again.
+        Entries left `pending` stay so (their writes may still be in flight in this process)."""
+        with self._lock:
+            self._storage.close()
+            self._storage = self._open()
+            self._next_seq = max(self._next_seq, self._index.head() + 1)
+
     def close(self) -> None:
         """Sync what was written (if the log is writable) and close the file."""
         with self._lock:
-            if not self._storage.readonly:
+            if not self._readonly:
                 with contextlib.suppress(LogUnavailable):
                     self._storage.sync()
-            self._db.close()
+            self._storage.close()
 
     def __len__(self) -> int:
         with self._lock:
             self._read_on()
-            return len(self._table)
+            return len(self._index)
 
     # -- writing -----------------------------------------------------------------
     def begin(
@@ -134,7 +167,7 @@ class WriteLog:
         }
         with self._lock:
             seq = entry["seq"] = self._next_seq
-            self._table.insert(Document(entry, doc_id=seq))
+            self._storage.put(TABLE, str(seq), entry)
             self._next_seq += 1
             return seq, self._storage.size
 
@@ -169,13 +202,16 @@ class WriteLog:
         return self._storage.sync()
 
     def _update(self, seq: int, **fields: Any) -> int:
+        """Append the changed fields of entry `seq` (its body is never written again)."""
         with self._lock:
-            if not self._table.update(fields, doc_ids=[seq]):
-                raise KeyError(f"write log {self.path}: no entry {seq}")
+            try:
+                self._storage.patch(TABLE, str(seq), fields)
+            except KeyError:
+                raise KeyError(f"write log {self.path}: no entry {seq}") from None
             return self._storage.size
 
     def _settle_stale_pending(self) -> list[int]:
-        stale = [entry["seq"] for entry in self.entries(PENDING)]
+        stale = [seq for seq, state, _ in self.states() if state == PENDING]
         for seq in stale:
             self.record_failure(seq, 0, "the capture stopped before Neutron's answer was logged", reached=True)
         if stale:
@@ -183,23 +219,44 @@ class WriteLog:
         return stale
 
     # -- reading -----------------------------------------------------------------
-    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
-        """Entries in sequence order, all or those in one state."""
+    def states(self) -> list[Indexed]:
+        """Every entry's (seq, state, time), in sequence order, from memory (no body is read)."""
         with self._lock:
             self._read_on()
-            docs = self._table.all() if state is None else self._table.search(Query().state == state)
-            return sorted((dict(doc) for doc in docs), key=lambda entry: entry["seq"])
+            return [entry for entry, _ in self._index.entries()]
+
+    def iter_entries(
+        self, state: str | None = None, after: int = 0, seqs: Collection[int] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Entries past `after` (all, those in one state, or those numbered in `seqs`), in sequence
+        order, each read from the file when its turn comes (as logged when the iteration began)."""
+        with self._lock:
+            self._read_on()
+            storage = self._storage
+            chosen = [offset for entry, offset in self._index.entries(after)
+                      if state in (None, entry.state) and (seqs is None or entry.seq in seqs)]
+        return storage.documents(chosen)
+
+    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Entries in sequence order, all or those in one state (each read from the file)."""
+        return list(self.iter_entries(state))
+
+    def indexed(self, seq: int) -> Indexed | None:
+        """Entry `seq`'s state and time, from memory."""
+        with self._lock:
+            self._read_on()
+            return self._index.get(seq)
 
     def get(self, seq: int) -> dict[str, Any] | None:
         with self._lock:
             self._read_on()
-            doc = self._table.get(doc_id=seq)
-            return dict(doc) if doc is not None else None
+            offset = self._index.offset(str(seq))
+            storage = self._storage
+        return next(storage.documents([offset])) if offset is not None else None
 
     def _read_on(self) -> None:
         """Opened read-only: take in the entries and answers the writer logged since."""
         try:
-            if self._storage.refresh():
-                self._table.clear_cache()
+            self._storage.refresh()
         except LogCorrupt as exc:
             raise MigrateError(f"write log {exc}") from None

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from wizard.capture.redact import redact_entry
@@ -37,15 +38,24 @@ def run(args: argparse.Namespace) -> int:
             f"{log.torn_tail.offset}): a write in progress, or a crash mid-write",
             file=sys.stderr,
         )
-    entries = [redact_entry(entry) for entry in log.entries(args.state)]  # also entries logged before a rule
+    entries = (redact_entry(entry) for entry in log.iter_entries(args.state))  # also entries logged before a rule
     if args.json:
-        json.dump(entries, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _print_json(entries)
     else:
         print(f"{'seq':>6}  {'time':<19}  {'method':<6}  {'status':>6}  {'state':<9}  path")
         for entry in entries:
             print(_line(entry))
     return 0
+
+
+def _print_json(entries: Iterable[dict]) -> None:
+    """One JSON array, written an entry at a time (the log may be larger than memory)."""
+    out = sys.stdout
+    out.write("[")
+    for n, entry in enumerate(entries):
+        out.write(", " if n else "")
+        json.dump(entry, out, ensure_ascii=False)
+    out.write("]\n")
 
 
 def _line(entry: dict) -> str:
