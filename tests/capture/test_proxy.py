@@ -352,3 +352,27 @@ def test_a_request_not_for_a_path_is_a_400_and_leaves_no_entry(capture, upstream
     length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
     assert json.loads(body[:length])["NeutronError"]["type"] == "HTTPBadRequest"
     assert len(capture.log) == 0 and upstream.received == []
+
+
+def test_the_client_gets_neutrons_answer_without_waiting_for_its_fsync(state_dir, upstream, monkeypatch):
+    """One fsync on the client's path (the pending entry's); the answer's fsync follows."""
+    real = os.fdatasync
+    calls, release = [], threading.Event()
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) > 1:  # the answer's fsync: held until the client has its answer
+            release.wait(10)
+        real(fd)
+
+    monkeypatch.setattr("wizard.tinylog.os.fdatasync", fsync)
+    running = start_capture(state_dir, upstream.url)
+    try:
+        answer = httpx.post(f"{running.url}/v2.0/networks", json={"network": {"name": "n1"}}, timeout=5)
+        assert answer.status_code == 201 and not release.is_set()  # the answer's fsync is held, or not begun
+        release.set()
+    finally:
+        release.set()
+        running.proxy.stop()
+    [entry] = WriteLog(state_dir, readonly=True).entries()
+    assert entry["state"] == "committed" and entry["response"] == answer.json()

@@ -33,12 +33,14 @@ class FailingFsync:
 
     def __init__(self):
         self.failing = threading.Event()
+        self.done = 0  # fsyncs that succeeded
         self._real = os.fdatasync
 
     def __call__(self, fd: int) -> None:
         if self.failing.is_set():
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         self._real(fd)
+        self.done += 1
 
 
 def test_a_write_refused_after_a_failed_fsync_ends_rejected_and_writes_resume(state_dir, upstream, monkeypatch):
@@ -48,6 +50,7 @@ def test_a_write_refused_after_a_failed_fsync_ends_rejected_and_writes_resume(st
     try:
         with httpx.Client(base_url=running.url) as client:
             assert client.post("/v2.0/networks", json={"network": {"name": "before"}}).status_code == 201
+            assert _eventually(lambda: fsync.done == 2)  # its entry's fsync, then its answer's (after the 201)
             fsync.failing.set()
             refused = client.post("/v2.0/networks", json={"network": {"name": "refused"}})
             fsync.failing.clear()  # the disk is back

@@ -5,9 +5,10 @@ request goes upstream with its method, path, query, headers (less hop-by-hop
 ones, plus X-Forwarded-For/-Proto) and body; Neutron's answer comes back with
 its status, headers and body. A write (see `is_write`) is first logged as
 `pending` and fsync'd; if the log cannot take it, the client gets a 503 and
-Neutron never sees it (fail closed). Neutron's answer is logged, and fsync'd,
-before the client gets it; an outcome the log cannot take is kept and logged once
-it can (unlogged.py). A write body over `max_body_size` gets oslo.middleware's
+Neutron never sees it (fail closed). Neutron's answer is logged before the client
+gets it and fsync'd with the next group commit, which the client does not wait for (a
+crash before it leaves the entry to be settled by reading Neutron); an outcome the log
+cannot take is kept and logged once it can (unlogged.py). A write body over `max_body_size` gets oslo.middleware's
 413 before it is logged. Reads never touch the log. At cut-over the gate can
 hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
@@ -24,6 +25,7 @@ import functools
 import math
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -96,6 +98,7 @@ class CaptureProxy:
         self._commit: GroupCommit | None = None
         self._unlogged: Unlogged | None = None
         self._in_flight: set[asyncio.Task] = set()
+        self._syncing: set[asyncio.Task] = set()  # fsyncs of answers the clients already have
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
         self._released: asyncio.Event | None = None
         self.connections: GuardedServer | None = None  # once started: the cap, the open-file limit
@@ -187,6 +190,7 @@ class CaptureProxy:
             reporter.cancel()
             await site.stop()
             await self._finish_in_flight()
+            await asyncio.gather(*self._syncing, return_exceptions=True)
             settler.cancel()
             await self._unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
         finally:
@@ -330,18 +334,39 @@ class CaptureProxy:
             return self._refuse(exc)
         response, outcome = await self._forward_write(request, body, seq)
         try:
-            await self._commit.durable(outcome())
+            ticket = outcome()
         except LogUnavailable as exc:
-            # Neutron has done it: answer the client as Neutron did; the outcome is logged once the log can.
-            self.counters.errors += 1
-            self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged yet: {exc}")
-            self._unlogged.answered(seq, outcome, response.status)
+            self._answer_unlogged(seq, outcome, response.status, exc)
+        else:
+            self._make_durable(seq, ticket, outcome, response.status)
         logged = self.log.indexed(seq)
         state = logged.state if logged is not None else "lost"  # None: lost with a failed fsync
         self.bus.publish(
             WriteCaptured(seq=seq, method=request.method, path=request.path, status=response.status, state=state)
         )
         return response
+
+    def _make_durable(self, seq: int, ticket: int, outcome: Callable[[], int], status: int) -> None:
+        """Fsync Neutron's logged answer without keeping the client waiting for it: a crash before
+        that fsync leaves the entry `pending`, which becomes `unknown` on reopen and replay settles
+        by reading Neutron."""
+        if ticket <= self.log.synced:
+            return
+        task = asyncio.create_task(self._answer_durable(seq, ticket, outcome, status))
+        self._syncing.add(task)
+        task.add_done_callback(self._syncing.discard)
+
+    async def _answer_durable(self, seq: int, ticket: int, outcome: Callable[[], int], status: int) -> None:
+        try:
+            await self._commit.durable(ticket)
+        except LogUnavailable as exc:
+            self._answer_unlogged(seq, outcome, status, exc)
+
+    def _answer_unlogged(self, seq: int, outcome: Callable[[], int], status: int, error: LogUnavailable) -> None:
+        """Neutron has done it and the client has (or gets) its answer: the outcome is logged once the log can."""
+        self.counters.errors += 1
+        self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged yet: {error}")
+        self._unlogged.answered(seq, outcome, status)
 
     async def _log_pending(self, request: web.BaseRequest, body: bytes) -> int:
         """Log the write and wait until it is on disk; its sequence number."""
