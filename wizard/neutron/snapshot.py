@@ -8,7 +8,9 @@ Format `neutron-snapshot/1`, one JSON document:
      "security_groups": [...], "security_group_rules": [...], "floatingips": [...],
      "agents": [...], "segments": [...], "network_segment_ranges": [...]}
 
-Each list holds resources with the same keys and values Neutron's API gives.
+Each list holds resources with the same keys and values Neutron's API gives. A collection
+Neutron serves only with an extension (REQUIRED_EXTENSION) may be absent when
+`source.extensions` lacks that extension, and reads as empty.
 A document nested deeper than MAX_DEPTH levels, or holding NaN or an infinity, is refused
 with the place named (no Alcor body may carry them; json and translation recurse).
 """
@@ -42,6 +44,8 @@ COLLECTIONS: dict[str, str] = {
     "segments": "/v2.0/segments",
     "network_segment_ranges": "/v2.0/network_segment_ranges",
 }
+# Collections Neutron serves only when it has this extension; others are always there.
+REQUIRED_EXTENSION = {"segments": "segment", "network_segment_ranges": "network-segment-range"}
 # The key around one resource of each collection in Neutron's answers ({"network": {...}}).
 SINGULAR: dict[str, str] = {
     "networks": "network", "subnets": "subnet", "ports": "port", "routers": "router",
@@ -164,7 +168,7 @@ def from_document(document: Any, origin: str = "snapshot") -> Snapshot:
         raise InputError([f"{origin}: {problem}" for problem in shown])
     return Snapshot(
         source=document.get("source", {}),
-        collections={name: document[name] for name in COLLECTIONS},
+        collections={name: document.get(name, []) for name in COLLECTIONS},
     )
 
 
@@ -175,11 +179,18 @@ def validate(document: Any) -> list[str]:
     problems = []
     if document.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, found {document.get('format')!r}")
-    if not isinstance(document.get("source", {}), dict):
+    source = document.get("source", {})
+    if not isinstance(source, dict):
         problems.append("source: expected an object")
+    extensions = source.get("extensions") if isinstance(source, dict) else None
+    extensions = extensions if isinstance(extensions, list) else []
     for name in COLLECTIONS:
         if name not in document:
-            problems.append(f"{name}: missing collection")
+            extension = REQUIRED_EXTENSION.get(name)
+            if extension is None:
+                problems.append(f"{name}: missing collection")
+            elif extension in extensions:
+                problems.append(f"{name}: missing collection (source.extensions lists {extension!r})")
             continue
         items = document[name]
         if not isinstance(items, list):
