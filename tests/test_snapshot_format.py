@@ -117,6 +117,23 @@ def test_a_snapshot_nested_deeper_than_the_bound_names_the_resource(tmp_path):
     assert info.value.problems == [f"{path}: ports[0].binding:profile.x{'[0]' * 60}: nested deeper than 64 levels"]
 
 
+@pytest.mark.parametrize("empty", ["{}", "[]"])
+def test_objects_nested_one_level_past_the_bound_are_refused_and_up_to_it_load(tmp_path, empty):
+    """The port is the 3rd level, its field the 4th: 61 more objects end on the 65th, one too many."""
+    def nested(levels: int) -> dict:
+        doc = minimal()
+        doc["ports"][0]["binding:profile"] = json.loads('{"a": ' * levels + empty + "}" * levels)
+        return doc
+
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(nested(60)))
+    assert snapshot.load(path)["ports"][0]["binding:profile"]
+    path.write_text(json.dumps(nested(61)))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: ports[0].binding:profile{'.a' * 61}: nested deeper than 64 levels"]
+
+
 @pytest.mark.parametrize("written", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinity_are_refused_naming_the_resource(tmp_path, written):
     path = tmp_path / "nan.json"

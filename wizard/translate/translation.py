@@ -15,7 +15,8 @@ from wizard.alcor import paths
 from wizard.neutron.snapshot import Snapshot
 from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
                               subnets)
-from wizard.translate.context import Context, Index, Options, collector_paused
+from wizard.collector import collector_paused
+from wizard.translate.context import Context, Index, Options
 from wizard.translate.fields import Table
 from wizard.translate.model import AlcorRequest, Translation
 
