@@ -4,8 +4,9 @@ For each size a synthetic cloud is written by `wizard.lab.synth` (cached in a te
 folder: the same size and seed is the same file), then two kinds of child process run
 in turns, `--repeat` times each: `alcor-migrate preview --snapshot FILE --out DIR` (the
 whole command: imports, loading and checking, translating, accounting, the tables and
-the dry-run files) and `python -c "json.load(open(FILE))"`. Each child's wall time and
-peak RSS come from os.wait4; the best of the repeats is shown. Targets (issue 15):
+the dry-run files) and `python -c "json.load(open(FILE))"`. Each child's wall time, CPU
+time and peak RSS come from os.wait4; the best of the repeats is shown (CPU time is the
+steadier figure on a shared machine). Targets (issue 15):
 preview at most 2.5x the time and 1.3x the peak memory of json.load on the largest size,
 and linear (time and memory per port no higher on the largest size than on the smallest).
 
@@ -39,8 +40,9 @@ def snapshot_file(ports: int, seed: int, cache: Path) -> Path:
     return path
 
 
-def timed(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process; it must exit 0, or 3 (blockers)."""
+def timed(argv: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (bytes) of one child process; it must exit 0, or 3
+    (blockers)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -50,20 +52,22 @@ def timed(argv: list[str]) -> tuple[float, int]:
     if child.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(argv)}: exit {child.returncode}: {child.stderr.read().decode()[-2000:]}")
     child.stderr.close()
-    return seconds, usage.ru_maxrss * 1024  # Linux reports KiB
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # Linux reports KiB
 
 
 def measure(path: Path, out: Path, repeat: int) -> dict[str, float]:
     """The best of `repeat` turns of preview and json.load on one file."""
     preview = [sys.executable, "-m", "wizard", "preview", "--snapshot", str(path), "--out", str(out)]
     load = [sys.executable, "-c", JSON_LOAD, str(path)]
-    runs: dict[str, list[tuple[float, int]]] = {"preview": [], "json": []}
+    runs: dict[str, list[tuple[float, float, int]]] = {"preview": [], "json": []}
     for _ in range(repeat):
         runs["preview"].append(timed(preview))
         runs["json"].append(timed(load))
-    return {"ports": int(path.stem.split("-")[1]), "file": path.stat().st_size,
-            **{f"{name}_s": min(s for s, _ in turns) for name, turns in runs.items()},
-            **{f"{name}_rss": min(rss for _, rss in turns) for name, turns in runs.items()}}
+    best = {}
+    for name, turns in runs.items():
+        best.update({f"{name}_s": min(t[0] for t in turns), f"{name}_cpu": min(t[1] for t in turns),
+                     f"{name}_rss": min(t[2] for t in turns)})
+    return {"ports": int(path.stem.split("-")[1]), "file": path.stat().st_size, **best}
 
 
 def print_table(results: list[dict[str, float]]) -> None:
@@ -72,6 +76,9 @@ def print_table(results: list[dict[str, float]]) -> None:
         ("preview time", lambda r: r["preview_s"], "{:.2f} s"),
         ("json.load time", lambda r: r["json_s"], "{:.2f} s"),
         ("time ratio", lambda r: r["preview_s"] / r["json_s"], "{:.2f}x"),
+        ("preview CPU time", lambda r: r["preview_cpu"], "{:.2f} s"),
+        ("json.load CPU time", lambda r: r["json_cpu"], "{:.2f} s"),
+        ("CPU time ratio", lambda r: r["preview_cpu"] / r["json_cpu"], "{:.2f}x"),
         ("preview peak RSS", lambda r: r["preview_rss"] / 2**20, "{:,.0f} MiB"),
         ("json.load peak RSS", lambda r: r["json_rss"] / 2**20, "{:,.0f} MiB"),
         ("memory ratio", lambda r: r["preview_rss"] / r["json_rss"], "{:.2f}x"),

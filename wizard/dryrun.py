@@ -12,6 +12,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
+from wizard.collector import collector_paused
 from wizard.translate.accounting import Tally
 from wizard.translate.model import Finding, Severity, Translation
 
@@ -54,13 +55,15 @@ def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[st
     a line at a time; returns their paths."""
     Path(out_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     files = paths(out_dir)
-    encode = json.JSONEncoder(separators=(",", ":")).encode
-    with _private(files[0]) as fh:
-        fh.writelines(encode(request.to_json(seq)) + "\n" for seq, request in enumerate(translation.requests, start=1))
-    with _private(files[1]) as fh:
-        write_findings(fh, translation.findings)
-    with _private(files[2]) as fh:
-        fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
+    encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # bodies are trees
+    with collector_paused():  # a line's objects are freed with it; the collector would walk the cloud
+        with _private(files[0]) as fh:
+            fh.writelines(encode(request.to_json(seq)) + "\n"
+                          for seq, request in enumerate(translation.requests, start=1))
+        with _private(files[1]) as fh:
+            write_findings(fh, translation.findings)
+        with _private(files[2]) as fh:
+            fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
     return files
 
 

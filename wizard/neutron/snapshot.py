@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -268,15 +268,17 @@ def _plainly_valid(items: list, types: dict[str, Any]) -> bool:
 
 def _may_nest_too_deep(document: dict[str, Any]) -> bool:
     """Whether the document may hold an object or list deeper than MAX_DEPTH: a pass at C
-    speed, one level at a time. Only containers the garbage collector tracks are followed:
-    an object holding no object or list is not tracked."""
+    speed, one level at a time. Only the objects and lists the garbage collector tracks are
+    followed: one holding no object or list is not tracked."""
     level, depth = [document], 1
     while level:
-        children = gc.get_referents(*level)
+        dicts = [node for node in level if type(node) is dict]
+        lists = [node for node in level if type(node) is list]
+        children = chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists))
         depth += 1
         if depth > MAX_DEPTH:
             return any(type(child) is dict or type(child) is list for child in children)
-        level = [child for child in filter(gc.is_tracked, children) if type(child) is dict or type(child) is list]
+        level = list(filter(gc.is_tracked, children))
     return False
 
 

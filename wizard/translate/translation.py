@@ -91,6 +91,8 @@ def _report_unknown_fields(ctx: Context) -> None:
     """One finding per (collection, unknown field): the first resource holding it, and how many do."""
     for kind, table in TABLES.items():
         seen: dict[str, list[Any]] = {}
+        if not table.unknown_in(ctx.index.all(kind)):
+            continue
         for resource in ctx.index.all(kind):
             for name in table.unknown_fields(resource):
                 entry = seen.setdefault(name, [resource["id"], 0])
