@@ -85,6 +85,11 @@ class Index:
     def all(self, kind: str) -> Iterable[dict[str, Any]]:
         return self.by_id[kind].values()
 
+    def in_id_order(self, kind: str) -> list[dict[str, Any]]:
+        """The resources of a kind, sorted by id."""
+        by_id = self.by_id[kind]
+        return [by_id[resource_id] for resource_id in sorted(by_id)]
+
     # -- derived views (rebuilt after a change) ----------------------------------------------
     @property
     def _views(self) -> dict[str, Any]:

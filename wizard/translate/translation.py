@@ -61,7 +61,7 @@ def translate_index(ctx: Context) -> Translation:
 
 
 def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], list[AlcorRequest]]):
-    return [request for item in sorted(ctx.index.all(kind), key=lambda r: r["id"]) for request in create(item, ctx)]
+    return [request for item in ctx.index.in_id_order(kind) for request in create(item, ctx)]
 
 
 def _segment_table(ctx: Context) -> list[AlcorRequest]:
