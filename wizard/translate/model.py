@@ -105,7 +105,7 @@ class Learn:
         return {"kind": self.kind, "id": self.neutron_id, "path": list(self.path), "match": dict(self.match)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AlcorRequest:
     """One HTTP request to one Alcor service, with every parameter spelled out.
 
