@@ -158,6 +158,7 @@ def load(path: str | os.PathLike) -> Snapshot:
     try:
         with open(path, encoding="utf-8") as fh, collector_paused():
             document = json.load(fh, parse_float=number, parse_constant=number)
+            snapshot = from_document(document, origin=str(path), finite=not non_finite)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
@@ -166,7 +167,7 @@ def load(path: str | os.PathLike) -> Snapshot:
         raise InputError(f"{path}:{_too_deep_at(path)}: nested deeper than {MAX_DEPTH} levels") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-    return from_document(document, origin=str(path), finite=not non_finite)
+    return snapshot
 
 
 def from_document(document: Any, origin: str = "snapshot", finite: bool = False) -> Snapshot:
