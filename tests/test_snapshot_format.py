@@ -43,6 +43,27 @@ def test_every_problem_is_named_by_its_path(tmp_path):
     assert f"{path}: networks[1].id: duplicate id n1" in problems
 
 
+def test_a_collection_of_an_extension_the_source_lacks_may_be_absent_and_reads_empty(tmp_path):
+    doc = minimal()  # source.extensions: router only
+    del doc["segments"], doc["network_segment_ranges"]
+    path = tmp_path / "no-segments.json"
+    path.write_text(json.dumps(doc))
+    loaded = snapshot.load(path)
+    assert loaded["segments"] == [] and loaded["network_segment_ranges"] == []
+    assert loaded.counts()["ports"] == 1
+
+
+def test_a_collection_of_an_extension_the_source_lists_must_be_there(tmp_path):
+    doc = minimal()
+    doc["source"]["extensions"] = ["router", "segment"]
+    del doc["segments"], doc["network_segment_ranges"]
+    path = tmp_path / "segments-lost.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: segments: missing collection (source.extensions lists 'segment')"]
+
+
 def test_invalid_json_names_line_and_column(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"format":\n  oops}')
@@ -94,6 +115,23 @@ def test_a_snapshot_nested_deeper_than_the_bound_names_the_resource(tmp_path):
     with pytest.raises(InputError) as info:
         snapshot.load(path)
     assert info.value.problems == [f"{path}: ports[0].binding:profile.x{'[0]' * 60}: nested deeper than 64 levels"]
+
+
+@pytest.mark.parametrize("empty", ["{}", "[]"])
+def test_objects_nested_one_level_past_the_bound_are_refused_and_up_to_it_load(tmp_path, empty):
+    """The port is the 3rd level, its field the 4th: 61 more objects end on the 65th, one too many."""
+    def nested(levels: int) -> dict:
+        doc = minimal()
+        doc["ports"][0]["binding:profile"] = json.loads('{"a": ' * levels + empty + "}" * levels)
+        return doc
+
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(nested(60)))
+    assert snapshot.load(path)["ports"][0]["binding:profile"]
+    path.write_text(json.dumps(nested(61)))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: ports[0].binding:profile{'.a' * 61}: nested deeper than 64 levels"]
 
 
 @pytest.mark.parametrize("written", ["NaN", "Infinity", "-Infinity", "1e999"])

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, TextIO
 
+from wizard.collector import collector_paused
 from wizard.translate.accounting import Tally
-from wizard.translate.model import Severity, Translation
+from wizard.translate.model import Finding, Severity, Translation
 
 SEVERITIES = (Severity.BLOCKER, Severity.WARNING, Severity.INFO)
 
@@ -49,20 +51,43 @@ def paths(out_dir: str | os.PathLike) -> list[Path]:
 
 
 def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[str, Tally]) -> list[Path]:
-    """Write the three dry-run files, readable by their owner only (a directory made here too);
-    returns their paths."""
+    """Write the three dry-run files, readable by their owner only (a directory made here too),
+    a line at a time; returns their paths."""
     Path(out_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     files = paths(out_dir)
-    with _private(files[0]) as fh:
-        for seq, request in enumerate(translation.requests, start=1):
-            fh.write(json.dumps(request.to_json(seq), separators=(",", ":")) + "\n")
-    document = {"findings": [f.to_json() for f in translation.findings],
-                "counts": {sev.value: sum(1 for f in translation.findings if f.severity is sev) for sev in SEVERITIES}}
-    with _private(files[1]) as fh:
-        fh.write(json.dumps(document, indent=1) + "\n")
-    with _private(files[2]) as fh:
-        fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
+    encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # bodies are trees
+    with collector_paused():  # a line's objects are freed with it; the collector would walk the cloud
+        with _private(files[0]) as fh:
+            fh.writelines(encode(request.to_json(seq)) + "\n"
+                          for seq, request in enumerate(translation.requests, start=1))
+        with _private(files[1]) as fh:
+            write_findings(fh, translation.findings)
+        with _private(files[2]) as fh:
+            fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
     return files
+
+
+def write_findings(fh: TextIO, findings: list[Finding]) -> None:
+    """findings.json: `{"findings": [...], "counts": {severity: n}}`, the text json.dump(indent=1)
+    writes, one finding at a time (json's indenting encoder is pure Python, and holds it all)."""
+    counts = Counter(finding.severity for finding in findings)
+    fh.write('{\n "findings": [')
+    fh.writelines(("," if index else "") + "\n  " + _indented(finding.to_json(), "  ")
+                  for index, finding in enumerate(findings))
+    fh.write("\n ],\n" if findings else "],\n")
+    fh.write(' "counts": ' + _indented({sev.value: counts[sev] for sev in SEVERITIES}, " ") + "\n}\n")
+
+
+def _indented(flat: dict[str, Any], margin: str) -> str:
+    """A dict of JSON scalars as json.dumps(indent=1) writes it when it starts at `margin`."""
+    if not flat:
+        return "{}"
+    inner = ",\n".join(f"{margin} {_scalar(key)}: {_scalar(value)}" for key, value in flat.items())
+    return "{\n" + inner + "\n" + margin + "}"
+
+
+def _scalar(value: Any) -> str:
+    return encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
 
 
 def _private(path: Path):

@@ -15,6 +15,7 @@ from typing import Any
 
 from wizard import dryrun
 from wizard.alcor.services import SERVICES
+from wizard.collector import collector_paused
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import Message
@@ -68,6 +69,8 @@ def alcor_target(plan: Plan) -> str:
 def approval_digest(translation: Translation, target: str) -> str:
     """SHA-256 of the target and every request, in order: what the operator approved."""
     digest = hashlib.sha256(target.encode())
-    for seq, request in enumerate(translation.requests, start=1):
-        digest.update(json.dumps(request.to_json(seq), sort_keys=True, separators=(",", ":")).encode())
+    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False).encode  # trees
+    with collector_paused():  # each request's line is freed with it; the collector would walk the cloud
+        for seq, request in enumerate(translation.requests, start=1):
+            digest.update(encode(request.to_json(seq)).encode())
     return digest.hexdigest()

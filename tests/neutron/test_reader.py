@@ -50,7 +50,7 @@ def listed(url, collection):
 
 def test_every_resource_is_read_exactly_as_listed_across_pages(cloud):
     expected = {name: listed(cloud.url, path.removeprefix("/v2.0/"))
-                for name, path in snapshot.COLLECTIONS.items() if name not in reader_module.REQUIRED_EXTENSION}
+                for name, path in snapshot.COLLECTIONS.items() if name not in snapshot.REQUIRED_EXTENSION}
     seen = []
     with NeutronReader(NeutronSource(url=cloud.url, auth="none", page_size=3),
                        progress=lambda *event: seen.append(event)) as reader:

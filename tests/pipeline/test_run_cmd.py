@@ -162,6 +162,20 @@ def test_bad_input_exits_2_naming_what_is_missing_or_wrong(tmp_path, alcor_migra
 
 
 
+def test_a_snapshot_missing_a_collection_is_bad_input_without_resume_advice(tmp_path, alcor_migrate):
+    document = json.loads(SMALL_CLOUD.read_text())
+    assert "segment" in document["source"]["extensions"]
+    del document["segments"]
+    lost = tmp_path / "segments-lost.json"
+    lost.write_text(json.dumps(document))
+    code, _out, err = alcor_migrate("run", "--snapshot", lost, "--alcor-url", ALCOR, "--state-dir", tmp_path / "s",
+                                    "--until", "snapshot", "--yes")
+    assert code == 2
+    assert f"{lost}: segments: missing collection" in err
+    assert "resume" not in err and "run the same command again" not in err
+    assert phases_of(tmp_path / "s")["snapshot"] == "failed"
+
+
 def test_off_a_terminal_the_status_line_is_reprinted_and_json_stays_on_stdout(plan_file, alcor_migrate):
     code, out, err = alcor_migrate("run", "--plan", plan_file, "--yes", "--until", "verify", "--json",
                                    "--status-every", "0.001")

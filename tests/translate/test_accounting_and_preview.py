@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.translate import shapes as s
 from tests.translate.conftest import DATA
+from wizard import dryrun
 from wizard.cli import main
 from wizard.lab.samples import FILES
 from wizard.lab.synth import CloudSize, SyntheticCloud
@@ -76,6 +78,22 @@ def test_preview_writes_the_dry_run_files(tmp_path, capsys):
                     == "alcor-migrate-allow-all"]
     port = next(line for line in lines if line["kind"] == "port")
     assert allow_all["seq"] < port["seq"] and allow_all["key"] in port["depends_on"]
+
+
+@pytest.mark.parametrize("path", [ROOT / "sample_configs" / "traps.json", None], ids=["traps", "empty"])
+def test_the_streamed_dry_run_files_hold_the_text_json_writes(tmp_path, path):
+    snapshot = snapshot_module.load(path) if path else snapshot_module.Snapshot()
+    translation = translate(snapshot)
+    if path:  # a message json must escape
+        translation.findings[0] = replace(translation.findings[0], message='caf\u00e9 "quoted"\\ \n\u2603')
+    assert bool(translation.findings) == bool(path)
+    requests, findings, _summary = dryrun.write(tmp_path, translation, account(snapshot, translation))
+    assert requests.read_text().splitlines() == [json.dumps(r.to_json(seq), separators=(",", ":"))
+                                                 for seq, r in enumerate(translation.requests, start=1)]
+    document = {"findings": [f.to_json() for f in translation.findings],
+                "counts": {severity.value: sum(f.severity is severity for f in translation.findings)
+                           for severity in dryrun.SEVERITIES}}
+    assert findings.read_text() == json.dumps(document, indent=1) + "\n"
 
 
 def test_preview_blocks_a_port_with_port_security_off_by_default(capsys):

@@ -92,8 +92,12 @@ def _migrate(plan: Plan, args: argparse.Namespace, tally: RunTally) -> int:
     finally:
         state.close()
     if not result.ok:
-        then = ("resolve the blockers, then run the same command again" if isinstance(result.exception, Blocked)
-                else "run the same command again to resume")
+        if isinstance(result.exception, Blocked):
+            then = "resolve the blockers, then run the same command again"
+        elif isinstance(result.exception, InputError):
+            then = "correct the input named above"
+        else:
+            then = "run the same command again to resume"
         err.print(f"stopped at {result.failed}; {then} (state in {plan.state_dir})", soft_wrap=True)
     return result.exit_code
 

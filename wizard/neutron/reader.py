@@ -28,8 +28,6 @@ from wizard.errors import InputError, MigrateError
 from wizard.neutron import snapshot
 from wizard.plan import NeutronSource
 
-# Collections served only when Neutron has this extension; others are always there.
-REQUIRED_EXTENSION = {"segments": "segment", "network_segment_ranges": "network-segment-range"}
 API_PREFIX = "/v2.0"
 
 # collection, resources read so far, finished (a skipped collection finishes at 0)
@@ -144,7 +142,7 @@ class NeutronReader:
                 "extensions": extensions}
 
     def is_served(self, name: str) -> bool:
-        extension = REQUIRED_EXTENSION.get(name)
+        extension = snapshot.REQUIRED_EXTENSION.get(name)
         return extension is None or extension in self.extensions
 
     def resources(self, name: str) -> Iterator[dict[str, Any]]:

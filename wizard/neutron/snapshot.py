@@ -8,22 +8,27 @@ Format `neutron-snapshot/1`, one JSON document:
      "security_groups": [...], "security_group_rules": [...], "floatingips": [...],
      "agents": [...], "segments": [...], "network_segment_ranges": [...]}
 
-Each list holds resources with the same keys and values Neutron's API gives.
+Each list holds resources with the same keys and values Neutron's API gives. A collection
+Neutron serves only with an extension (REQUIRED_EXTENSION) may be absent when
+`source.extensions` lacks that extension, and reads as empty.
 A document nested deeper than MAX_DEPTH levels, or holding NaN or an infinity, is refused
 with the place named (no Alcor body may carry them; json and translation recurse).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
+from wizard.collector import collector_paused
 from wizard.errors import InputError
 
 FORMAT = "neutron-snapshot/1"
@@ -42,6 +47,8 @@ COLLECTIONS: dict[str, str] = {
     "segments": "/v2.0/segments",
     "network_segment_ranges": "/v2.0/network_segment_ranges",
 }
+# Collections Neutron serves only when it has this extension; others are always there.
+REQUIRED_EXTENSION = {"segments": "segment", "network_segment_ranges": "network-segment-range"}
 # The key around one resource of each collection in Neutron's answers ({"network": {...}}).
 SINGULAR: dict[str, str] = {
     "networks": "network", "subnets": "subnet", "ports": "port", "routers": "router",
@@ -140,9 +147,18 @@ def _nested(value: Any, depth: int, indent: int | None) -> str:
 def load(path: str | os.PathLike) -> Snapshot:
     """Read and validate a snapshot file; bad input raises InputError naming each place."""
     path = Path(path)
+    non_finite: list[str] = []  # NaN, Infinity or a float too large, as the file writes it
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            non_finite.append(text)
+        return value
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            document = json.load(fh)
+        with open(path, encoding="utf-8") as fh, collector_paused():
+            document = json.load(fh, parse_float=number, parse_constant=number)
+            snapshot = from_document(document, origin=str(path), finite=not non_finite)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
@@ -151,12 +167,12 @@ def load(path: str | os.PathLike) -> Snapshot:
         raise InputError(f"{path}:{_too_deep_at(path)}: nested deeper than {MAX_DEPTH} levels") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-    return from_document(document, origin=str(path))
+    return snapshot
 
 
-def from_document(document: Any, origin: str = "snapshot") -> Snapshot:
-    """Validate a parsed snapshot document and wrap it."""
-    problems = validate(document)
+def from_document(document: Any, origin: str = "snapshot", finite: bool = False) -> Snapshot:
+    """Validate a parsed snapshot document and wrap it (`finite`: its parser saw no NaN or infinity)."""
+    problems = validate(document, finite)
     if problems:
         shown = problems[:25]
         if len(problems) > len(shown):
@@ -164,32 +180,44 @@ def from_document(document: Any, origin: str = "snapshot") -> Snapshot:
         raise InputError([f"{origin}: {problem}" for problem in shown])
     return Snapshot(
         source=document.get("source", {}),
-        collections={name: document[name] for name in COLLECTIONS},
+        collections={name: document.get(name, []) for name in COLLECTIONS},
     )
 
 
-def validate(document: Any) -> list[str]:
-    """Every problem in a snapshot document, each as `json.path: what is wrong`."""
+def validate(document: Any, finite: bool = False) -> list[str]:
+    """Every problem in a snapshot document, each as `json.path: what is wrong` (`finite`: the
+    document is known to hold no NaN or infinity)."""
     if not isinstance(document, dict):
         return ["$: a snapshot is a JSON object"]
     problems = []
     if document.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, found {document.get('format')!r}")
-    if not isinstance(document.get("source", {}), dict):
+    source = document.get("source", {})
+    if not isinstance(source, dict):
         problems.append("source: expected an object")
+    extensions = source.get("extensions") if isinstance(source, dict) else None
+    extensions = extensions if isinstance(extensions, list) else []
     for name in COLLECTIONS:
         if name not in document:
-            problems.append(f"{name}: missing collection")
+            extension = REQUIRED_EXTENSION.get(name)
+            if extension is None:
+                problems.append(f"{name}: missing collection")
+            elif extension in extensions:
+                problems.append(f"{name}: missing collection (source.extensions lists {extension!r})")
             continue
         items = document[name]
         if not isinstance(items, list):
             problems.append(f"{name}: expected a list, found {_type_name(items)}")
             continue
         problems.extend(_validate_items(name, items))
+    if finite and not _may_nest_too_deep(document):
+        return problems
     return problems + _unsafe_values(document)
 
 
 def _validate_items(name: str, items: list) -> list[str]:
+    if _plainly_valid(items, FIELD_TYPES[name]):
+        return []
     problems = []
     seen: set[str] = set()
     types = FIELD_TYPES[name]
@@ -211,6 +239,48 @@ def _validate_items(name: str, items: list) -> list[str]:
                     f"{where}.{key}: expected {_expected_name(expected)}, found {_type_name(item[key])}"
                 )
     return problems
+
+
+class _Missing:
+    """What `dict.get` gives below for a field a resource does not have."""
+
+
+_MISSING = _Missing()
+
+
+def _plainly_valid(items: list, types: dict[str, Any]) -> bool:
+    """Whether every item is an object with its own non-empty string id and each checked field
+    absent or of its type: one pass per field at C speed. False sends the items to the check
+    that names every problem."""
+    if not items:
+        return True
+    if set(map(type, items)) != {dict}:
+        return False
+    ids = list(map(dict.get, items, repeat("id")))
+    unique = set(ids)
+    if len(unique) != len(ids) or "" in unique or set(map(type, unique)) != {str}:
+        return False
+    for key, expected in types.items():
+        allowed = {*(expected if isinstance(expected, tuple) else (expected,)), _Missing}
+        if not set(map(type, map(dict.get, items, repeat(key), repeat(_MISSING)))) <= allowed:
+            return False
+    return True
+
+
+def _may_nest_too_deep(document: dict[str, Any]) -> bool:
+    """Whether the document may hold an object or list deeper than MAX_DEPTH: a pass at C
+    speed, one level at a time. Only the objects and lists the garbage collector tracks are
+    followed: one holding no object or list is not tracked."""
+    level, depth = [document], 1
+    while level:
+        dicts = [node for node in level if type(node) is dict]
+        lists = [node for node in level if type(node) is list]
+        children = chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists))
+        depth += 1
+        if depth > MAX_DEPTH:
+            return any(type(child) is dict or type(child) is list for child in children)
+        level = list(filter(gc.is_tracked, children))
+    return False
 
 
 def _unsafe_values(document: dict[str, Any]) -> list[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wizard.collector import collector_paused
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
-from wizard.translate.context import collector_paused
 from wizard.translate.model import Translation
 
 

@@ -15,6 +15,7 @@ The group and its rule have fixed ids per project, so every request that needs t
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from wizard.alcor import paths
@@ -26,10 +27,12 @@ NAME = "alcor-migrate-allow-all"
 DESCRIPTION = "stands for Neutron's port security off: allows all traffic (made by alcor-migrate)"
 
 
+@functools.cache
 def group_id(project: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "alcor-migrate:allow-all:" + project))
 
 
+@functools.cache
 def rule_id(project: str) -> str:
     """The group's ingress rule (IPv4: Alcor holds IPv4 addresses only)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "alcor-migrate:allow-all:ingress:IPv4:" + project))

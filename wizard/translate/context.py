@@ -9,13 +9,11 @@ id-map entries and bindings.
 
 from __future__ import annotations
 
-import gc
 import ipaddress
 import socket
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan
@@ -86,6 +84,11 @@ class Index:
 
     def all(self, kind: str) -> Iterable[dict[str, Any]]:
         return self.by_id[kind].values()
+
+    def in_id_order(self, kind: str) -> list[dict[str, Any]]:
+        """The resources of a kind, sorted by id."""
+        by_id = self.by_id[kind]
+        return [by_id[resource_id] for resource_id in sorted(by_id)]
 
     # -- derived views (rebuilt after a change) ----------------------------------------------
     @property
@@ -164,19 +167,6 @@ class Index:
 
 def _project(resource: dict[str, Any]) -> str:
     return resource.get("project_id") or resource.get("tenant_id") or ""
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Translation makes no reference cycles but millions of objects: without this pause the
-    cyclic garbage collector walks the whole snapshot again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ip_version(address: str) -> int:

@@ -18,7 +18,7 @@ meaningful (not null, empty or false). Fields the table does not know are report
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 @dataclass(frozen=True)
 class Field:
@@ -66,23 +66,30 @@ class Table:
     def __init__(self, kind: str, fields: dict[str, Field]):
         self.kind = kind
         self.fields = fields
-        self._sent = [(name, f.to or name, f.default, f.converter) for name, f in fields.items() if f.sent]
+        sent = {name: f for name, f in fields.items() if f.sent}
+        self._names = list(sent)
+        self._targets = [(f.to or name, f.default) for name, f in sent.items()]
+        self._by_name = dict(zip(self._names, self._targets))
+        self._converted = [(f.to or name, f.converter) for name, f in sent.items() if f.converter is not None]
+        if len({to for to, _ in self._targets}) != len(self._targets):
+            raise ValueError(f"{kind}: two fields are sent under one name")
         self._flagged = [(name, f.finding) for name, f in fields.items() if f.fate == "drop" and f.finding]
         self._known = frozenset(fields)
 
     def body(self, resource: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every sent field, under Alcor's name; `overrides` (Neutron names) replace values first."""
-        body: dict[str, Any] = {}
-        get = {**resource, **overrides}.get if overrides else resource.get
-        for name, to, default, converter in self._sent:
-            value = get(name)
-            if value is None:
-                value = default
-            if converter is not None:
-                value = converter(value)
-                if value is OMIT:
-                    continue
-            body[to] = value
+        body = {to: default if value is None else value
+                for (to, default), value in zip(self._targets, map(resource.get, self._names))}
+        for name, value in (overrides or {}).items():
+            if name in self._by_name:
+                to, default = self._by_name[name]
+                body[to] = default if value is None else value
+        for to, converter in self._converted:
+            value = converter(body[to])
+            if value is OMIT:
+                del body[to]
+            else:
+                body[to] = value
         return body
 
     def dropped_with_meaning(self, resource: dict[str, Any]) -> list[tuple[str, str]]:
@@ -92,6 +99,10 @@ class Table:
 
     def unknown_fields(self, resource: dict[str, Any]) -> set[str]:
         return resource.keys() - self._known
+
+    def unknown_in(self, resources: Iterable[dict[str, Any]]) -> set[str]:
+        """The fields any of `resources` has that the table does not know (one pass at C speed)."""
+        return set().union(*resources) - self._known
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(Neutron field, fate, detail) for documentation and the preview."""

@@ -174,4 +174,4 @@ def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
 
 
 def elastic_ips(ctx: Context) -> list[AlcorRequest]:
-    return [r for fip in sorted(ctx.index.all(KIND), key=lambda f: f["id"]) for r in create(fip, ctx)]
+    return [r for fip in ctx.index.in_id_order(KIND) for r in create(fip, ctx)]

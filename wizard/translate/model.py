@@ -24,7 +24,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NeutronRef:
     """The Neutron resource a request (or finding) comes from."""
 
@@ -70,7 +70,7 @@ def resolve_ids(value: Any, lookup: Callable[[str, str], str | None]) -> Any:
     return replaced if isinstance(value, str) else json.loads(replaced)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Learn:
     """Where a create response carries the Alcor id of a Neutron resource (or of a rule
     Alcor made by itself). `path` walks the response (keys and list indexes); if it ends
@@ -143,7 +143,7 @@ class AlcorRequest:
         return line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something Alcor will do differently from Neutron, with what to do about it."""
 

@@ -32,7 +32,7 @@ def vif_type(value: str | None) -> Any:
 
 
 def binding_profile(value: dict[str, Any] | None) -> dict[str, Any]:
-    links = (value or {}).get("local_link_information")
+    links = value.get("local_link_information") if value else None
     if not links:
         return {}
     return {"local_link_information": [
@@ -45,8 +45,10 @@ def vif_details(value: dict[str, Any] | None) -> dict[str, Any]:
 
 def extra_dhcp_opts(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Alcor's ip_version is a string."""
+    if not value:
+        return []
     return [{"opt_name": o.get("opt_name"), "opt_value": o.get("opt_value"),
-             "ip_version": None if o.get("ip_version") is None else str(o["ip_version"])} for o in value or ()]
+             "ip_version": None if o.get("ip_version") is None else str(o["ip_version"])} for o in value]
 
 
 FIELDS = Table(KIND, {
@@ -199,9 +201,9 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
         if dropped:
             ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
     details = port.get("binding:vif_details")
-    if details and details.keys() - values.VIF_DETAILS_KEYS:
-        dropped = ", ".join(sorted(details.keys() - values.VIF_DETAILS_KEYS))
-        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {dropped}")
+    unknown = details.keys() - values.VIF_DETAILS_KEYS if details else None
+    if unknown:
+        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {', '.join(sorted(unknown))}")
 
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -223,7 +225,7 @@ def check_macs(ctx: Context) -> set[str]:
     """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers."""
     first: dict[str, tuple[str, str]] = {}
     clashing = set()
-    for port in sorted(ctx.index.all(KIND), key=lambda p: p["id"]):
+    for port in ctx.index.in_id_order(KIND):
         mac = (port.get("mac_address") or "").lower()
         if not mac or (port.get("device_owner") or "") in NOT_PORT_OWNERS:
             continue
@@ -239,7 +241,7 @@ def ports(ctx: Context) -> list[AlcorRequest]:
     """Every port that Alcor should hold, in bulk chunks per project."""
     clashing = check_macs(ctx)
     items, allow_all_projects = [], set()
-    for port in sorted(ctx.index.all(KIND), key=lambda p: p["id"]):
+    for port in ctx.index.in_id_order(KIND):
         alcor_body = body(port, ctx)
         if alcor_body is None or port["id"] in clashing:
             continue

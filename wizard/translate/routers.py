@@ -256,7 +256,7 @@ def extraroutes(router: dict[str, Any], routes: list[dict[str, Any]], ctx: Conte
 
 def routers(ctx: Context) -> tuple[list[AlcorRequest], list[AlcorRequest], list[AlcorRequest]]:
     """Every router's create (and those splits add), then every interface, then every router's extra routes."""
-    ordered = sorted(ctx.index.all(KIND), key=lambda r: r["id"])
+    ordered = ctx.index.in_id_order(KIND)
     creates = [request for router in ordered for request in create(router, ctx)]
     ctx.record(creates)
     attach, routes = [], []

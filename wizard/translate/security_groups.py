@@ -115,7 +115,7 @@ def groups(ctx: Context) -> list[AlcorRequest]:
     """
     out: list[AlcorRequest] = []
     items: list[requests.BulkItem] = []
-    for group in sorted(ctx.index.all(KIND), key=lambda g: g["id"]):
+    for group in ctx.index.in_id_order(KIND):
         if ctx.index.is_default_group(group["id"]):
             out.extend(create_group(group, ctx))
         else:
@@ -244,7 +244,7 @@ def rules(ctx: Context) -> list[AlcorRequest]:
                 items.append(requests.BulkItem(NeutronRef(RULE_KIND, rule["id"]), ctx.project(rule), body,
                                                needs=_rule_needs(rule), deferred=_is_deferred(body)))
         deletes.extend(_delete_auto_rule(group, direction, ethertype, ctx) for direction, ethertype in unclaimed)
-    for group in sorted(ctx.index.all(KIND), key=lambda g: g["id"]):  # groups without any rule
+    for group in ctx.index.in_id_order(KIND):  # groups without any rule
         if group["id"] not in by_group:
             deletes.extend(_delete_auto_rule(group, d, e, ctx) for d, e in auto_rules(group, ctx))
     return requests.bulk(paths.SECURITY_GROUP_RULE, items, ctx.options.chunk, ctx.key_of) + deletes

@@ -15,7 +15,8 @@ from wizard.alcor import paths
 from wizard.neutron.snapshot import Snapshot
 from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
                               subnets)
-from wizard.translate.context import Context, Index, Options, collector_paused
+from wizard.collector import collector_paused
+from wizard.translate.context import Context, Index, Options
 from wizard.translate.fields import Table
 from wizard.translate.model import AlcorRequest, Translation
 
@@ -60,7 +61,7 @@ def translate_index(ctx: Context) -> Translation:
 
 
 def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], list[AlcorRequest]]):
-    return [request for item in sorted(ctx.index.all(kind), key=lambda r: r["id"]) for request in create(item, ctx)]
+    return [request for item in ctx.index.in_id_order(kind) for request in create(item, ctx)]
 
 
 def _segment_table(ctx: Context) -> list[AlcorRequest]:
@@ -90,6 +91,8 @@ def _report_unknown_fields(ctx: Context) -> None:
     """One finding per (collection, unknown field): the first resource holding it, and how many do."""
     for kind, table in TABLES.items():
         seen: dict[str, list[Any]] = {}
+        if not table.unknown_in(ctx.index.all(kind)):
+            continue
         for resource in ctx.index.all(kind):
             for name in table.unknown_fields(resource):
                 entry = seen.setdefault(name, [resource["id"], 0])
