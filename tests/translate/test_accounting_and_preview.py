@@ -80,7 +80,7 @@ def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     assert allow_all["seq"] < port["seq"] and allow_all["key"] in port["depends_on"]
 
 
-@pytest.mark.parametrize("path", [ROOT / "sample_configs" / "traps.json", None], ids=["traps", "empty"])
+@pytest.mark.parametrize("path", [FILES / "traps.json", None], ids=["traps", "empty"])
 def test_the_streamed_dry_run_files_hold_the_text_json_writes(tmp_path, path):
     snapshot = snapshot_module.load(path) if path else snapshot_module.Snapshot()
     translation = translate(snapshot)
