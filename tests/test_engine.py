@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from wizard.engine import Engine, NotApproved, PHASE_ORDER
+from wizard.engine import PHASE_ORDER, Engine, NotApproved
 from wizard.events import PhaseFailed, PhaseFinished, PhaseSkipped, PhaseStarted
 from wizard.state import StateStore
 

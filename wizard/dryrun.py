@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 from wizard.collector import collector_paused
 from wizard.translate.accounting import Tally

@@ -10,8 +10,9 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from rich.console import Console
 from rich.live import Live
@@ -83,7 +84,7 @@ class RichReport:
         self._token_shown = 0.0  # seconds left at the last token countdown line (0: none yet)
         self._lock = threading.Lock()
 
-    def __enter__(self) -> "RichReport":
+    def __enter__(self) -> RichReport:
         self._live = Live(self._progress, console=self.console, refresh_per_second=4, transient=False)
         self._live.__enter__()
         return self

@@ -21,8 +21,7 @@ from typing import Any, NamedTuple
 from wizard import plan_reader, plan_writer
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
 from wizard.errors import InputError
-from wizard.plan_values import (DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of,
-                                setting)
+from wizard.plan_values import DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of, setting
 
 VERSION = 1
 
@@ -445,7 +444,7 @@ def template() -> str:
     return plan_writer.template(plan, header=TEMPLATE_HEADER)
 
 
-TEMPLATE_HEADER = f"""\
+TEMPLATE_HEADER = """\
 # An alcor-migrate plan: what to migrate from Neutron to Alcor, and how.
 # Check it with `alcor-migrate plan check FILE`; run it with `alcor-migrate run --plan FILE`.
 # Relative paths resolve against this file's directory. Durations are seconds, or

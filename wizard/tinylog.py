@@ -43,10 +43,10 @@ import copy
 import fcntl
 import json
 import os
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import Storage

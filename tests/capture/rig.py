@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from tests.capture.conftest import Capture, start_capture
 from tests.alcor.conftest import World, make_world
+from tests.capture.conftest import Capture, start_capture
 from wizard.alcor.convert import Converter
 from wizard.alcor.verify import Drift, verify
 from wizard.capture.replay import Replayer

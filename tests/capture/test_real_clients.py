@@ -131,7 +131,7 @@ def test_neutrons_answer_headers_pass_as_they_are(proxied, neutron_server):
     ids = [network["network"]["id"]]
     ids.append(httpx.post(f"{neutron_server.url}/v2.0/networks", json={"network": {"name": "headers"}}).json()
                ["network"]["id"])
-    for method, path in (("GET", "/v2.0/networks?name=headers"), ("DELETE", f"/v2.0/networks/{{}}")):
+    for method, path in (("GET", "/v2.0/networks?name=headers"), ("DELETE", "/v2.0/networks/{}")):
         answers = []
         for url, network_id in zip((neutron_server.url, proxied.url), ids):
             request = f"{method} {path.format(network_id)} HTTP/1.1\r\nHost: neutron\r\nConnection: close\r\n\r\n"

@@ -14,9 +14,9 @@ from tests.alcor.conftest import plan_for
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.config import ProxyConfig
+from wizard.capture.phase import CapturePhase
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.replay_phase import ReplayPhase
-from wizard.capture.phase import CapturePhase
 from wizard.capture.writelog import COMMITTED, LOG_FILE, REPLAYED, WriteLog
 from wizard.cutover.gate import CutoverGate, Postponement
 from wizard.engine import Engine

@@ -4,8 +4,15 @@ import openstack
 import pytest
 import yaml
 
-from wizard.cutover.endpoint import (SWITCHED, STATE_KEY, KeystoneCatalog, KeystoneSwitch, endpoint_switch,
-                                     keystone_switch, target_url)
+from wizard.cutover.endpoint import (
+    STATE_KEY,
+    SWITCHED,
+    KeystoneCatalog,
+    KeystoneSwitch,
+    endpoint_switch,
+    keystone_switch,
+    target_url,
+)
 from wizard.cutover.rollback import roll_back
 from wizard.errors import InputError
 from wizard.events import EndpointChanged

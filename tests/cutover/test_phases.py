@@ -4,17 +4,17 @@ import dataclasses
 
 import pytest
 
+from tests.conftest import untimed
+from wizard.cutover.drain import PortActivity
 from wizard.cutover.executors import LocalExecutor
 from wizard.cutover.phases import cutover_phases
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.rollback import roll_back
-from wizard.cutover.drain import PortActivity
 from wizard.engine import Engine
 from wizard.events import ApprovalNeeded, DrainTick, GateChanged, NodeStep, WaveStarted
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import DrainConfig, Plan
 from wizard.state import StateStore
-from tests.conftest import untimed
 
 
 class Caught:

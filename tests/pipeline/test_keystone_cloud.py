@@ -8,11 +8,10 @@ import threading
 import uuid
 
 import httpx
-import openstack
 import pytest
-import yaml
 
 from tests.alcor.conftest import plan_for
+from tests.pipeline.conftest import DEAD_INTERNAL, DEMO_USER
 from wizard import cli
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import ConvertPhase
@@ -24,7 +23,7 @@ from wizard.cutover.phases import DrainPhase, SwitchPhase
 from wizard.engine import Engine, RunContext
 from wizard.events import EventBus, PhaseStarted
 from wizard.lab.alcor import AlcorEmulator
-from wizard.lab.neutron_server import NeutronServer, ServiceUser, free_port
+from wizard.lab.neutron_server import free_port
 from wizard.neutron import endpoint, snapshot
 from wizard.neutron.phase import SnapshotPhase
 from wizard.neutron.reader import NeutronReader
@@ -37,48 +36,6 @@ from wizard.translate.translation import translate
 from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
-
-NEUTRON_USER = ("neutron", "neutron-secret")
-DEMO_USER = ("demo", "demo-secret")
-DEAD_INTERNAL = "http://127.0.0.1:9/internal"
-
-
-@pytest.fixture(scope="module")
-def neutron(keystone, tmp_path_factory):
-    """A neutron-server that checks tokens with the session's Keystone, with one (fake) agent."""
-    keystone.add_user(*NEUTRON_USER, project="service", roles=("admin", "service"))
-    with NeutronServer(run_dir=tmp_path_factory.mktemp("neutron"),
-                       keystone=ServiceUser(keystone.url, *NEUTRON_USER)) as server:
-        server.add_agent("keystone-host-1", "192.0.2.61")
-        yield server
-
-
-@pytest.fixture
-def cloud(keystone, neutron, tmp_path, monkeypatch):
-    """clouds.yaml with `admin` and `demo` (password auth); a catalog whose network service has a
-    public endpoint at Neutron and an internal one nobody answers at. Yields the admin connection."""
-    keystone.add_user(*DEMO_USER, project="demo", roles=("member",))
-
-    def entry(user, password, project):
-        return {"auth": {"auth_url": keystone.url, "username": user, "password": password, "project_name": project,
-                         "user_domain_name": "Default", "project_domain_name": "Default"},
-                "region_name": "RegionOne"}
-
-    clouds = tmp_path / "clouds.yaml"
-    clouds.write_text(yaml.safe_dump({"clouds": {"admin": entry("admin", "secret", "admin"),
-                                                 "demo": entry(*DEMO_USER, "demo")}}))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
-    conn = openstack.connect(cloud="admin")
-    for service in list(conn.identity.services(type="network")):
-        for old in list(conn.identity.endpoints(service_id=service.id)):
-            conn.identity.delete_endpoint(old)
-        conn.identity.delete_service(service)
-    service = conn.identity.create_service(name="neutron", type="network")
-    for interface, url in (("public", neutron.url), ("internal", DEAD_INTERNAL)):
-        conn.identity.create_endpoint(service_id=service.id, interface=interface, region_id="RegionOne", url=url)
-    yield conn
-    conn.close()
-
 
 def point_catalog_at(conn, url: str) -> None:
     """What the switch (or a capture inserted through the catalog) does: every network endpoint moves."""

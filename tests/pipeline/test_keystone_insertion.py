@@ -5,6 +5,7 @@ operator is asked and a marked request shows whether clients go through the capt
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
 
@@ -12,7 +13,8 @@ import openstack
 import pytest
 from rich.console import Console
 
-from tests.pipeline.test_keystone_cloud import DEAD_INTERNAL, cloud, cloud_plan, neutron  # noqa: F401 (fixtures)
+from tests.pipeline.conftest import DEAD_INTERNAL
+from tests.pipeline.test_keystone_cloud import cloud_plan
 from wizard.capture.insertion import INSERTED_AT
 from wizard.capture.phase import CapturePhase
 from wizard.capture.writelog import WriteLog
@@ -155,11 +157,13 @@ def test_with_insertion_none_the_operator_is_asked_and_the_proof_says_whether_cl
         with AlcorEmulator() as emulator:
             ctx_plan = cloud_plan(emulator, tmp_path / f"state-{point_clients}")
             bus, warnings = EventBus(), []
-            bus.subscribe(lambda e: isinstance(e, Message) and e.level == "warning" and warnings.append(e.text))
+            bus.subscribe(lambda e, warnings=warnings: isinstance(e, Message) and e.level == "warning"
+                          and warnings.append(e.text))
             state = StateStore(ctx_plan.state_dir)
             try:
-                result = Engine(ctx_plan, [PreflightPhase(), CapturePhase(), InThePhaseOf("snapshot", check)],
-                                state, bus, approve=lambda p, q: confirm(p, q, point_clients)).run()
+                phases = [PreflightPhase(), CapturePhase(), InThePhaseOf("snapshot", check)]
+                approve = functools.partial(confirm, point_clients=point_clients)
+                result = Engine(ctx_plan, phases, state, bus, approve=approve).run()
                 assert result.ok, result.error
             finally:
                 state.close()

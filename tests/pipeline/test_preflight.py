@@ -8,17 +8,27 @@ import uuid
 import httpx
 import pytest
 
+from tests.conftest import untimed
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import CheckChanged, EventBus, FindingRaised
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
 from wizard.plan import NeutronSource, Plan
-from wizard.preflight import (CHECKS, CHECKS_KEY, EXTENSIONS_KEY, Check, CheckResult, PreflightPhase,
-                              neutron_api, recorded_checks, run_check, state_directory)
+from wizard.preflight import (
+    CHECKS,
+    CHECKS_KEY,
+    EXTENSIONS_KEY,
+    Check,
+    CheckResult,
+    PreflightPhase,
+    neutron_api,
+    recorded_checks,
+    run_check,
+    state_directory,
+)
 from wizard.state import StateStore
 from wizard.translate.model import Severity
-from tests.conftest import untimed
 
 
 @pytest.fixture

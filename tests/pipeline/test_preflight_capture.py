@@ -8,8 +8,8 @@ import pytest
 
 from wizard.capture.writelog import WriteLog
 from wizard.engine import RunContext
-from wizard.lab.neutron_server import free_port
 from wizard.events import EventBus
+from wizard.lab.neutron_server import free_port
 from wizard.neutron.endpoint import STATE_KEY
 from wizard.plan import NeutronSource, Plan
 from wizard.preflight import capture

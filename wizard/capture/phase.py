@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from wizard.capture.config import ProxyConfig
-from wizard.capture.proxy import CaptureProxy
 from wizard.capture.hold_file import HoldRequest
 from wizard.capture.insertion import insert, withdraw
+from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.errors import InputError, MigrateError
 from wizard.neutron.endpoint import is_live, pinned

@@ -13,7 +13,6 @@ from wizard.commands.options import add_state_dir
 from wizard.lab import home
 from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
-
 ORDER = 90
 
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from wizard.capture.redact import redact_entry
 from wizard.capture.reader import LogReader
+from wizard.capture.redact import redact_entry
 from wizard.capture.writelog import LOG_FILE, STATES
 from wizard.errors import InputError
 from wizard.state import RecordedVerdicts

@@ -14,7 +14,6 @@ from wizard.errors import InputError
 from wizard.plan import Plan
 from wizard.plan_writer import format_duration
 
-
 ORDER = 10  # first in --help: a run starts with a plan
 
 

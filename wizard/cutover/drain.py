@@ -9,8 +9,9 @@ A final replay then picks up the writes that still reached Neutron.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 from wizard.cutover.gate import Replication
 from wizard.events import DrainTick, Event

@@ -13,8 +13,9 @@ to Alcor, and a restore (abort, rollback) puts Neutron's own URLs back, never th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from wizard.errors import InputError, MigrateError
 from wizard.events import EndpointChanged, Event

@@ -12,8 +12,9 @@ from Alcor when binding are left out of the unbind, which would create them agai
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 from wizard.alcor.values import aca_tap_name
 from wizard.cutover.executors import CommandResult, Executor

@@ -15,9 +15,10 @@ Artifacts the cutover phases read when present (else they build them from the pl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from wizard.cutover.executors import Executor, executor_for
 from wizard.cutover.inventory import ComputeNode, compute_nodes, port_bodies

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from wizard.cutover.endpoint import target_url
 from wizard.cutover.executors import Executor

@@ -16,8 +16,8 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import httpx
 

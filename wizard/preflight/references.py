@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from wizard import plan_reader
 from wizard.cutover.inventory import L2_AGENT_TYPES

@@ -12,8 +12,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan
@@ -48,7 +49,7 @@ class Options:
     nodes: dict[str, NodeOverride] = field(default_factory=dict)
 
     @classmethod
-    def from_plan(cls, plan: Plan) -> "Options":
+    def from_plan(cls, plan: Plan) -> Options:
         t = plan.translate
         return cls(bulk_size=t.bulk_size, ipv6=t.ipv6, flat_networks=t.flat_networks,
                    multi_network_routers=t.multi_network_routers, unsupported_subnets=t.unsupported_subnets,

@@ -17,8 +17,10 @@ meaningful (not null, empty or false). Fields the table does not know are report
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
+
 
 @dataclass(frozen=True)
 class Field:

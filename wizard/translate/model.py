@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 
 class Severity(str, Enum):
@@ -97,7 +98,7 @@ class Learn:
             return None
         return node if isinstance(node, str) else None
 
-    def within(self, *steps: str | int) -> "Learn":
+    def within(self, *steps: str | int) -> Learn:
         """The same learn, for a response that holds this one's under `steps`."""
         return Learn(self.kind, self.neutron_id, (*steps, *self.path), self.match)
 

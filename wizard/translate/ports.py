@@ -14,8 +14,16 @@ from typing import Any
 
 from wizard.alcor import paths, values
 from wizard.translate import allow_all, requests
-from wizard.translate.context import (DHCP_OWNER, FLOATINGIP_OWNER, L3_INTERNAL_OWNERS, NOT_PORT_OWNERS,
-                                      ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, Context, ip_version)
+from wizard.translate.context import (
+    DHCP_OWNER,
+    FLOATINGIP_OWNER,
+    L3_INTERNAL_OWNERS,
+    NOT_PORT_OWNERS,
+    ROUTER_GATEWAY_OWNER,
+    ROUTER_INTERFACE_OWNERS,
+    Context,
+    ip_version,
+)
 from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
 from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
 from wizard.translate.security_groups import alcor_group_id

@@ -11,7 +11,8 @@ own rules that Neutron's group lacks are deleted: the result allows what Neutron
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from wizard.alcor import paths, values
 from wizard.translate import requests

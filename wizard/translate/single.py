@@ -15,7 +15,8 @@ router serving each network (routers.py: a split router's id map), which they ke
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wizard.alcor import paths
 from wizard.alcor.paths import Kind

@@ -9,13 +9,13 @@ their rules (port security off), ports, routers, router interfaces, extra routes
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wizard.alcor import paths
-from wizard.neutron.snapshot import Snapshot
-from wizard.translate import (features, floatingips, networks, nodes, ports, routers, security_groups,
-                              subnets)
 from wizard.collector import collector_paused
+from wizard.neutron.snapshot import Snapshot
+from wizard.translate import features, floatingips, networks, nodes, ports, routers, security_groups, subnets
 from wizard.translate.context import Context, Index, Options
 from wizard.translate.fields import Table
 from wizard.translate.model import AlcorRequest, Translation
