@@ -7,12 +7,15 @@ approvals are asked once), deterministic (fixed rates, durations and sample time
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.alcor.convert import Failure, failed_event
 from wizard.alcor.verify import Difference, Drift, KindDrift
+from wizard.capture.stats import ProxyCounters
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import (
@@ -23,7 +26,6 @@ from wizard.events import (
     Message,
     NodeStep,
     Progress,
-    ProxyStats,
     RequestFailed,
     WaveFinished,
     WaveStarted,
@@ -87,22 +89,27 @@ class Preflight:
         return {"checks": len(self.CHECKS), "warnings": 1}
 
 
+def proxy_stats(url: str, at: float, requests: int, writes: int, errors: int, latencies_ms: list[float]):
+    """ProxyStats as the real proxy makes them (CaptureProxy.stats: its counters and its URL)."""
+    counters = ProxyCounters(requests=requests, writes=writes, errors=errors, bytes=512 * requests,
+                             latencies=deque(ms / 1000 for ms in latencies_ms))
+    return dataclasses.replace(counters.snapshot(url), in_flight=0, at=at)
+
+
 class Capture:
     name = "capture"
 
     def run(self, ctx: RunContext) -> dict:
-        listen = ctx.plan.capture.listen
-        ctx.emit(ProxyStats(listen=listen, requests=100, writes=4, errors=0, bytes=51_200,
-                            latency_p50_ms=3.0, latency_p99_ms=21.0, at=T0))
+        url = f"http://{ctx.plan.capture.listen}"  # as CaptureProxy.url
+        ctx.emit(proxy_stats(url, T0, 100, 4, 0, [3.0] * 98 + [21.0] * 2))
         for seq, (method, path) in enumerate(
             (("POST", "/v2.0/networks"), ("PUT", "/v2.0/ports/p1"), ("DELETE", "/v2.0/floatingips/f1")), 1
         ):
             ctx.emit(WriteCaptured(seq=seq, method=method, path=path, status=201 if method == "POST" else 200,
                                    state="committed"))
-        ctx.emit(ProxyStats(listen=listen, requests=160, writes=7, errors=1, bytes=88_000,
-                            latency_p50_ms=4.0, latency_p99_ms=25.0, at=T0 + 2))
+        ctx.emit(proxy_stats(url, T0 + 2, 160, 7, 1, [4.0] * 98 + [25.0] * 2))
         ctx.emit(LagChanged(waiting=3, oldest_age=1.5))
-        return {"listen": listen, "writes": 3}
+        return {"listen": url, "upstream": ctx.plan.neutron.url, "log_entries": 3}
 
 
 class Snapshot:
