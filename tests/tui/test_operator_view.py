@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Label
 
 from tests.tui import recorded_run
 from tests.tui.conftest import finish_run, make_app, next_step, open_session, press_next, wait_until
 from tests.tui.lab_phases import World
 from tests.tui.test_wizard import next_label, rows_of, text_of
-from wizard.events import PhaseFinished, ProxyStats
+from wizard.events import ApprovalNeeded, PhaseFinished, Progress, ProxyStats
 from wizard.tui.screens.modals import ConfirmScreen
 from wizard.tui.widgets.findings import FindingsTable
 
@@ -81,3 +80,36 @@ async def test_preview_asks_under_the_requests_and_findings_and_escape_does_not_
         await finish_run(pilot)
         assert app.model.phase("preview").status == "done" and next_label(app) == "Next ›"
         assert not app.screen.query_one("#approval").display
+
+
+async def test_cutover_shows_the_url_the_switch_asked_about_and_used(lab_dir):
+    events = recorded("final_replay")
+    asked = [e.question for e in events if isinstance(e, ApprovalNeeded) and e.phase == "switch"]
+    used = next(e.summary["url"] for e in events if isinstance(e, PhaseFinished) and e.phase == "switch")
+    assert asked and all(used in question for question in asked)
+    app = make_app(World())
+    async with app.run_test(size=SIZE) as pilot:
+        await replay(pilot, events, "cutover")
+        switch = text_of(app, "#switch")
+    assert f"→ {used} in " in switch, switch
+
+
+async def test_progress_bars_keep_whole_kind_names(lab_dir):
+    """The real kinds (security_group_rule, router_interface...) at 110 columns, and at 80."""
+    events = recorded("replay")
+    kinds = {step: {e.kind for e in events if isinstance(e, Progress) and e.phase == phase}
+             for step, phase in (("capture", "snapshot"), ("convert", "convert"))}
+    assert "security_group_rule" in kinds["convert"] and "network_segment_ranges" in kinds["capture"]
+    for size in (SIZE, (80, 24)):
+        app = make_app(World())
+        async with app.run_test(size=size) as pilot:
+            await replay(pilot, events, "capture")
+            for step in ("capture", "convert"):
+                app.show_step(step)
+                await pilot.pause()
+                labels = {str(label.content): label for label in app.screen.query("KindProgress .kind")}
+                labels = {name: label for name, label in labels.items() if name in kinds[step]}
+                assert set(labels) == kinds[step]
+                cut = {name: label.content_region.width for name, label in labels.items()
+                       if label.content_region.width < len(name)}
+                assert not cut, f"{step} at {size}: names cut to widths {cut}"
