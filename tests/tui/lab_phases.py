@@ -11,7 +11,6 @@ import dataclasses
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from wizard.alcor.convert import Failure, failed_event
 from wizard.alcor.verify import Difference, Drift, KindDrift
@@ -31,6 +30,8 @@ from wizard.events import (
     WaveStarted,
     WriteCaptured,
 )
+from wizard.report import ReportPhase
+from wizard.translate_phase import summary as translate_summary
 from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
 
 T0 = 1_750_000_000.0  # sample times of the proxy's stats, so rates are exact
@@ -120,7 +121,8 @@ class Snapshot:
         for kind, total in self.COUNTS.items():
             ctx.checkpoint()
             ctx.emit(Progress(phase=self.name, kind=kind, done=total, total=total, rate=RATE, eta=0.0))
-        return dict(self.COUNTS)
+        return {"source": f"{ctx.plan.neutron.url}/v2.0", "resources": sum(self.COUNTS.values()),
+                "counts": dict(self.COUNTS)}
 
 
 def lab_translation() -> Translation:
@@ -145,7 +147,7 @@ class Translate:
         ctx.artifacts["translation"] = translation
         for finding in translation.findings:
             ctx.emit(FindingRaised(**finding.to_json()))
-        return {"requests": len(translation.requests), "findings": len(translation.findings)}
+        return {**translate_summary(translation), "learned ids": 0}
 
 
 class Preview:
@@ -270,15 +272,6 @@ class FinalReplay:
         return {"replayed": 0}
 
 
-class Report:
-    name = "report"
-
-    def run(self, ctx: RunContext) -> dict:
-        report = Path(ctx.plan.state_dir) / "report.md"
-        report.write_text("# lab migration\n", encoding="utf-8")
-        return {"report": str(report)}
-
-
 def lab_phases(world: World) -> list:
     return [Preflight(world), Capture(), Snapshot(), Translate(), Preview(), Convert(world), Replay(),
-            Verify(), Switch(), Drain(), Cutover(), FinalReplay(), Report()]
+            Verify(), Switch(), Drain(), Cutover(), FinalReplay(), ReportPhase()]

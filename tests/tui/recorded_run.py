@@ -2,9 +2,11 @@
 
 `data/lab_run.jsonl` holds what `alcor-migrate run --plan plans/lab-noauth.yaml --yes --json` printed
 (a real neutron-server, the Alcor emulator, the lab's nodes): one event per line, the run's state
-directory written as `{state}`. Screens fed from it show what the engine really sends (URLs where
-it sends URLs, the real kind names), with nothing left to timing. Record it again after a change
-to what the engine emits (tests/tui/test_recorded_run.py says when):
+directory written as `{state}`; `data/lab_run_again.jsonl` what the same command printed when run
+again on the finished migration (every irreversible phase finds its work done). Screens fed from
+them show what the engine really sends (URLs where it sends URLs, the real kind names), with
+nothing left to timing. Record both again after a change to what the engine emits
+(tests/tui/test_recorded_run.py says when):
 
     PYTHONPATH=$PWD python -m tests.tui.recorded_run
 """
@@ -23,6 +25,7 @@ from wizard import events as ev
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = Path(__file__).parent / "data" / "lab_run.jsonl"
+RECORDING_AGAIN = RECORDING.with_name("lab_run_again.jsonl")
 LAB_PLAN = ROOT / "plans" / "lab-noauth.yaml"
 STATE = "{state}"
 RUN_TIMEOUT = 300
@@ -48,14 +51,14 @@ def from_dict(record: dict[str, Any]) -> ev.Event:
     return cls(**record)
 
 
-def lines(state_dir: Path) -> list[dict[str, Any]]:
+def lines(state_dir: Path, recording: Path = RECORDING) -> list[dict[str, Any]]:
     """The recorded run, its state directory `state_dir`."""
-    text = RECORDING.read_text(encoding="utf-8").replace(STATE, str(state_dir))
+    text = recording.read_text(encoding="utf-8").replace(STATE, str(state_dir))
     return [json.loads(line) for line in text.splitlines()]
 
 
-def events(state_dir: Path) -> list[ev.Event]:
-    return [from_dict(record) for record in lines(state_dir)]
+def events(state_dir: Path, recording: Path = RECORDING) -> list[ev.Event]:
+    return [from_dict(record) for record in lines(state_dir, recording)]
 
 
 def run_lab(state_dir: Path) -> list[dict[str, Any]]:
@@ -71,11 +74,12 @@ def run_lab(state_dir: Path) -> list[dict[str, Any]]:
 def record() -> None:
     with tempfile.TemporaryDirectory() as folder:
         state_dir = Path(folder) / "state"
-        recorded = run_lab(state_dir)
-    text = "".join(json.dumps(record, sort_keys=True) + "\n" for record in recorded)
+        runs = [run_lab(state_dir), run_lab(state_dir)]
     RECORDING.parent.mkdir(exist_ok=True)
-    RECORDING.write_text(text.replace(str(state_dir), STATE), encoding="utf-8")
-    print(f"{RECORDING}: {len(recorded)} events")
+    for path, recorded in zip((RECORDING, RECORDING_AGAIN), runs):
+        text = "".join(json.dumps(record, sort_keys=True) + "\n" for record in recorded)
+        path.write_text(text.replace(str(state_dir), STATE), encoding="utf-8")
+        print(f"{path}: {len(recorded)} events")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from wizard.translate.translation import translate
 from wizard.tui.messages import ApprovalRequested
 
 SIZES = {"100x30": (100, 30), "80x24": (80, 24)}
+SHOWN_STATE = Path("/srv/alcor-migrate/lab")  # the recorded run's state directory, the same in every test
 
 
 @dataclass
@@ -99,8 +100,7 @@ def real(lab_dir) -> Recording:
     plan = plan_file.load(recorded_run.LAB_PLAN)
     translation = translate(snapshot_file.load(recorded_run.ROOT / "sample_configs" / "small.json"),
                             Options.from_plan(plan))
-    return Recording(recorded_run.events(Path(plan_file.load("plans/lab.yaml").state_dir).resolve()),
-                     {"translation": translation})
+    return Recording(recorded_run.events(SHOWN_STATE), {"translation": translation})
 
 
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
@@ -218,6 +218,23 @@ def test_cutover_waiting_for_old_tokens(snap_compare, real, size):
 
 def test_summary(snap_compare, real, size):
     app, run_before = replayed("summary", real.events, real.artifacts)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Times on screen (the wizard's clock is frozen) read the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_summary_after_running_again(snap_compare, real, size, utc):
+    """The lab run, then run again: convert, switch, drain and cutover done earlier, with what they did."""
+    again = recorded_run.events(SHOWN_STATE, recorded_run.RECORDING_AGAIN)
+    app, run_before = replayed("summary", real.events + again, real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 

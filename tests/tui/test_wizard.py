@@ -119,7 +119,7 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         await next_step(pilot)
         summary = rows_of(app, "#phase-times")
         assert [row[0] for row in summary] == list(PHASE_ORDER)
-        assert all("done" in row[1] and row[2] == "0.5s" for row in summary)
+        assert all("done" in row[1] and row[2] == "0.5s" for row in summary), summary
         where = text_of(app, "#where")
         assert "plans/state/report.md" in where and "plans/state/dry-run" in where
         assert next_label(app) == "Quit"

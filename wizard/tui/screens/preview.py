@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static, Tree
 
 from wizard.events import FindingRaised
@@ -19,6 +19,7 @@ from wizard.tui.widgets.requests import RequestTree, RequestView
 class PreviewScreen(StepScreen):
     STEP = "preview"
     ASKS = ("preview",)
+    AUTO_FOCUS = "#request-tree"  # the operator reads first, even while the question waits
     HELP = (
         "What convert will send to Alcor, request by request, with every parameter spelled out, "
         "and the findings about them. Nothing is sent yet. When the preview asks, read on, then "
@@ -37,8 +38,9 @@ class PreviewScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="approval"):
             yield Static(id="approval-question")
-            yield Button("Approve (y)", id="approve", variant="warning", compact=True)
-            yield Button("Decline (d)", id="decline", compact=True)
+            with Vertical(id="approval-answers"):
+                yield Button("Approve (y)", id="approve", variant="warning", compact=True)
+                yield Button("Decline (d)", id="decline", compact=True)
         yield Static(id="preview-counts")
         with Horizontal(id="preview-main"):
             yield RequestTree(id="request-tree")
