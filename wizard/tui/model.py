@@ -161,7 +161,8 @@ class RunModel:
     @apply.register
     def _(self, event: PhaseFinished) -> None:
         started_at = self.phase(event.phase).started_at
-        self.phases[event.phase] = done = PhaseStatus("done", event.seconds, dict(event.summary), started_at=started_at)
+        done = PhaseStatus("done", event.seconds, dict(event.summary), started_at=started_at)
+        self.phases[event.phase] = done
         if not idle_pass(done.summary):
             self.work[event.phase] = done
         self.running = None

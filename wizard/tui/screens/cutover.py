@@ -59,9 +59,9 @@ class CutoverScreen(StepScreen):
         self.query_one(WaveTimeline).show(model)
 
     def target(self, model: RunModel) -> str:
-        """Where the switch moves the endpoint: where it did (its summary), else where it will and
-        asks to: `target_url` of the run's plan (a lab's has the addresses its Alcor got)."""
-        done = model.phase("switch").summary.get("url")
+        """Where the switch moves the endpoint: where it did (the summary of the pass that switched),
+        else where it will and asks to: `target_url` of the run's plan (a lab's has its Alcor's address)."""
+        done = (model.done_earlier("switch") or model.phase("switch")).summary.get("url")
         if done or self.app.engine is None:
             return done or ""
         try:
