@@ -68,7 +68,7 @@ async def test_preview_asks_under_the_requests_and_findings_and_escape_does_not_
         app.screen.query_one("#request-tree").focus()
         await pilot.press("down", "down", "down", "enter", "down")  # the operator reads first
         assert '"key": "port:p1"' in text_of(app, "#request-json")
-        await pilot.press("escape")
+        await pilot.press("escape", "n")  # neither answers: "n" is "no" in dialogs, never a yes here
         await pilot.pause()
         assert app.approval is not None and app.model.phase("preview").status == "running"
         await pilot.press("d")  # declining is a choice

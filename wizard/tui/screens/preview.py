@@ -110,4 +110,6 @@ class PreviewScreen(StepScreen):
             return self.translation is not None
         if action in ("approve", "decline"):
             return self.app.asking(self.step)
+        if action == "next" and self.app.asking(self.step):
+            return False  # `n` is "no" in every dialog: only y, or the Next button, approves
         return super().check_action(action, parameters)
