@@ -46,6 +46,19 @@ PHASE_ORDER = (
 )
 
 
+EARLIER = "earlier"  # a summary value by which a phase says its work was done by an earlier run
+
+
+def idle_pass(summary: dict[str, Any]) -> bool:
+    """Whether a phase's pass found its work done by an earlier run and did none: its summary says
+    so (a value "earlier": preview's approval, switch, drain, cutover), or it skipped every request
+    it had (convert)."""
+    if any(value == EARLIER for value in summary.values()):
+        return True
+    requests = summary.get("requests")
+    return bool(requests) and summary.get("skipped") == requests
+
+
 class Cancelled(MigrateError):
     """The operator cancelled; the state is resumable."""
 
@@ -217,8 +230,8 @@ class Engine:
             if until is not None and PHASE_ORDER.index(phase.name) > PHASE_ORDER.index(until):
                 self.bus.publish(PhaseSkipped(phase=phase.name, reason=f"after --until {until}"))
                 continue
-            started = self.clock()
-            self.state.set_phase(phase.name, "running", started_at=time.time())
+            started, started_at = self.clock(), time.time()
+            self.state.set_phase(phase.name, "running", started_at=started_at)
             self.bus.publish(PhaseStarted(phase=phase.name))
             try:
                 summary = phase.run(self.ctx) or {}
@@ -228,7 +241,11 @@ class Engine:
                 self.bus.publish(PhaseFailed(phase=phase.name, error=error))
                 return RunResult(completed=completed, failed=phase.name, error=error, exception=exc)
             seconds = self.clock() - started
-            self.state.set_phase(phase.name, "done", seconds=seconds, summary=summary)
+            done: dict[str, Any] = {"seconds": seconds, "summary": summary}
+            if not idle_pass(summary):  # kept through later idle passes: what the phase did, and when
+                done["work"] = {"started_at": started_at, "finished_at": time.time(), "seconds": seconds,
+                                "summary": summary}
+            self.state.set_phase(phase.name, "done", **done)
             self.bus.publish(PhaseFinished(phase=phase.name, seconds=seconds, summary=summary))
             completed.append(phase.name)
         return RunResult(completed=completed)

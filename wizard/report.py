@@ -2,6 +2,8 @@
 
 What it reads (so any phase can add to it by what it records):
 - the `phases` table: status, `started_at`, `updated_at`, `seconds`, `error` and `summary` of each phase;
+  when its last pass was idle (wizard.engine.idle_pass: an earlier run had done the work), those of
+  the pass that did the work (`work`), and when the idle pass was (`idle_pass_at`);
 - meta `preflight.checks`: each check's status, time, detail and findings;
 - the snapshot phase's summary: `source`, `counts` ({collection: resources});
 - the translate phase's summary: `requests`, `kinds` ({kind: {requests, resources}}),
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.cutover.records import NodeRecords
-from wizard.engine import PHASE_ORDER, RunContext
+from wizard.engine import PHASE_ORDER, RunContext, idle_pass
 from wizard.preflight import CHECKS_KEY
 from wizard.state import StateStore
 
@@ -62,7 +64,7 @@ def write(state: StateStore, name: str) -> list[Path]:
 
 def build(state: StateStore, name: str) -> dict[str, Any]:
     """The report as a JSON document, secrets masked."""
-    records = {record["phase"]: record for record in state.phases() if record["phase"] != "report"}
+    records = {record["phase"]: _worked(record) for record in state.phases() if record["phase"] != "report"}
     phases = [_phase(records[phase]) for phase in PHASE_ORDER if phase in records]
     snapshot = records.get("snapshot", {}).get("summary") or {}
     translate = records.get("translate", {}).get("summary") or {}
@@ -89,6 +91,14 @@ def build(state: StateStore, name: str) -> dict[str, Any]:
     return redact(document)
 
 
+def _worked(record: dict[str, Any]) -> dict[str, Any]:
+    """A phase's record as the pass that did its work left it, when its last pass was an idle one."""
+    work = record.get("work")
+    if record.get("status") != "done" or not work or not idle_pass(record.get("summary") or {}):
+        return record
+    return {**record, **work, "updated_at": work["finished_at"], "idle_pass_at": record.get("started_at")}
+
+
 def _phase(record: dict[str, Any]) -> dict[str, Any]:
     done = record.get("status") == "done"
     return {"phase": record["phase"], "status": record.get("status", "pending"),
@@ -96,7 +106,8 @@ def _phase(record: dict[str, Any]) -> dict[str, Any]:
             "finished_at": _iso(record.get("updated_at")) if done else None,
             "seconds": round(record["seconds"], 3) if done and "seconds" in record else None,
             "error": record.get("error") if record.get("status") == "failed" else None,
-            "summary": _scalars(record.get("summary") or {})}
+            "summary": _scalars(record.get("summary") or {}),
+            "idle_pass_at": _iso(record.get("idle_pass_at"))}
 
 
 def _node(record: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +158,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Migration report: {report['name']}", "",
              f"Generated {report['generated_at']} from the state in `{report['state_dir']}`.", ""]
     lines += _table("Phases", ("phase", "status", "started", "seconds", "result"),
-                    [(p["phase"], p["status"], p["started_at"] or "", _seconds(p["seconds"]),
-                      p["error"] or _inline(p["summary"])) for p in report["phases"]])
+                    [(p["phase"], p["status"], p["started_at"] or "", _seconds(p["seconds"]), _result(p))
+                     for p in report["phases"]])
     lines += _table("Preflight", ("check", "status", "seconds", "detail"),
                     [(c["check"], c["status"], _seconds(c["seconds"]), c["detail"]) for c in report["preflight"]])
     preflight_findings = [f for c in report["preflight"] for f in c["findings"]]
@@ -170,8 +181,8 @@ def markdown(report: dict[str, Any]) -> str:
                      for f in report["failures"]])
     lines += _table("Replay", ("phase", "statistics"), [(p, _inline(s)) for p, s in report["replay"].items()])
     lines += _table("Cutover timeline", ("phase", "status", "started", "finished", "result"),
-                    [(p["phase"], p["status"], p["started_at"] or "", p["finished_at"] or "",
-                      p["error"] or _inline(p["summary"])) for p in report["timeline"]])
+                    [(p["phase"], p["status"], p["started_at"] or "", p["finished_at"] or "", _result(p))
+                     for p in report["timeline"]])
     lines += _table("Cutover per node", ("node", "status", "finished", "seconds", "result"),
                     [(n["node"], n["status"], n["finished_at"] or "", _seconds(n["seconds"]),
                       n["error"] or n["detail"]) for n in report["nodes"]])
@@ -189,6 +200,14 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> list[str]
 
 def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _result(phase: dict[str, Any]) -> str:
+    """What a phase did (its error, or its summary), and whether a later pass found it done."""
+    result = phase["error"] or _inline(phase["summary"])
+    if phase.get("idle_pass_at"):
+        result += f" (a later run, at {phase['idle_pass_at']}, found it done)"
+    return result
 
 
 def _inline(summary: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The state store: what each phase has done, so that `run` resumes where it stopped.
 
 One append-only TinyDB file (`state.db`) in the plan's state directory, with tables:
-`phases` (status and timings), `sent` (requests about to be sent: one that is sent
+`phases` (status and timings of each phase's last pass, and as `work` those of the last
+pass that did its work: wizard.engine.idle_pass), `sent` (requests about to be sent: one that is sent
 but not applied may have reached Alcor), `applied` (one document per Alcor request
 applied, keyed by the request's key), `failed` (requests Alcor refused, with its
 answer), `id_map` (Neutron id -> Alcor id where Alcor does not keep ours), `verdicts`

@@ -36,7 +36,7 @@ async def run_step(pilot) -> None:
     deadline = time.monotonic() + PATIENCE
     while app.running or isinstance(app.screen, ConfirmScreen):
         assert time.monotonic() < deadline, f"step {step_of(app)} did not end"
-        if isinstance(app.screen, ConfirmScreen):
+        if isinstance(app.screen, ConfirmScreen) or app.approval is not None:  # a dialog, or Preview's own
             await pilot.press("y")
         await pilot.pause(0.05)
     await pilot.pause()

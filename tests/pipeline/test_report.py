@@ -101,3 +101,25 @@ def test_no_secret_reaches_either_file(state):
         assert "http://***@alcor:9001/vpcs" in text and "X-Auth-Token: ***" in text
     document = json.loads(paths[0].read_text())
     assert document["phases"][0]["summary"]["password"] == report.MASK
+
+
+@pytest.mark.neutron
+def test_the_lab_run_again_reports_what_each_phase_did_in_the_run_that_did_it(tmp_path):
+    """A second `run` of a finished lab finds every irreversible phase done: the report still tells
+    what convert, the switch, the drain and the cutover did, and that a later run found them done."""
+    from tests.tui.recorded_run import run_lab
+
+    state_dir = tmp_path / "state"
+    run_lab(state_dir)
+    first = {p["phase"]: p for p in json.loads((state_dir / report.REPORT_JSON).read_text())["phases"]}
+    run_lab(state_dir)
+    again = {p["phase"]: p for p in json.loads((state_dir / report.REPORT_JSON).read_text())["phases"]}
+    for phase in ("convert", "switch", "drain", "cutover"):
+        assert {key: again[phase][key] for key in ("started_at", "seconds", "summary")} == \
+            {key: first[phase][key] for key in ("started_at", "seconds", "summary")}
+        assert first[phase].get("idle_pass_at") is None and again[phase].get("idle_pass_at"), again[phase]
+    assert again["convert"]["summary"]["applied"] == 39 and again["cutover"]["summary"]["moved"] == 3
+    assert again["preflight"]["started_at"] > first["cutover"]["started_at"]  # re-checked, not idle
+    text = (state_dir / report.REPORT_MD).read_text()
+    convert = next(line for line in text.splitlines() if line.startswith("| convert |"))
+    assert "applied 39" in convert and f"a later run, at {again['convert']['idle_pass_at']}, found it done" in convert

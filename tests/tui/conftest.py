@@ -68,7 +68,7 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], what: str) -> 
 
 
 async def finish_run(pilot: Pilot, approve: bool = True) -> None:
-    """Answer every approval until the engine stops."""
+    """Answer every approval (in a dialog, or on Preview) until the engine stops."""
     app: WizardApp = pilot.app  # type: ignore[assignment]
     deadline = time.monotonic() + WAIT
     while app.running or isinstance(app.screen, ConfirmScreen):
@@ -76,6 +76,8 @@ async def finish_run(pilot: Pilot, approve: bool = True) -> None:
             raise AssertionError("the run did not end")
         if isinstance(app.screen, ConfirmScreen):
             await pilot.press("y" if approve else "n")
+        elif app.approval is not None:
+            await pilot.press("y" if approve else "d")
         await pilot.pause(0.02)
     await pilot.pause()
 

@@ -7,12 +7,14 @@ approvals are asked once), deterministic (fixed rates, durations and sample time
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from wizard.alcor.convert import Failure, failed_event
 from wizard.alcor.verify import Difference, Drift, KindDrift
+from wizard.capture.stats import ProxyCounters
 from wizard.engine import RunContext
 from wizard.errors import Blocked
 from wizard.events import (
@@ -23,12 +25,13 @@ from wizard.events import (
     Message,
     NodeStep,
     Progress,
-    ProxyStats,
     RequestFailed,
     WaveFinished,
     WaveStarted,
     WriteCaptured,
 )
+from wizard.report import ReportPhase
+from wizard.translate_phase import summary as translate_summary
 from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
 
 T0 = 1_750_000_000.0  # sample times of the proxy's stats, so rates are exact
@@ -87,22 +90,27 @@ class Preflight:
         return {"checks": len(self.CHECKS), "warnings": 1}
 
 
+def proxy_stats(url: str, at: float, requests: int, writes: int, errors: int, latencies_ms: list[float]):
+    """ProxyStats as the real proxy makes them (CaptureProxy.stats: its counters and its URL)."""
+    counters = ProxyCounters(requests=requests, writes=writes, errors=errors, bytes=512 * requests,
+                             latencies=deque(ms / 1000 for ms in latencies_ms))
+    return dataclasses.replace(counters.snapshot(url), in_flight=0, at=at)
+
+
 class Capture:
     name = "capture"
 
     def run(self, ctx: RunContext) -> dict:
-        listen = ctx.plan.capture.listen
-        ctx.emit(ProxyStats(listen=listen, requests=100, writes=4, errors=0, bytes=51_200,
-                            latency_p50_ms=3.0, latency_p99_ms=21.0, at=T0))
+        url = f"http://{ctx.plan.capture.listen}"  # as CaptureProxy.url
+        ctx.emit(proxy_stats(url, T0, 100, 4, 0, [3.0] * 98 + [21.0] * 2))
         for seq, (method, path) in enumerate(
             (("POST", "/v2.0/networks"), ("PUT", "/v2.0/ports/p1"), ("DELETE", "/v2.0/floatingips/f1")), 1
         ):
             ctx.emit(WriteCaptured(seq=seq, method=method, path=path, status=201 if method == "POST" else 200,
                                    state="committed"))
-        ctx.emit(ProxyStats(listen=listen, requests=160, writes=7, errors=1, bytes=88_000,
-                            latency_p50_ms=4.0, latency_p99_ms=25.0, at=T0 + 2))
+        ctx.emit(proxy_stats(url, T0 + 2, 160, 7, 1, [4.0] * 98 + [25.0] * 2))
         ctx.emit(LagChanged(waiting=3, oldest_age=1.5))
-        return {"listen": listen, "writes": 3}
+        return {"listen": url, "upstream": ctx.plan.neutron.url, "log_entries": 3}
 
 
 class Snapshot:
@@ -113,7 +121,8 @@ class Snapshot:
         for kind, total in self.COUNTS.items():
             ctx.checkpoint()
             ctx.emit(Progress(phase=self.name, kind=kind, done=total, total=total, rate=RATE, eta=0.0))
-        return dict(self.COUNTS)
+        return {"source": f"{ctx.plan.neutron.url}/v2.0", "resources": sum(self.COUNTS.values()),
+                "counts": dict(self.COUNTS)}
 
 
 def lab_translation() -> Translation:
@@ -138,7 +147,7 @@ class Translate:
         ctx.artifacts["translation"] = translation
         for finding in translation.findings:
             ctx.emit(FindingRaised(**finding.to_json()))
-        return {"requests": len(translation.requests), "findings": len(translation.findings)}
+        return {**translate_summary(translation), "learned ids": 0}
 
 
 class Preview:
@@ -263,15 +272,6 @@ class FinalReplay:
         return {"replayed": 0}
 
 
-class Report:
-    name = "report"
-
-    def run(self, ctx: RunContext) -> dict:
-        report = Path(ctx.plan.state_dir) / "report.md"
-        report.write_text("# lab migration\n", encoding="utf-8")
-        return {"report": str(report)}
-
-
 def lab_phases(world: World) -> list:
     return [Preflight(world), Capture(), Snapshot(), Translate(), Preview(), Convert(world), Replay(),
-            Verify(), Switch(), Drain(), Cutover(), FinalReplay(), Report()]
+            Verify(), Switch(), Drain(), Cutover(), FinalReplay(), ReportPhase()]

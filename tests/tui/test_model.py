@@ -105,3 +105,51 @@ def test_only_the_newest_sample_of_the_same_kind_replaces_an_older_one():
     assert lag.can_replace(message_for(LagChanged(waiting=0, oldest_age=0.0))) and not lag.can_replace(older)
     kept = message_for(finding("info"))
     assert type(kept) is EngineEvent and not kept.can_replace(message_for(finding("info")))
+
+
+def test_a_run_again_keeps_what_each_phase_did_in_the_run_that_did_it(tmp_path):
+    """The recorded lab run, then the same command again: the idle passes do not hide the work."""
+    from tests.tui import recorded_run
+
+    first = recorded_run.events(tmp_path)
+    ticks = iter(range(1_000, 100_000, 10))
+    model = RunModel(clock=lambda: next(ticks))
+    for event in first:
+        model.apply(event)
+    did = {name: model.phase(name) for name in PHASE_ORDER}
+    assert all(model.done_earlier(name) is None for name in PHASE_ORDER)
+    for event in recorded_run.events(tmp_path, recorded_run.RECORDING_AGAIN):
+        model.apply(event)
+    assert model.phase("convert").summary["applied"] == 0  # the last pass: idle
+    earlier = {name for name in PHASE_ORDER if model.done_earlier(name) is not None}
+    assert earlier == {"convert", "switch", "drain", "cutover"}
+    assert all(model.done_earlier(name) == did[name] for name in earlier)
+    assert model.done_earlier("convert").summary["applied"] == 39
+
+
+def test_a_reopened_plan_knows_what_each_phase_did_before_its_idle_passes(tmp_path):
+    """The engine records the pass that did the work (state `work`); a reopened plan's model reads it."""
+    from tests.tui import recorded_run
+    from wizard.engine import Engine
+    from wizard.state import StateStore
+
+    summaries = [next(e.summary for e in recorded_run.events(tmp_path, recording)
+                      if isinstance(e, PhaseFinished) and e.phase == "convert")
+                 for recording in (recorded_run.RECORDING, recorded_run.RECORDING_AGAIN)]
+
+    class Convert:  # says what the real convert said in each recorded run
+        name = "convert"
+
+        def run(self, ctx):
+            return summaries.pop(0)
+
+    ticks = iter(range(100))
+    engine = Engine(None, [Convert()], StateStore(tmp_path / "state"), clock=lambda: next(ticks))
+    try:
+        assert engine.run().ok and engine.run().ok
+        model = RunModel(engine.state.phases())
+    finally:
+        engine.state.close()
+    work, last = model.done_earlier("convert"), model.phase("convert")
+    assert last.summary["skipped"] == 39 and work.summary["applied"] == 39
+    assert work.seconds == 1 and work.started_at < last.started_at

@@ -1,8 +1,10 @@
 """Every screen of the wizard at 100x30 and at 80x24, as SVG snapshots (pytest-textual-snapshot).
 
-The screens are fed the events of a real run of the lab phases, recorded once per test through
-the engine's bus, then published into the app's own engine: the same path as a live run, with
-nothing left to timing. Cursors do not blink and the wizard's clock is frozen.
+The screens are fed recorded events, published into the app's own engine: the same path as a
+live run, with nothing left to timing. Capture, Preview, Convert, Cutover and the Summary show a
+real lab run (tests/tui/recorded_run.py; Preview the real translation of the lab's sample cloud);
+Preflight, Verify and a paused Convert show a run of the small lab phases (tests/tui/lab_phases.py),
+recorded once per test through the engine's bus. Cursors do not blink and the wizard's clock is frozen.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from typing import Any
 
 import pytest
 
+from tests.tui import recorded_run
 from tests.tui.conftest import freeze_cursors, hold_in_convert, make_app, open_session, ticking, wait_until
 from tests.tui.lab_phases import World, lab_phases
 from wizard import plan as plan_file
 from wizard.engine import Engine
-from wizard.events import Event, PhaseFinished, PhaseStarted
+from wizard.events import ApprovalNeeded, Event, PhaseFinished, PhaseStarted
+from wizard.neutron import snapshot as snapshot_file
 from wizard.state import StateStore
+from wizard.translate.context import Options
+from wizard.translate.translation import translate
 from wizard.tui.messages import ApprovalRequested
 
 SIZES = {"100x30": (100, 30), "80x24": (80, 24)}
+SHOWN_STATE = Path("/srv/alcor-migrate/lab")  # the recorded run's state directory, the same in every test
 
 
 @dataclass
@@ -87,6 +94,15 @@ def recording(lab_dir) -> Recording:
     return record(World())
 
 
+@pytest.fixture
+def real(lab_dir) -> Recording:
+    """The recorded lab run, with the translation the real translate makes of the lab's cloud."""
+    plan = plan_file.load(recorded_run.LAB_PLAN)
+    translation = translate(snapshot_file.load(recorded_run.ROOT / "sample_configs" / "small.json"),
+                            Options.from_plan(plan))
+    return Recording(recorded_run.events(SHOWN_STATE), {"translation": translation})
+
+
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
 def size(request) -> tuple[int, int]:
     return SIZES[request.param]
@@ -119,30 +135,33 @@ def test_preflight_with_a_blocker(snap_compare, lab_dir, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_capture(snap_compare, recording, size):
-    app, run_before = replayed("capture", recording.until_end_of("snapshot"), recording.artifacts)
+def test_capture(snap_compare, real, size):
+    app, run_before = replayed("capture", real.until_end_of("replay"), real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_preview_approval(snap_compare, recording, size):
-    app, replay = replayed("preview", recording.until_start_of("preview"), recording.artifacts)
+def test_preview_approval(snap_compare, real, size):
+    """The preview's question on its screen, over the requests and the findings it is about."""
+    events = real.until_start_of("preview")
+    asked = next(e for e in real.events if isinstance(e, ApprovalNeeded) and e.phase == "preview")
+    app, replay = replayed("preview", events, real.artifacts)
 
     async def run_before(pilot):
         await replay(pilot)
-        pilot.app.post_message(ApprovalRequested("preview", "Apply 14 requests to Alcor?"))
+        pilot.app.post_message(ApprovalRequested(asked.phase, asked.question))
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_preview(snap_compare, recording, size):
-    keys = ("down", "down", "down", "enter", "down", "down")  # port (6) open, port:p2 selected
-    app, run_before = replayed("preview", recording.until_end_of("preview"), recording.artifacts, keys)
+def test_preview(snap_compare, real, size):
+    keys = ("down", "down", "down", "enter", "down", "down")  # security_group (6) open, its second selected
+    app, run_before = replayed("preview", real.until_end_of("preview"), real.artifacts, keys)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_convert(snap_compare, recording, size):
-    app, run_before = replayed("convert", recording.until_end_of("replay"), recording.artifacts)
+def test_convert(snap_compare, real, size):
+    app, run_before = replayed("convert", real.until_end_of("replay"), real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -169,8 +188,8 @@ def test_verify(snap_compare, recording, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_cutover(snap_compare, recording, size):
-    app, run_before = replayed("cutover", recording.until_end_of("final_replay"), recording.artifacts)
+def test_cutover(snap_compare, real, size):
+    app, run_before = replayed("cutover", real.until_end_of("final_replay"), real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -191,17 +210,34 @@ def waiting_for_old_tokens(minutes: float) -> list[Event]:
     return ticks
 
 
-def test_cutover_waiting_for_old_tokens(snap_compare, recording, size):
-    events = recording.until_start_of("switch") + waiting_for_old_tokens(minutes=42)
-    app, run_before = replayed("cutover", events, recording.artifacts)
+def test_cutover_waiting_for_old_tokens(snap_compare, real, size):
+    events = real.until_start_of("switch") + waiting_for_old_tokens(minutes=42)
+    app, run_before = replayed("cutover", events, real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_summary(snap_compare, recording, size):
-    app, run_before = replayed("summary", recording.events, recording.artifacts)
+def test_summary(snap_compare, real, size):
+    app, run_before = replayed("summary", real.events, real.artifacts)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_help(snap_compare, recording, size):
-    app, run_before = replayed("convert", recording.until_end_of("replay"), recording.artifacts, ("question_mark",))
+@pytest.fixture
+def utc(monkeypatch):
+    """Times on screen (the wizard's clock is frozen) read the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_summary_after_running_again(snap_compare, real, size, utc):
+    """The lab run, then run again: convert, switch, drain and cutover done earlier, with what they did."""
+    again = recorded_run.events(SHOWN_STATE, recorded_run.RECORDING_AGAIN)
+    app, run_before = replayed("summary", real.events + again, real.artifacts)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_help(snap_compare, real, size):
+    app, run_before = replayed("convert", real.until_end_of("replay"), real.artifacts, ("question_mark",))
     assert snap_compare(app, terminal_size=size, run_before=run_before)

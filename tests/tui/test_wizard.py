@@ -76,12 +76,14 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         assert "http://127.0.0.1:9797" in proxy and "30.0/s requests" in proxy and "1.5/s writes" in proxy
         assert [row[1] for row in rows_of(app, "#writes")] == ["DELETE", "PUT", "POST"]
 
-        await press_next(pilot)  # preview asks before convert may send anything: decline first
-        assert "Apply 14 requests to Alcor?" in await answer(pilot, False, "the preview approval")
+        await press_next(pilot)  # preview asks, on its screen, before convert may send anything: decline first
+        await wait_until(pilot, lambda: app.approval is not None, "the preview's question")
+        assert "Apply 14 requests to Alcor?" in text_of(app, "#approval-question")
+        await pilot.press("d")
         await finish_run(pilot)
         assert "not approved" in app.model.phase("preview").error and next_label(app) == "Resume ›"
         await next_step(pilot)
-        assert "14 requests; findings: 0 blocker, 1 warning" in text_of(app, "#preview-counts")
+        assert "14 requests in 3 kinds; 1 findings" in text_of(app, "#preview-counts")
         app.screen.query_one("#request-tree").focus()
         await pilot.press("down", "down", "down", "enter", "down")  # open "port (6)", its first request
         shown = text_of(app, "#request-json")
@@ -117,7 +119,7 @@ async def test_the_whole_lab_migration_through_the_wizard(lab_dir):
         await next_step(pilot)
         summary = rows_of(app, "#phase-times")
         assert [row[0] for row in summary] == list(PHASE_ORDER)
-        assert all("done" in row[1] and row[2] == "0.5s" for row in summary)
+        assert all("done" in row[1] and row[2] == "0.5s" for row in summary), summary
         where = text_of(app, "#where")
         assert "plans/state/report.md" in where and "plans/state/dry-run" in where
         assert next_label(app) == "Quit"

@@ -4,7 +4,9 @@ The app (app.py) opens a plan, builds its Engine (session.py) and runs it in a t
 an EventBridge (bridge.py) forwards each engine event into the app as a Textual message
 (messages.py; progress, proxy stats, lag and drain ticks replace older ones of the same kind),
 and the app folds them into a RunModel (model.py) that the current screen draws. Approvals
-block the engine's thread, never the UI's, until the operator answers a confirmation.
+block the engine's thread, never the UI's, until the operator answers: in a dialog, or on the
+step's own screen for the phases it lists in `ASKS` (Preview asks the preview's question under
+the requests and findings it is about).
 
 Steps and the phases each shows (steps.py): Plan (none), Preflight (preflight), Capture
 (capture, snapshot), Preview (translate, preview), Convert (convert, replay), Verify (verify),
@@ -19,7 +21,8 @@ What the screens read besides events, for the phase authors to fill:
   ``kind``, ``id``, ``field``, ``neutron``, ``alcor``; set by verify ([] means no drift).
 - ``ctx.artifacts["snapshot"]``: the Neutron snapshot; with it the dry-run export's
   summary.md accounts for every resource.
-- The report phase's summary: ``report`` (and ``report_json``, ``dry_run``) paths.
+- The report phase's summary: ``files``, the report's paths (``a, b``); the preview's
+  ``files``: its dry-run directory.
 
 Assign each artifact once, complete: the UI thread reads it while the engine runs.
 

@@ -70,6 +70,7 @@ class WizardApp(App):
         self.engine: Engine | None = None
         self.model: RunModel | None = None
         self.exported: Path | None = None
+        self.approval: ApprovalRequested | None = None  # a question a step screen asks itself
         self._bridge: EventBridge | None = None
         self._engine_busy = False
         self._quitting = False
@@ -171,9 +172,14 @@ class WizardApp(App):
     def next_move(self, step) -> Move:
         if self.model is None:
             return Move("Next ›", False, reason="open or create a plan first")
+        if self.asking(step):
+            return Move("Approve ›", True, reason="read the requests and findings, then approve or decline (d)")
         return next_move(step, self.model, self.running)
 
     def advance(self, step) -> None:
+        if self.asking(step):
+            self.answer_approval(True)
+            return
         move = self.next_move(step)
         if not move.enabled:
             return
@@ -207,6 +213,7 @@ class WizardApp(App):
 
     def on_run_ended(self, message: RunEnded) -> None:
         self._engine_busy = False
+        self.approval = None  # a question left unanswered was answered "no" by the cancel
         result = message.result
         if self._quitting:
             self.exit()
@@ -248,8 +255,28 @@ class WizardApp(App):
         self.push_screen(ConfirmScreen(f"{phase}: {action}", question), send)
 
     def on_approval_requested(self, message: ApprovalRequested) -> None:
-        screen = ConfirmScreen(f"Approve: {message.phase}", message.question, yes="Approve", no="Decline")
+        """A step screen that asks its phase's questions itself (Preview) gets them, to ask under
+        what the operator reads; others ask in a dialog. Escape never answers: declining is a choice."""
+        step = step_of(message.phase)
+        if message.phase in self.get_screen(step.name).ASKS:
+            self.approval = message
+            if isinstance(self.screen, StepScreen):  # not from under a dialog
+                self.show_step(step.name)
+            self.schedule_redraw()
+            return
+        screen = ConfirmScreen(f"Approve: {message.phase}", message.question, yes="Approve", no="Decline",
+                               escape_declines=False)
         self.push_screen(screen, lambda yes: message.answer(bool(yes)))
+
+    def asking(self, step) -> bool:
+        """Whether the engine waits for the operator's answer to a question `step`'s screen asks."""
+        return self.approval is not None and self.approval.phase in step.phases
+
+    def answer_approval(self, approved: bool) -> None:
+        if self.approval is not None:
+            self.approval, asked = None, self.approval
+            asked.answer(approved)
+            self.schedule_redraw()
 
     def artifact(self, name: str) -> Any:
         """What a phase left in the engine's artifacts (see wizard.tui's docstring), or None."""

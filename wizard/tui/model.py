@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from typing import Any, Callable, Iterable
 
+from wizard.engine import idle_pass
 from wizard.events import (
     CheckChanged,
     DrainTick,
@@ -61,6 +62,7 @@ class RunModel:
     def __init__(self, phases: list[dict[str, Any]] | None = None, clock: Callable[[], float] = time.time):
         self.clock = clock  # when the wizard saw a phase start
         self.phases: dict[str, PhaseStatus] = {}
+        self.work: dict[str, PhaseStatus] = {}  # per phase, the last pass that did its work (not idle)
         for record in phases or ():
             status, error = record.get("status", "pending"), record.get("error", "")
             if status == "running":  # recorded by a process that stopped mid-phase
@@ -70,7 +72,12 @@ class RunModel:
                 seconds=record.get("seconds"),
                 summary=record.get("summary") or {},
                 error=error,
+                started_at=record.get("started_at"),
             )
+            work = record.get("work")
+            if work:
+                self.work[record["phase"]] = PhaseStatus("done", work["seconds"], work["summary"],
+                                                         started_at=work["started_at"])
         self.running: str | None = None
         self.paused = False
         self.progress: dict[tuple[str, str], Progress] = {}
@@ -105,6 +112,13 @@ class RunModel:
         if all(status == "done" for status in statuses):
             return "done"
         return "started" if any(status == "done" for status in statuses) else "pending"
+
+    def done_earlier(self, name: str) -> PhaseStatus | None:
+        """The pass that did `name`'s work, when its last pass found that work done (an idle pass)."""
+        latest = self.phase(name)
+        if latest.status != "done" or not idle_pass(latest.summary):
+            return None
+        return self.work.get(name)
 
     def progress_of(self, phase: str) -> list[Progress]:
         return [event for (name, _), event in self.progress.items() if name == phase]
@@ -146,7 +160,11 @@ class RunModel:
 
     @apply.register
     def _(self, event: PhaseFinished) -> None:
-        self.phases[event.phase] = PhaseStatus("done", event.seconds, dict(event.summary))
+        started_at = self.phase(event.phase).started_at
+        done = PhaseStatus("done", event.seconds, dict(event.summary), started_at=started_at)
+        self.phases[event.phase] = done
+        if not idle_pass(done.summary):
+            self.work[event.phase] = done
         self.running = None
 
     @apply.register

@@ -25,6 +25,7 @@ class StepScreen(Screen):
 
     STEP: ClassVar[str]
     HELP: ClassVar[str] = ""
+    ASKS: ClassVar[tuple[str, ...]] = ()  # phases whose approvals this screen asks itself (app.approval)
 
     BINDINGS = [
         Binding("n", "next", "Next"),

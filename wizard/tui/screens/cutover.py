@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from wizard.cutover.endpoint import target_url
 from wizard.cutover.gate import postponement_for
+from wizard.errors import InputError
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.cutover import DrainPanel, WaveTimeline
@@ -34,10 +36,9 @@ class CutoverScreen(StepScreen):
         yield WaveTimeline(id="waves")
 
     def show_body(self, model: RunModel) -> None:
-        endpoint = self.app.plan.cutover.endpoint
         switch = model.phase("switch")
-        target = endpoint.alcor_url or self.app.plan.alcor.gateway_url or "Alcor"
-        line = Text.assemble(("switch: ", "bold"), state_text(switch.status), f"  {endpoint.method} → {target}")
+        method = self.app.engine.ctx.plan.cutover.endpoint.method if self.app.engine else ""
+        line = Text.assemble(("switch: ", "bold"), state_text(switch.status), f"  {method} → {self.target(model)}")
         if switch.seconds is not None:
             line.append(f" in {duration(switch.seconds)}")
         tokens = model.tokens
@@ -56,6 +57,17 @@ class CutoverScreen(StepScreen):
             back = sum(w.rolled_back for w in model.waves_done.values())
             summary.update(f"wave {last.wave} of {last.waves} ({last.label}); {moved} node(s) moved, {back} rolled back")
         self.query_one(WaveTimeline).show(model)
+
+    def target(self, model: RunModel) -> str:
+        """Where the switch moves the endpoint: where it did (the summary of the pass that switched),
+        else where it will and asks to: `target_url` of the run's plan (a lab's has its Alcor's address)."""
+        done = (model.done_earlier("switch") or model.phase("switch")).summary.get("url")
+        if done or self.app.engine is None:
+            return done or ""
+        try:
+            return target_url(self.app.engine.ctx.plan)
+        except InputError:
+            return "no URL yet (cutover.endpoint.alcor_url, alcor.gateway_url)"
 
     def action_rollback(self) -> None:
         node = self.query_one(WaveTimeline).selected_key

@@ -11,14 +11,18 @@ from textual.widgets import Button, Input, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask before an irreversible step; dismisses with True only on an explicit yes."""
+    """Ask before an irreversible step; dismisses with True only on an explicit yes. Escape is
+    "no" unless `escape_declines` is False (the engine's approvals: declining fails the step)."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No"),
+                Binding("escape", "escape", "Close", show=False)]
     AUTO_FOCUS = "#no"
 
-    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "No",
+                 escape_declines: bool = True) -> None:
         super().__init__(classes="dialog")
         self.title_text, self.question, self.yes, self.no = title, question, yes, no
+        self.escape_declines = escape_declines
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -34,6 +38,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, approved: bool) -> None:
         self.dismiss(approved)
+
+    def action_escape(self) -> None:
+        if self.escape_declines:
+            self.dismiss(False)
+        else:
+            self.notify(f"Choose: {self.yes} (y) or {self.no} (n).", severity="warning")
 
 
 class PathPrompt(ModalScreen[str | None]):

@@ -22,5 +22,6 @@ class ActionBar(Horizontal):
         self.query_one("#status", Static).update(status)
         next_button = self.query_one("#next", Button)
         next_button.label = next_label
+        next_button.refresh(layout=True)  # a longer label ("Approve ›") widens the button
         next_button.disabled = not next_enabled
         self.query_one("#back", Button).disabled = not back_enabled

@@ -14,11 +14,17 @@ from wizard.tui.widgets.format import count, duration, rate
 from wizard.tui.widgets.tables import RowsTable
 
 
+def proxy_url(listen: str) -> str:
+    """Where clients reach a proxy the plan has listen on (`host:port`), before it says so itself."""
+    return listen if "://" in listen else f"http://{listen}"
+
+
 class ProxyPanel(Static):
-    """Address, state, rates, and what to point clients at."""
+    """Address, state, rates, and what to point clients at: the URL the proxy's stats give
+    (`ProxyStats.listen` is a URL), or before any, the plan's `capture.listen`."""
 
     def show(self, stats: ProxyStats | None, rates: ProxyRates, listen: str, state: str) -> None:
-        url = f"http://{stats.listen if stats else listen}"
+        url = stats.listen if stats else proxy_url(listen)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -43,6 +44,11 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     return f"{seconds:.1f}s" if seconds < 10 else timeline.duration(seconds)
+
+
+def clock_time(timestamp: float | None) -> str:
+    """A moment as the operator's clock shows it: 14:05."""
+    return time.strftime("%H:%M", time.localtime(timestamp)) if timestamp is not None else "?"
 
 
 def count(value: float) -> str:

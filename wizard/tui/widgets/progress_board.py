@@ -23,10 +23,11 @@ def eta_text(event: Progress) -> str:
 class KindProgress(Horizontal):
     """One kind: name, bar, done/total, failures, rate and ETA."""
 
-    def __init__(self, kind: str, event: Progress | None = None) -> None:
+    def __init__(self, kind: str, event: Progress | None = None, name_width: int | None = None) -> None:
         super().__init__(classes="kind-progress")
         self.kind = kind
         self.event = event
+        self.name_width = name_width or len(kind)
 
     def compose(self) -> ComposeResult:
         yield Label(self.kind, classes="kind")
@@ -34,8 +35,14 @@ class KindProgress(Horizontal):
         yield Static(classes="numbers")
 
     def on_mount(self) -> None:
+        self.fit_name(self.name_width)
         if self.event is not None:
             self.show(self.event)
+
+    def fit_name(self, width: int) -> None:
+        """Make the name column `width` wide: the board's longest name, so none is cut and bars align."""
+        self.name_width = width
+        self.query_one(".kind", Label).styles.width = width
 
     def show(self, event: Progress) -> None:
         self.event = event
@@ -60,16 +67,22 @@ class ProgressBoard(VerticalScroll):
         kinds = {event.kind for event in events}
         for kind in [kind for kind in self._rows if kind not in kinds]:
             self._rows.pop(kind).remove()
+        width = max(len(name) for name in (self.title, *kinds))
+        overall = self.query_one(".overall", KindProgress)
+        for row in (overall, *self._rows.values()):
+            if row.is_mounted:
+                row.fit_name(width)
+            else:
+                row.name_width = width
         for event in events:
             row = self._rows.get(event.kind)
             if row is None:
-                self._rows[event.kind] = row = KindProgress(event.kind, event)
+                self._rows[event.kind] = row = KindProgress(event.kind, event, width)
                 self.mount(row)
             elif row.is_mounted:
                 row.show(event)
             else:
                 row.event = event
-        overall = self.query_one(".overall", KindProgress)
         if not events:
             overall.query_one(ProgressBar).update(total=None, progress=0)
             return
