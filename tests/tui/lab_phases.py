@@ -25,14 +25,13 @@ from wizard.events import (
     Message,
     NodeStep,
     Progress,
-    RequestFailed,
     WaveFinished,
     WaveStarted,
     WriteCaptured,
 )
 from wizard.report import ReportPhase
-from wizard.translate_phase import summary as translate_summary
 from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
+from wizard.translate_phase import summary as translate_summary
 
 T0 = 1_750_000_000.0  # sample times of the proxy's stats, so rates are exact
 RATE = 20.0

@@ -1,6 +1,6 @@
 """The events of a real run of the lab, recorded once, for the wizard's tests to replay.
 
-`data/lab_run.jsonl` holds what `alcor-migrate run --plan plans/lab-noauth.yaml --yes --json` printed
+`data/lab_run.jsonl` holds what `alcor-migrate run --plan wizard/lab/plans/lab-noauth.yaml --yes --json` printed
 (a real neutron-server, the Alcor emulator, the lab's nodes): one event per line, the run's state
 directory written as `{state}`; `data/lab_run_again.jsonl` what the same command printed when run
 again on the finished migration (every irreversible phase finds its work done). Screens fed from
@@ -26,7 +26,7 @@ from wizard import events as ev
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = Path(__file__).parent / "data" / "lab_run.jsonl"
 RECORDING_AGAIN = RECORDING.with_name("lab_run_again.jsonl")
-LAB_PLAN = ROOT / "plans" / "lab-noauth.yaml"
+LAB_PLAN = ROOT / "wizard" / "lab" / "plans" / "lab-noauth.yaml"
 STATE = "{state}"
 RUN_TIMEOUT = 300
 

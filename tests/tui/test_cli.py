@@ -47,6 +47,7 @@ async def test_the_wizard_opens_its_plan_with_the_command_lines_overrides(tmp_pa
     app = tui_cmd.app_for(args)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.engine is not None, "the plan's engine")
+        await pilot.pause()  # the Plan step it opens on finishes mounting before the app closes
         opened = app.engine.ctx.plan
         assert opened.neutron.snapshot == str(SMALL) and opened.alcor.url == "http://127.0.0.1:9011"
         assert opened.state_dir == os.path.abspath("elsewhere") == str(app.engine.state.dir)

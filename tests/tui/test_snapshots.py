@@ -23,6 +23,7 @@ from tests.tui.lab_phases import World, lab_phases
 from wizard import plan as plan_file
 from wizard.engine import Engine
 from wizard.events import ApprovalNeeded, Event, PhaseFinished, PhaseStarted
+from wizard.lab import samples
 from wizard.neutron import snapshot as snapshot_file
 from wizard.state import StateStore
 from wizard.translate.context import Options
@@ -98,7 +99,7 @@ def recording(lab_dir) -> Recording:
 def real(lab_dir) -> Recording:
     """The recorded lab run, with the translation the real translate makes of the lab's cloud."""
     plan = plan_file.load(recorded_run.LAB_PLAN)
-    translation = translate(snapshot_file.load(recorded_run.ROOT / "sample_configs" / "small.json"),
+    translation = translate(snapshot_file.load(samples.FILES / "small.json"),
                             Options.from_plan(plan))
     return Recording(recorded_run.events(SHOWN_STATE), {"translation": translation})
 
