@@ -44,3 +44,11 @@ def tls() -> ssl.SSLContext:
 def untimed(events) -> list:
     """Events as comparable values: the same facts told at another moment compare equal."""
     return [(type(event).__name__, {**vars(event), "at": None}) for event in events]
+
+
+def drop_network_services(conn) -> None:
+    """Remove every network service and its endpoints from the Keystone catalog `conn` sees."""
+    for service in list(conn.identity.services(type="network")):
+        for endpoint in list(conn.identity.endpoints(service_id=service.id)):
+            conn.identity.delete_endpoint(endpoint)
+        conn.identity.delete_service(service)

@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +184,16 @@ def capture(state_dir, upstream):
     yield running
     running.proxy.stop()
     running.log.close()
+
+
+def eventually(check, seconds: float = 10.0) -> bool:
+    """Whether `check()` holds within `seconds` (polled)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
 
 
 # -- `alcor-migrate capture` as its own process --------------------------------

@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from tests.capture.conftest import Upstream, start_capture
+from tests.capture.conftest import Upstream, eventually, start_capture
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureError, CaptureProxy
 from wizard.capture.writelog import WriteLog
@@ -151,15 +151,15 @@ def test_a_client_hanging_up_mid_stream_leaks_nothing(capture, upstream):
         assert conn.recv(65536).startswith(b"HTTP/1.1 200")
     upstream.release.set()
     assert upstream.disconnected.wait(5)  # the proxy dropped its upstream connection too
-    assert _eventually(lambda: capture.proxy.counters.in_flight == 0)
-    assert _eventually(lambda: len(os.listdir("/proc/self/fd")) <= fds)
+    assert eventually(lambda: capture.proxy.counters.in_flight == 0)
+    assert eventually(lambda: len(os.listdir("/proc/self/fd")) <= fds)
 
 
 def test_a_client_hanging_up_mid_body_sends_and_logs_nothing(capture, upstream):
     with socket.create_connection(("127.0.0.1", capture.proxy._port)) as conn:
         conn.sendall(b"POST /v2.0/networks HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"network\":")
         time.sleep(0.1)
-    assert _eventually(lambda: capture.proxy.counters.in_flight == 0)
+    assert eventually(lambda: capture.proxy.counters.in_flight == 0)
     assert upstream.received == [] and len(capture.log) == 0
 
 
@@ -215,7 +215,7 @@ def test_stats_are_published_as_events(capture):
     with httpx.Client(base_url=capture.url) as client:
         client.get("/v2.0/networks")
         client.post("/v2.0/networks", json={"network": {}})
-    assert _eventually(lambda: any(isinstance(e, ProxyStats) and e.requests == 2 for e in capture.events))
+    assert eventually(lambda: any(isinstance(e, ProxyStats) and e.requests == 2 for e in capture.events))
     stats = capture.proxy.stats()
     assert (stats.requests, stats.writes, stats.errors, stats.refused) == (2, 1, 0, 0)
     assert stats.bytes > 0 and 0 < stats.latency_p50_ms <= stats.latency_p99_ms
@@ -245,7 +245,7 @@ def test_stop_with_a_write_in_flight_is_clean(state_dir, upstream):
         target=lambda: _ignore_errors(lambda: httpx.post(f"{running.url}/v2.0/hang", json={}, timeout=10))
     )
     client.start()
-    assert _eventually(lambda: running.proxy.counters.in_flight == 1)
+    assert eventually(lambda: running.proxy.counters.in_flight == 1)
     running.proxy.stop()
     assert running.proxy._thread is None and not any(t.name == "capture-proxy" for t in threading.enumerate())
     [entry] = running.log.entries()
@@ -298,14 +298,6 @@ def test_tls_on_both_sides_with_ca_verification(state_dir, make_tls):
     assert untrusting.log.entries()[-1]["state"] == "rejected"
     assert len(neutron.received) == 1
 
-
-def _eventually(check, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _ignore_errors(call) -> None:

@@ -7,21 +7,11 @@ import errno
 import os
 import resource
 import threading
-import time
 
 import httpx
 
-from tests.capture.conftest import start_capture
+from tests.capture.conftest import eventually, start_capture
 from wizard.capture.writelog import LOG_FILE, WriteLog
-
-
-def _eventually(check, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def _states(state_dir) -> dict[int, str]:
@@ -50,11 +40,11 @@ def test_a_write_refused_after_a_failed_fsync_ends_rejected_and_writes_resume(st
     try:
         with httpx.Client(base_url=running.url) as client:
             assert client.post("/v2.0/networks", json={"network": {"name": "before"}}).status_code == 201
-            assert _eventually(lambda: fsync.done == 2)  # its entry's fsync, then its answer's (after the 201)
+            assert eventually(lambda: fsync.done == 2)  # its entry's fsync, then its answer's (after the 201)
             fsync.failing.set()
             refused = client.post("/v2.0/networks", json={"network": {"name": "refused"}})
             fsync.failing.clear()  # the disk is back
-            assert _eventually(lambda: _states(state_dir).get(2) == "rejected")
+            assert eventually(lambda: _states(state_dir).get(2) == "rejected")
             after = client.post("/v2.0/networks", json={"network": {"name": "after"}})
     finally:
         running.proxy.stop()
@@ -73,7 +63,7 @@ def test_an_answer_the_full_disk_could_not_take_is_logged_when_space_returns(cap
     assert answer.status_code == 201  # Neutron did it: the client is told so
     assert _states(state_dir) == {1: "pending"}
     resource.prlimit(running.process.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    assert _eventually(lambda: _states(state_dir) == {1: "committed"})
+    assert eventually(lambda: _states(state_dir) == {1: "committed"})
     [entry] = WriteLog(state_dir, readonly=True).entries()
     assert entry["response"] == answer.json() and entry["body"]["network"]["name"] == name
     assert (state_dir / LOG_FILE).read_bytes().count(name.encode()) == 2  # the request once, the answer once

@@ -4,6 +4,7 @@ import openstack
 import pytest
 import yaml
 
+from tests.conftest import drop_network_services
 from wizard.cutover.endpoint import (
     STATE_KEY,
     SWITCHED,
@@ -34,10 +35,7 @@ def cloud(keystone_server, tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(clouds))
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
     conn = openstack.connect(cloud="admin")
-    for service in list(conn.identity.services(type="network")):
-        for endpoint in list(conn.identity.endpoints(service_id=service.id)):
-            conn.identity.delete_endpoint(endpoint)
-        conn.identity.delete_service(service)
+    drop_network_services(conn)
     if not conn.identity.find_region("RegionTwo"):
         conn.identity.create_region(id="RegionTwo")
     service = conn.identity.create_service(name="neutron", type="network")

@@ -11,6 +11,7 @@ import openstack
 import pytest
 import yaml
 
+from tests.conftest import drop_network_services
 from wizard import cli
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer, ServiceUser
@@ -98,10 +99,7 @@ def cloud(keystone, neutron, tmp_path, monkeypatch):
                                                  "demo": entry(*DEMO_USER, "demo")}}))
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
     conn = openstack.connect(cloud="admin")
-    for service in list(conn.identity.services(type="network")):
-        for old in list(conn.identity.endpoints(service_id=service.id)):
-            conn.identity.delete_endpoint(old)
-        conn.identity.delete_service(service)
+    drop_network_services(conn)
     service = conn.identity.create_service(name="neutron", type="network")
     for interface, url in (("public", neutron.url), ("internal", DEAD_INTERNAL)):
         conn.identity.create_endpoint(service_id=service.id, interface=interface, region_id="RegionOne", url=url)
