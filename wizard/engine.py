@@ -12,19 +12,22 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from wizard.errors import ExitCode, MigrateError
 from wizard.events import (
     ApprovalNeeded,
     Event,
     EventBus,
-    Message as LogMessage,
     PhaseFailed,
     PhaseFinished,
     PhaseSkipped,
     PhaseStarted,
+)
+from wizard.events import (
+    Message as LogMessage,
 )
 from wizard.state import StateStore
 

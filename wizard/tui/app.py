@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -36,8 +37,7 @@ from wizard.tui.screens import STEP_SCREENS, StepScreen
 from wizard.tui.screens.modals import ConfirmScreen, ErrorScreen, HelpScreen, PathPrompt
 from wizard.tui.screens.plan import PlanScreen
 from wizard.tui.screens.start import StartScreen
-from wizard.tui.session import (EngineFor, candidate_plans, close_engine, open_engine, plan_as_written,
-                                recorded_model)
+from wizard.tui.session import EngineFor, candidate_plans, close_engine, open_engine, plan_as_written, recorded_model
 from wizard.tui.steps import STEPS, step_of
 from wizard.tui.widgets.format import duration, shown_path
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from wizard.engine import idle_pass
 from wizard.events import (
