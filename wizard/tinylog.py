@@ -188,7 +188,7 @@ class AppendOnlyStorage(Storage):
                 lines.append(line)
         offsets = self._append(lines)
         docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
-        for doc_id, offset in zip(ids, offsets):
+        for doc_id, offset in zip(ids, offsets, strict=True):
             if changes[doc_id] is None:
                 del docs[doc_id], last[doc_id]
                 hashes.pop(doc_id, None)
