@@ -46,7 +46,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -523,6 +523,11 @@ class AppendTable(Table):
 
 class AppendDB(TinyDB):
     table_class = AppendTable
+
+    @property
+    def storage(self) -> AppendOnlyStorage:
+        """The append-only storage the database was opened with (TinyDB's type says any Storage)."""
+        return cast(AppendOnlyStorage, self._storage)
 
 
 def open_db(

@@ -271,7 +271,7 @@ class Context:
         return self._derived[key]
 
     # -- what is left out, so that children follow their parents -----------------------------
-    def network_created(self, network_id: str) -> bool:
+    def network_created(self, network_id: str | None) -> bool:
         """Whether translation creates this network as a VPC (external, flat and unknown types are not)."""
         key = ("networks", network_id)
         if key not in self._derived:
