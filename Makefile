@@ -1,9 +1,9 @@
-# Two entry points for a fresh machine: `make lab` and `make test`.
+# Two entry points for a fresh machine: `make lab` and `make test` (and `make check` for lint and types).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps test lab lab-noauth lab-traps clean
+.PHONY: setup system-deps check test lab lab-noauth lab-traps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +15,11 @@ setup: $(STAMP)
 
 system-deps:
 	scripts/system-deps.sh
+
+# Lint, then types (the modules mypy checks and what is left: [tool.mypy] in pyproject.toml).
+check: setup
+	$(VENV)/bin/ruff check wizard tests bench scripts
+	$(VENV)/bin/mypy
 
 test: setup system-deps
 	$(VENV)/bin/pytest

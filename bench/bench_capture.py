@@ -220,7 +220,8 @@ def report(results: dict, targets: list[str], kinds: list[str], work: Path) -> N
           f"{_verdict(get_share >= 0.12)}   (capture/mitmdump {get_ratio:.1f}x)")
     print(f"  GET  p50 added at 1 connection: {added_get:.3f} ms   (target <= 0.3 ms)  {_verdict(added_get <= 0.3)}")
     print(f"  POST capture/mitmdump at 16 connections: {post_ratio:.1f}x   (target >= 5x)  {_verdict(post_ratio >= 5)}")
-    logged = sum(1 for _ in open(work / "state" / "writes.db", "rb"))
+    with open(work / "state" / "writes.db", "rb") as db:
+        logged = sum(1 for _ in db)
     posts = sum(run.requests for (target, kind), runs in results.items() if target == "capture" and "POST" in kind
                 for run in runs)
     print(f"  write log: {logged} records for {posts} POSTs through the capture (2 records per write: pending, answer)")

@@ -38,7 +38,7 @@ def child(how: str, url: str, page_size: int, trace: bool) -> None:
     from wizard.plan import NeutronSource
 
     with NeutronReader(NeutronSource(url=url, auth="none", page_size=page_size)) as reader:
-        reader.extensions  # connect and discover before measuring
+        _ = reader.extensions  # connect and discover before measuring
         if trace:
             tracemalloc.start()
         started = time.perf_counter()

@@ -70,8 +70,9 @@ def main() -> None:
                              ("requests", "requests", ""), ("findings", "findings", ""),
                              ("unaccounted", "unaccounted", "")):
         ratio = f"{full[key] / tenth[key]:.1f}" if tenth[key] else "-"
-        fmt = (lambda v: f"{v:.2f} {unit}") if unit == "s" else (lambda v: f"{v:.0f} {unit}".strip())
-        print(f"{label:24}{fmt(tenth[key]):>12}{fmt(full[key]):>12}{ratio:>12}")
+        small, large = (f"{v:.2f} {unit}" if unit == "s" else f"{v:.0f} {unit}".strip()
+                        for v in (tenth[key], full[key]))
+        print(f"{label:24}{small:>12}{large:>12}{ratio:>12}")
     ok_time, ok_mem = full["total_s"] < 10, full["peak_mb"] < 1536
     ok_linear = full["total_s"] / tenth["total_s"] <= 12
     print(f"targets: full < 10 s {'ok' if ok_time else 'MISSED'}; peak < 1.5 GB {'ok' if ok_mem else 'MISSED'}; "

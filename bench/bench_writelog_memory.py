@@ -109,7 +109,8 @@ def report(name: str, source: Path, entries: int) -> None:
     per_write = last["disk"] / last["entries"]
     bodies = last["request"] + last["answer"]
     print(f"{name}: RSS after 1,000 writes {first['rss'] / 2**20:.1f} MiB, after {entries:,} "
-          f"{last['rss'] / 2**20:.1f} MiB: last/first {ratio:.2f}x (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT MET'})")
+          f"{last['rss'] / 2**20:.1f} MiB: last/first {ratio:.2f}x "
+          f"(target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT MET'})")
     print(f"{name}: writes.db {last['disk'] / 2**20:.1f} MiB, {per_write:,.0f} bytes per write for a "
           f"{last['request']:,}-byte request and a {last['answer']:,}-byte answer ({per_write / bodies:.2f}x one copy "
           "of each, headers and states included)")

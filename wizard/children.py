@@ -32,8 +32,11 @@ def spawn(argv: list[str], death_signal: int = signal.SIGTERM, **popen) -> subpr
 
 
 def _die_with(parent: int, death_signal: int):
+    libc = _libc
+    assert libc is not None  # spawn() comes here only where libc is loaded
+
     def preexec() -> None:  # in the child, between fork and exec
-        if _libc.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0:
+        if libc.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
         if os.getppid() != parent:  # the parent died before the prctl took effect
             os.kill(os.getpid(), death_signal)

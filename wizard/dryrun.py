@@ -42,7 +42,8 @@ def finding_counts(translation: Translation) -> list[tuple[str, str, int]]:
     """(severity, code, count), blockers first."""
     counts = Counter((f.severity, f.code) for f in translation.findings)
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    return [(sev.value, code, n) for (sev, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    return [(sev.value, code, n)
+            for (sev, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
 
 
 def paths(out_dir: str | os.PathLike) -> list[Path]:
@@ -93,7 +94,8 @@ def _scalar(value: Any) -> str:
 
 def _private(path: Path):
     """`path` opened for writing, mode 0600 (also a file an earlier run left readable)."""
-    fh = open(path, "w", encoding="utf-8", opener=lambda name, flags: os.open(name, flags, 0o600))
+    fh = open(  # noqa: SIM115 -- returned open; the caller closes it
+        path, "w", encoding="utf-8", opener=lambda name, flags: os.open(name, flags, 0o600))
     os.fchmod(fh.fileno(), 0o600)
     return fh
 

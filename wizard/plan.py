@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -303,7 +304,7 @@ class Override(NamedTuple):
     option: str
 
 
-def load(path: str | os.PathLike, overrides: list[Override] = ()) -> Plan:
+def load(path: str | os.PathLike, overrides: Sequence[Override] = ()) -> Plan:
     """Read, check and resolve a plan file, then apply overrides; InputError lists every problem."""
     path = Path(path)
     try:
@@ -339,7 +340,7 @@ def _position(problem: str) -> tuple[int, int]:
     return (int(match[1]), int(match[2])) if match else (1 << 30, 0)
 
 
-def from_overrides(overrides: list[Override]) -> Plan:
+def from_overrides(overrides: Sequence[Override]) -> Plan:
     """The default plan with the command line's overrides (no plan file)."""
     plan = Plan()
     problems = _apply(plan, overrides, lambda dotted: "defaults", set(), complete=False)

@@ -46,7 +46,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -188,7 +188,7 @@ class AppendOnlyStorage(Storage):
                 lines.append(line)
         offsets = self._append(lines)
         docs, last = self._tables.setdefault(table, {}), self._last.setdefault(table, {})
-        for doc_id, offset in zip(ids, offsets):
+        for doc_id, offset in zip(ids, offsets, strict=True):
             if changes[doc_id] is None:
                 del docs[doc_id], last[doc_id]
                 hashes.pop(doc_id, None)
@@ -523,6 +523,11 @@ class AppendTable(Table):
 
 class AppendDB(TinyDB):
     table_class = AppendTable
+
+    @property
+    def storage(self) -> AppendOnlyStorage:
+        """The append-only storage the database was opened with (TinyDB's type says any Storage)."""
+        return cast(AppendOnlyStorage, self._storage)
 
 
 def open_db(

@@ -22,7 +22,8 @@ def _chunks(size: int):
 
 def test_a_write_over_the_limit_is_refused_with_413_and_leaves_no_entry(capture, upstream):
     with httpx.Client(base_url=capture.url) as client:
-        declared = client.post("/v2.0/networks", content=b"x" * (LIMIT + 1), headers={"Content-Type": "application/json"})
+        declared = client.post("/v2.0/networks", content=b"x" * (LIMIT + 1),
+                               headers={"Content-Type": "application/json"})
         chunked = client.post("/v2.0/networks", content=_chunks(4 * 1024 * 1024))
         at_limit = client.put("/v2.0/networks/n1", json={"network": {"name": "n" * (LIMIT - 30)}})
     for answer in (declared, chunked):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -301,15 +302,14 @@ def test_tls_on_both_sides_with_ca_verification(state_dir, make_tls):
 
 
 def _ignore_errors(call) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         call()
-    except httpx.HTTPError:
-        pass
 
 
 def test_a_204_with_content_length_and_connection_close_passes_as_sent(state_dir):
     """As uWSGI or eventlet answer a DELETE: the length, and the close, reach the client unchanged."""
-    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Openstack-Request-Id: req-1\r\nConnection: close\r\n\r\n"
+    answer = (b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Openstack-Request-Id: req-1\r\n"
+              b"Connection: close\r\n\r\n")
     with socket.create_server(("127.0.0.1", 0)) as server:
         def serve() -> None:
             conn, _ = server.accept()

@@ -133,7 +133,7 @@ def test_neutrons_answer_headers_pass_as_they_are(proxied, neutron_server):
                ["network"]["id"])
     for method, path in (("GET", "/v2.0/networks?name=headers"), ("DELETE", "/v2.0/networks/{}")):
         answers = []
-        for url, network_id in zip((neutron_server.url, proxied.url), ids):
+        for url, network_id in zip((neutron_server.url, proxied.url), ids, strict=True):
             request = f"{method} {path.format(network_id)} HTTP/1.1\r\nHost: neutron\r\nConnection: close\r\n\r\n"
             answers.append(raw_exchange(url, request.encode()))
         (direct_status, direct), (proxied_status, through) = answers
@@ -141,4 +141,5 @@ def test_neutrons_answer_headers_pass_as_they_are(proxied, neutron_server):
         names = [name.lower() for name, _ in through]
         assert names == [name.lower() for name, _ in direct], (direct, through)  # none added, none dropped
         values = dict(through)
-        assert all(values[name] == value for name, value in direct if name.lower() not in (b"date", b"x-openstack-request-id"))
+        assert all(values[name] == value for name, value in direct
+                   if name.lower() not in (b"date", b"x-openstack-request-id"))

@@ -7,7 +7,8 @@ import socket
 
 import httpx
 
-MALFORMED = [b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", b"POST /v2.0/networks HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+MALFORMED = [b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+             b"POST /v2.0/networks HTTP/1.1\r\nContent-Length: x\r\n\r\n",
              b"GET /\x00 HTTP/1.1\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n"]
 
 
@@ -26,5 +27,6 @@ def test_each_malformed_request_is_one_line_without_a_traceback(capture, caplog)
     assert len(records) >= len(MALFORMED)
     for record in records:
         assert record.exc_info is None and "\n" not in record.getMessage(), record.getMessage()
-        assert record.getMessage().startswith("Error handling request from 127.0.0.1: ") and "400" in record.getMessage()
+        message = record.getMessage()
+        assert message.startswith("Error handling request from 127.0.0.1: ") and "400" in message
     assert httpx.get(f"{capture.url}/v2.0/networks").status_code == 200  # and the proxy goes on

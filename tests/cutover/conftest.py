@@ -157,7 +157,7 @@ StrictModes no
 LogLevel ERROR
 """)
     os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
-    log = open(root / "sshd.log", "w")
+    log = open(root / "sshd.log", "w")  # noqa: SIM115 -- sshd writes it until the fixture's teardown
     process = children.spawn([str(SSHD), "-D", "-e", "-f", str(config), "-p", str(port)],
                              stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -18,12 +18,12 @@ HOST = "host-1"
 
 @pytest.fixture
 def alcor():
-    with AlcorEmulator(seed=3, delivery_timeout=1.0) as emulator, LabAca(HOST) as aca:
-        with AlcorClient(emulator.endpoints, retries=1, backoff=0.01) as client:
-            control = AlcorNodeControl(client)
-            control.register_node({"node_id": "node-1", "node_name": HOST, "local_ip": aca.host,
-                                   "server_port": aca.server_port})
-            yield client, control, aca
+    with (AlcorEmulator(seed=3, delivery_timeout=1.0) as emulator, LabAca(HOST) as aca,
+          AlcorClient(emulator.endpoints, retries=1, backoff=0.01) as client):
+        control = AlcorNodeControl(client)
+        control.register_node({"node_id": "node-1", "node_name": HOST, "local_ip": aca.host,
+                               "server_port": aca.server_port})
+        yield client, control, aca
 
 
 def post(client: AlcorClient, path: str, wrapper: str, item: dict) -> dict:

@@ -61,7 +61,8 @@ def test_stop_on_failure_leaves_later_waves_untouched(synthetic_nodes, file_node
     nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, batch_size=2, parallel=1, on_failure="stop")
     failing = "compute-001"
     control = make_control()
-    config.commands = file_nodes.commands(start_aca=f"test {{host}} != {failing} && touch {file_nodes.root}/{{host}}.aca")
+    config.commands = file_nodes.commands(
+        start_aca=f"test {{host}} != {failing} && touch {file_nodes.root}/{{host}}.aca")
     result = WaveRunner(nodes, LocalExecutor(), control, config).run(plan_waves(nodes, config.waves))
     assert result.stopped_after == 1
     assert [(o.node, o.status) for o in result.outcomes] == [("compute-000", "done"), ("compute-001", "rolled_back")]
@@ -69,8 +70,10 @@ def test_stop_on_failure_leaves_later_waves_untouched(synthetic_nodes, file_node
 
 
 def test_continue_on_failure_finishes_the_others(synthetic_nodes, file_nodes, make_control, fast_timeouts):
-    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, all_at_once=True, parallel=6, on_failure="continue")
-    config.commands = file_nodes.commands(aca_health="test {host} != compute-003 && test -f " + f"{file_nodes.root}/{{host}}.aca")
+    nodes, config = setup(synthetic_nodes, file_nodes, fast_timeouts, all_at_once=True, parallel=6,
+                          on_failure="continue")
+    config.commands = file_nodes.commands(
+        aca_health="test {host} != compute-003 && test -f " + f"{file_nodes.root}/{{host}}.aca")
     result = WaveRunner(nodes, LocalExecutor(), make_control(), config).run(plan_waves(nodes, config.waves))
     assert result.count("done") == 5 and [o.node for o in result.failed] == ["compute-003"]
     assert file_nodes.agent_running("compute-003") and not file_nodes.aca_running("compute-003")

@@ -61,7 +61,7 @@ def test_a_server_starts_from_a_saved_database_and_stops_without_leftovers(neutr
         os.killpg(pid, 0)
     assert not run_dir.exists()
     with pytest.raises(MigrateError):
-        server.url
+        _ = server.url
 
 
 def test_a_server_that_dies_at_start_fails_with_its_log(monkeypatch, tmp_path):

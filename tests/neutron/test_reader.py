@@ -100,9 +100,9 @@ def test_a_cloud_from_clouds_yaml_is_read_and_its_password_stays_out(cloud, tmp_
 
 
 def test_an_unreachable_neutron_is_an_error_naming_its_endpoint():
-    with NeutronReader(NeutronSource(url="http://127.0.0.1:9", auth="none")) as reader:
-        with pytest.raises(MigrateError, match=r"Neutron at http://127\.0\.0\.1:9"):
-            reader.read()
+    with (NeutronReader(NeutronSource(url="http://127.0.0.1:9", auth="none")) as reader,
+          pytest.raises(MigrateError, match=r"Neutron at http://127\.0\.0\.1:9")):
+        reader.read()
 
 
 def test_a_page_size_below_one_is_bad_input():

@@ -37,7 +37,8 @@ def test_networks_cover_external_provider_and_overlapping_tenant_networks(small_
     _, snap, _ = small_cloud
     networks, subnets = by_name(snap["networks"]), by_name(snap["subnets"])
     assert networks["public"]["router:external"] and networks["public"]["provider:network_type"] == "flat"
-    assert (networks["provider-vlan"]["provider:network_type"], networks["provider-vlan"]["provider:segmentation_id"]) == ("vlan", 120)
+    vlan = networks["provider-vlan"]
+    assert (vlan["provider:network_type"], vlan["provider:segmentation_id"]) == ("vlan", 120)
     assert networks["red-web"]["provider:network_type"] == "vxlan"
     assert subnets["red-web-v4"]["cidr"] == subnets["blue-app-v4"]["cidr"] == "10.0.0.0/24"
     assert subnets["red-web-v4"]["project_id"] == project_id("red") != subnets["blue-app-v4"]["project_id"]
@@ -77,9 +78,9 @@ def test_ports_security_groups_and_floating_ips(small_cloud):
 
 def test_a_reference_to_an_unknown_resource_is_named():
     topology = Topology(name="broken", subnets=[{"name": "s", "network": "nowhere", "cidr": "10.0.0.0/24"}])
-    with Builder("http://127.0.0.1:9", lambda host, ip: None) as builder:
-        with pytest.raises(MigrateError, match="networks 'nowhere' is referenced before it is created"):
-            builder.build(topology)
+    with (Builder("http://127.0.0.1:9", lambda host, ip: None) as builder,
+          pytest.raises(MigrateError, match="networks 'nowhere' is referenced before it is created")):
+        builder.build(topology)
 
 
 def test_fleets_overlap_cidrs_across_projects_and_spread_ports_over_hosts():
@@ -88,7 +89,8 @@ def test_fleets_overlap_cidrs_across_projects_and_spread_ports_over_hosts():
     assert {s["cidr"] for s in topology.subnets if s["name"].startswith("tenant-01")} == \
            {s["cidr"] for s in topology.subnets if s["name"].startswith("tenant-02")} == {"10.1.0.0/24", "10.2.0.0/24"}
     hosts = [p["binding:host_id"] for p in topology.ports]
-    assert set(hosts) == set(topology.agents) and max(map(hosts.count, set(hosts))) - min(map(hosts.count, set(hosts))) <= 1
+    per_host = [hosts.count(host) for host in set(hosts)]
+    assert set(hosts) == set(topology.agents) and max(per_host) - min(per_host) <= 1
 
 
 def test_the_traps_sample_is_small_and_runs_on_the_hosts_of_small():

@@ -131,7 +131,8 @@ def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(
     summary = ctx.summary
     assert (summary["requests"], summary["blockers"], summary["info"]) == (len(translation.requests), 1, len(info))
     assert summary["findings"]["blocker"] == {"flat-network": 1}
-    assert summary["kinds"]["security_group_rule"] == {"requests": 7, "resources": 15}  # with the allow-all group's rule
+    # with the allow-all group's rule
+    assert summary["kinds"]["security_group_rule"] == {"requests": 7, "resources": 15}
     assert sum(t.total for t in ctx.artifacts["accounting"].values()) == 33  # 32 + the added network
 
 

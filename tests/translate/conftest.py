@@ -54,7 +54,8 @@ def build_cloud() -> Cloud:
     c["vm"] = s.port(c["net"], c["sub"], "10.20.0.10", [c["web"]["id"], c["default"]["id"]],
                      device_owner="compute:nova", device_id="vm-1", **{
                          "binding:host_id": "compute-1", "binding:vif_type": "ovs",
-                         "binding:vif_details": {"port_filter": True, "ovs_hybrid_plug": False, "bridge_name": "br-int"},
+                         "binding:vif_details": {"port_filter": True, "ovs_hybrid_plug": False,
+                                                 "bridge_name": "br-int"},
                          "binding:profile": {"pci_slot": "0000:05:00.1"}})
     c["sriov"] = s.port(c["net2"], c["sub2"], "10.30.0.20", [c["default"]["id"]],
                         **{"binding:vnic_type": "direct-physical", "binding:vif_type": "binding_failed"})

@@ -31,11 +31,13 @@ def subnet(net: dict[str, Any], cidr: str = "10.20.0.0/24", **over: Any) -> dict
     base = cidr.split("/")[0]
     prefix = base.rsplit(".", 1)[0] if not v6 else None
     gateway = f"{prefix}.1" if not v6 else base + "1"
-    pools = [{"start": f"{prefix}.2", "end": f"{prefix}.254"}] if not v6 else [{"start": base + "2", "end": base + "ffff"}]
+    pools = ([{"start": f"{prefix}.2", "end": f"{prefix}.254"}] if not v6
+             else [{"start": base + "2", "end": base + "ffff"}])
     item = {"id": uid(), "name": "sub", "project_id": net["project_id"], "network_id": net["id"],
             "ip_version": 6 if v6 else 4, "subnetpool_id": None, "enable_dhcp": True, "ipv6_ra_mode": None,
             "ipv6_address_mode": None, "gateway_ip": gateway, "cidr": cidr, "allocation_pools": pools,
-            "host_routes": [], "dns_nameservers": [], "description": "", "router:external": net.get("router:external", False),
+            "host_routes": [], "dns_nameservers": [], "description": "",
+            "router:external": net.get("router:external", False),
             "service_types": [], "tags": [], "created_at": STAMP, "updated_at": STAMP, "revision_number": 0,
             "tenant_id": net["project_id"], **over}
     net["subnets"].append(item["id"])
@@ -45,7 +47,7 @@ def subnet(net: dict[str, Any], cidr: str = "10.20.0.0/24", **over: Any) -> dict
 def port(net: dict[str, Any], sub: dict[str, Any] | None = None, ip: str | None = None, groups=(),
          **over: Any) -> dict[str, Any]:
     pid = uid()
-    mac = "fa:16:3e:%02x:%02x:%02x" % tuple(int(pid[-6:][i:i + 2], 16) for i in (0, 2, 4))
+    mac = "fa:16:3e:" + ":".join(f"{int(pid[-6:][i:i + 2], 16):02x}" for i in (0, 2, 4))
     fixed = [{"subnet_id": sub["id"], "ip_address": ip}] if sub and ip else []
     project = over.pop("project", net["project_id"])
     return {"id": pid, "name": "", "network_id": net["id"], "project_id": project, "mac_address": mac,

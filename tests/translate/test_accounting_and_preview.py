@@ -57,7 +57,8 @@ def write_snapshot(tmp_path, snapshot) -> Path:
 def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     out = tmp_path / "out"
     plan = tmp_path / "plan.yaml"  # its one port with port security off takes the allow-all group
-    plan.write_text("version: 1\nalcor: {url: 'http://127.0.0.1:9009'}\ntranslate: {port_security_off: allow_all_group}\n")
+    plan.write_text("version: 1\nalcor: {url: 'http://127.0.0.1:9009'}\n"
+                    "translate: {port_security_off: allow_all_group}\n")
     code = main(["preview", "--plan", str(plan), "--snapshot", str(DATA / "neutron29-small.json"), "--out", str(out)])
     assert code == 0  # its flat network is external: the elastic-IP range, no blocker
     printed = capsys.readouterr().out

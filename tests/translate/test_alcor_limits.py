@@ -232,7 +232,8 @@ def test_alcor_takes_the_allow_all_translation_and_verify_finds_no_drift(tmp_pat
             fw3 = s.port(c["net_a"], c["sub_a"], "10.1.0.14", name="fw-3", port_security_enabled=False)
             ctx.put("ports", fw3)
             again = Converter(client, state, look_first=True).run(  # keyed as replay keys an entry's requests
-                [dataclasses.replace(r, key="replay:1:" + r.key, depends_on=tuple("replay:1:" + d for d in r.depends_on))
+                [dataclasses.replace(r, key="replay:1:" + r.key,
+                                     depends_on=tuple("replay:1:" + d for d in r.depends_on))
                  for r in single.create("ports", fw3, ctx)])
             assert again.complete, again.describe()
             assert client.get("port", fw3["id"], "proj-a")["security_groups"] == [allow_all.group_id("proj-a")]

@@ -140,7 +140,8 @@ def test_single_resource_functions_match_the_whole_translation(cloud):
     assert update.method == "PUT" and update.path == f"/project/proj-a/routers/{cloud.router['id']}"
     assert update.body["router"] == next(b for b in bodies(t, "router"))
     (gone,) = single.delete("security_groups", cloud.default, ctx)
-    assert gone.deferred and gone.path == f"/project/proj-a/security-groups/{{alcor-id:security_groups:{cloud.default['id']}}}"
+    assert gone.deferred
+    assert gone.path == f"/project/proj-a/security-groups/{{alcor-id:security_groups:{cloud.default['id']}}}"
     egress = cloud.web_rules[0]  # mapped onto a rule Alcor made: deleted under that rule's id
     changed = single.update("security_group_rules", {**egress, "description": "changed"}, ctx)
     assert [r.method for r in changed] == ["DELETE", "POST"]

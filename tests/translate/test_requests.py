@@ -57,7 +57,8 @@ def test_ports_groups_rules_nodes_go_through_bulk_in_chunks_of_the_configured_si
         posts = [r for r in t.requests if r.kind == kind and r.method == "POST"]
         assert [len(r.body[wrapper]) for r in posts] == [2, 2, 1], kind
         assert all(r.path == endpoint.bulk_path("proj-a" if kind != "node" else None) for r in posts)
-    assert {r.key for r in t.requests if r.kind == "port"} == {r.key for r in translate(snap, Options(bulk_size=2)).requests if r.kind == "port"}
+    in_pairs = translate(snap, Options(bulk_size=2))
+    assert {r.key for r in t.requests if r.kind == "port"} == {r.key for r in in_pairs.requests if r.kind == "port"}
 
 
 def test_without_bulk_every_port_group_rule_and_node_is_one_create():

@@ -81,7 +81,7 @@ def test_default_group_gets_a_new_id_mapped_and_learned_from_its_create(cloud):
     assert parse_deferred(t.id_map[("security_groups", nid)]) == ("security_groups", nid)
     (create,) = [r for r in t.requests if r.kind == "security_group" and not r.path.endswith("/bulk")]
     assert create.body["security_group"]["name"] == "default"
-    learn = next(l for l in create.learns if l.kind == "security_groups")
+    learn = next(learn for learn in create.learns if learn.kind == "security_groups")
     assert learn.find({"security_group": {"id": "alcor-made", "security_group_rules": []}}) == "alcor-made"
     # every reference to it in later requests is the deferred id, resolved before sending
     vm_body = next(b for b in bodies(t, "port") if b["id"] == cloud.vm["id"])

@@ -134,7 +134,8 @@ def lab_translation() -> Translation:
             requests.append(AlcorRequest(key=key, kind=kind, service=kind, method="POST",
                                          path=f"/project/demo/{kind}s", body=body, neutron=(ref,)))
     findings = [Finding(Severity.WARNING, "port-security-off", NeutronRef("ports", "p2"),
-                        "port security is off on this port", "Alcor applies the project's default group; check its rules")]
+                        "port security is off on this port",
+                        "Alcor applies the project's default group; check its rules")]
     return Translation(requests=requests, findings=findings, id_map={("security_groups", "sg-default"): "alcor-sg-1"})
 
 
@@ -230,7 +231,8 @@ class Drain:
 
     def run(self, ctx: RunContext) -> dict:
         drain = ctx.plan.cutover.drain
-        for elapsed, waiting in ((0.0, ("2 ports in BUILD", "agent on node-2")), (5.0, ("1 port in BUILD",)), (30.0, ())):
+        for elapsed, waiting in ((0.0, ("2 ports in BUILD", "agent on node-2")), (5.0, ("1 port in BUILD",)),
+                                 (30.0, ())):
             ctx.checkpoint()
             ctx.emit(DrainTick(elapsed=elapsed, min_left=max(drain.min - elapsed, 0),
                                max_left=drain.max - elapsed, waiting_for=waiting))

@@ -76,7 +76,7 @@ def record() -> None:
         state_dir = Path(folder) / "state"
         runs = [run_lab(state_dir), run_lab(state_dir)]
     RECORDING.parent.mkdir(exist_ok=True)
-    for path, recorded in zip((RECORDING, RECORDING_AGAIN), runs):
+    for path, recorded in zip((RECORDING, RECORDING_AGAIN), runs, strict=True):
         text = "".join(json.dumps(record, sort_keys=True) + "\n" for record in recorded)
         path.write_text(text.replace(str(state_dir), STATE), encoding="utf-8")
         print(f"{path}: {len(recorded)} events")

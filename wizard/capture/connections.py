@@ -18,6 +18,7 @@ A timeout of 0 is none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
 from dataclasses import dataclass
 
@@ -40,10 +41,8 @@ def raise_open_files() -> tuple[int, int]:
     """Raise this process's soft open-file limit to its hard limit: (before, after)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft != hard:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
     return soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 

@@ -2,9 +2,9 @@
 read-only, without the writer's lock, and replay's verdicts kept in the run's state store.
 
 Replay needs the same things from it as from a log it writes itself (WriteLog): `states()` (from
-memory), `iter_entries()` (read from the file), and `mark(seq, state, **info)`. Here a verdict (replayed, skipped, failed) is laid
-over the entry the writer logged; it holds only for the entry logged at that time, so a log started
-over from 1 never inherits the verdicts of the one before.
+memory), `iter_entries()` (read from the file), and `mark(seq, state, **info)`. Here a verdict
+(replayed, skipped, failed) is laid over the entry the writer logged; it holds only for the entry
+logged at that time, so a log started over from 1 never inherits the verdicts of the one before.
 """
 
 from __future__ import annotations

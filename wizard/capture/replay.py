@@ -45,8 +45,9 @@ POSITION = "replay.position"
 SETTLED = frozenset({REPLAYED, SKIPPED, REJECTED})
 WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
 # Fields an `unknown` create is looked up by in Neutron (its id was never answered).
-LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address", "security_group_id",
-                 "floating_network_id", "floating_ip_address", "remote_ip_prefix", "port_range_min", "direction")
+LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address",
+                 "security_group_id", "floating_network_id", "floating_ip_address", "remote_ip_prefix",
+                 "port_range_min", "direction")
 LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
 
 
@@ -202,7 +203,8 @@ class Replayer:
             return self._unsupported(entry, write)
         unknown = entry["state"] == UNKNOWN or (entry["state"] == FAILED and "response" not in entry)
         if write.action == "create":
-            found, carried = self._looked_up(write.kind, entry) if unknown else (writes.resources(entry, write.kind), [])
+            found, carried = (self._looked_up(write.kind, entry) if unknown
+                              else (writes.resources(entry, write.kind), []))
             if carried and not found:
                 ids = ", ".join(resource["id"] for resource in carried)
                 return Verdict(SKIPPED, {"reason": f"already carried: the {write.kind} Neutron made ({ids}) are in "

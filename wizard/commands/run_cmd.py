@@ -50,7 +50,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    tally, code, state_dir = RunTally(), ExitCode.FAILURE, None
+    tally, state_dir = RunTally(), None
+    code: int = ExitCode.FAILURE
     try:
         plan = plan_from_args(args)
         state_dir = plan.state_dir

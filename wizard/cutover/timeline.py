@@ -50,7 +50,7 @@ def timeline(plan: Plan, nodes: Sequence[ComputeNode], waves: Sequence[Wave], sp
     lines += ["", f"waves   parallel {config.parallel}, on failure {config.on_failure}, order {config.order}, "
                   f"expected {duration(total)} at {duration(config.node_seconds)} a node; "
                   f"split windows {duration(split_cost(splits))} in all"]
-    for wave, wave_splits in zip(waves, splits):
+    for wave, wave_splits in zip(waves, splits, strict=True):
         lines += [""] + _wave(wave, wave_splits, config, names)
         for name in wave.nodes:
             lines += _node(plan, by_name[name], executor)

@@ -16,8 +16,9 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -73,7 +74,8 @@ class LabNode:
         if command in self.failing:
             return 1, f"{command}: simulated failure on {self.name}"
         words = command.split()
-        handler = {("neutron-agent",): self._agent, ("aca",): self._aca}.get(tuple(words[:1]))
+        handlers: dict[tuple[str, ...], Callable[..., Any]] = {("neutron-agent",): self._agent, ("aca",): self._aca}
+        handler = handlers.get(tuple(words[:1]))
         if handler is None or len(words) != 2:
             return 127, f"{command}: command not found (lab nodes know: neutron-agent, aca)"
         with self._lock:

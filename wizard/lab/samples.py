@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 from wizard.lab.topology import Topology, device_id
 
@@ -25,7 +26,7 @@ def _vm_port(name: str, network: str, host: str, security_groups: list[str] | No
 
 
 def _ingress(group: str, protocol: str, port: int | None = None, **source) -> dict:
-    rule = {"security_group": group, "direction": "ingress", "ethertype": "IPv4", "protocol": protocol}
+    rule: dict[str, Any] = {"security_group": group, "direction": "ingress", "ethertype": "IPv4", "protocol": protocol}
     if port is not None:
         rule.update(port_range_min=port, port_range_max=port)
     return {**rule, **source}

@@ -14,7 +14,8 @@ sample's projects; after the last write one more, with a token Keystone never is
 refused (401). It finishes before
 the engine goes on from convert (the bus handler waits for it), so the writes are in the log
 before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`,
-`lab.bad_token_write`): a resumed run sends only the rest. A write Neutron refuses is reported (Message) and not retried.
+`lab.bad_token_write`): a resumed run sends only the rest. A write Neutron refuses is reported
+(Message) and not retried.
 """
 
 from __future__ import annotations

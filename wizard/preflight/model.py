@@ -52,7 +52,7 @@ class CheckOutcome:
                 "detail": self.result.detail, "findings": [f.to_json() for f in self.result.findings]}
 
 
-def size(n: int) -> str:
+def size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -73,7 +73,7 @@ def _cloud_hosts(ctx: RunContext, named: set[str]) -> tuple[set[str], list[str]]
         path = ctx.state.dir / SNAPSHOT_FILE if ctx.state.get_meta(TAKEN_KEY) else Path(source.snapshot)
         snapshot = snapshot_file.load(path)
         agents = _agent_hosts(snapshot["agents"])
-        bound = {port.get("binding:host_id") for port in snapshot["ports"]} - {None, ""}
+        bound = {host for port in snapshot["ports"] if (host := port.get("binding:host_id"))}
         return agents, sorted(agents | bound)
     with NeutronReader(pinned(source, ctx.state)) as reader:
         agents = _agent_hosts(reader.resources("agents"))

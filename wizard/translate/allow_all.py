@@ -61,4 +61,4 @@ def rule_create(project: str, after: AlcorRequest) -> AlcorRequest:
 def creates(projects: list[str], ctx: Context) -> list[AlcorRequest]:
     """The groups of these projects, then their rules."""
     groups = [group_create(project, ctx) for project in projects]
-    return groups + [rule_create(project, group) for project, group in zip(projects, groups)]
+    return groups + [rule_create(project, group) for project, group in zip(projects, groups, strict=True)]

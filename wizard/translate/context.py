@@ -127,7 +127,8 @@ class Index:
                           key=lambda s: s["id"])
         for ports in interfaces.values():
             ports.sort(key=lambda p: p["id"])
-        return {"default_group": default_group, "default_ids": set(default_group.values()), "interfaces": interfaces, "routers_of_subnet": routers_of_subnet,
+        return {"default_group": default_group, "default_ids": set(default_group.values()),
+                "interfaces": interfaces, "routers_of_subnet": routers_of_subnet,
                 "fip_ports": fip_ports, "addresses": addresses, "segments": segments,
                 "gateway_ports": gateway_ports, "external_subnets": external}
 
@@ -270,7 +271,7 @@ class Context:
         return self._derived[key]
 
     # -- what is left out, so that children follow their parents -----------------------------
-    def network_created(self, network_id: str) -> bool:
+    def network_created(self, network_id: str | None) -> bool:
         """Whether translation creates this network as a VPC (external, flat and unknown types are not)."""
         key = ("networks", network_id)
         if key not in self._derived:

@@ -10,9 +10,10 @@ Each translate module declares a `FIELDS` table, one entry per Neutron field:
 
 Every kept, renamed or converted field is always in the body: when Neutron lacks it (an
 extension not loaded) or holds null, the `default` is sent (Neutron's meaning of absent),
-or null. Bodies share their default values: treat them as read-only. A dropped field with a finding code raises that finding when its value is
-meaningful (not null, empty or false). Fields the table does not know are reported by
-`unknown_fields`, so a newer Neutron never loses data without a word.
+or null. Bodies share their default values: treat them as read-only. A dropped field with a
+finding code raises that finding when its value is meaningful (not null, empty or false). Fields
+the table does not know are reported by `unknown_fields`, so a newer Neutron never loses data
+without a word.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Table:
         sent = {name: f for name, f in fields.items() if f.sent}
         self._names = list(sent)
         self._targets = [(f.to or name, f.default) for name, f in sent.items()]
-        self._by_name = dict(zip(self._names, self._targets))
+        self._by_name = dict(zip(self._names, self._targets, strict=True))
         self._converted = [(f.to or name, f.converter) for name, f in sent.items() if f.converter is not None]
         if len({to for to, _ in self._targets}) != len(self._targets):
             raise ValueError(f"{kind}: two fields are sent under one name")
@@ -81,7 +82,7 @@ class Table:
     def body(self, resource: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every sent field, under Alcor's name; `overrides` (Neutron names) replace values first."""
         body = {to: default if value is None else value
-                for (to, default), value in zip(self._targets, map(resource.get, self._names))}
+                for (to, default), value in zip(self._targets, map(resource.get, self._names), strict=True)}
         for name, value in (overrides or {}).items():
             if name in self._by_name:
                 to, default = self._by_name[name]

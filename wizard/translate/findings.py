@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from wizard.translate.model import Severity
 
-B, W, I = Severity.BLOCKER, Severity.WARNING, Severity.INFO
+B, W, INFO = Severity.BLOCKER, Severity.WARNING, Severity.INFO
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,22 @@ CATALOGUE: dict[str, Kind] = {
     # networks and segments
     "flat-network": Kind(B, "Move the workloads to a VXLAN or VLAN network, or set translate.flat_networks: "
                             "skip to leave this network (and its subnets and ports) out."),
-    "external-network-as-eip-ranges": Kind(I, "Nothing to do: floating IPs become elastic IPs in these ranges, "
-                                              "and routers keep naming this network in their (stored-only) "
-                                              "external gateway."),
+    "external-network-as-eip-ranges": Kind(INFO, "Nothing to do: floating IPs become elastic IPs in these ranges, "
+                                                 "and routers keep naming this network in their (stored-only) "
+                                                 "external gateway."),
     "port-on-external-network": Kind(B, "Alcor has no network for an external network's ports: move the VM "
                                         "to a tenant network (with a floating IP), or delete the port, before "
                                         "migrating."),
     "unsupported-network-type": Kind(B, "Alcor creates only vxlan, vlan and gre networks; move the workloads "
                                         "to one of those before migrating."),
     "network-type-converted": Kind(W, "Check that the compute hosts can carry VXLAN tunnels."),
-    "segmentation-id-reallocated": Kind(I, "Nothing to do: node cutover moves each network's VMs to the new "
-                                           "id; the wave planner shows which networks a wave splits."),
+    "segmentation-id-reallocated": Kind(INFO, "Nothing to do: node cutover moves each network's VMs to the new "
+                                              "id; the wave planner shows which networks a wave splits."),
     "vlan-id-reallocated": Kind(W, "Alcor picks a new VLAN id (1-4094): trunk it to every compute host, and "
                                    "move anything outside the cloud on the old VLAN (physical routers, bare "
                                    "metal) to the new one after convert, or keep this network in Neutron."),
     "multi-segment-network": Kind(W, "Alcor uses one segment per network; keep one segment in Neutron."),
-    "segment-range-not-migrated": Kind(I, "Nothing to do: Alcor allocates keys from its own default table."),
+    "segment-range-not-migrated": Kind(INFO, "Nothing to do: Alcor allocates keys from its own default table."),
     "skipped-with-parent": Kind(W, "Resolve the finding of the parent resource to migrate this one."),
     # subnets
     "ipv6-subnet": Kind(W, "Alcor handles IPv4 only; keep IPv6 in Neutron, or set translate.ipv6: block "
@@ -56,8 +56,8 @@ CATALOGUE: dict[str, Kind] = {
                                          "Neutron into that range (a /12 as /16s, a /29 as a /28), or set "
                                          "translate.unsupported_subnets: skip to leave it out, with its router "
                                          "interfaces and the ports (or port addresses) on it."),
-    "subnetpool": Kind(I, "Alcor has no subnet pools; the subnet keeps its CIDR."),
-    "address-scope": Kind(I, "Alcor has no address scopes."),
+    "subnetpool": Kind(INFO, "Alcor has no subnet pools; the subnet keeps its CIDR."),
+    "address-scope": Kind(INFO, "Alcor has no address scopes."),
     # routers
     "router-multiple-networks": Kind(B, "Alcor refuses (409) a router joining subnets of several networks: "
                                         "split it into one router per network before migrating, or set "
@@ -75,9 +75,9 @@ CATALOGUE: dict[str, Kind] = {
     # ports
     "unsupported-vnic-type": Kind(B, "Alcor rejects this vnic type (412): recreate the port as normal, "
                                      "direct, macvtap, baremetal or direct-physical."),
-    "vif-type-not-sent": Kind(I, "Nothing to do: Alcor sets the VIF type when the port is bound."),
+    "vif-type-not-sent": Kind(INFO, "Nothing to do: Alcor sets the VIF type when the port is bound."),
     "binding-profile-keys-dropped": Kind(W, "Alcor keeps only local_link_information in binding:profile."),
-    "vif-details-keys-dropped": Kind(I, "Nothing to do: ACA describes the VIF itself after cutover."),
+    "vif-details-keys-dropped": Kind(INFO, "Nothing to do: ACA describes the VIF itself after cutover."),
     "mac-reused-across-networks": Kind(B, "Alcor's MAC addresses are unique across all networks: give one "
                                           "of these ports a new MAC in Neutron before migrating."),
     "port-security-off": Kind(B, "Alcor holds no port without a security group, and its bind turns port "
@@ -91,14 +91,14 @@ CATALOGUE: dict[str, Kind] = {
                                             "Alcor would give it the project's default group or refuse it. "
                                             "Attach a group without rules in Neutron to keep it closed, or turn "
                                             "its port security off."),
-    "dhcp-port-not-migrated": Kind(I, "Nothing to do: ACA answers DHCP itself."),
-    "l3-port-not-migrated": Kind(I, "Nothing to do: Alcor has no DVR/HA router internals."),
+    "dhcp-port-not-migrated": Kind(INFO, "Nothing to do: ACA answers DHCP itself."),
+    "l3-port-not-migrated": Kind(INFO, "Nothing to do: Alcor has no DVR/HA router internals."),
     "trunk": Kind(W, "Alcor has no trunks: the subports are migrated as ordinary ports."),
     "qos-policy": Kind(W, "Alcor has no QoS service: the policy is not enforced."),
     "resource-request-dropped": Kind(W, "Alcor has no placement-backed QoS: the request is not kept."),
     "feature-dropped": Kind(W, "Alcor has no such attribute; the value is not kept."),
     # security groups
-    "default-group-new-id": Kind(I, "Nothing to do: the id map links Neutron's id to Alcor's."),
+    "default-group-new-id": Kind(INFO, "Nothing to do: the id map links Neutron's id to Alcor's."),
     "project-default-group-missing": Kind(W, "Alcor will create a default group that allows all ingress: "
                                              "create the default group in Neutron before migrating."),
     "address-group-rule": Kind(W, "Alcor has no address groups: the rule is left out; add one rule per "
@@ -118,11 +118,11 @@ CATALOGUE: dict[str, Kind] = {
     "node-unknown-host": Kind(B, "Add the host under `nodes:` in the plan with its local_ip (tunnel IP), or "
                                  "start its Neutron L2 agent so its tunneling_ip is known."),
     "node-mac-missing": Kind(W, "Add the host's mac_address under `nodes:` in the plan."),
-    "agent-not-migrated": Kind(I, "Nothing to do: ACA replaces the Neutron agents at cutover."),
+    "agent-not-migrated": Kind(INFO, "Nothing to do: ACA replaces the Neutron agents at cutover."),
     # features and drift
-    "extension-unsupported": Kind(I, "Alcor lacks this Neutron feature; check that nothing depends on it."),
-    "tags-dropped": Kind(I, "Alcor keeps no tags on this kind of resource."),
-    "unknown-field": Kind(I, "This Neutron field is not in the translation tables; check what it means."),
+    "extension-unsupported": Kind(INFO, "Alcor lacks this Neutron feature; check that nothing depends on it."),
+    "tags-dropped": Kind(INFO, "Alcor keeps no tags on this kind of resource."),
+    "unknown-field": Kind(INFO, "This Neutron field is not in the translation tables; check what it means."),
     # replay of captured writes
     "write-not-replayed": Kind(W, "Alcor gets nothing for this kind of write: make the same change in Alcor "
                                   "after the migration, or undo it in Neutron."),

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(str, Enum):  # noqa: UP042 -- StrEnum's str() is the value, not Severity.X; it may reach outputs
     BLOCKER = "blocker"
     WARNING = "warning"
     INFO = "info"

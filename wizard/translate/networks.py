@@ -20,7 +20,7 @@ from wizard.translate.model import AlcorRequest, NeutronRef
 KIND = "networks"
 
 
-def _network_type(value: str | None) -> str:
+def _network_type(value: str | None) -> str | None:
     return NETWORK_TYPE_TO_ALCOR.get(value, value)
 
 

@@ -211,7 +211,8 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
     details = port.get("binding:vif_details")
     unknown = details.keys() - values.VIF_DETAILS_KEYS if details else None
     if unknown:
-        ctx.find("vif-details-keys-dropped", KIND, pid, f"binding:vif_details keys not kept: {', '.join(sorted(unknown))}")
+        ctx.find("vif-details-keys-dropped", KIND, pid,
+                 f"binding:vif_details keys not kept: {', '.join(sorted(unknown))}")
 
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:

@@ -406,13 +406,15 @@ class WizardApp(App):
         yield from super().get_system_commands(screen)
         for step in STEPS:
             if step.name == "plan" or self.engine is not None:
-                yield SystemCommand(f"Go to {step.title}", f"Show the {step.title} step", partial(self.show_step, step.name))
+                yield SystemCommand(f"Go to {step.title}", f"Show the {step.title} step",
+                                    partial(self.show_step, step.name))
         if self.running:
             yield SystemCommand("Pause the run", "Hold at the next checkpoint", self.pause)
             yield SystemCommand("Resume the run", "Carry on from the pause", self.resume)
             yield SystemCommand("Cancel the run", "Stop at the next checkpoint", self.confirm_cancel)
         if self.artifact("translation") is not None:
-            yield SystemCommand("Export the dry-run files", "requests.jsonl, findings.json, id_map.json", self.export_dry_run)
+            yield SystemCommand("Export the dry-run files", "requests.jsonl, findings.json, id_map.json",
+                                self.export_dry_run)
         yield SystemCommand("Help", "Keys and steps", self.action_help)
 
 

@@ -55,7 +55,8 @@ class CutoverScreen(StepScreen):
             last = model.waves[max(model.waves)]
             moved = sum(w.done for w in model.waves_done.values())
             back = sum(w.rolled_back for w in model.waves_done.values())
-            summary.update(f"wave {last.wave} of {last.waves} ({last.label}); {moved} node(s) moved, {back} rolled back")
+            summary.update(f"wave {last.wave} of {last.waves} ({last.label}); {moved} node(s) moved, "
+                           f"{back} rolled back")
         self.query_one(WaveTimeline).show(model)
 
     def target(self, model: RunModel) -> str:

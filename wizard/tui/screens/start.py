@@ -54,7 +54,7 @@ class StartScreen(Screen):
             self.action_new_plan()
         elif event.option.id == LAB:
             self.action_open_lab()
-        else:
+        elif event.option.id is not None:  # a plan's path (every option has an id)
             self.app.open_plan(Path(event.option.id))
 
     def action_new_plan(self) -> None:

@@ -54,7 +54,7 @@ class FindingsTable(Vertical):
         )
         by_severity = [sum(f.severity == s for f in self._findings) for s in SEVERITIES]
         counts = Text.assemble(
-            *[(f"{n} {s}  ", severity_text(s).style) for s, n in zip(SEVERITIES, by_severity)]
+            *[(f"{n} {s}  ", severity_text(s).style) for s, n in zip(SEVERITIES, by_severity, strict=True)]
         )
         self.query_one("#counts", Static).update(counts)
         rows = [(severity_text(f.severity), f.code, f.kind, f.id, f.message) for f in self._shown]

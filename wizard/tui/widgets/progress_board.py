@@ -69,11 +69,11 @@ class ProgressBoard(VerticalScroll):
             self._rows.pop(kind).remove()
         width = max(len(name) for name in (self.title, *kinds))
         overall = self.query_one(".overall", KindProgress)
-        for row in (overall, *self._rows.values()):
-            if row.is_mounted:
-                row.fit_name(width)
+        for shown in (overall, *self._rows.values()):
+            if shown.is_mounted:
+                shown.fit_name(width)
             else:
-                row.name_width = width
+                shown.name_width = width
         for event in events:
             row = self._rows.get(event.kind)
             if row is None:
