@@ -26,7 +26,6 @@ from wizard.plan import NodeCommands, StepTimeouts
 STEPS = ("register", "stop_agents", "start_aca", "aca_health", "bind_ports", "check")
 # Rollback steps in the order they run, each with the forward step whose effect it undoes.
 ROLLBACK = (("unbind_ports", "bind_ports"), ("stop_aca", "start_aca"), ("start_agents", "stop_agents"))
-COMMAND_STEPS = ("stop_agents", "start_aca", "aca_health", "stop_aca", "start_agents")
 
 
 class NodeControl(Protocol):

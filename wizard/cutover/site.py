@@ -31,8 +31,6 @@ from wizard.plan import Plan
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
 
-SNAPSHOT_FILE = "snapshot.json"
-
 
 @dataclass
 class Site:
@@ -59,7 +57,7 @@ def load_snapshot(plan: Plan, artifacts: Mapping[str, Any]) -> snapshot_file.Sna
     """The run's snapshot, else the plan's snapshot file, the state directory's, or the lab's cloud."""
     if "snapshot" in artifacts:
         return artifacts["snapshot"]
-    path = Path(plan.neutron.snapshot) if plan.neutron.snapshot else Path(plan.state_dir) / SNAPSHOT_FILE
+    path = Path(plan.neutron.snapshot) if plan.neutron.snapshot else Path(plan.state_dir) / snapshot_file.STATE_FILE
     if not path.exists() and plan.lab is not None and not plan.neutron.snapshot:
         path = Path(plan.lab.cloud)
     if not path.exists():

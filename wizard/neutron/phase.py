@@ -21,7 +21,7 @@ from wizard.neutron import snapshot as snapshot_file
 from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
 
-SNAPSHOT_FILE = "snapshot.json"
+SNAPSHOT_FILE = snapshot_file.STATE_FILE
 TAKEN_KEY = "snapshot"  # meta: {"source", "taken_at", "counts"} once the file is complete
 
 

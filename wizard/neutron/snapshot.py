@@ -32,6 +32,7 @@ from wizard.collector import collector_paused
 from wizard.errors import InputError
 
 FORMAT = "neutron-snapshot/1"
+STATE_FILE = "snapshot.json"  # the run's snapshot, in its state directory
 MAX_DEPTH = 64  # nested objects and lists; Neutron's resources need a handful, json and translation recurse
 
 # Collection name -> the Neutron API path it is read from.
