@@ -24,7 +24,7 @@ from wizard.neutron.reader import NeutronReader
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Options
 from wizard.translate.model import Severity, Translation
-from wizard.translate.translation import translate
+from wizard.translate.translation import translate, translate_for
 
 
 class TranslatePhase:
@@ -88,6 +88,6 @@ def current_translation(ctx: RunContext) -> Translation:
     if CAPTURE not in ctx.artifacts and REPLICATION not in ctx.artifacts:
         return ctx.need("translation")
     with NeutronReader(pinned(ctx.plan.neutron, ctx.state)) as reader:
-        translation = translate(reader.read(), Options.from_plan(ctx.plan))
+        translation = translate_for(reader.read(), ctx.plan)
     idmap.restore(ctx.state, translation)
     return translation

@@ -13,9 +13,8 @@ from wizard.commands.options import add_plan_options, plan_from_args, snapshot_o
 from wizard.errors import ExitCode, InputError
 from wizard.neutron.access import no_agents
 from wizard.translate.accounting import Tally, account, unaccounted
-from wizard.translate.context import Options
 from wizard.translate.model import Translation
-from wizard.translate.translation import translate
+from wizard.translate.translation import translate_for
 
 _STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
 
@@ -33,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     snapshot = snapshot_of(plan, "preview")
-    translation = translate(snapshot, Options.from_plan(plan))
+    translation = translate_for(snapshot, plan)
     tallies = account(snapshot, translation)
     console = Console(highlight=False)
     show(console, translation, tallies)

@@ -14,8 +14,7 @@ from wizard.alcor.verify import Drift, verify
 from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
 from wizard.errors import ExitCode, InputError
 from wizard.state import StateStore
-from wizard.translate.context import Options
-from wizard.translate.translation import translate
+from wizard.translate.translation import translate_for
 
 ORDER = 60
 SHOWN = 10  # findings listed per kind and sort
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_of(plan, "verify")
     if not plan.alcor_url("vpc"):
         raise InputError("verify needs Alcor: --alcor-url URL, or alcor.url in the plan")
-    translation = translate(snapshot, Options.from_plan(plan))
+    translation = translate_for(snapshot, plan)
     state = StateStore(plan.state_dir)
     try:
         with AlcorClient.from_plan(plan) as client:

@@ -28,8 +28,7 @@ from wizard.errors import InputError
 from wizard.events import Event
 from wizard.neutron import snapshot as snapshot_file
 from wizard.plan import Plan
-from wizard.translate.context import Options
-from wizard.translate.translation import translate
+from wizard.translate.translation import translate_for
 
 
 @dataclass
@@ -71,7 +70,7 @@ def site_for(plan: Plan, artifacts: Mapping[str, Any]) -> Site:
     fleet = artifacts.get("lab_fleet")
     if fleet is not None:
         plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
-    translation = artifacts.get("translation") or translate(snapshot, Options.from_plan(plan))
+    translation = artifacts.get("translation") or translate_for(snapshot, plan)
     nodes = compute_nodes(snapshot, plan, translation.bindings, port_bodies(translation.requests))
     waves = plan_waves(nodes, plan.cutover.waves)
     executor = artifacts.get("executor") or executor_for(plan.cutover.executor, fleet)

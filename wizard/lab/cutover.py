@@ -23,9 +23,8 @@ from wizard.lab.nodes import LabFleet
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Plan
 from wizard.state import StateStore
-from wizard.translate.context import Options
 from wizard.translate.model import Translation
-from wizard.translate.translation import translate
+from wizard.translate.translation import translate_for
 
 # The request kinds the cutover needs in Alcor, in the order translation emits them.
 SEEDED_KINDS = ("segment_table", "node", "security_group", "vpc", "subnet", "port")
@@ -76,7 +75,7 @@ def lab_cutover(snapshot: Snapshot, plan: Plan, delay: float = 0.0) -> LabCutove
     """Start the emulator and a LabNode per host, and seed Alcor as convert leaves it."""
     fleet = LabFleet([node.name for node in compute_nodes(snapshot, plan, {})], delay)
     lab_plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
-    translation = translate(snapshot, Options.from_plan(lab_plan))
+    translation = translate_for(snapshot, lab_plan)
     emulator = AlcorEmulator().start()
     client = AlcorClient(emulator.endpoints, concurrency=max(8, plan.cutover.waves.parallel))
     lab = LabCutover(snapshot, translation, emulator, fleet, client)

@@ -15,6 +15,7 @@ from typing import Any
 from wizard.alcor import paths
 from wizard.collector import collector_paused
 from wizard.neutron.snapshot import Snapshot
+from wizard.plan import Plan
 from wizard.translate import features, floatingips, networks, nodes, ports, routers, security_groups, subnets
 from wizard.translate.context import Context, Index, Options
 from wizard.translate.fields import Table
@@ -32,6 +33,11 @@ def translate(snapshot: Snapshot, options: Options | None = None) -> Translation
     """The whole translation of a snapshot. Pure: nothing is sent or written."""
     with collector_paused():
         return translate_index(Context(Index(snapshot), options))
+
+
+def translate_for(snapshot: Snapshot, plan: Plan) -> Translation:
+    """The translation a plan asks for: `translate` with the plan's policies."""
+    return translate(snapshot, Options.from_plan(plan))
 
 
 def translate_index(ctx: Context) -> Translation:
