@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.lab.test_lab_run import EVERY_PHASE, ROOT, RUN_TIMEOUT, logged_writes
+from tests.lab.test_lab_run import EVERY_PHASE, ROOT, RUN_TIMEOUT, logged_writes, stopped_during_convert
 from wizard.capture.writelog import REJECTED, REPLAYED
 from wizard.lab import home
 from wizard.lab.alcor.model import AlcorModel
@@ -109,20 +107,8 @@ def test_the_keystone_lab_run_again_on_its_state_finds_neutron_and_alcor_behind_
 def test_a_keystone_lab_run_stopped_during_convert_resumes_and_the_users_finish_their_writes(tmp_path):
     """Each run has a new Keystone: the demo project keeps its id, so the demo user finds what it made."""
     state_dir = tmp_path / "state"
-    process = subprocess.Popen(command(state_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    try:
-        deadline = time.monotonic() + RUN_TIMEOUT
-        for line in process.stdout:
-            if "▶ convert" in line or time.monotonic() > deadline:
-                break
-        time.sleep(0.5)
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130
+    returncode, _ = stopped_during_convert(command(state_dir))
+    assert returncode == 130
     stderr = run_keystone_lab(state_dir)
     assert "lab users stopped" not in stderr
     assert [entry["state"] for entry in logged_writes(state_dir)] == [REPLAYED] * USER_WRITES + [REJECTED]

@@ -86,14 +86,13 @@ def test_the_lab_plan_migrates_the_sample_cloud_end_to_end(tmp_path):
     assert all(entry["status"] < 400 for entry in writes), [e for e in writes if e["status"] >= 400]
 
 
-@pytest.mark.neutron
-def test_a_lab_run_stopped_during_convert_resumes_to_the_end(tmp_path):
-    state_dir = tmp_path / "state"
-    process = subprocess.Popen(command(state_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+def stopped_during_convert(argv: list[str]) -> tuple[int, str]:
+    """Run a lab and stop it with SIGTERM once convert has begun (the users write while it runs):
+    its exit code and output."""
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + RUN_TIMEOUT
-        for line in process.stdout:  # the users write while convert runs: stop it then
+        for line in process.stdout:
             if "▶ convert" in line or time.monotonic() > deadline:
                 break
         time.sleep(0.5)
@@ -102,7 +101,14 @@ def test_a_lab_run_stopped_during_convert_resumes_to_the_end(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, output[-3000:]
+    return process.returncode, output
+
+
+@pytest.mark.neutron
+def test_a_lab_run_stopped_during_convert_resumes_to_the_end(tmp_path):
+    state_dir = tmp_path / "state"
+    returncode, output = stopped_during_convert(command(state_dir))
+    assert returncode == 130, output[-3000:]
     assert "run the same command again to resume" in output
     done_before = json.loads((state_dir / "lab" / "acas.json").read_text())
     assert not any(done_before.values())  # stopped before the cutover

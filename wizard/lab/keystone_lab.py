@@ -29,7 +29,7 @@ import yaml
 
 from wizard.errors import MigrateError
 from wizard.lab.alcor.gateway import KeystoneAuth
-from wizard.lab.keystone_server import ADMIN_PASSWORD, REGION, KeystoneServer, ensure_installed
+from wizard.lab.keystone_server import ADMIN_PASSWORD, REGION, KeystoneServer, ensure_installed, password_auth
 from wizard.lab.neutron_server import ServiceUser
 
 ADMIN_CLOUD, DEMO_CLOUD = "lab-admin", "lab-demo"
@@ -93,10 +93,7 @@ class LabKeystone:
         (public, as a client finds Neutron: the capture's once the capture is inserted)."""
         user, password, project = ("admin", ADMIN_PASSWORD, "admin") if cloud == ADMIN_CLOUD else \
             ("demo", self.passwords["demo"], "demo")
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-                    "name": user, "domain": {"id": "default"}, "password": password}}},
-                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-        answer = httpx.post(f"{self.url}/auth/tokens", json=body, timeout=30)
+        answer = httpx.post(f"{self.url}/auth/tokens", json=password_auth(user, password, project), timeout=30)
         if answer.status_code != 201:
             raise MigrateError(f"lab: keystone at {self.url}: login {cloud}: HTTP {answer.status_code}")
         network = [entry["url"] for service in answer.json()["token"]["catalog"] if service["type"] == "network"

@@ -184,10 +184,7 @@ class KeystoneServer:
 
     def token(self, user: str, password: str, project: str) -> str:
         """A project-scoped token for a user (domain Default)."""
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-                    "name": user, "domain": {"id": "default"}, "password": password}}},
-                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-        response = httpx.post(f"{self.url}/auth/tokens", json=body, timeout=30)
+        response = httpx.post(f"{self.url}/auth/tokens", json=password_auth(user, password, project), timeout=30)
         if response.status_code != 201:
             raise MigrateError(f"keystone at {self.url}: token for {user}: HTTP {response.status_code}")
         return response.headers["X-Subject-Token"]
@@ -226,3 +223,10 @@ class KeystoneServer:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
         self.port = None
+
+
+def password_auth(user: str, password: str, project: str) -> dict:
+    """Keystone v3's body for a project-scoped password login (user and project in domain Default)."""
+    return {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"id": "default"}, "password": password}}},
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
