@@ -62,8 +62,8 @@ def child(args: argparse.Namespace) -> None:
     from wizard.alcor.client import AlcorClient
     from wizard.alcor.convert import Converter, resources_in
     from wizard.alcor.verify import verify
+    from wizard.core.state import StateStore
     from wizard.lab.synth import CloudSize, SyntheticCloud
-    from wizard.state import StateStore
     from wizard.translate.context import Options
     from wizard.translate.translation import translate
 
@@ -146,8 +146,8 @@ def faults(args: argparse.Namespace) -> None:
 def kill(args: argparse.Namespace) -> None:
     """Kill each run once a random number of further requests is applied, then run to the end."""
     sys.path.insert(0, str(ROOT))
+    from wizard.core.state import StateStore
     from wizard.lab.synth import CloudSize, SyntheticCloud
-    from wizard.state import StateStore
     from wizard.translate.translation import translate
 
     total = len(translate(SyntheticCloud(CloudSize(ports=args.ports)).snapshot()).requests)

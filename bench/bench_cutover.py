@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wizard.cutover.phases import CutoverPhase  # noqa: E402
+from wizard.core.engine import Engine  # noqa: E402
+from wizard.core.state import StateStore  # noqa: E402
 from wizard.cutover.records import NodeRecords  # noqa: E402
-from wizard.engine import Engine  # noqa: E402
 from wizard.lab.cutover import lab_cutover  # noqa: E402
 from wizard.lab.nodes import LAB_COMMANDS  # noqa: E402
 from wizard.lab.synth import CloudSize, SyntheticCloud  # noqa: E402
+from wizard.phases.cutover import CutoverPhase  # noqa: E402
 from wizard.plan import Plan  # noqa: E402
-from wizard.state import StateStore  # noqa: E402
 
 
 def plan_for(state_dir: str, parallel: int, on_failure: str) -> Plan:
@@ -56,7 +56,7 @@ def cutover(nodes: int, parallel: int, delay: float, on_failure: str = "continue
             if failing:
                 lab.fleet[failing].failing = {"aca ports"}
             engine = Engine(plan, [CutoverPhase()], StateStore(state_dir), approve=lambda p, q: True)
-            engine.ctx.artifacts.update(lab.artifacts())
+            engine.ctx.run.provide(**lab.seams())
             started = time.monotonic()
             result = engine.run()
             window = time.monotonic() - started

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from wizard import plan
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 
 PLAN = """version: 1
 neutron: {url: "http://127.0.0.1:9696", auth: none}

@@ -1,4 +1,4 @@
-"""Children started with wizard.children.spawn die with their parent, even one killed with SIGKILL,
+"""Children started with wizard.core.children.spawn die with their parent, even one killed with SIGKILL,
 and even when the thread that asked for them has ended."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def parent(script: str) -> tuple[subprocess.Popen, int]:
 def test_a_child_dies_when_its_parent_is_killed_with_sigkill():
     process, child = parent("""
         import time
-        from wizard import children
+        from wizard.core import children
         print(children.spawn(["sleep", "300"]).pid, flush=True)
         time.sleep(300)
     """)
@@ -59,7 +59,7 @@ def test_a_child_dies_when_its_parent_is_killed_with_sigkill():
 def test_a_child_spawned_for_a_thread_that_ended_lives_until_its_process_dies():
     process, child = parent("""
         import threading, time
-        from wizard import children
+        from wizard.core import children
         started = []
         worker = threading.Thread(target=lambda: started.append(children.spawn(["sleep", "300"])))
         worker.start()

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from wizard.engine import PHASE_ORDER, Engine, NotApproved
-from wizard.events import PhaseFailed, PhaseFinished, PhaseSkipped, PhaseStarted
-from wizard.state import StateStore
+from wizard.core.engine import PHASE_ORDER, Engine, NotApproved
+from wizard.core.events import PhaseFailed, PhaseFinished, PhaseSkipped, PhaseStarted
+from wizard.core.state import StateStore
 
 
 class Recorder:
@@ -124,12 +124,14 @@ class Holding:
 
     def __init__(self, name, closed, fail_close=False):
         self.name, self.closed, self.fail_close = name, closed, fail_close
+        self.running = False
 
     def run(self, ctx):
-        ctx.artifacts[self.name] = "running"
+        self.running = True
 
     def close(self, ctx):
-        if ctx.artifacts.pop(self.name, None):
+        if self.running:
+            self.running = False
             self.closed.append(self.name)
         if self.fail_close:
             raise OSError("port still bound")
@@ -137,11 +139,11 @@ class Holding:
 
 def test_phases_are_closed_when_the_run_ends_whether_it_failed_or_not(tmp_path):
     closed = []
-    engine, events = make(tmp_path, [Holding("capture", closed), Holding("convert", closed, fail_close=True),
-                                     Recorder("verify", [], fail=True)])
+    holders = [Holding("capture", closed), Holding("convert", closed, fail_close=True)]
+    engine, events = make(tmp_path, [*holders, Recorder("verify", [], fail=True)])
     result = engine.run()
     assert result.failed == "verify"
-    assert closed == ["convert", "capture"] and not engine.ctx.artifacts  # last phase first
+    assert closed == ["convert", "capture"] and not any(h.running for h in holders)  # last phase first
     assert any(getattr(e, "text", "").startswith("could not release: OSError: port still bound") for e in events)
 
     closed.clear()

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.neutron import snapshot
 
 

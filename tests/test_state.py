@@ -2,7 +2,7 @@
 
 import os
 
-from wizard.state import StateStore
+from wizard.core.state import StateStore
 
 
 def test_applied_failed_and_id_map_survive_reopen(tmp_path):

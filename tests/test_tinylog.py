@@ -5,7 +5,7 @@ import os
 import pytest
 from tinydb import Query
 
-from wizard.tinylog import AppendOnlyStorage, LogCorrupt, open_db
+from wizard.core.tinylog import AppendOnlyStorage, LogCorrupt, open_db
 
 
 def test_documents_survive_reopen(tmp_path):
@@ -92,7 +92,7 @@ def _fill_until_the_file_limit(path, limit: int) -> dict:
 
     script = f"""
 import json, resource, signal
-from wizard.tinylog import LogUnavailable, open_db
+from wizard.core.tinylog import LogUnavailable, open_db
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
 db = open_db({str(path)!r})
@@ -124,7 +124,7 @@ def test_a_failed_write_cuts_the_file_back_and_changes_nothing(tmp_path):
 
 
 def test_after_a_failed_fsync_every_write_is_refused(tmp_path):
-    from wizard.tinylog import LogUnavailable
+    from wizard.core.tinylog import LogUnavailable
 
     path = tmp_path / "log.db"
     path.symlink_to("/dev/null")  # the kernel refuses fsync on it (EINVAL)
@@ -139,7 +139,7 @@ def test_after_a_failed_fsync_every_write_is_refused(tmp_path):
 
 
 def test_readonly_reports_a_torn_tail_and_leaves_the_file_alone(tmp_path):
-    from wizard.tinylog import LogUnavailable
+    from wizard.core.tinylog import LogUnavailable
 
     path = tmp_path / "log.db"
     open_db(path).table("entries").insert({"seq": 1})
@@ -156,7 +156,7 @@ def test_readonly_reports_a_torn_tail_and_leaves_the_file_alone(tmp_path):
 
 
 def test_exclusive_keeps_a_second_writer_out(tmp_path):
-    from wizard.tinylog import LogBusy
+    from wizard.core.tinylog import LogBusy
 
     path = tmp_path / "log.db"
     first = open_db(path, exclusive=True)
@@ -292,7 +292,7 @@ def test_a_storage_with_an_index_keeps_no_document_and_reads_them_from_the_file(
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
 def test_the_file_is_read_a_chunk_at_a_time(tmp_path, monkeypatch, chunk):
-    monkeypatch.setattr("wizard.tinylog.READ_CHUNK", chunk)
+    monkeypatch.setattr("wizard.core.tinylog.READ_CHUNK", chunk)
     path = tmp_path / "log.db"
     table = open_db(path).table("entries")
     for seq in range(1, 40):

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from wizard import __version__
 from wizard.commands import COMMANDS
-from wizard.errors import ExitCode, MigrateError
+from wizard.core.errors import ExitCode, MigrateError
 
 EXAMPLES = """\
 examples:

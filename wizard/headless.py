@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.prompt import Confirm
 from rich.table import Table
 
-from wizard import events as ev
-from wizard.report import REPORT_MD
+from wizard.core import events as ev
+from wizard.phases.report import REPORT_MD
 
 _CHECK_MARK = {"ok": ("✔", "green"), "warning": ("!", "yellow"), "failed": ("✘", "bold red")}
 _SEVERITY_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from wizard.alcor.client import AlcorClient
+from wizard.core.state import StateStore
 from wizard.lab.alcor import AlcorEmulator, Faults
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.plan import Override, Plan, from_overrides
-from wizard.state import StateStore
 from wizard.translate.context import Options
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate

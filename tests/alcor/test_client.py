@@ -10,12 +10,12 @@ from tests.lab.alcor.conftest import PROJECT
 from wizard.alcor import errors
 from wizard.alcor.client import AlcorClient, RowCapReached
 from wizard.alcor.paths import SEGMENT_TABLE_PATH
+from wizard.alcor.request import AlcorRequest
 from wizard.alcor.services import SERVICES
 from wizard.alcor.values import SCAN_ROW_LIMIT
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.lab.alcor import Faults
 from wizard.plan import Plan
-from wizard.translate.model import AlcorRequest
 
 P = f"/project/{PROJECT}"
 

@@ -6,13 +6,15 @@ import pytest
 
 from tests.alcor.conftest import make_world
 from tests.conftest import untimed
-from wizard.alcor.convert import Converter, ConvertIncomplete, ConvertPhase, recorded_failures, stages
+from wizard.alcor.convert import Converter, ConvertIncomplete, recorded_failures, stages
 from wizard.alcor.paths import KINDS
+from wizard.alcor.request import deferred_id
 from wizard.alcor.verify import verify
-from wizard.engine import Cancelled, Engine
-from wizard.events import EventBus, Progress, RequestFailed
+from wizard.core.engine import Cancelled, Engine
+from wizard.core.events import EventBus, Progress, RequestFailed
 from wizard.lab.alcor import Faults
-from wizard.translate.model import Translation, deferred_id
+from wizard.phases.convert import ConvertPhase
+from wizard.translate.model import Translation
 
 
 def convert(world, translation: Translation, **options):
@@ -184,16 +186,16 @@ def test_the_phase_fails_after_recording_when_a_request_is_refused(world, cloud)
     refused = []
     bus.subscribe(lambda e: refused.append(e) if type(e).__name__ == "RequestFailed" else None)
     engine = Engine(world.plan, [ConvertPhase()], world.state, bus)
-    engine.ctx.artifacts["translation"] = tampered(cloud, vpc.key, mtu=10)
+    engine.ctx.run.translation = tampered(cloud, vpc.key, mtu=10)
     result = engine.run()
     assert result.failed == "convert" and vpc.key in result.error and "run again" in result.error
     assert [e.key for e in refused] == [vpc.key] and refused[0].kind == "vpc"
     assert "-> 500: ResourceNotValidException" in refused[0].answer
     assert untimed(recorded_failures(world.state)) == untimed(refused)  # what a reopened wizard shows again
-    assert engine.ctx.artifacts["convert"].failures[0].key == vpc.key
+    assert engine.ctx.run.convert.failures[0].key == vpc.key
     with pytest.raises(ConvertIncomplete):
         ConvertPhase().run(engine.ctx)
-    engine.ctx.artifacts["translation"] = cloud
+    engine.ctx.run.translation = cloud
     assert engine.run().ok
     assert world.state.phase("convert")["summary"]["applied"] > 0
 
@@ -201,14 +203,14 @@ def test_the_phase_fails_after_recording_when_a_request_is_refused(world, cloud)
 def test_an_engine_cancelled_mid_convert_resumes_on_the_next_run(world, cloud):
     bus = EventBus()
     engine = Engine(world.plan, [ConvertPhase()], world.state, bus)
-    engine.ctx.artifacts["translation"] = cloud
+    engine.ctx.run.translation = cloud
     bus.subscribe(lambda e: engine.cancel() if isinstance(e, Progress) and e.kind == "subnet" else None)
     result = engine.run()
     assert result.failed == "convert" and "cancelled" in result.error
     done = sum(world.state.is_applied(r.key) for r in cloud.requests)
     assert 0 < done < len(cloud.requests)
     again = Engine(world.plan, [ConvertPhase()], world.reopen_state(), EventBus())
-    again.ctx.artifacts["translation"] = cloud
+    again.ctx.run.translation = cloud
     assert again.run().ok
     assert world.state.phase("convert")["summary"]["skipped"] == done
     no_duplicates(world)

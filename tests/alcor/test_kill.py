@@ -11,10 +11,10 @@ import sys
 import time
 
 from tests.alcor.conftest import ROOT
+from wizard.core.state import STATE_FILE, StateStore
 from wizard.lab.alcor import AlcorEmulator, Faults
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_module
-from wizard.state import STATE_FILE, StateStore
 
 
 def applied_records(state_dir) -> int:

@@ -11,11 +11,12 @@ from tests.alcor.conftest import SMALL
 from tests.alcor.test_convert import convert
 from wizard.alcor.client import RowCapReached
 from wizard.alcor.paths import EXTRA_ROUTES_WRAPPER
-from wizard.alcor.verify import VerifyPhase, differences, same, verify
+from wizard.alcor.request import AlcorRequest
+from wizard.alcor.verify import differences, same, verify
 from wizard.cli import main
-from wizard.engine import Engine
+from wizard.core.engine import Engine
 from wizard.neutron import snapshot as snapshot_module
-from wizard.translate.model import AlcorRequest
+from wizard.phases.verify import VerifyPhase
 from wizard.translate.translation import translate
 
 
@@ -70,17 +71,17 @@ def test_list_order_alcor_defaults_and_alcors_own_resources_are_not_drift(world,
     assert drift.total == 0
 
 
-def test_the_phase_puts_the_drift_in_the_artifacts_and_fails_on_drift(world, cloud):
+def test_the_phase_puts_the_drift_in_the_run_state_and_fails_on_drift(world, cloud):
     convert(world, cloud)
     engine = Engine(world.plan, [VerifyPhase()], world.state)
-    engine.ctx.artifacts["translation"] = cloud
+    engine.ctx.run.translation = cloud
     assert engine.run().ok
-    assert engine.ctx.artifacts["drift"].total == 0
+    assert engine.ctx.run.drift.total == 0
     assert world.state.phase("verify")["summary"]["drift"] == 0
     world.client._http.post(world.emulator.url_for("vpc") + "/project/x/vpcs", json={"network": {"id": "extra"}})
     result = engine.run()
     assert result.failed == "verify" and "extra" in result.error
-    assert engine.ctx.artifacts["drift"].total == 1
+    assert engine.ctx.run.drift.total == 1
 
 
 def test_verify_command_exit_codes_and_json(world, tmp_path, capsys):

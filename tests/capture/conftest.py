@@ -26,8 +26,8 @@ from aiohttp import web
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import LOG_FILE, WriteLog
-from wizard.events import EventBus
-from wizard.tinylog import open_db
+from wizard.core.events import EventBus
+from wizard.core.tinylog import open_db
 
 
 @dataclass

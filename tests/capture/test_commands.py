@@ -14,7 +14,7 @@ import pytest
 from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.cli import main
-from wizard.state import StateStore
+from wizard.core.state import StateStore
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])  # a service manager's stop, a closed terminal

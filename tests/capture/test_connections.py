@@ -21,7 +21,7 @@ from tests.capture.conftest import start_capture
 from wizard import plan as plan_module
 from wizard.capture.config import ProxyConfig
 from wizard.capture.connections import ConnectionLimits
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 
 LIMIT = 0.5  # seconds, both timeouts
 GIVE_UP = 10.0  # how long a test waits for an answer it expects long before

@@ -12,21 +12,21 @@ import pytest
 
 from tests.alcor.conftest import plan_for
 from wizard.alcor.client import AlcorClient
-from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import verify
-from wizard.capture.phase import CapturePhase
-from wizard.capture.replay_phase import ReplayPhase
 from wizard.capture.writelog import REPLAYED, SKIPPED, WriteLog
-from wizard.engine import Engine
-from wizard.events import EventBus, LagChanged, PhaseStarted, Progress
+from wizard.core.engine import Engine
+from wizard.core.events import EventBus, LagChanged, PhaseStarted, Progress
+from wizard.core.state import StateStore
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer, free_port
-from wizard.neutron.phase import SnapshotPhase
 from wizard.neutron.reader import NeutronReader
-from wizard.state import StateStore
+from wizard.phases.capture import CapturePhase
+from wizard.phases.convert import ConvertPhase
+from wizard.phases.replay import ReplayPhase
+from wizard.phases.snapshot import SnapshotPhase
+from wizard.phases.translate import TranslatePhase
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
-from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
 
@@ -84,7 +84,7 @@ class Gate:
 
     def run(self, ctx):
         self.writer.join(120)
-        hold, replication = ctx.artifacts["write_hold"], ctx.artifacts["replication"]
+        hold, replication = ctx.run.write_hold, ctx.run.replication
         hold.hold_writes("reject", 1.0)
         target = replication.head()
         assert target == self.workload.done

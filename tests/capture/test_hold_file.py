@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from wizard.capture.hold_file import HOLD_FILE, HoldRequest, HoldWatcher
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 
 def post(url: str) -> httpx.Response:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from wizard.capture.phase import CapturePhase
-from wizard.engine import Engine
-from wizard.events import EventBus, PhaseFinished, WriteCaptured
+from wizard.core.engine import Engine
+from wizard.core.events import EventBus, PhaseFinished, WriteCaptured
+from wizard.core.state import StateStore
+from wizard.phases.capture import CapturePhase
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 
 class WriteThroughProxy:
@@ -18,7 +18,7 @@ class WriteThroughProxy:
     name = "snapshot"
 
     def run(self, ctx):
-        proxy = ctx.artifacts["capture"]
+        proxy = ctx.run.capture
         status = httpx.post(f"{proxy.url}/v2.0/networks", json={"network": {"name": "n"}}).status_code
         return {"status": status, "logged": [entry["state"] for entry in proxy.log.entries()]}
 
@@ -36,7 +36,7 @@ def test_the_proxy_runs_through_the_later_phases_and_stops_when_the_run_ends(ups
     assert finished["snapshot"].summary == {"status": 201, "logged": ["committed"]}
     assert finished["capture"].summary["log_entries"] == 0
     assert any(isinstance(event, WriteCaptured) for event in events)
-    assert "capture" not in engine.ctx.artifacts  # the engine closed the phase
+    assert engine.ctx.run.capture is None  # the engine closed the phase
     with pytest.raises(httpx.TransportError):
         httpx.get(finished["capture"].summary["listen"] + "/v2.0/networks", timeout=2)
 
@@ -45,15 +45,15 @@ def test_a_disabled_capture_starts_nothing(state_dir):
     plan = Plan(state_dir=str(state_dir))
     plan.capture.enabled = False
     engine = Engine(plan, [CapturePhase()], StateStore(state_dir))
-    assert engine.run().ok and "capture" not in engine.ctx.artifacts
+    assert engine.run().ok and engine.ctx.run.capture is None
 
 
 def test_replay_phases_without_a_write_log_have_nothing_to_do(tmp_path):
-    from wizard.capture.replay_phase import ReplayPhase
-    from wizard.engine import RunContext
-    from wizard.events import EventBus
+    from wizard.core.engine import RunContext
+    from wizard.core.events import EventBus
+    from wizard.core.state import StateStore
+    from wizard.phases.replay import ReplayPhase
     from wizard.plan import Plan
-    from wizard.state import StateStore
 
     state = StateStore(tmp_path / "state")
     ctx = RunContext(plan=Plan(), state=state, bus=EventBus(), approve=lambda question: True)
@@ -61,6 +61,6 @@ def test_replay_phases_without_a_write_log_have_nothing_to_do(tmp_path):
         for name in ("replay", "final_replay"):
             summary = ReplayPhase(name).run(ctx)
             assert summary == {"replayed": 0, "skipped": 0, "failed": 0, "lag": 0, "enabled": False}
-        assert "replication" not in ctx.artifacts
+        assert ctx.run.replication is None
     finally:
         state.close()

@@ -19,7 +19,7 @@ from tests.capture.conftest import Upstream, eventually, start_capture
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureError, CaptureProxy
 from wizard.capture.writelog import WriteLog
-from wizard.events import ProxyStats, WriteCaptured
+from wizard.core.events import ProxyStats, WriteCaptured
 
 
 def test_a_read_passes_through_unchanged(capture, upstream):
@@ -357,7 +357,7 @@ def test_the_client_gets_neutrons_answer_without_waiting_for_its_fsync(state_dir
             release.wait(10)
         real(fd)
 
-    monkeypatch.setattr("wizard.tinylog.os.fdatasync", fsync)
+    monkeypatch.setattr("wizard.core.tinylog.os.fdatasync", fsync)
     running = start_capture(state_dir, upstream.url)
     try:
         answer = httpx.post(f"{running.url}/v2.0/networks", json={"network": {"name": "n1"}}, timeout=5)

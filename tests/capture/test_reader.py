@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wizard.capture.reader import LogReader
 from wizard.capture.writelog import LOG_FILE, WriteLog
-from wizard.state import StateStore
+from wizard.core.state import StateStore
 
 
 def _committed(log: WriteLog) -> int:

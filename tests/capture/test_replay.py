@@ -11,7 +11,7 @@ import pytest
 from tests.capture.rig import Rig
 from wizard.capture.replay import POSITION
 from wizard.capture.writelog import REPLAYED, SKIPPED
-from wizard.events import FindingRaised, LagChanged
+from wizard.core.events import FindingRaised, LagChanged
 
 pytestmark = pytest.mark.neutron
 

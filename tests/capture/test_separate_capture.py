@@ -11,23 +11,23 @@ import httpx
 import pytest
 
 from tests.alcor.conftest import plan_for
-from wizard.alcor.convert import ConvertPhase
-from wizard.alcor.verify import VerifyPhase
 from wizard.capture.config import ProxyConfig
-from wizard.capture.phase import CapturePhase
 from wizard.capture.proxy import CaptureProxy
-from wizard.capture.replay_phase import ReplayPhase
 from wizard.capture.writelog import COMMITTED, LOG_FILE, REPLAYED, WriteLog
+from wizard.core.engine import Engine
+from wizard.core.events import EventBus
+from wizard.core.state import StateStore
+from wizard.core.tinylog import held_for_writing
 from wizard.cutover.gate import CutoverGate, Postponement
-from wizard.engine import Engine
-from wizard.events import EventBus
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
-from wizard.neutron.phase import SnapshotPhase
+from wizard.phases.capture import CapturePhase
+from wizard.phases.convert import ConvertPhase
+from wizard.phases.replay import ReplayPhase
+from wizard.phases.snapshot import SnapshotPhase
+from wizard.phases.translate import TranslatePhase
+from wizard.phases.verify import VerifyPhase
 from wizard.plan import GateConfig, save
-from wizard.state import StateStore
-from wizard.tinylog import held_for_writing
-from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
 
@@ -83,7 +83,7 @@ class UsersWriteThenTheGateSwitches:
     def run(self, ctx) -> dict:
         seq = self.write("while-run-reads-the-log")
         gate = CutoverGate(GateConfig(writes="reject", hold_timeout=20), Postponement(Path(ctx.state.dir) / "none"),
-                           ctx.artifacts["replication"], ctx.artifacts["write_hold"])
+                           ctx.run.replication, ctx.run.write_hold)
         outcome = gate.pass_through(lambda: self.during_switch.append(httpx.post(
             f"{self.capture_url}/v2.0/networks", json={"network": {"name": "refused"}}, timeout=30).status_code))
         return {"written": seq, "position": outcome.position}

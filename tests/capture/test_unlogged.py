@@ -35,7 +35,7 @@ class FailingFsync:
 
 def test_a_write_refused_after_a_failed_fsync_ends_rejected_and_writes_resume(state_dir, upstream, monkeypatch):
     fsync = FailingFsync()
-    monkeypatch.setattr("wizard.tinylog.os.fdatasync", fsync)
+    monkeypatch.setattr("wizard.core.tinylog.os.fdatasync", fsync)
     running = start_capture(state_dir, upstream.url)
     try:
         with httpx.Client(base_url=running.url) as client:

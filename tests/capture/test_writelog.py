@@ -11,7 +11,7 @@ import pytest
 
 from wizard.capture.redact import redact_body, redact_headers
 from wizard.capture.writelog import LOG_FILE, WriteLog, is_write
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 
 def _begin(log: WriteLog, path: str = "/v2.0/networks", body: bytes = b'{"network": {}}') -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard import children
+from wizard.core import children
 from wizard.lab.neutron_server import free_port
 from wizard.plan import NodeCommands, StepTimeouts
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from wizard.alcor.client import AlcorClient
+from wizard.alcor.request import deferred_id
 from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.inventory import PortBinding
 from wizard.lab.aca import LabAca
 from wizard.lab.alcor import AlcorEmulator
-from wizard.translate.model import deferred_id
 
 PROJECT = "p1"
 HOST = "host-1"

@@ -7,8 +7,8 @@ import uuid
 import httpx
 import pytest
 
+from wizard.core.events import DrainTick
 from wizard.cutover.drain import Drain, PortActivity
-from wizard.events import DrainTick
 from wizard.neutron.reader import NeutronReader
 from wizard.plan import DrainConfig, NeutronSource
 
@@ -39,13 +39,14 @@ def test_drain_waits_for_a_port_in_build(neutron_server):
 
 
 def test_a_drain_that_never_reaches_neutron_fails_instead_of_reporting_done(tmp_path):
-    from wizard.cutover.phases import DRAINED, DrainPhase
-    from wizard.engine import RunContext
-    from wizard.errors import MigrateError
-    from wizard.events import EventBus
+    from wizard.core.engine import RunContext
+    from wizard.core.errors import MigrateError
+    from wizard.core.events import EventBus
+    from wizard.core.state import StateStore
+    from wizard.cutover.drain import DRAINED
     from wizard.lab.neutron_server import free_port
+    from wizard.phases.cutover import DrainPhase
     from wizard.plan import Plan
-    from wizard.state import StateStore
 
     plan = Plan(neutron=NeutronSource(url=f"http://127.0.0.1:{free_port()}", auth="none"))
     plan.cutover.drain = DrainConfig(min=0, max=0.3, poll=0.1)

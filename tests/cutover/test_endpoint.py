@@ -5,6 +5,9 @@ import pytest
 import yaml
 
 from tests.conftest import drop_network_services
+from wizard.core.errors import InputError
+from wizard.core.events import EndpointChanged
+from wizard.core.state import StateStore
 from wizard.cutover.endpoint import (
     STATE_KEY,
     SWITCHED,
@@ -15,10 +18,7 @@ from wizard.cutover.endpoint import (
     target_url,
 )
 from wizard.cutover.rollback import roll_back
-from wizard.errors import InputError
-from wizard.events import EndpointChanged
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 NEUTRON = "http://neutron.example:9696"
 ALCOR = "http://alcor.example:9009"
@@ -140,7 +140,7 @@ def test_regions_and_interfaces_narrow_the_switch(cloud, tmp_path):
 
 
 def test_no_matching_endpoint_is_an_error(cloud, tmp_path):
-    from wizard.errors import MigrateError
+    from wizard.core.errors import MigrateError
 
     with pytest.raises(MigrateError, match="no endpoint to switch"):
         endpoint_switch(make_plan(regions=["Nowhere"]), StateStore(tmp_path / "s"), ask=None).switch(ALCOR)

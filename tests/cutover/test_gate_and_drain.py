@@ -5,10 +5,10 @@ import time
 
 import pytest
 
+from wizard.core.errors import MigrateError
+from wizard.core.events import DrainTick, GateChanged
 from wizard.cutover.drain import Drain, PortActivity
 from wizard.cutover.gate import CutoverGate, Postponement
-from wizard.errors import MigrateError
-from wizard.events import DrainTick, GateChanged
 from wizard.plan import DrainConfig, GateConfig
 
 

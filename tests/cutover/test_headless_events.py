@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from wizard import events as ev
+from wizard.core import events as ev
 from wizard.headless import RichReport
 
 

@@ -4,17 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from wizard.cutover.phases import CutoverPhase
+from wizard.core.engine import Engine
+from wizard.core.run_state import RunState
+from wizard.core.state import StateStore
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.rollback import roll_back
-from wizard.engine import Engine
 from wizard.lab.cutover import lab_cutover
 from wizard.lab.nodes import LAB_COMMANDS
 from wizard.lab.samples import FILES
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_file
+from wizard.phases.cutover import CutoverPhase
 from wizard.plan import Plan, StepTimeouts
-from wizard.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(FILES.glob("*.json")) + [ROOT / "tests" / "lab" / "real_neutron29.json"]
@@ -41,7 +42,7 @@ def lab_plan(tmp_path, **waves):
 
 def run_cutover(plan, lab):
     engine = Engine(plan, [CutoverPhase()], StateStore(plan.state_dir), approve=lambda p, q: True)
-    engine.ctx.artifacts.update(lab.artifacts())
+    engine.ctx.run.provide(**lab.seams())
     return engine, engine.run()
 
 
@@ -85,16 +86,16 @@ def test_a_failing_node_is_rolled_back_and_rollback_undoes_the_rest(tmp_path):
         assert result.failed == "cutover" and "compute-002 at aca_health" in result.error
         failed = lab.fleet["compute-002"]
         assert failed.agent_running and not failed.aca.running and not failed.aca.ports
-        assert lab.artifacts()["node_control"].ports_on("compute-002") == set()
+        assert lab.seams()["node_control"].ports_on("compute-002") == set()
         others = [n for h, n in lab.fleet.nodes.items() if h != "compute-002"]
         assert all(not n.agent_running and n.aca.running for n in others)
         assert any(n.aca.ports for n in others)
         # the operator gives up: every node goes back to Neutron
-        outcome = roll_back(plan, engine.state, lab.artifacts()["node_control"], lambda p, q: None,
-                            lab.artifacts(), endpoint=False)
+        outcome = roll_back(plan, engine.state, lab.seams()["node_control"], lambda p, q: None,
+                            RunState(**lab.seams()), endpoint=False)
         assert outcome.ok and len(outcome.nodes) == len(others)
         assert all(n.agent_running and not n.aca.running and not n.aca.ports for n in lab.fleet.nodes.values())
-        control = lab.artifacts()["node_control"]
+        control = lab.seams()["node_control"]
         assert all(control.ports_on(host) == set() for host in lab.fleet.nodes)
         assert NodeRecords(engine.state).to_undo() == []
         # unbound by delete and create: the same ports, addresses and groups, no host

@@ -2,10 +2,10 @@
 
 import pytest
 
+from wizard.core.errors import InputError
+from wizard.core.events import NodeStep
 from wizard.cutover.executors import LocalExecutor
 from wizard.cutover.node import STEPS, NodeCutover, listed_ports, render
-from wizard.errors import InputError
-from wizard.events import NodeStep
 
 
 @pytest.fixture

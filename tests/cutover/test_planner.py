@@ -2,9 +2,9 @@
 
 import pytest
 
+from wizard.core.errors import InputError
 from wizard.cutover.inventory import compute_nodes
 from wizard.cutover.planner import group_by_networks, plan_waves, split_cost, split_networks
-from wizard.errors import InputError
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan, WaveConfig
 from wizard.translate.nodes import node_id

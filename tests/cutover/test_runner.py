@@ -3,10 +3,10 @@
 import threading
 import time
 
+from wizard.core.events import NodeStep, WaveFinished, WaveStarted
 from wizard.cutover.executors import LocalExecutor
 from wizard.cutover.planner import plan_waves
 from wizard.cutover.runner import WaveRunner
-from wizard.events import NodeStep, WaveFinished, WaveStarted
 from wizard.plan import CutoverConfig, WaveConfig
 
 
@@ -87,9 +87,9 @@ def test_finished_nodes_are_skipped_on_resume(synthetic_nodes, file_nodes, make_
 
 
 def test_records_from_parallel_nodes_are_all_kept(tmp_path):
+    from wizard.core.state import StateStore
     from wizard.cutover.node import NodeOutcome
     from wizard.cutover.records import NodeRecords
-    from wizard.state import StateStore
 
     records = NodeRecords(StateStore(tmp_path))
     threads = [threading.Thread(target=records.record, args=(NodeOutcome(node=f"n{i}", status="done"),))

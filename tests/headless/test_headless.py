@@ -5,7 +5,7 @@ import json
 
 from rich.console import Console
 
-from wizard import events as ev
+from wizard.core import events as ev
 from wizard.headless import JsonLines, RichReport, console_approver
 
 

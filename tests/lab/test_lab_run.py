@@ -126,7 +126,7 @@ def test_a_lab_run_stopped_during_convert_resumes_to_the_end(tmp_path):
 
 
 def test_lab_cloud_must_name_a_sample_cloud(tmp_path):
-    from wizard.errors import InputError
+    from wizard.core.errors import InputError
     from wizard.lab.world import topology_for
 
     assert topology_for("../sample_configs/small.json").name == "small"

@@ -18,16 +18,16 @@ import pytest
 
 from wizard import plan as plan_module
 from wizard.alcor.client import AlcorClient
+from wizard.core.engine import Engine
+from wizard.core.events import PhaseStarted
+from wizard.core.state import StateStore
 from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.records import NodeRecords
-from wizard.engine import Engine
-from wizard.events import PhaseStarted
 from wizard.lab import home, samples
 from wizard.lab.world import LabWorld
 from wizard.neutron import snapshot as snapshot_file
-from wizard.pipeline import build_phases
+from wizard.phases import build_phases
 from wizard.plan import Override
-from wizard.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAPS_PLAN = home.plan_file("lab-traps")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wizard.cli import main
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.lab.synth import CloudSize, SyntheticCloud, write
 from wizard.neutron import snapshot
 

@@ -9,7 +9,6 @@ import pytest
 
 from wizard.lab import home, samples
 from wizard.lab.samples import FILES
-from wizard.lab.world import LAB_ARTIFACT
 from wizard.tui.session import close_engine, open_engine, plan_as_written
 
 
@@ -34,7 +33,7 @@ def test_a_wizard_session_on_the_lab_plan_runs_the_lab_until_it_is_closed(tmp_pa
         networks = httpx.get(plan.neutron.url + "/v2.0/networks", timeout=10).json()["networks"]
         assert sorted(n["name"] for n in networks) == sorted(n["name"] for n in samples.small().networks)
         assert httpx.get(plan.alcor.url + "/vpcs", timeout=10).status_code < 500  # the emulator answers
-        fleet = engine.ctx.artifacts["lab_fleet"]
+        fleet = engine.ctx.run.lab_fleet
         assert sorted(fleet.nodes) == sorted(samples.small().agents)
         assert {host: node.server_port for host, node in plan.nodes.items()} == fleet.ports
         assert plan.neutron.auth == "none" and plan.alcor.gateway_url == plan.alcor.url
@@ -42,7 +41,7 @@ def test_a_wizard_session_on_the_lab_plan_runs_the_lab_until_it_is_closed(tmp_pa
         assert written.neutron.url is None and written.alcor.url is None and written.nodes == {}
     finally:
         close_engine(engine)
-    assert LAB_ARTIFACT not in engine.ctx.artifacts
+    assert engine.ctx.run.lab is None
     for url in (plan.neutron.url, plan.alcor.url):
         with pytest.raises(httpx.TransportError):
             httpx.get(url + "/", timeout=2)

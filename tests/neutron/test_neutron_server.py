@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 from wizard.lab import neutron_server
 from wizard.lab.neutron_server import NeutronServer
 

@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from wizard.errors import InputError, MigrateError
+from wizard.core.errors import InputError, MigrateError
 from wizard.neutron import reader as reader_module
 from wizard.neutron import snapshot
 from wizard.neutron.reader import NeutronReader

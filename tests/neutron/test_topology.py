@@ -2,7 +2,7 @@
 
 import pytest
 
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 from wizard.lab import samples
 from wizard.lab.neutron_server import NeutronServer
 from wizard.lab.topology import Builder, Topology, project_id

@@ -14,26 +14,28 @@ from tests.alcor.conftest import plan_for
 from tests.pipeline.conftest import DEAD_INTERNAL, DEMO_USER
 from wizard import cli
 from wizard.alcor.client import AlcorClient
-from wizard.alcor.convert import ConvertPhase
-from wizard.alcor.verify import VerifyPhase, verify
-from wizard.capture.phase import CapturePhase
-from wizard.capture.replay_phase import ReplayPhase
+from wizard.alcor.verify import verify
 from wizard.capture.writelog import REJECTED, REPLAYED, WriteLog
-from wizard.cutover.phases import DrainPhase, SwitchPhase
-from wizard.engine import Engine, RunContext
-from wizard.events import EventBus, PhaseStarted
+from wizard.core.engine import Engine, RunContext
+from wizard.core.events import EventBus, PhaseStarted
+from wizard.core.state import StateStore
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import free_port
 from wizard.neutron import endpoint, snapshot
-from wizard.neutron.phase import SnapshotPhase
 from wizard.neutron.reader import NeutronReader
-from wizard.pipeline import build_phases
+from wizard.phases import build_phases
+from wizard.phases.capture import CapturePhase
+from wizard.phases.convert import ConvertPhase
+from wizard.phases.cutover import DrainPhase, SwitchPhase
+from wizard.phases.preflight import PreflightPhase, check_inputs
+from wizard.phases.replay import ReplayPhase
+from wizard.phases.snapshot import SnapshotPhase
+from wizard.phases.translate import TranslatePhase
+from wizard.phases.verify import VerifyPhase
 from wizard.plan import NeutronSource, Plan
-from wizard.preflight import PreflightPhase, neutron_api
-from wizard.state import StateStore
+from wizard.preflight import neutron_api
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
-from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
 
@@ -92,7 +94,7 @@ class UsersWrite:
         self.token = ""
 
     def run(self, ctx):
-        self.run_through(ctx.artifacts["capture"].url)
+        self.run_through(ctx.run.capture.url)
         return {"writes": len(self.statuses)}
 
     def run_through(self, capture: str) -> None:
@@ -190,7 +192,7 @@ def test_preflight_blocks_a_login_without_the_admin_role(cloud, tmp_path):
     try:
         plan = Plan(state_dir=str(tmp_path / "state"), neutron=NeutronSource(cloud="demo"))
         ctx = RunContext(plan=plan, state=state, bus=EventBus(), approve=lambda *_: True)
-        assert [f.code for f in neutron_api(ctx).findings] == ["neutron-not-admin"]
+        assert [f.code for f in neutron_api(check_inputs(ctx)).findings] == ["neutron-not-admin"]
     finally:
         state.close()
 

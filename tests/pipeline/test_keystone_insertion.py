@@ -16,18 +16,19 @@ from rich.console import Console
 from tests.pipeline.conftest import DEAD_INTERNAL
 from tests.pipeline.test_keystone_cloud import cloud_plan
 from wizard.capture.insertion import INSERTED_AT
-from wizard.capture.phase import CapturePhase
 from wizard.capture.writelog import WriteLog
+from wizard.core.engine import Engine
+from wizard.core.events import EndpointChanged, EventBus, Message, TokenTick
+from wizard.core.state import StateStore
 from wizard.cutover.endpoint import STATE_KEY
-from wizard.cutover.phases import SwitchPhase
 from wizard.cutover.rollback import roll_back
-from wizard.engine import Engine
-from wizard.events import EndpointChanged, EventBus, Message, TokenTick
 from wizard.headless import RichReport, StatusLine
 from wizard.lab.alcor import AlcorEmulator
-from wizard.preflight import Check, PreflightPhase, run_check
+from wizard.phases.capture import CapturePhase
+from wizard.phases.cutover import SwitchPhase
+from wizard.phases.preflight import PreflightPhase, check_inputs
+from wizard.preflight import Check, run_check
 from wizard.preflight.insertion import insertion
-from wizard.state import StateStore
 
 pytestmark = pytest.mark.neutron
 
@@ -151,7 +152,7 @@ def test_with_insertion_none_the_operator_is_asked_and_the_proof_says_whether_cl
         return True
 
     def check(ctx):
-        outcomes.append(run_check(Check("insertion", insertion), ctx))
+        outcomes.append(run_check(Check("insertion", insertion), check_inputs(ctx), ctx.emit))
 
     for point_clients in (False, True):
         with AlcorEmulator() as emulator:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -9,18 +10,18 @@ import httpx
 import pytest
 
 from tests.pipeline.conftest import ALCOR, SAMPLE
-from wizard import idmap
-from wizard.engine import NotApproved, RunContext
-from wizard.errors import Blocked, InputError, MigrateError
-from wizard.events import EventBus, FindingRaised, Message, Progress
+from wizard.alcor.request import deferred_id
+from wizard.core.engine import NotApproved, RunContext
+from wizard.core.errors import Blocked, InputError, MigrateError
+from wizard.core.events import EventBus, FindingRaised, Message, Progress
+from wizard.core.state import StateStore
 from wizard.neutron import snapshot as snapshot_file
-from wizard.neutron.phase import SNAPSHOT_FILE, TAKEN_KEY, SnapshotPhase
-from wizard.pipeline import build_phases
+from wizard.neutron.snapshot import STATE_FILE, TAKEN_KEY
+from wizard.phases import build_phases
+from wizard.phases.preview import APPROVED_KEY, PreviewPhase
+from wizard.phases.snapshot import SnapshotPhase
+from wizard.phases.translate import TranslatePhase
 from wizard.plan import NeutronSource, Plan
-from wizard.preview_phase import APPROVED_KEY, PreviewPhase
-from wizard.state import StateStore
-from wizard.translate.model import deferred_id
-from wizard.translate_phase import TranslatePhase
 
 
 class Context(RunContext):
@@ -60,17 +61,17 @@ def plan(sample) -> Plan:
 def test_a_snapshot_file_is_checked_copied_in_and_loaded_again_on_resume(state, plan, sample):
     ctx = Context(state, plan)
     summary = SnapshotPhase().run(ctx)
-    copy = state.dir / SNAPSHOT_FILE
+    copy = state.dir / STATE_FILE
     assert copy.read_bytes() == sample.read_bytes()
     assert summary["resumed"] is False and summary["source"] == f"file {sample}"
-    assert summary["counts"] == ctx.artifacts["snapshot"].counts() and summary["resources"] == 32
+    assert summary["counts"] == ctx.run.snapshot.counts() and summary["resources"] == 32
     assert {(e.kind, e.done, e.total) for e in ctx.of(Progress)} >= {("ports", 7, 7), ("networks", 3, 3)}
     assert state.get_meta(TAKEN_KEY)["counts"]["ports"] == 7
 
     sample.unlink()
     again = Context(state, plan)
     assert SnapshotPhase().run(again)["resumed"] is True
-    assert again.artifacts["snapshot"].counts() == summary["counts"]
+    assert again.run.snapshot.counts() == summary["counts"]
     assert "using this run's snapshot" in again.of(Message)[0].text
 
     copy.unlink()
@@ -82,7 +83,7 @@ def test_a_bad_snapshot_file_is_bad_input_and_nothing_is_recorded(state, plan, s
     sample.write_text(json.dumps({"format": "neutron-snapshot/1"}))
     with pytest.raises(InputError, match="networks: missing collection"):
         SnapshotPhase().run(Context(state, plan))
-    assert state.get_meta(TAKEN_KEY) is None and not (state.dir / SNAPSHOT_FILE).exists()
+    assert state.get_meta(TAKEN_KEY) is None and not (state.dir / STATE_FILE).exists()
 
 
 @pytest.mark.neutron
@@ -96,7 +97,7 @@ def test_a_live_neutron_is_read_into_the_state_directory_once(state, neutron_ser
     ctx = Context(state, plan)
     summary = SnapshotPhase().run(ctx)
     listed = httpx.get(f"{neutron_server.url}/v2.0/networks", timeout=30).json()["networks"]
-    saved = snapshot_file.load(state.dir / SNAPSHOT_FILE)
+    saved = snapshot_file.load(state.dir / STATE_FILE)
     assert {n["id"] for n in saved["networks"]} == {n["id"] for n in listed}
     assert summary["source"] == f"{neutron_server.url}/v2.0" and summary["counts"]["networks"] == len(listed)
     final = {e.kind: e for e in ctx.of(Progress) if e.total}
@@ -109,9 +110,9 @@ def test_a_live_neutron_is_read_into_the_state_directory_once(state, neutron_ser
 
 def translated(state: StateStore, plan: Plan, tenant_flat: bool = False) -> Context:
     ctx = Context(state, plan)
-    ctx.artifacts["snapshot"] = snapshot_file.load(SAMPLE)
+    ctx.run.snapshot = snapshot_file.load(SAMPLE)
     if tenant_flat:  # a tenant flat network, which flat_networks governs (external ones are EIP ranges)
-        networks = ctx.artifacts["snapshot"]["networks"]
+        networks = ctx.run.snapshot["networks"]
         tenant = next(n for n in networks if not n["router:external"])
         networks.append({**tenant, "id": "flat-tenant-net", "subnets": [], "provider:network_type": "flat",
                          "provider:physical_network": "physnet1", "provider:segmentation_id": None})
@@ -122,7 +123,7 @@ def translated(state: StateStore, plan: Plan, tenant_flat: bool = False) -> Cont
 def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(state, plan):
     plan.translate.flat_networks = "block"
     ctx = translated(state, plan, tenant_flat=True)
-    translation = ctx.artifacts["translation"]
+    translation = ctx.run.translation
     raised = ctx.of(FindingRaised)
     assert sorted(e.severity for e in raised) == sorted(f.severity.value for f in translation.findings
                                                          if f.severity.value != "info")
@@ -133,25 +134,25 @@ def test_translate_publishes_warnings_and_blockers_and_counts_the_info_findings(
     assert summary["findings"]["blocker"] == {"flat-network": 1}
     # with the allow-all group's rule
     assert summary["kinds"]["security_group_rule"] == {"requests": 7, "resources": 15}
-    assert sum(t.total for t in ctx.artifacts["accounting"].values()) == 33  # 32 + the added network
+    assert sum(t.total for t in ctx.run.accounting.values()) == 33  # 32 + the added network
 
 
 def test_ids_learned_by_an_earlier_run_come_back_into_the_translation(state, plan):
     first = translated(state, plan)
-    translation = first.artifacts["translation"]
+    translation = first.run.translation
     request = next(r for r in translation.requests if r.learns)
     group = request.learns[0].neutron_id
     response = {"security_group": {"id": "alcor-sg-1", "security_group_rules": [
         {"id": "alcor-rule-4", "direction": "ingress", "ethertype": "IPv4"},
         {"id": "alcor-rule-6", "direction": "ingress", "ethertype": "IPv6"}]}}
-    assert idmap.remember(state, translation, request, response) == 3
-    assert translation.id_map[("security_groups", group)] == "alcor-sg-1"
+    for learn in request.learns:  # as convert keeps what Alcor answered
+        state.map_id(learn.kind, learn.neutron_id, learn.find(response))
 
     resumed = translated(state, plan)  # a new process: a fresh translation, the same state store
     assert resumed.summary["learned ids"] == 1
-    assert resumed.artifacts["translation"].id_map[("security_groups", group)] == "alcor-sg-1"
+    assert resumed.run.translation.id_map[("security_groups", group)] == "alcor-sg-1"
     assert state.mapped_id("alcor_rules", f"{group}:ingress:IPv6") == "alcor-rule-6"
-    untouched = [key for key, value in resumed.artifacts["translation"].id_map.items() if value == deferred_id(*key)]
+    untouched = [key for key, value in resumed.run.translation.id_map.items() if value == deferred_id(*key)]
     assert untouched and ("security_groups", group) not in untouched
 
 
@@ -219,16 +220,16 @@ def test_the_same_engine_runs_again_without_loading_translating_or_writing_again
     ctx = Context(state, plan)
     for phase in phases:
         phase.run(ctx)
-    translation, requests = ctx.artifacts["translation"], state.dir / "preview" / "requests.jsonl"
+    translation, requests = ctx.run.translation, state.dir / "preview" / "requests.jsonl"
     requests.write_text("left as it was\n")  # a rewrite would show
 
     loads = []
     monkeypatch.setattr(snapshot_file, "load", lambda path: loads.append(path))
     again = Context(state, plan)
-    again.artifacts.update(ctx.artifacts)
+    again.run = dataclasses.replace(ctx.run)
     for phase in phases:
         phase.run(again)
-    assert loads == [] and again.artifacts["translation"] is translation
+    assert loads == [] and again.run.translation is translation
     assert requests.read_text() == "left as it was\n" and again.questions == []
     assert [e.code for e in again.of(FindingRaised)] == [e.code for e in ctx.of(FindingRaised)]
 
@@ -236,4 +237,4 @@ def test_the_same_engine_runs_again_without_loading_translating_or_writing_again
     plan.translate.bulk_size = 3
     for phase in phases[1:]:
         phase.run(again)
-    assert again.artifacts["translation"] is not translation and requests.is_file()
+    assert again.run.translation is not translation and requests.is_file()

@@ -9,11 +9,13 @@ import httpx
 import pytest
 
 from tests.conftest import untimed
-from wizard.engine import RunContext
-from wizard.errors import Blocked
-from wizard.events import CheckChanged, EventBus, FindingRaised
+from wizard.core.engine import RunContext
+from wizard.core.errors import Blocked
+from wizard.core.events import CheckChanged, EventBus, FindingRaised
+from wizard.core.state import StateStore
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.neutron_server import NeutronServer
+from wizard.phases.preflight import PreflightPhase, check_inputs
 from wizard.plan import NeutronSource, Plan
 from wizard.preflight import (
     CHECKS,
@@ -21,13 +23,11 @@ from wizard.preflight import (
     EXTENSIONS_KEY,
     Check,
     CheckResult,
-    PreflightPhase,
     neutron_api,
     recorded_checks,
     run_check,
     state_directory,
 )
-from wizard.state import StateStore
 from wizard.translate.model import Severity
 
 
@@ -48,42 +48,42 @@ def codes(result: CheckResult) -> list[str]:
 
 
 def test_a_private_writable_state_directory_with_room_is_ok(ctx):
-    result = state_directory(ctx)
+    result = state_directory(check_inputs(ctx))
     assert result.status == "ok" and result.findings == []
     assert result.detail.startswith(f"{ctx.state.dir}, mode 700, ") and result.detail.endswith(" free")
 
 
 def test_a_state_directory_others_can_read_is_a_blocker(ctx):
     os.chmod(ctx.state.dir, 0o755)
-    result = state_directory(ctx)
+    result = state_directory(check_inputs(ctx))
     assert result.status == "failed" and codes(result) == ["state-dir-not-private"]
     assert result.findings[0].remedy == f"chmod 700 {ctx.state.dir}"
 
 
 def test_too_little_free_disk_for_the_write_log_is_a_blocker(ctx):
-    result = state_directory(ctx, min_free=1 << 50)
+    result = state_directory(check_inputs(ctx), min_free=1 << 50)
     assert codes(result) == ["disk-low"]
     assert "the write log needs at least 1024.0 TiB" in result.findings[0].message
 
 
 def test_a_state_directory_that_refuses_a_write_is_a_blocker(ctx):
     (ctx.state.dir / ".preflight-probe").mkdir()  # the probe file cannot be created there
-    result = state_directory(ctx)
+    result = state_directory(check_inputs(ctx))
     assert codes(result) == ["state-dir-not-writable"]
     assert "Is a directory" in result.findings[0].message
 
 
 def test_a_snapshot_file_stands_for_neutron_and_must_exist(ctx, tmp_path):
     ctx.plan.neutron.snapshot = str(tmp_path / "cloud.json")
-    assert codes(neutron_api(ctx)) == ["snapshot-missing"]
+    assert codes(neutron_api(check_inputs(ctx))) == ["snapshot-missing"]
     (tmp_path / "cloud.json").write_text("{}")
-    result = neutron_api(ctx)
+    result = neutron_api(check_inputs(ctx))
     assert result.status == "ok" and "Neutron is not contacted" in result.detail
 
 
 def test_an_unreachable_neutron_is_a_blocker_naming_it(ctx):
     ctx.plan.neutron = NeutronSource(url="http://127.0.0.1:9", auth="none")
-    result = neutron_api(ctx)
+    result = neutron_api(check_inputs(ctx))
     assert codes(result) == ["neutron-unreachable"]
     assert result.findings[0].neutron.id == "http://127.0.0.1:9"
 
@@ -123,7 +123,7 @@ def test_the_default_checks_pass_on_a_snapshot_plan_and_an_empty_alcor(ctx, tmp_
         ctx.plan.alcor.url = alcor.url_for("vpc")
         summary = PreflightPhase().run(ctx)
     assert summary == {"checks": len(CHECKS), "ok": len(CHECKS), "warnings": 0}
-    assert [outcome.name for outcome in ctx.artifacts["preflight"]] == ["state directory", "neutron", "capture",
+    assert [outcome.name for outcome in ctx.run.preflight] == ["state directory", "neutron", "capture",
                                                                       "insertion", "alcor", "plan references"]
 
 
@@ -131,7 +131,7 @@ def test_the_default_checks_pass_on_a_snapshot_plan_and_an_empty_alcor(ctx, tmp_
 def test_a_real_neutron_answers_as_admin_and_its_extensions_are_recorded(ctx, neutron_server):
     neutron_server.add_agent(f"preflight-{uuid.uuid4().hex[:6]}", "192.0.2.91")
     ctx.plan.neutron = NeutronSource(url=neutron_server.url, auth="none")
-    outcome = run_check(Check("neutron", neutron_api), ctx)
+    outcome = run_check(Check("neutron", neutron_api), check_inputs(ctx), ctx.emit)
     assert outcome.status == "ok", outcome.result.findings
     listed = httpx.get(f"{neutron_server.url}/v2.0/extensions", timeout=30).json()["extensions"]
     assert ctx.state.get_meta(EXTENSIONS_KEY) == sorted(e["alias"] for e in listed)
@@ -143,6 +143,6 @@ def test_a_neutron_that_lists_no_agent_blocks(ctx):
     """What a non-admin sees (agents are listed to admins only); here a real server with none."""
     with NeutronServer() as fresh:
         ctx.plan.neutron = NeutronSource(url=fresh.url, auth="none")
-        result = neutron_api(ctx)
+        result = neutron_api(check_inputs(ctx))
     assert codes(result) == ["neutron-no-agents"]
     assert result.findings[0].remedy == "use an account with Neutron's admin role"

@@ -7,13 +7,14 @@ import socket
 import pytest
 
 from wizard.capture.writelog import WriteLog
-from wizard.engine import RunContext
-from wizard.events import EventBus
+from wizard.core.engine import RunContext
+from wizard.core.events import EventBus
+from wizard.core.state import StateStore
 from wizard.lab.neutron_server import free_port
 from wizard.neutron.endpoint import STATE_KEY
+from wizard.phases.preflight import check_inputs
 from wizard.plan import NeutronSource, Plan
 from wizard.preflight import capture
-from wizard.state import StateStore
 from wizard.translate.model import Severity
 
 
@@ -27,14 +28,14 @@ def ctx(tmp_path):
 
 
 def found(ctx) -> list[tuple[Severity, str]]:
-    return [(f.severity, f.code) for f in capture(ctx).findings]
+    return [(f.severity, f.code) for f in capture(check_inputs(ctx)).findings]
 
 
 def test_a_capture_that_can_start_records_neutrons_endpoint_and_names_it(ctx):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         ctx.plan.capture.listen = f"127.0.0.1:{sock.getsockname()[1]}"
-    result = capture(ctx)
+    result = capture(check_inputs(ctx))
     assert result.findings == [] and result.detail.endswith("forwarding to http://neutron.example.net:9696")
     assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
 
@@ -57,7 +58,7 @@ def test_a_capture_turned_off_is_a_warning_and_a_snapshot_plan_says_there_is_not
     assert found(ctx) == [(Severity.WARNING, "capture-off")]
     ctx.plan.capture.enabled = True
     ctx.plan.neutron = NeutronSource(snapshot="cloud.json")
-    result = capture(ctx)
+    result = capture(check_inputs(ctx))
     assert result.findings == [] and "no live Neutron to capture" in result.detail
 
 
@@ -76,7 +77,7 @@ def test_a_separate_capture_must_be_running_and_then_this_run_only_reads_its_log
     assert found(ctx) == [(Severity.BLOCKER, "capture-not-running")]
     writer = WriteLog(ctx.state.dir)  # the `alcor-migrate capture --plan` process
     try:
-        result = capture(ctx)
+        result = capture(check_inputs(ctx))
         assert result.findings == [] and "replays it read-only" in result.detail
         assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
     finally:
@@ -87,7 +88,7 @@ def test_a_busy_log_names_the_separate_mode_as_a_way_on(ctx):
     ctx.plan.capture.listen = f"127.0.0.1:{free_port()}"
     other = WriteLog(ctx.state.dir)
     try:
-        assert "capture.mode: separate" in capture(ctx).findings[0].remedy
+        assert "capture.mode: separate" in capture(check_inputs(ctx)).findings[0].remedy
     finally:
         other.close()
 

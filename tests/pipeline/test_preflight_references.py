@@ -9,12 +9,13 @@ import shutil
 import pytest
 
 from wizard import plan as plan_module
-from wizard.engine import RunContext
-from wizard.events import EventBus
+from wizard.core.engine import RunContext
+from wizard.core.events import EventBus
+from wizard.core.state import StateStore
 from wizard.lab.samples import FILES
-from wizard.neutron.phase import SNAPSHOT_FILE, TAKEN_KEY
+from wizard.neutron.snapshot import STATE_FILE, TAKEN_KEY
+from wizard.phases.preflight import check_inputs
 from wizard.preflight import Check, plan_references, run_check
-from wizard.state import StateStore
 
 MEDIUM = FILES / "medium.json"  # hosts compute-01 ... compute-10
 
@@ -26,7 +27,7 @@ def checked(tmp_path, plan_text: str):
     state = StateStore(tmp_path / "state")
     try:
         ctx = RunContext(plan=plan_module.load(path), state=state, bus=EventBus(), approve=lambda *_: True)
-        return run_check(Check("plan references", plan_references), ctx)
+        return run_check(Check("plan references", plan_references), check_inputs(ctx), ctx.emit)
     finally:
         state.close()
 
@@ -65,7 +66,7 @@ def test_a_host_known_only_by_its_bound_ports_is_known_and_a_resumed_run_reads_i
     copy.write_text(json.dumps(cloud))
     state_dir = tmp_path / "state"
     state_dir.mkdir(mode=0o700)
-    shutil.copyfile(copy, state_dir / SNAPSHOT_FILE)
+    shutil.copyfile(copy, state_dir / STATE_FILE)
     copy.unlink()  # a resumed run has its own copy
     store = StateStore(state_dir)
     store.set_meta(TAKEN_KEY, {"source": f"file {copy}"})
@@ -76,7 +77,7 @@ def test_a_host_known_only_by_its_bound_ports_is_known_and_a_resumed_run_reads_i
     state = StateStore(state_dir)
     try:
         ctx = RunContext(plan=plan_module.load(plan), state=state, bus=EventBus(), approve=lambda *_: True)
-        outcome = run_check(Check("plan references", plan_references), ctx)
+        outcome = run_check(Check("plan references", plan_references), check_inputs(ctx), ctx.emit)
     finally:
         state.close()
     assert outcome.status == "ok", outcome.result.findings

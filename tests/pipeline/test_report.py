@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from wizard import report
+from wizard.core.state import StateStore
 from wizard.cutover.node import NodeOutcome, StepRecord
 from wizard.cutover.records import NodeRecords
-from wizard.state import StateStore
+from wizard.phases import report
 
 
 @pytest.fixture

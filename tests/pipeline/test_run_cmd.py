@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline.conftest import ALCOR
+from wizard.core.state import StateStore
 from wizard.lab.samples import FILES
-from wizard.preview_phase import APPROVED_KEY
-from wizard.state import StateStore
+from wizard.phases.preview import APPROVED_KEY
 
 SMALL_CLOUD = FILES / "small.json"
 

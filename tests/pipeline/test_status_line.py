@@ -7,7 +7,7 @@ import time
 
 from rich.console import Console
 
-from wizard import events as ev
+from wizard.core import events as ev
 from wizard.headless import StatusLine, reprinting
 
 

@@ -12,7 +12,7 @@ import yaml
 from wizard import plan as plan_module
 from wizard.cli import main
 from wizard.commands.options import add_plan_options, plan_from_args
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.plan import LabConfig, NeutronSource, NodeOverride, Override, Plan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from wizard import plan as plan_module
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 
 GOOD = """\
 version: 1

@@ -10,11 +10,11 @@ import pytest
 
 from tests.translate import shapes as s
 from tests.translate.conftest import DATA
-from wizard import dryrun
 from wizard.cli import main
 from wizard.lab.samples import FILES
 from wizard.lab.synth import CloudSize, SyntheticCloud
 from wizard.neutron import snapshot as snapshot_module
+from wizard.translate import dryrun
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate

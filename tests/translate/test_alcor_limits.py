@@ -15,8 +15,8 @@ from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
 from wizard.alcor.paths import SEGMENT_TABLE_PATH
 from wizard.alcor.verify import verify
+from wizard.core.state import StateStore
 from wizard.lab.alcor import AlcorEmulator
-from wizard.state import StateStore
 from wizard.translate import allow_all, floatingips, single
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Context, Index, Options

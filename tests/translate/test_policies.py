@@ -13,11 +13,11 @@ from tests.translate.conftest import bodies
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
 from wizard.cli import main
+from wizard.core.state import StateStore
 from wizard.lab import home
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.samples import FILES
 from wizard.neutron import snapshot as snapshot_module
-from wizard.state import StateStore
 from wizard.translate import floatingips, routers, single
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Context, Index, Options

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
+from wizard.alcor.request import NeutronRef
 from wizard.plan import NodeOverride
 from wizard.translate import floatingips
 from wizard.translate.context import Options
-from wizard.translate.model import NeutronRef
 from wizard.translate.nodes import node_id
 from wizard.translate.translation import translate
 

@@ -7,7 +7,7 @@ import uuid
 from tests.translate import shapes as s
 from tests.translate.conftest import bodies
 from wizard.alcor import values
-from wizard.translate.model import parse_deferred, resolve_ids
+from wizard.alcor.request import parse_deferred, resolve_ids
 from wizard.translate.translation import translate
 
 

@@ -13,11 +13,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from wizard.alcor.convert import Failure, failed_event
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.alcor.verify import Difference, Drift, KindDrift
 from wizard.capture.stats import ProxyCounters
-from wizard.engine import RunContext
-from wizard.errors import Blocked
-from wizard.events import (
+from wizard.core.engine import RunContext
+from wizard.core.errors import Blocked
+from wizard.core.events import (
     CheckChanged,
     DrainTick,
     FindingRaised,
@@ -29,9 +30,9 @@ from wizard.events import (
     WaveStarted,
     WriteCaptured,
 )
-from wizard.report import ReportPhase
-from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, Translation
-from wizard.translate_phase import summary as translate_summary
+from wizard.phases.report import ReportPhase
+from wizard.phases.translate import summary as translate_summary
+from wizard.translate.model import Finding, Severity, Translation
 
 T0 = 1_750_000_000.0  # sample times of the proxy's stats, so rates are exact
 RATE = 20.0
@@ -144,7 +145,7 @@ class Translate:
 
     def run(self, ctx: RunContext) -> dict:
         translation = lab_translation()
-        ctx.artifacts["translation"] = translation
+        ctx.run.translation = translation
         for finding in translation.findings:
             ctx.emit(FindingRaised(**finding.to_json()))
         return {**translate_summary(translation), "learned ids": 0}
@@ -154,7 +155,7 @@ class Preview:
     name = "preview"
 
     def run(self, ctx: RunContext) -> dict:
-        count = len(ctx.artifacts["translation"].requests)
+        count = len(ctx.run.translation.requests)
         approved_once(ctx, self.name, f"Apply {count} requests to Alcor?")
         return {"requests": count}
 
@@ -166,7 +167,7 @@ class Convert:
         self.world = world
 
     def run(self, ctx: RunContext) -> dict:
-        requests = ctx.artifacts["translation"].requests
+        requests = ctx.run.translation.requests
         totals: dict[str, int] = {}
         for request in requests:
             totals[request.kind] = totals.get(request.kind, 0) + 1
@@ -212,7 +213,7 @@ class Verify:
     name = "verify"
 
     def run(self, ctx: RunContext) -> dict:
-        ctx.artifacts["drift"] = Drift([KindDrift("port", expected=3, actual=3, differences=[
+        ctx.run.drift = Drift([KindDrift("port", expected=3, actual=3, differences=[
             Difference("port", "p3", "mac_address", "fa:16:3e:00:00:03", None)])])
         return {"differences": 1}
 

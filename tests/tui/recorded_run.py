@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from wizard import events as ev
+from wizard.core import events as ev
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = Path(__file__).parent / "data" / "lab_run.jsonl"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wizard.engine import PHASE_ORDER
-from wizard.events import (
+from wizard.core.engine import PHASE_ORDER
+from wizard.core.events import (
     FindingRaised,
     LagChanged,
     PhaseFailed,
@@ -130,8 +130,8 @@ def test_a_run_again_keeps_what_each_phase_did_in_the_run_that_did_it(tmp_path):
 def test_a_reopened_plan_knows_what_each_phase_did_before_its_idle_passes(tmp_path):
     """The engine records the pass that did the work (state `work`); a reopened plan's model reads it."""
     from tests.tui import recorded_run
-    from wizard.engine import Engine
-    from wizard.state import StateStore
+    from wizard.core.engine import Engine
+    from wizard.core.state import StateStore
 
     summaries = [next(e.summary for e in recorded_run.events(tmp_path, recording)
                       if isinstance(e, PhaseFinished) and e.phase == "convert")

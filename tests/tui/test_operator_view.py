@@ -11,7 +11,7 @@ from tests.tui import recorded_run
 from tests.tui.conftest import finish_run, make_app, next_step, open_session, press_next, wait_until
 from tests.tui.lab_phases import World
 from tests.tui.test_wizard import next_label, rows_of, text_of
-from wizard.events import ApprovalNeeded, PhaseFinished, Progress, ProxyStats
+from wizard.core.events import ApprovalNeeded, PhaseFinished, Progress, ProxyStats
 from wizard.tui.screens.modals import ConfirmScreen
 from wizard.tui.widgets.findings import FindingsTable
 

@@ -14,9 +14,9 @@ from tests.tui import recorded_run
 from tests.tui.conftest import ticking
 from tests.tui.lab_phases import World, lab_phases
 from wizard import plan as plan_file
-from wizard.engine import Engine
-from wizard.events import Event
-from wizard.state import StateStore
+from wizard.core.engine import Engine
+from wizard.core.events import Event
+from wizard.core.state import StateStore
 
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
 

@@ -9,11 +9,11 @@ recorded once per test through the engine's bus. Cursors do not blink and the wi
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,11 +21,12 @@ from tests.tui import recorded_run
 from tests.tui.conftest import freeze_cursors, hold_in_convert, make_app, open_session, ticking, wait_until
 from tests.tui.lab_phases import World, lab_phases
 from wizard import plan as plan_file
-from wizard.engine import Engine
-from wizard.events import ApprovalNeeded, Event, PhaseFinished, PhaseStarted
+from wizard.core.engine import Engine
+from wizard.core.events import ApprovalNeeded, Event, PhaseFinished, PhaseStarted
+from wizard.core.run_state import RunState
+from wizard.core.state import StateStore
 from wizard.lab import samples
 from wizard.neutron import snapshot as snapshot_file
-from wizard.state import StateStore
 from wizard.translate.context import Options
 from wizard.translate.translation import translate
 from wizard.tui.messages import ApprovalRequested
@@ -37,7 +38,7 @@ SHOWN_STATE = Path("/srv/alcor-migrate/lab")  # the recorded run's state directo
 @dataclass
 class Recording:
     events: list[Event] = field(default_factory=list)
-    artifacts: dict[str, Any] = field(default_factory=dict)
+    run: RunState = field(default_factory=RunState)
 
     def until_end_of(self, phase: str) -> list[Event]:
         end = next(i for i, e in enumerate(self.events) if isinstance(e, PhaseFinished) and e.phase == phase)
@@ -58,19 +59,20 @@ def record(world: World) -> Recording:
     recording = Recording()
     engine.bus.subscribe(recording.events.append)
     engine.run()
-    recording.artifacts = dict(engine.ctx.artifacts)
+    recording.run = dataclasses.replace(engine.ctx.run)
     engine.state.close()
     shutil.rmtree(plan.state_dir)
     return recording
 
 
-def replayed(step: str, events: list[Event], artifacts: dict[str, Any], keys: tuple[str, ...] = ()):
+def replayed(step: str, events: list[Event], run: RunState, keys: tuple[str, ...] = ()):
     """An app showing `step` after `events`; `keys` are pressed last."""
     app = make_app(World())
 
     async def run_before(pilot) -> None:
         await open_session(pilot)
-        app.engine.ctx.artifacts.update(artifacts)
+        opened = app.engine.ctx.run
+        app.engine.ctx.run = dataclasses.replace(run, lab=opened.lab, lab_fleet=opened.lab_fleet)
         for event in events:
             app.engine.bus.publish(event)
         app.show_step(step)
@@ -101,7 +103,7 @@ def real(lab_dir) -> Recording:
     plan = plan_file.load(recorded_run.LAB_PLAN)
     translation = translate(snapshot_file.load(samples.FILES / "small.json"),
                             Options.from_plan(plan))
-    return Recording(recorded_run.events(SHOWN_STATE), {"translation": translation})
+    return Recording(recorded_run.events(SHOWN_STATE), RunState(translation=translation))
 
 
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
@@ -132,12 +134,12 @@ def test_plan_with_a_bad_field(snap_compare, lab_dir, size):
 
 def test_preflight_with_a_blocker(snap_compare, lab_dir, size):
     blocked = record(World(blockers=1))
-    app, run_before = replayed("preflight", blocked.events, blocked.artifacts)
+    app, run_before = replayed("preflight", blocked.events, blocked.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_capture(snap_compare, real, size):
-    app, run_before = replayed("capture", real.until_end_of("replay"), real.artifacts)
+    app, run_before = replayed("capture", real.until_end_of("replay"), real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -145,7 +147,7 @@ def test_preview_approval(snap_compare, real, size):
     """The preview's question on its screen, over the requests and the findings it is about."""
     events = real.until_start_of("preview")
     asked = next(e for e in real.events if isinstance(e, ApprovalNeeded) and e.phase == "preview")
-    app, replay = replayed("preview", events, real.artifacts)
+    app, replay = replayed("preview", events, real.run)
 
     async def run_before(pilot):
         await replay(pilot)
@@ -157,12 +159,12 @@ def test_preview_approval(snap_compare, real, size):
 
 def test_preview(snap_compare, real, size):
     keys = ("down", "down", "down", "enter", "down", "down")  # security_group (6) open, its second selected
-    app, run_before = replayed("preview", real.until_end_of("preview"), real.artifacts, keys)
+    app, run_before = replayed("preview", real.until_end_of("preview"), real.run, keys)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_convert(snap_compare, real, size):
-    app, run_before = replayed("convert", real.until_end_of("replay"), real.artifacts)
+    app, run_before = replayed("convert", real.until_end_of("replay"), real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -185,12 +187,12 @@ def test_convert_paused_mid_run(snap_compare, lab_dir, size):
 
 
 def test_verify(snap_compare, recording, size):
-    app, run_before = replayed("verify", recording.until_end_of("verify"), recording.artifacts)
+    app, run_before = replayed("verify", recording.until_end_of("verify"), recording.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_cutover(snap_compare, real, size):
-    app, run_before = replayed("cutover", real.until_end_of("final_replay"), real.artifacts)
+    app, run_before = replayed("cutover", real.until_end_of("final_replay"), real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -213,12 +215,12 @@ def waiting_for_old_tokens(minutes: float) -> list[Event]:
 
 def test_cutover_waiting_for_old_tokens(snap_compare, real, size):
     events = real.until_start_of("switch") + waiting_for_old_tokens(minutes=42)
-    app, run_before = replayed("cutover", events, real.artifacts)
+    app, run_before = replayed("cutover", events, real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_summary(snap_compare, real, size):
-    app, run_before = replayed("summary", real.events, real.artifacts)
+    app, run_before = replayed("summary", real.events, real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -235,10 +237,10 @@ def utc(monkeypatch):
 def test_summary_after_running_again(snap_compare, real, size, utc):
     """The lab run, then run again: convert, switch, drain and cutover done earlier, with what they did."""
     again = recorded_run.events(SHOWN_STATE, recorded_run.RECORDING_AGAIN)
-    app, run_before = replayed("summary", real.events + again, real.artifacts)
+    app, run_before = replayed("summary", real.events + again, real.run)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_help(snap_compare, real, size):
-    app, run_before = replayed("convert", real.until_end_of("replay"), real.artifacts, ("question_mark",))
+    app, run_before = replayed("convert", real.until_end_of("replay"), real.run, ("question_mark",))
     assert snap_compare(app, terminal_size=size, run_before=run_before)

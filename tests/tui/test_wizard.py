@@ -13,8 +13,8 @@ from textual.widgets import Button, Input, OptionList, Static
 from tests.tui.conftest import finish_run, hold_in_convert, make_app, next_step, open_session, press_next, wait_until
 from tests.tui.lab_phases import World
 from wizard import plan as plan_file
-from wizard.engine import PHASE_ORDER
-from wizard.events import ApprovalNeeded, NodeStep, PhaseFinished, PhaseStarted, Progress, RequestFailed
+from wizard.core.engine import PHASE_ORDER
+from wizard.core.events import ApprovalNeeded, NodeStep, PhaseFinished, PhaseStarted, Progress, RequestFailed
 from wizard.tui.messages import EngineEvent
 from wizard.tui.screens.modals import ConfirmScreen, HelpScreen
 from wizard.tui.widgets.tables import RowsTable

@@ -49,10 +49,10 @@ from wizard.alcor.paths import (
     Operation,
     match,
 )
+from wizard.alcor.request import AlcorRequest
 from wizard.alcor.services import SERVICES
 from wizard.alcor.values import DEFAULT_SG_NAME, SCAN_ROW_LIMIT
-from wizard.errors import InputError, MigrateError
-from wizard.translate.model import AlcorRequest
+from wizard.core.errors import InputError, MigrateError
 
 log = logging.getLogger(__name__)
 

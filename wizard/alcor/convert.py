@@ -31,10 +31,10 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient, AlcorUnavailable, Outcome
 from wizard.alcor.paths import KINDS
-from wizard.errors import MigrateError
-from wizard.events import Progress, RequestFailed
-from wizard.state import StateStore
-from wizard.translate.model import AlcorRequest, resolve_ids
+from wizard.alcor.request import AlcorRequest, resolve_ids
+from wizard.core.errors import MigrateError
+from wizard.core.events import Progress, RequestFailed
+from wizard.core.state import StateStore
 
 PHASE = "convert"
 PROGRESS_EVERY = 0.25  # seconds between two Progress events of one kind
@@ -308,24 +308,3 @@ def _clipped(answer: Any) -> Any:
     """An answer small enough to keep; a long one as the start of its JSON text."""
     text = json.dumps(answer, default=str)
     return answer if len(text) <= ANSWER_CHARS else text[:ANSWER_CHARS] + "…"
-
-
-class ConvertPhase:
-    """The engine's convert phase: applies ctx.artifacts["translation"] to the plan's Alcor.
-
-    Puts the ConvertSummary in ctx.artifacts["convert"]; raises ConvertIncomplete (after
-    recording everything) when a request failed or was held back.
-    """
-
-    name = PHASE
-
-    def run(self, ctx) -> dict[str, Any]:
-        translation = ctx.need("translation")
-        with AlcorClient.from_plan(ctx.plan) as client:
-            converter = Converter(client, ctx.state, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
-                                  checkpoint=ctx.checkpoint)
-            summary = converter.run(translation.requests)
-        ctx.artifacts["convert"] = summary
-        if not summary.complete:
-            raise ConvertIncomplete(summary.describe())
-        return summary.to_json()

@@ -20,7 +20,7 @@ create did not send, list order where order means nothing (pools by start, route
 destination, fixed IPs by address...), the gateway port Alcor makes with each subnet and
 the default group Alcor makes for a project that had none.
 
-The drift (ctx.artifacts["drift"], `verify --json`) is a `Drift`: per kind (`KindDrift`)
+The drift (ctx.run.drift, `verify --json`) is a `Drift`: per kind (`KindDrift`)
 the counts expected and actual, the ids missing and unexpected, and the `Difference`s
 (kind, id, field, expected, actual) of resources on both sides. `Drift.total` is the
 number of findings; zero means Alcor holds exactly what the translation says.
@@ -58,8 +58,8 @@ from wizard.alcor.paths import (
     Operation,
     match,
 )
-from wizard.errors import MigrateError
-from wizard.translate.model import AlcorRequest, resolve_ids
+from wizard.alcor.request import AlcorRequest, resolve_ids
+from wizard.core.errors import MigrateError
 
 Lookup = Callable[[str, str], "str | None"]
 
@@ -349,25 +349,6 @@ def verify(requests: Sequence[AlcorRequest], client: AlcorClient, lookup: Lookup
     some_project = next((p for p in expected.projects.values() if p), None)
     kinds = {name: expected.projects.get(name) or some_project for name in KINDS if name != SEGMENT.name}
     return compare(expected, read_alcor(client, kinds, expected.items))
-
-
-class VerifyPhase:
-    """The engine's verify phase: puts the Drift in ctx.artifacts["drift"]; raises DriftFound
-    when Alcor differs from the translation (of Neutron now when writes were captured and
-    replayed since the snapshot: `current_translation`)."""
-
-    name = "verify"
-
-    def run(self, ctx) -> dict[str, Any]:
-        from wizard.translate_phase import current_translation  # that module's phase runs before this one
-
-        translation = current_translation(ctx)
-        with AlcorClient.from_plan(ctx.plan) as client:
-            drift = verify(translation.requests, client, ctx.state.mapped_id)
-        ctx.artifacts["drift"] = drift
-        if drift.total:
-            raise DriftFound(describe(drift))
-        return drift.summary()
 
 
 def describe(drift: Drift, most: int = 10) -> str:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from wizard.capture.connections import ConnectionLimits
-from wizard.errors import InputError
+from wizard.core.errors import InputError
+
+SEPARATE = "separate"  # capture.mode: the capture runs as its own process
 
 
 @dataclass(frozen=True)

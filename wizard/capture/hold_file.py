@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 HOLD_FILE = "capture-hold"
 ACK_FILE = "capture-hold.ack"

@@ -17,20 +17,20 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from wizard.core.errors import InputError
+from wizard.core.events import Event, Message
+from wizard.core.state import StateStore
 from wizard.cutover.endpoint import SWITCHED, keystone_switch
-from wizard.errors import InputError
-from wizard.events import Message
 from wizard.neutron import endpoint as neutron_endpoint
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 INSERTED_AT = "capture.inserted_at"  # meta: time.time() when the catalog first pointed at the capture
-ARTIFACT = "insertion"  # ctx.artifacts: the capture URL this run put into the catalog
 PROBE_HEADER = "X-Alcor-Migrate-Probe"
 PROBE_TIMEOUT = 10.0
 WILDCARDS = ("0.0.0.0", "::")
@@ -46,31 +46,33 @@ def capture_url(plan: Plan, listening: str) -> str:
     return listening
 
 
-def insert(ctx: Any, listening: str) -> None:
-    """Once the capture listens at `listening`: point the clients at it as the plan says."""
-    plan = ctx.plan
-    if ctx.state.get_meta(SWITCHED) or not plan.neutron.cloud:
-        return  # the catalog is Alcor's now; or no catalog (neutron.url): clients are pointed by whoever runs them
+def insert(plan: Plan, state: StateStore, listening: str, requests_seen: Callable[[], int], *,
+           emit: Callable[[Event], None], ask: Callable[[str, str], None], keystone: Any = None) -> str | None:
+    """Once the capture listens at `listening`: point the clients at it as the plan says. Returns the
+    URL put into Keystone's catalog (None: the clients were pointed another way)."""
+    if state.get_meta(SWITCHED) or not plan.neutron.cloud:
+        return None  # the catalog is Alcor's now; or no catalog (neutron.url): whoever runs the clients points them
     url = capture_url(plan, listening)
     if plan.capture.insertion == "keystone":
-        keystone_switch(plan, ctx.state, ctx.emit, ctx.artifacts.get("keystone")).switch(url)
-        if not ctx.state.get_meta(INSERTED_AT):
-            ctx.state.set_meta(INSERTED_AT, time.time())
-        ctx.artifacts[ARTIFACT] = url
-        return
-    ctx.ask("capture", f"Point every client of Neutron (the catalog's network endpoints, or the address they "
-                       f"resolve to) at the capture at {url}, then confirm")
-    problem = arrival_problem(plan, ctx.state, lambda: ctx.artifacts["capture"].stats().requests, url)
+        keystone_switch(plan, state, emit, keystone).switch(url)
+        if not state.get_meta(INSERTED_AT):
+            state.set_meta(INSERTED_AT, time.time())
+        return url
+    ask("capture", f"Point every client of Neutron (the catalog's network endpoints, or the address they "
+                   f"resolve to) at the capture at {url}, then confirm")
+    problem = arrival_problem(plan, state, requests_seen, url)
     if problem:
-        ctx.emit(Message(level="warning", phase="capture", text=problem))
+        emit(Message(level="warning", phase="capture", text=problem))
+    return None
 
 
-def withdraw(ctx: Any) -> None:
-    """The capture stops: unless the switch happened, the catalog goes back to Neutron's URLs."""
-    if ctx.artifacts.pop(ARTIFACT, None) is None or ctx.state.get_meta(SWITCHED):
+def withdraw(plan: Plan, state: StateStore, emit: Callable[[Event], None], keystone: Any = None) -> None:
+    """The capture this run put into the catalog stops: unless the switch happened, the catalog goes
+    back to Neutron's URLs."""
+    if state.get_meta(SWITCHED):
         return
-    keystone_switch(ctx.plan, ctx.state, ctx.emit, ctx.artifacts.get("keystone")).restore()
-    ctx.state.set_meta(INSERTED_AT, None)
+    keystone_switch(plan, state, emit, keystone).restore()
+    state.set_meta(INSERTED_AT, None)
 
 
 def tokens_expire_at(plan: Plan, state: StateStore) -> float:

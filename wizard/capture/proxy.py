@@ -41,8 +41,8 @@ from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.unlogged import Unlogged
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
-from wizard.errors import InputError, MigrateError
-from wizard.events import EventBus, Message, ProxyStats, WriteCaptured
+from wizard.core.errors import InputError, MigrateError
+from wizard.core.events import EventBus, Message, ProxyStats, WriteCaptured
 
 HOP_BY_HOP = frozenset(
     {

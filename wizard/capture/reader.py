@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from wizard.capture.writelog import Indexed, WriteLog
-from wizard.tinylog import TornTail
+from wizard.core.tinylog import TornTail
 
 
 class Verdicts(Protocol):

@@ -31,15 +31,16 @@ from typing import Any, Protocol
 from wizard.alcor import paths
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
+from wizard.alcor.request import AlcorRequest, NeutronRef, resolve_ids
 from wizard.capture import writes
 from wizard.capture.writelog import COMMITTED, FAILED, PENDING, REJECTED, REPLAYED, SKIPPED, UNKNOWN, Indexed
 from wizard.capture.writes import Unsupported, Write
-from wizard.events import FindingRaised, LagChanged, Progress
-from wizard.state import StateStore
+from wizard.core.events import FindingRaised, LagChanged, Progress
+from wizard.core.state import StateStore
 from wizard.translate import security_groups, single
 from wizard.translate.context import ROUTER_INTERFACE_OWNERS, Context
 from wizard.translate.findings import CATALOGUE
-from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity, resolve_ids
+from wizard.translate.model import Finding, Severity
 
 POSITION = "replay.position"
 SETTLED = frozenset({REPLAYED, SKIPPED, REJECTED})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from wizard.events import ProxyStats
+from wizard.core.events import ProxyStats
 
 RECENT = 4096  # latency percentiles are over this many most recent requests
 

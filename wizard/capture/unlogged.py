@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from wizard.capture.commit import GroupCommit
 from wizard.capture.writelog import PENDING, LogUnavailable, WriteLog
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 RETRY_SECONDS = 1.0
 KEEP_ANSWERS = 30.0

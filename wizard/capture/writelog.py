@@ -1,6 +1,6 @@
 """The write log: every user write to Neutron, numbered in order, on disk before it is forwarded.
 
-One append-only TinyDB file (`writes.db`, see wizard/tinylog.py) in the state
+One append-only TinyDB file (`writes.db`, see wizard/core/tinylog.py) in the state
 directory, table `writes`, one document per write keyed by its sequence number:
 
     pending ─► committed (2xx) ─► replayed | skipped (reason) | failed (Alcor's answer)
@@ -44,9 +44,9 @@ from typing import Any
 
 from wizard.capture.log_index import EntryIndex, Indexed
 from wizard.capture.redact import redact_body, redact_headers, redact_query, redact_text
-from wizard.errors import MigrateError
-from wizard.state import prepare_state_dir
-from wizard.tinylog import AppendOnlyStorage, LogBusy, LogCorrupt, LogUnavailable, TornTail
+from wizard.core.errors import MigrateError
+from wizard.core.state import prepare_state_dir
+from wizard.core.tinylog import AppendOnlyStorage, LogBusy, LogCorrupt, LogUnavailable, TornTail
 
 LOG_FILE = "writes.db"
 TABLE = "writes"

@@ -18,8 +18,8 @@ from wizard.capture.hold_file import HoldWatcher
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.commands.stop_signals import STOP_SIGNALS
-from wizard.errors import InputError
-from wizard.events import Event, EventBus, Message, ProxyStats
+from wizard.core.errors import InputError
+from wizard.core.events import Event, EventBus, Message, ProxyStats
 from wizard.neutron import endpoint
 from wizard.plan import Plan
 

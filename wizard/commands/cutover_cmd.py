@@ -7,13 +7,14 @@ import argparse
 from rich.console import Console
 
 from wizard.commands.options import add_plan_options, plan_from_args
-from wizard.cutover.phases import cutover_phases
+from wizard.core.engine import Engine
+from wizard.core.errors import MigrateError
+from wizard.core.run_state import RunState
+from wizard.core.state import StateStore
 from wizard.cutover.site import site_for
 from wizard.cutover.timeline import timeline
-from wizard.engine import Engine
-from wizard.errors import MigrateError
 from wizard.headless import RichReport, console_approver
-from wizard.state import StateStore
+from wizard.phases.cutover import cutover_phases
 
 ORDER = 60
 
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     if args.dry_run:
-        site = site_for(plan, {})
+        site = site_for(plan, RunState())
         console = Console(highlight=False, soft_wrap=True)
         for line in timeline(site.plan, site.nodes, site.waves, site.splits, site.executor, site.network_names):
             console.print(line, markup=False)

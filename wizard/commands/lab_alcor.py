@@ -13,7 +13,7 @@ from rich.console import Console
 
 from wizard.alcor.services import API_GATEWAY_PORT, SERVICES
 from wizard.commands.stop_signals import STOP_SIGNALS
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.lab.alcor import AlcorEmulator, Faults
 
 # Faults' field names as the command line spells them, for error messages.

@@ -12,8 +12,8 @@ from pathlib import Path
 from wizard.capture.reader import LogReader
 from wizard.capture.redact import redact_entry
 from wizard.capture.writelog import LOG_FILE, STATES
-from wizard.errors import InputError
-from wizard.state import RecordedVerdicts
+from wizard.core.errors import InputError
+from wizard.core.state import RecordedVerdicts
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from wizard import plan as plan_module
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.lab import home as lab_home
 from wizard.lab.samples import cloud_file
 from wizard.neutron import snapshot as snapshot_module

@@ -10,9 +10,9 @@ from rich.markup import escape
 
 from wizard import plan as plan_module
 from wizard.commands.options import add_overrides, overrides_from_args
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.plan import Plan
-from wizard.plan_writer import format_duration
+from wizard.plan.writer import format_duration
 
 ORDER = 10  # first in --help: a run starts with a plan
 

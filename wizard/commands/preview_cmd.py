@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wizard import dryrun
 from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
-from wizard.errors import ExitCode, InputError
+from wizard.core.errors import ExitCode, InputError
 from wizard.neutron.access import no_agents
+from wizard.translate import dryrun
 from wizard.translate.accounting import Tally, account, unaccounted
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate_for

@@ -8,13 +8,13 @@ from rich.console import Console
 from rich.table import Table
 
 from wizard.commands.options import add_plan_options, plan_from_args
-from wizard.cutover.phases import alcor_node_control
+from wizard.core.engine import NotApproved
+from wizard.core.errors import MigrateError
+from wizard.core.state import StateStore
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.rollback import roll_back
-from wizard.engine import NotApproved
-from wizard.errors import MigrateError
 from wizard.headless import console_approver
-from wizard.state import StateStore
+from wizard.phases.cutover import alcor_node_control
 
 ORDER = 61
 

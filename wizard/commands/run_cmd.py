@@ -12,15 +12,15 @@ from rich.console import Console
 
 from wizard.commands.options import add_plan_options, plan_from_args
 from wizard.commands.stop_signals import STOP_SIGNALS
-from wizard.engine import PHASE_ORDER, Engine, RunResult
-from wizard.errors import Blocked, ExitCode, InputError, MigrateError
+from wizard.core.engine import PHASE_ORDER, Engine, RunResult
+from wizard.core.errors import Blocked, ExitCode, InputError, MigrateError
+from wizard.core.state import StateStore
 from wizard.headless import JsonLines, RichReport, RunTally, StatusLine, console_approver, reprinting
 from wizard.lab.world import LabWorld
 from wizard.neutron.access import not_admin
 from wizard.neutron.reader import NeutronReader
-from wizard.pipeline import build_phases
+from wizard.phases import build_phases
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 ORDER = 20  # after `plan`: the command a plan is for
 INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C or SIGTERM (wizard/cli.py)

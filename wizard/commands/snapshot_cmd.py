@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from wizard.commands.options import add_plan_options, plan_from_args
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.neutron.access import require_admin
 from wizard.neutron.reader import NeutronReader
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from wizard import plan as plan_module
 from wizard.commands.options import add_plan_options, overrides_from_args
-from wizard.errors import ExitCode
+from wizard.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from wizard.tui.app import WizardApp

@@ -12,8 +12,8 @@ from rich.table import Table
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.verify import Drift, verify
 from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
-from wizard.errors import ExitCode, InputError
-from wizard.state import StateStore
+from wizard.core.errors import ExitCode, InputError
+from wizard.core.state import StateStore
 from wizard.translate.translation import translate_for
 
 ORDER = 60

@@ -36,10 +36,10 @@ from typing import Any
 from wizard.alcor import errors
 from wizard.alcor.client import AlcorClient, Outcome
 from wizard.alcor.paths import NODE, PORT, SECURITY_GROUP
+from wizard.alcor.request import AlcorRequest, resolve_ids
 from wizard.alcor.values import DEFAULT_SG_NAME
+from wizard.core.errors import MigrateError
 from wizard.cutover.inventory import PortBinding
-from wizard.errors import MigrateError
-from wizard.translate.model import AlcorRequest, resolve_ids
 from wizard.translate.security_groups import KIND as GROUPS
 
 HOST_FIELD = "binding:host_id"

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from wizard.core.events import DrainTick, Event
 from wizard.cutover.gate import Replication
-from wizard.events import DrainTick, Event
 from wizard.plan import DrainConfig
+
+DRAINED = "drain.done"  # state meta: the drain finished
 
 
 class NeutronActivity(Protocol):

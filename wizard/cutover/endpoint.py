@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from wizard.errors import InputError, MigrateError
-from wizard.events import EndpointChanged, Event
+from wizard.core.errors import InputError, MigrateError
+from wizard.core.events import EndpointChanged, Event
+from wizard.core.state import StateStore
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 METHODS = ("keystone", "none")
 STATE_KEY = "switch.endpoints"  # the endpoints as they were before the switch

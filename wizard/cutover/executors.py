@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from wizard.core.errors import InputError, MigrateError
 from wizard.cutover.inventory import ComputeNode
-from wizard.errors import InputError, MigrateError
 from wizard.plan import ExecutorConfig
 
 EXECUTOR_KINDS = ("ssh", "local", "lab")

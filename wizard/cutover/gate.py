@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from wizard.errors import MigrateError
-from wizard.events import Event, GateChanged, TokenTick
+from wizard.core.errors import MigrateError
+from wizard.core.events import Event, GateChanged, TokenTick
 from wizard.plan import GateConfig
 
 POSTPONE_FILE = "postpone-cutover"

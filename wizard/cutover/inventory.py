@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.alcor.paths import BULK_CREATE, CREATE, PORT, match
+from wizard.alcor.request import AlcorRequest
 from wizard.alcor.values import ACA_GRPC_PORT
-from wizard.errors import InputError
-from wizard.translate.model import AlcorRequest
+from wizard.core.errors import InputError
 from wizard.translate.nodes import node_id
 
 # Agents that own a host's virtual switch; the ones ACA replaces.

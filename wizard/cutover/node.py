@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from wizard.alcor.values import aca_tap_name
+from wizard.core.errors import InputError
+from wizard.core.events import Event, NodeStep
 from wizard.cutover.executors import CommandResult, Executor
 from wizard.cutover.inventory import ComputeNode, PortBinding
-from wizard.errors import InputError
-from wizard.events import Event, NodeStep
 from wizard.plan import NodeCommands, StepTimeouts
 
 STEPS = ("register", "stop_agents", "start_aca", "aca_health", "bind_ports", "check")

@@ -15,8 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from wizard.core.errors import InputError
 from wizard.cutover.inventory import ComputeNode
-from wizard.errors import InputError
 from wizard.plan import WaveConfig
 
 ORDERS = ("name", "networks")

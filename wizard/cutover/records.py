@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any
 
+from wizard.core.events import NodeStep
+from wizard.core.state import StateStore
 from wizard.cutover.node import NodeOutcome
-from wizard.events import NodeStep
-from wizard.state import StateStore
 
 PREFIX = "cutover.node."
 NODES_KEY = "cutover.nodes"  # the names recorded so far, in the order they started

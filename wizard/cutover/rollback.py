@@ -4,19 +4,19 @@ capture's), also when a run that inserted the capture stopped without putting th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from wizard.capture.insertion import INSERTED_AT
-from wizard.cutover.endpoint import STATE_KEY, endpoint_switch
+from wizard.core.events import Event
+from wizard.core.run_state import RunState
+from wizard.core.state import StateStore
+from wizard.cutover.drain import DRAINED
+from wizard.cutover.endpoint import STATE_KEY, SWITCHED, endpoint_switch
 from wizard.cutover.node import NodeControl, NodeOutcome
-from wizard.cutover.phases import DRAINED, SWITCHED
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.site import site_for
-from wizard.events import Event
 from wizard.plan import Plan
-from wizard.state import StateStore
 
 
 @dataclass
@@ -30,20 +30,20 @@ class RollbackResult:
 
 
 def roll_back(plan: Plan, state: StateStore, control: NodeControl, ask: Callable[[str, str], None],
-              artifacts: Mapping[str, Any] | None = None, emit: Callable[[Event], None] = lambda e: None,
+              run: RunState | None = None, emit: Callable[[Event], None] = lambda e: None,
               endpoint: bool = True) -> RollbackResult:
     """Roll back every node the state records on ACA, one by one; then restore the endpoint."""
     records = NodeRecords(state)
     undo = records.to_undo()
     result = RollbackResult()
     if undo:  # a run may have stopped before its snapshot: then there is no site, and nothing to undo
-        site = site_for(plan, artifacts or {})
+        site = site_for(plan, run or RunState())
         for name in undo:
             outcome = site.undo(name, control, emit)
             records.record(outcome)
             result.nodes.append(outcome)
     if endpoint and (state.get_meta(SWITCHED) or state.get_meta(STATE_KEY)):
-        result.endpoints = len(endpoint_switch(plan, state, ask, emit, conn=(artifacts or {}).get("keystone"))
+        result.endpoints = len(endpoint_switch(plan, state, ask, emit, conn=run and run.keystone)
                                .restore())
         state.set_meta(SWITCHED, False)
         state.set_meta(DRAINED, False)

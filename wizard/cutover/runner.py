@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from wizard.core.events import Event, WaveFinished, WaveStarted
 from wizard.cutover.executors import Executor
 from wizard.cutover.inventory import ComputeNode
 from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
 from wizard.cutover.planner import Wave
-from wizard.events import Event, WaveFinished, WaveStarted
 from wizard.plan import CutoverConfig
 
 

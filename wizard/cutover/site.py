@@ -1,6 +1,6 @@
-"""What the cutover acts on, from the plan and what earlier phases left in the run's artifacts.
+"""What the cutover acts on, from the plan and what earlier phases left in the run state.
 
-Artifacts the cutover phases read when present (else they build them from the plan):
+What the cutover reads from the run state when present (else it builds it from the plan):
     snapshot      wizard.neutron.snapshot.Snapshot (else neutron.snapshot, <state_dir>/snapshot.json
                   or the lab's cloud)
     translation   wizard.translate.model.Translation of that snapshot (else translated here)
@@ -15,17 +15,17 @@ Artifacts the cutover phases read when present (else they build them from the pl
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from wizard.core.errors import InputError
+from wizard.core.events import Event
+from wizard.core.run_state import RunState
 from wizard.cutover.executors import Executor, executor_for
 from wizard.cutover.inventory import ComputeNode, compute_nodes, port_bodies
 from wizard.cutover.node import NodeControl, NodeCutover, NodeOutcome
 from wizard.cutover.planner import Wave, WaveSplits, plan_waves, split_networks
-from wizard.errors import InputError
-from wizard.events import Event
 from wizard.neutron import snapshot as snapshot_file
 from wizard.plan import Plan
 from wizard.translate.translation import translate_for
@@ -52,10 +52,10 @@ class Site:
         return NodeCutover(self.node(name), self.executor, control, cutover.commands, cutover.timeouts, emit).undo()
 
 
-def load_snapshot(plan: Plan, artifacts: Mapping[str, Any]) -> snapshot_file.Snapshot:
+def load_snapshot(plan: Plan, run: RunState) -> snapshot_file.Snapshot:
     """The run's snapshot, else the plan's snapshot file, the state directory's, or the lab's cloud."""
-    if "snapshot" in artifacts:
-        return artifacts["snapshot"]
+    if run.snapshot is not None:
+        return run.snapshot
     path = Path(plan.neutron.snapshot) if plan.neutron.snapshot else Path(plan.state_dir) / snapshot_file.STATE_FILE
     if not path.exists() and plan.lab is not None and not plan.neutron.snapshot:
         path = Path(plan.lab.cloud)
@@ -65,15 +65,15 @@ def load_snapshot(plan: Plan, artifacts: Mapping[str, Any]) -> snapshot_file.Sna
     return snapshot_file.load(path)
 
 
-def site_for(plan: Plan, artifacts: Mapping[str, Any]) -> Site:
-    snapshot = load_snapshot(plan, artifacts)
-    fleet = artifacts.get("lab_fleet")
+def site_for(plan: Plan, run: RunState) -> Site:
+    snapshot = load_snapshot(plan, run)
+    fleet = run.lab_fleet
     if fleet is not None:
         plan = dataclasses.replace(plan, nodes={**fleet.node_overrides(), **plan.nodes})
-    translation = artifacts.get("translation") or translate_for(snapshot, plan)
+    translation = run.translation or translate_for(snapshot, plan)
     nodes = compute_nodes(snapshot, plan, translation.bindings, port_bodies(translation.requests))
     waves = plan_waves(nodes, plan.cutover.waves)
-    executor = artifacts.get("executor") or executor_for(plan.cutover.executor, fleet)
+    executor = run.executor or executor_for(plan.cutover.executor, fleet)
     return Site(plan=plan, nodes=nodes, waves=waves, splits=split_networks(waves, nodes, plan.cutover.waves),
                 executor=executor,
                 network_names={n["id"]: n.get("name") or "" for n in snapshot["networks"]})

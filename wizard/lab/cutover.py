@@ -15,14 +15,14 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.convert import Converter
+from wizard.core.errors import MigrateError
+from wizard.core.state import StateStore
 from wizard.cutover.alcor_control import AlcorNodeControl
 from wizard.cutover.inventory import compute_nodes
-from wizard.errors import MigrateError
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.nodes import LabFleet
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Plan
-from wizard.state import StateStore
 from wizard.translate.model import Translation
 from wizard.translate.translation import translate_for
 
@@ -47,7 +47,7 @@ def seed_alcor(client: AlcorClient, translation: Translation) -> int:
 
 @dataclass
 class LabCutover:
-    """A running lab for the cutover; `artifacts()` is what the cutover phases take from a run."""
+    """A running lab for the cutover; `seams()` is what the cutover phases take from a run state."""
 
     snapshot: Snapshot
     translation: Translation
@@ -55,7 +55,8 @@ class LabCutover:
     fleet: LabFleet
     client: AlcorClient
 
-    def artifacts(self) -> dict[str, Any]:
+    def seams(self) -> dict[str, Any]:
+        """The run state's fields this lab gives (`RunState.provide(**lab.seams())`)."""
         return {"snapshot": self.snapshot, "translation": self.translation, "lab_fleet": self.fleet,
                 "node_control": AlcorNodeControl(self.client)}
 

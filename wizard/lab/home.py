@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.plan import Override
 
 PLANS = Path(__file__).with_name("plans")

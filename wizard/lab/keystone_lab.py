@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import yaml
 
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 from wizard.lab.alcor.gateway import KeystoneAuth
 from wizard.lab.keystone_server import ADMIN_PASSWORD, REGION, KeystoneServer, ensure_installed, password_auth
 from wizard.lab.neutron_server import ServiceUser

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from wizard import children
-from wizard.errors import MigrateError
+from wizard.core import children
+from wizard.core.errors import MigrateError
 from wizard.lab.neutron_server import _check_call, _clean_env, cache_dir, free_port
 
 REQUIREMENT = "keystone==30.0.0"

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import httpx
 
-from wizard import children
-from wizard.errors import MigrateError
+from wizard.core import children
+from wizard.core.errors import MigrateError
 
 REQUIREMENTS = "neutron==29.0.0 uWSGI==2.0.31"
 SCHEMA_SCRIPT = Path(__file__).with_name("neutron_schema.py")

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.neutron import snapshot
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 

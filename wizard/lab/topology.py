@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 NAMESPACE = uuid.UUID("6f1c7a52-4d0e-4a8b-9a51-3c2f0e9b7d11")
 

@@ -27,10 +27,10 @@ from typing import Any
 
 import httpx
 
-from wizard.errors import MigrateError
-from wizard.events import Event, Message, PhaseFailed, PhaseFinished, PhaseStarted
+from wizard.core.errors import MigrateError
+from wizard.core.events import Event, Message, PhaseFailed, PhaseFinished, PhaseStarted
+from wizard.core.state import StateStore
 from wizard.lab.keystone_lab import ADMIN_CLOUD, DEMO_CLOUD
-from wizard.state import StateStore
 
 DONE_KEY = "lab.user_writes"
 BAD_TOKEN_KEY = "lab.bad_token_write"  # meta: the write with a bad token was sent

@@ -23,7 +23,7 @@ in `<state_dir>/lab/` (delete `state_dir` to start the lab afresh), and so, in `
 are the ports each lab ACA held when the lab stopped (the next run's ACAs start with them), and
 Neutron's port (a Keystone lab's run pins the URL the catalog gave). `world.plan` is the plan
 with the lab filled in (Neutron's URL, Alcor's as a production operator writes them, the
-nodes); `attach(engine)` gives the engine the artifacts the cutover needs and starts the
+nodes); `attach(engine)` gives the run state the lab fleet the cutover needs and starts the
 simulated users (wizard/lab/users.py), who write with real tokens in a Keystone lab; there,
 once the final replay is done, the `openstack` CLI lists networks and creates and deletes a port
 through the catalog, in Alcor (`<state_dir>/lab/after_switch.json`).
@@ -38,13 +38,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
+from wizard.core.engine import Engine
+from wizard.core.errors import InputError, MigrateError
+from wizard.core.events import Event, Message, PhaseFinished
 from wizard.cutover.endpoint import SWITCHED
-from wizard.engine import Engine
-from wizard.errors import InputError, MigrateError
-from wizard.events import Event, Message, PhaseFinished
 from wizard.lab import samples
 from wizard.lab.alcor import AlcorEmulator
 from wizard.lab.keystone_lab import ADMIN_CLOUD, LabKeystone, openstack_after_switch
@@ -60,7 +59,6 @@ ACAS_FILE = "acas.json"
 FLEET_FILE = "fleet.json"  # each host's ACA port, kept for the next run
 NEUTRON_PORT_FILE = "neutron.port"  # Neutron's port, kept for the next run (a cloud plan pins Neutron's URL)
 AFTER_SWITCH_FILE = "after_switch.json"  # what the openstack CLI found through the catalog (Keystone lab)
-LAB_ARTIFACT = "lab"  # the LabWorld itself, in the engine's artifacts
 
 
 def topology_for(cloud: str) -> Topology:
@@ -186,12 +184,9 @@ class LabWorld:
         """Where the capture proxy of this plan listens: the lab's users send their writes there."""
         return f"http://{self.plan.capture.listen}"
 
-    def artifacts(self) -> dict[str, Any]:
-        return {"lab_fleet": self.fleet, LAB_ARTIFACT: self}
-
     def attach(self, engine: Engine) -> None:
-        """Give the engine the lab's artifacts and let the lab's users write while convert runs."""
-        engine.ctx.artifacts.update(self.artifacts())
+        """Give the engine the lab's fleet and let the lab's users write while convert runs."""
+        engine.ctx.run.provide(lab_fleet=self.fleet, lab=self)
         if self.plan.lab.user_writes and self.plan.capture.enabled:
             self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish,
                                     login=self.keystone and self.keystone.login)

@@ -3,7 +3,7 @@ only, so a login without the admin role, or a snapshot without agents, misses pa
 
 from __future__ import annotations
 
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 from wizard.neutron.reader import NeutronReader
 from wizard.neutron.snapshot import Snapshot
 

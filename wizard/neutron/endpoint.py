@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from wizard.core.errors import InputError
+from wizard.core.state import StateStore
 from wizard.neutron.reader import API_PREFIX, NeutronReader, public_url
 from wizard.plan import NeutronSource
-from wizard.state import StateStore
 
 STATE_KEY = "neutron.endpoint"  # meta: Neutron's root URL (no /v2.0, nothing secret)
 
@@ -34,6 +35,14 @@ def find(source: NeutronSource) -> str:
         return root(source.url)
     with NeutronReader(source) as reader:
         return root(reader.catalog_endpoint())
+
+
+def pinned_url(source: NeutronSource, state: StateStore) -> str:
+    """The URL of a live Neutron every read in this run uses (`pinned`); InputError for a snapshot file."""
+    url = pinned(source, state).url
+    if url is None:
+        raise InputError("no live Neutron (neutron.url or neutron.cloud): the plan reads only a snapshot file")
+    return url
 
 
 def pinned(source: NeutronSource, state: StateStore) -> NeutronSource:

@@ -24,7 +24,7 @@ import keystoneauth1.identity
 import openstack
 import openstack.exceptions
 
-from wizard.errors import InputError, MigrateError
+from wizard.core.errors import InputError, MigrateError
 from wizard.neutron import snapshot
 from wizard.plan import NeutronSource
 

@@ -28,11 +28,12 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
-from wizard.collector import collector_paused
-from wizard.errors import InputError
+from wizard.core.collector import collector_paused
+from wizard.core.errors import InputError
 
 FORMAT = "neutron-snapshot/1"
 STATE_FILE = "snapshot.json"  # the run's snapshot, in its state directory
+TAKEN_KEY = "snapshot"  # state meta: {"source", "taken_at", "counts"} once STATE_FILE is complete
 MAX_DEPTH = 64  # nested objects and lists; Neutron's resources need a handful, json and translation recurse
 
 # Collection name -> the Neutron API path it is read from.

@@ -1,8 +1,8 @@
 """Preflight: named checks before anything changes, each with its state, timing and findings.
 
-A check is a function `check(ctx) -> CheckResult` under a name (`Check`). Its findings
+A check is a function `check(given: CheckInputs) -> CheckResult` under a name (`Check`). Its findings
 (blocker / warning / info, each with a remedy) make its state: `failed` with a blocker,
-`warning` with a warning, else `ok`. The phase runs every check (a failing one does not
+`warning` with a warning, else `ok`. The phase (wizard/phases/preflight.py) runs every check (a failing one does not
 hide the others), publishes `CheckChanged` and `FindingRaised` events, records the
 outcomes in the state store (meta `preflight.checks`) and stops the run with `Blocked`
 when any check found a blocker.
@@ -16,23 +16,22 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
-from wizard.engine import RunContext
-from wizard.errors import Blocked
-from wizard.events import CheckChanged, Event, FindingRaised
+from wizard.core.events import CheckChanged, Event, FindingRaised
+from wizard.core.state import StateStore
 from wizard.preflight.alcor import alcor
 from wizard.preflight.capture import capture
 from wizard.preflight.insertion import insertion
 from wizard.preflight.local import state_directory
-from wizard.preflight.model import Check, CheckOutcome, CheckResult
+from wizard.preflight.model import Check, CheckInputs, CheckOutcome, CheckResult
 from wizard.preflight.neutron import EXTENSIONS_KEY, neutron_api
 from wizard.preflight.references import plan_references
-from wizard.state import StateStore
-from wizard.translate.model import Severity, describe
+from wizard.translate.model import Severity
 
-__all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckOutcome", "CheckResult",
-           "PreflightPhase", "alcor", "capture", "check_events", "insertion", "neutron_api", "plan_references",
+__all__ = ["CHECKS", "CHECKS_KEY", "EXTENSIONS_KEY", "PHASE", "Check", "CheckInputs", "CheckOutcome", "CheckResult",
+           "alcor", "capture", "check_events", "insertion", "neutron_api", "plan_references",
            "recorded_checks", "run_check", "state_directory"]
 
 PHASE = "preflight"
@@ -50,12 +49,12 @@ CHECKS: list[Check] = [
 ]
 
 
-def run_check(check: Check, ctx: RunContext) -> CheckOutcome:
+def run_check(check: Check, given: CheckInputs, emit: Callable[[Event], None]) -> CheckOutcome:
     """Run one check, publishing its state; a check that crashes is a failed check, not a lost run."""
-    ctx.emit(CheckChanged(phase=PHASE, check=check.name, status="running"))
+    emit(CheckChanged(phase=PHASE, check=check.name, status="running"))
     started = time.monotonic()
     try:
-        result = check.run(ctx)
+        result = check.run(given)
     except Exception as exc:  # a bug in one check: report it as a blocker, keep checking
         result = CheckResult()
         where = traceback.extract_tb(exc.__traceback__)[-1]
@@ -64,7 +63,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckOutcome:
                     "report this bug; the check could not tell whether the run is safe")
     outcome = CheckOutcome(check.name, time.monotonic() - started, result)
     for event in check_events(outcome.to_json()):
-        ctx.emit(event)
+        emit(event)
     return outcome
 
 
@@ -81,23 +80,3 @@ def check_events(recorded: dict[str, Any]) -> list[Event]:
 def recorded_checks(state: StateStore) -> list[Event]:
     """The events of the last preflight the state store recorded (the wizard shows them on reopening)."""
     return [event for recorded in state.get_meta(CHECKS_KEY, []) for event in check_events(recorded)]
-
-
-class PreflightPhase:
-    """Runs every check again on each run (conditions change between runs); blockers stop the run."""
-
-    name = PHASE
-
-    def __init__(self, checks: list[Check] | None = None):
-        self.checks = checks  # None: CHECKS as it is when the phase runs
-
-    def run(self, ctx: RunContext) -> dict[str, Any]:
-        outcomes = [run_check(check, ctx) for check in (self.checks if self.checks is not None else CHECKS)]
-        ctx.state.set_meta(CHECKS_KEY, [outcome.to_json() for outcome in outcomes])
-        ctx.artifacts["preflight"] = outcomes
-        blockers = [f for outcome in outcomes for f in outcome.result.findings if f.severity is Severity.BLOCKER]
-        if blockers:
-            raise Blocked(f"{describe(blockers)} (see the preflight findings)")
-        statuses = [outcome.status for outcome in outcomes]
-        return {"checks": len(outcomes), "ok": statuses.count("ok"), "warnings": statuses.count("warning")}
-

@@ -22,8 +22,7 @@ from wizard.alcor import values
 from wizard.alcor.client import AlcorClient, AlcorUnavailable
 from wizard.alcor.paths import ELASTIC_IP_RANGE, NODE, PORT, ROUTER, SECURITY_GROUP, SEGMENT, SUBNET, VPC, Kind
 from wizard.alcor.services import DEFAULT_PORTS, MANAGERS
-from wizard.engine import RunContext
-from wizard.preflight.model import CheckResult
+from wizard.preflight.model import CheckInputs, CheckResult
 from wizard.translate.model import Severity
 from wizard.translate.requests import key
 
@@ -45,20 +44,20 @@ PROBE_TIMEOUT = 10.0
 EXAMPLES = 3
 
 
-def alcor(ctx: RunContext) -> CheckResult:
+def alcor(given: CheckInputs) -> CheckResult:
     """Every Alcor service answers; Alcor is empty or holds this state directory's earlier run."""
-    result, plan = CheckResult(), ctx.plan
+    result, plan = CheckResult(), given.plan
     if not plan.alcor_url("vpc"):
         result.find(Severity.WARNING, "alcor-not-configured", ("alcor", "(none)"), "the plan names no Alcor",
                     "set alcor.url (or --alcor-url) before converting; the preview needs none")
         return result
-    blocker = Severity.BLOCKER if ctx.reaches(CONVERT) else Severity.WARNING  # a preview needs no Alcor
+    blocker = Severity.BLOCKER if given.reaches(CONVERT) else Severity.WARNING  # a preview needs no Alcor
     with AlcorClient.from_plan(plan, retries=1, timeout=min(plan.alcor.timeout, PROBE_TIMEOUT)) as client:
         listed = _probe(client, result, blocker)
     if result.findings:
         return result
     held = {kind: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)} for kind in HELD}
-    _compare_with_state(ctx, held, result, blocker)
+    _compare_with_state(given, held, result, blocker)
     where = sorted(set(client.endpoints.values()))
     result.detail = (f"{len({kind.service for kind in PROBES})} services answer at {', '.join(where)}; "
                      f"Alcor holds {_counts(held) or 'nothing a conversion creates'}")
@@ -114,11 +113,11 @@ def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:
     return kind is SECURITY_GROUP and item.get("name") == values.DEFAULT_SG_NAME
 
 
-def _compare_with_state(ctx: RunContext, held: Held, result: CheckResult, blocker: Severity) -> None:
+def _compare_with_state(given: CheckInputs, held: Held, result: CheckResult, blocker: Severity) -> None:
     """Whether what Alcor holds is what this state directory sent (nothing, or an earlier run)."""
-    state = ctx.state
+    state = given.state
     sent = state.sent_keys()
-    about = ("alcor", ctx.plan.alcor_url("vpc"))
+    about = ("alcor", given.plan.alcor_url("vpc"))
     if not sent:
         if any(held.values()):
             result.find(blocker, "alcor-not-empty", about,

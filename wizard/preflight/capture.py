@@ -8,22 +8,19 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from wizard.capture.config import ProxyConfig
-from wizard.capture.phase import ARTIFACT as CAPTURE
-from wizard.capture.phase import SEPARATE
+from wizard.capture.config import SEPARATE, ProxyConfig
 from wizard.capture.writelog import LOG_FILE
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
-from wizard.neutron.endpoint import is_live, pinned
-from wizard.preflight.model import CheckResult
-from wizard.tinylog import held_for_writing
+from wizard.core.errors import MigrateError
+from wizard.core.tinylog import held_for_writing
+from wizard.neutron.endpoint import is_live, pinned, pinned_url
+from wizard.preflight.model import CheckInputs, CheckResult
 from wizard.translate.model import Severity
 
 
-def capture(ctx: RunContext) -> CheckResult:
+def capture(given: CheckInputs) -> CheckResult:
     """With capture.enabled and a live Neutron, the capture can start in front of Neutron's recorded
     endpoint (a blocker if not); off, or with only a snapshot file, a finding says so."""
-    plan, result = ctx.plan, CheckResult()
+    plan, result = given.plan, CheckResult()
     if not plan.capture.enabled:
         result.find(Severity.WARNING, "capture-off", ("capture", "enabled"),
                     "capture.enabled is false: writes made in Neutron during the migration are not carried "
@@ -32,13 +29,13 @@ def capture(ctx: RunContext) -> CheckResult:
     if not is_live(plan.neutron):
         result.detail = "the plan reads a snapshot file: there is no live Neutron to capture"
         return result
-    running = ctx.artifacts.get(CAPTURE)
+    running = given.capture
     if running is not None:
         result.detail = f"capture on {running.url}, forwarding to {running.config.upstream}"
         return result
-    log = Path(ctx.state.dir) / LOG_FILE
+    log = Path(given.state.dir) / LOG_FILE
     if plan.capture.mode == SEPARATE:
-        return _separate(ctx, log, result)
+        return _separate(given, log, result)
     if held_for_writing(log):
         result.find(Severity.BLOCKER, "capture-log-busy", ("capture", str(log)),
                     f"{log}: another capture (an `alcor-migrate capture` process?) is writing this run's "
@@ -47,7 +44,7 @@ def capture(ctx: RunContext) -> CheckResult:
                     "stop it (its log stays; this run's capture goes on with it); then run again")
         return result
     try:
-        config = ProxyConfig.from_plan(plan, pinned(plan.neutron, ctx.state).url)
+        config = ProxyConfig.from_plan(plan, pinned_url(plan.neutron, given.state))
         config.server_tls()
         config.upstream_tls()
     except MigrateError as exc:
@@ -65,10 +62,10 @@ def capture(ctx: RunContext) -> CheckResult:
     return result
 
 
-def _separate(ctx: RunContext, log: Path, result: CheckResult) -> CheckResult:
+def _separate(given: CheckInputs, log: Path, result: CheckResult) -> CheckResult:
     """capture.mode separate: an `alcor-migrate capture` process must be writing the run's log, and
     clients are pointed at it by the operator (the run points the catalog only at a capture it runs)."""
-    if ctx.plan.neutron.cloud and ctx.plan.capture.insertion == "keystone":
+    if given.plan.neutron.cloud and given.plan.capture.insertion == "keystone":
         result.find(Severity.BLOCKER, "capture-insertion-separate", ("capture", "insertion"),
                     "capture.mode is separate but capture.insertion is keystone: `run` points the catalog only "
                     "at a capture it runs itself, and would leave clients going around the capture process",
@@ -81,7 +78,7 @@ def _separate(ctx: RunContext, log: Path, result: CheckResult) -> CheckResult:
                     "start `alcor-migrate capture --plan <this plan>` (same state_dir) before the snapshot, "
                     "then run again; or set capture.mode: embedded to let `run` start the capture")
         return result
-    pinned(ctx.plan.neutron, ctx.state)  # replay and verify read Neutron where the capture forwards
+    pinned(given.plan.neutron, given.state)  # replay and verify read Neutron where the capture forwards
     result.detail = f"capture runs as its own process, writing {log}; this run replays it read-only"
     return result
 

@@ -4,23 +4,21 @@ or, when the operator points the clients, a marked request proves that traffic a
 from __future__ import annotations
 
 from wizard.capture.insertion import arrival_problem, capture_url
-from wizard.capture.phase import ARTIFACT as CAPTURE
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 from wizard.neutron.endpoint import is_live
-from wizard.preflight.model import CheckResult
+from wizard.preflight.model import CheckInputs, CheckResult
 from wizard.translate.model import Severity
 
 
-def insertion(ctx: RunContext) -> CheckResult:
+def insertion(given: CheckInputs) -> CheckResult:
     """keystone: the switch must be keystone too, and the capture needs a URL clients can use; none: once
     the capture runs, a marked request to the catalog's public network endpoint must reach it."""
-    plan, result = ctx.plan, CheckResult()
+    plan, result = given.plan, CheckResult()
     capture = plan.capture
     if not (capture.enabled and is_live(plan.neutron) and plan.neutron.cloud):
         result.detail = "no catalog to point at the capture (no cloud, or no capture)"
         return result
-    running = ctx.artifacts.get(CAPTURE)
+    running = given.capture
     try:
         url = capture_url(plan, running.url if running else f"http://{capture.listen}")
     except MigrateError as exc:
@@ -42,7 +40,7 @@ def insertion(ctx: RunContext) -> CheckResult:
     if running is None:
         result.detail = f"the operator points clients at the capture at {url} once it runs, then a request proves it"
         return result
-    problem = arrival_problem(plan, ctx.state, lambda: running.stats().requests, url)
+    problem = arrival_problem(plan, given.state, lambda: running.stats().requests, url)
     if problem:
         result.find(Severity.WARNING, "capture-bypassed", ("capture", url), problem,
                     f"point the clients at {url} (the catalog's network endpoints, or the address they resolve "

@@ -6,16 +6,15 @@ import os
 import shutil
 import stat
 
-from wizard.engine import RunContext
-from wizard.preflight.model import CheckResult, size
+from wizard.preflight.model import CheckInputs, CheckResult, size
 from wizard.translate.model import Severity
 
 MIN_FREE_BYTES = 1 << 30  # the write log grows with every user write while the migration runs
 
 
-def state_directory(ctx: RunContext, min_free: int = MIN_FREE_BYTES) -> CheckResult:
+def state_directory(given: CheckInputs, min_free: int = MIN_FREE_BYTES) -> CheckResult:
     """The state directory takes writes (fsynced), is private to its owner, and has disk to spare."""
-    result, path = CheckResult(), ctx.state.dir
+    result, path = CheckResult(), given.state.dir
     about = ("state_dir", str(path))
     probe = path / ".preflight-probe"
     try:

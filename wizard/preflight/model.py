@@ -6,8 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.engine import RunContext
-from wizard.translate.model import Finding, NeutronRef, Severity
+from wizard.alcor.request import NeutronRef
+from wizard.core.state import StateStore
+from wizard.plan import Plan
+from wizard.translate.model import Finding, Severity
+
+
+@dataclass(frozen=True)
+class CheckInputs:
+    """What a check looks at: the plan, the state store, the capture this run started (None when
+    the capture is a process of its own, or not running), and whether the run goes as far as a phase."""
+
+    plan: Plan
+    state: StateStore
+    capture: Any = None
+    reaches: Callable[[str], bool] = lambda phase: True
 
 
 @dataclass
@@ -32,7 +45,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class Check:
     name: str
-    run: Callable[[RunContext], CheckResult]
+    run: Callable[[CheckInputs], CheckResult]
 
 
 @dataclass

@@ -7,26 +7,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 from wizard.neutron.access import not_admin
 from wizard.neutron.endpoint import pinned
-from wizard.neutron.phase import TAKEN_KEY
 from wizard.neutron.reader import NeutronReader, NeutronRefused
-from wizard.preflight.model import CheckResult, size
+from wizard.neutron.snapshot import TAKEN_KEY
+from wizard.preflight.model import CheckInputs, CheckResult, size
 from wizard.translate.model import Severity
 
 EXTENSIONS_KEY = "neutron.extensions"  # meta: the extension aliases Neutron offers, sorted
 
 
-def neutron_api(ctx: RunContext) -> CheckResult:
+def neutron_api(given: CheckInputs) -> CheckResult:
     """Neutron answers as an admin of all projects (it lists its extensions and an agent; to others
     it lists no agent); with `neutron.snapshot`, the file is there instead."""
-    source, result = ctx.plan.neutron, CheckResult()
+    source, result = given.plan.neutron, CheckResult()
     if source.snapshot:
         path = Path(source.snapshot)
-        if ctx.state.get_meta(TAKEN_KEY):
-            result.detail = f"this run's snapshot is in {ctx.state.dir}; Neutron is not contacted"
+        if given.state.get_meta(TAKEN_KEY):
+            result.detail = f"this run's snapshot is in {given.state.dir}; Neutron is not contacted"
         elif path.is_file():
             result.detail = f"snapshot file {path} ({size(path.stat().st_size)}); Neutron is not contacted"
         else:
@@ -34,7 +33,7 @@ def neutron_api(ctx: RunContext) -> CheckResult:
                         "check neutron.snapshot (or --snapshot), or read the live Neutron instead")
         return result
     try:
-        with NeutronReader(pinned(source, ctx.state)) as reader:
+        with NeutronReader(pinned(source, given.state)) as reader:
             extensions = reader.extensions
             refused = not_admin(reader)
             agents = reader.first("agents")  # Neutron lists agents to admins only (others get none)
@@ -49,7 +48,7 @@ def neutron_api(ctx: RunContext) -> CheckResult:
         result.find(Severity.BLOCKER, "neutron-unreachable", ("neutron", _where(source)), str(exc),
                     "check that Neutron's API answers from here, and the plan's neutron section")
         return result
-    ctx.state.set_meta(EXTENSIONS_KEY, extensions)
+    given.state.set_meta(EXTENSIONS_KEY, extensions)
     if refused:
         result.find(Severity.BLOCKER, "neutron-not-admin", ("neutron", endpoint), refused,
                     "use an account with Neutron's admin role (neutron.cloud)")

@@ -14,28 +14,27 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from wizard import plan_reader
+from wizard.core.errors import MigrateError
 from wizard.cutover.inventory import L2_AGENT_TYPES
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
 from wizard.neutron import snapshot as snapshot_file
 from wizard.neutron.endpoint import pinned
-from wizard.neutron.phase import SNAPSHOT_FILE, TAKEN_KEY
 from wizard.neutron.reader import NeutronReader
+from wizard.neutron.snapshot import STATE_FILE, TAKEN_KEY
 from wizard.plan import Plan
-from wizard.preflight.model import CheckResult
+from wizard.plan import reader as plan_reader
+from wizard.preflight.model import CheckInputs, CheckResult
 from wizard.translate.model import Severity
 
 
-def plan_references(ctx: RunContext) -> CheckResult:
+def plan_references(given: CheckInputs) -> CheckResult:
     """Every host the plan names is one of the cloud's; with `waves.lists`, every host is in a wave."""
-    plan, result = ctx.plan, CheckResult()
+    plan, result = given.plan, CheckResult()
     named = host_references(plan)
     if not named:
         result.detail = "the plan names no host"
         return result
     try:
-        agents, hosts = _cloud_hosts(ctx, {host for _, host in named})
+        agents, hosts = _cloud_hosts(given, {host for _, host in named})
     except MigrateError as exc:  # the neutron check reports it
         result.detail = f"hosts not checked: {exc}"
         return result
@@ -65,17 +64,17 @@ def host_references(plan: Plan) -> list[tuple[str, str]]:
             + [(f"nodes.{host}", host) for host in plan.nodes])
 
 
-def _cloud_hosts(ctx: RunContext, named: set[str]) -> tuple[set[str], list[str]]:
+def _cloud_hosts(given: CheckInputs, named: set[str]) -> tuple[set[str], list[str]]:
     """The hosts of Neutron's L2 agents, and (sorted) every host it knows: those and the hosts of its
     bound ports (of a live Neutron, only the named hosts no agent has are looked up)."""
-    source = ctx.plan.neutron
+    source = given.plan.neutron
     if source.snapshot:  # this run's copy once it is taken (the file may be gone by then)
-        path = ctx.state.dir / SNAPSHOT_FILE if ctx.state.get_meta(TAKEN_KEY) else Path(source.snapshot)
+        path = given.state.dir / STATE_FILE if given.state.get_meta(TAKEN_KEY) else Path(source.snapshot)
         snapshot = snapshot_file.load(path)
         agents = _agent_hosts(snapshot["agents"])
         bound = {host for port in snapshot["ports"] if (host := port.get("binding:host_id"))}
         return agents, sorted(agents | bound)
-    with NeutronReader(pinned(source, ctx.state)) as reader:
+    with NeutronReader(pinned(source, given.state)) as reader:
         agents = _agent_hosts(reader.resources("agents"))
         bound = {host for host in sorted(named - agents)  # one small request per such name
                  if reader.search("ports", **{"binding:host_id": host, "fields": "id", "limit": 1})}

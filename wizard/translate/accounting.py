@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wizard.collector import collector_paused
+from wizard.core.collector import collector_paused
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.translate.model import Translation
 

@@ -19,9 +19,9 @@ import functools
 import uuid
 
 from wizard.alcor import paths
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.translate import requests, security_groups
 from wizard.translate.context import Context
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 NAME = "alcor-migrate-allow-all"
 DESCRIPTION = "stands for Neutron's port security off: allows all traffic (made by alcor-migrate)"

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NodeOverride, Plan
 from wizard.translate.findings import CATALOGUE, POLICY_CODES
-from wizard.translate.model import AlcorRequest, Finding, NeutronRef, Severity
+from wizard.translate.model import Finding, Severity
 
 # Neutron network type -> the type Alcor is asked for; missing types are not created.
 NETWORK_TYPE_TO_ALCOR = {"vxlan": "vxlan", "vlan": "vlan", "gre": "gre", "geneve": "vxlan", None: "vxlan"}

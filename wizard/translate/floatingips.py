@@ -17,10 +17,10 @@ import uuid
 from typing import Any
 
 from wizard.alcor import paths
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.translate import requests
 from wizard.translate.context import Context, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "floatingips"
 RANGE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "alcor-migrate:elastic-ip-range:ipv4"))

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import paths, values
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.translate import floatingips, requests
 from wizard.translate.context import NETWORK_TYPE_TO_ALCOR, Context
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "networks"
 

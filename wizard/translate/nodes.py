@@ -12,10 +12,10 @@ from collections import defaultdict
 from typing import Any
 
 from wizard.alcor import paths, values
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.plan import NodeOverride
 from wizard.translate import requests
 from wizard.translate.context import Context
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "agents"
 HOST_KIND = "hosts"  # id-map kind: host name -> node_id

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import paths, values
+from wizard.alcor.request import AlcorRequest, NeutronRef, is_deferred
 from wizard.translate import allow_all, requests
 from wizard.translate.context import (
     DHCP_OWNER,
@@ -25,7 +26,6 @@ from wizard.translate.context import (
     ip_version,
 )
 from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
-from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
 from wizard.translate.security_groups import alcor_group_id
 
 KIND = "ports"

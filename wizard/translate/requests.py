@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wizard.alcor.paths import Kind
-from wizard.translate.model import AlcorRequest, Learn, NeutronRef
+from wizard.alcor.request import AlcorRequest, Learn, NeutronRef
 
 
 def key(kind: str, resource_id: str) -> str:

@@ -23,10 +23,10 @@ import uuid
 from typing import Any
 
 from wizard.alcor import paths
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.translate import requests
 from wizard.translate.context import Context, in_cidr
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, carried, convert, drop, keep
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "routers"
 SPLIT_KIND = "router_networks"  # id-map kind: "ROUTER:NETWORK" -> the Alcor router serving that network

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from wizard.alcor import paths, values
+from wizard.alcor.request import AlcorRequest, Learn, NeutronRef, deferred_id, is_deferred
 from wizard.translate import requests
 from wizard.translate.context import NOT_PORT_OWNERS, Context, ip_version
 from wizard.translate.fields import IDENTITY, Table, carried, drop, keep, rename
-from wizard.translate.model import AlcorRequest, Learn, NeutronRef, deferred_id, is_deferred
 
 KIND = "security_groups"
 RULE_KIND = "security_group_rules"

@@ -20,9 +20,9 @@ from typing import Any
 
 from wizard.alcor import paths
 from wizard.alcor.paths import Kind
+from wizard.alcor.request import AlcorRequest, NeutronRef, is_deferred
 from wizard.translate import floatingips, networks, ports, requests, routers, security_groups, subnets
 from wizard.translate.context import Context
-from wizard.translate.model import AlcorRequest, NeutronRef, is_deferred
 
 Body = Callable[[dict[str, Any], Context], "dict[str, Any] | None"]
 Create = Callable[[dict[str, Any], Context], list[AlcorRequest]]

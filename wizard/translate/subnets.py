@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.alcor import paths
+from wizard.alcor.request import AlcorRequest, NeutronRef
 from wizard.translate import requests
 from wizard.translate.context import ALCOR_PREFIXES, NOT_PORT_OWNERS, Context, cidr_problem, first_usable, ip_int
 from wizard.translate.fields import IDENTITY, SET_BY_ALCOR, Table, convert, drop, keep
-from wizard.translate.model import AlcorRequest, NeutronRef
 
 KIND = "subnets"
 

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from wizard.alcor import paths
-from wizard.collector import collector_paused
+from wizard.alcor.request import AlcorRequest
+from wizard.core.collector import collector_paused
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Plan
 from wizard.translate import features, floatingips, networks, nodes, ports, routers, security_groups, subnets
 from wizard.translate.context import Context, Index, Options
 from wizard.translate.fields import Table
-from wizard.translate.model import AlcorRequest, Translation
+from wizard.translate.model import Translation
 
 # The field table of each snapshot collection that has one (for unknown-field reports).
 TABLES: dict[str, Table] = {

@@ -12,19 +12,18 @@ Steps and the phases each shows (steps.py): Plan (none), Preflight (preflight), 
 (capture, snapshot), Preview (translate, preview), Convert (convert, replay), Verify (verify),
 Cutover (switch, drain, cutover, final_replay), Summary (report).
 
-What the screens read besides events, for the phase authors to fill:
+What the screens read besides events (the engine's run state, wizard/core/run_state.py):
 
-- ``ctx.artifacts["translation"]``: a wizard.translate.model.Translation, set by translate.
+- ``ctx.run.translation``: a wizard.translate.model.Translation, set by translate.
   Preview draws its tree of kinds and requests, each request's JSON and its findings, and
   exports the dry-run files from it.
-- ``ctx.artifacts["drift"]``: a list of differences, each a mapping (or object) with
-  ``kind``, ``id``, ``field``, ``neutron``, ``alcor``; set by verify ([] means no drift).
-- ``ctx.artifacts["snapshot"]``: the Neutron snapshot; with it the dry-run export's
+- ``ctx.run.drift``: a wizard.alcor.verify.Drift, set by verify.
+- ``ctx.run.snapshot``: the Neutron snapshot; with it the dry-run export's
   summary.md accounts for every resource.
 - The report phase's summary: ``files``, the report's paths (``a, b``); the preview's
   ``files``: its dry-run directory.
 
-Assign each artifact once, complete: the UI thread reads it while the engine runs.
+Phases assign each field once, complete: the UI thread reads it while the engine runs.
 
 Events each screen draws: CheckChanged and FindingRaised (Preflight); ProxyStats,
 WriteCaptured, LagChanged and snapshot's Progress (Capture); Progress of convert,

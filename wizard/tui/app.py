@@ -15,11 +15,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import WorkerState
 
-from wizard import dryrun
 from wizard import plan as plan_file
-from wizard.engine import PHASE_ORDER, Engine
-from wizard.errors import InputError
+from wizard.core.engine import PHASE_ORDER, Engine
+from wizard.core.errors import InputError
+from wizard.core.run_state import RunState
 from wizard.plan import Plan
+from wizard.translate import dryrun
 from wizard.translate.accounting import account
 from wizard.tui.bridge import EventBridge
 from wizard.tui.messages import (
@@ -278,9 +279,10 @@ class WizardApp(App):
             asked.answer(approved)
             self.schedule_redraw()
 
-    def artifact(self, name: str) -> Any:
-        """What a phase left in the engine's artifacts (see wizard.tui's docstring), or None."""
-        return self.engine.ctx.artifacts.get(name) if self.engine is not None else None
+    @property
+    def run_state(self) -> RunState:
+        """What the phases have made so far (see wizard.tui's docstring); empty before a plan is open."""
+        return self.engine.ctx.run if self.engine is not None else RunState()
 
     # -- events into the model, the model onto the screen ---------------------------------
     @on(EngineEvent)
@@ -323,7 +325,7 @@ class WizardApp(App):
 
     # -- files written by workers, and worker failures -------------------------------------
     def export_dry_run(self) -> None:
-        translation = self.artifact("translation")
+        translation = self.run_state.translation
         if translation is None:
             return
         default = shown_path(Path(self.plan.state_dir) / "dry-run")
@@ -334,7 +336,7 @@ class WizardApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="export dry run", group="export")
     def _export(self, translation, out_dir: Path) -> None:
-        snapshot = self.artifact("snapshot")
+        snapshot = self.run_state.snapshot
         tallies = account(snapshot, translation) if snapshot is not None else {}
         paths = dryrun.write(out_dir, translation, tallies)
         self.post_message(FilesWritten("dry-run files", paths, out_dir))
@@ -412,7 +414,7 @@ class WizardApp(App):
             yield SystemCommand("Pause the run", "Hold at the next checkpoint", self.pause)
             yield SystemCommand("Resume the run", "Carry on from the pause", self.resume)
             yield SystemCommand("Cancel the run", "Stop at the next checkpoint", self.confirm_cancel)
-        if self.artifact("translation") is not None:
+        if self.run_state.translation is not None:
             yield SystemCommand("Export the dry-run files", "requests.jsonl, findings.json, id_map.json",
                                 self.export_dry_run)
         yield SystemCommand("Help", "Keys and steps", self.action_help)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from textual.app import App
 
-from wizard.engine import Engine
-from wizard.events import Event
+from wizard.core.engine import Engine
+from wizard.core.events import Event
 from wizard.tui.messages import ApprovalRequested, message_for
 
 ANSWER_POLL = 0.1

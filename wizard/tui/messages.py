@@ -8,8 +8,8 @@ from typing import Any
 
 from textual.message import Message
 
-from wizard.engine import Engine, RunResult
-from wizard.events import DrainTick, Event, LagChanged, Progress, ProxyStats, TokenTick
+from wizard.core.engine import Engine, RunResult
+from wizard.core.events import DrainTick, Event, LagChanged, Progress, ProxyStats, TokenTick
 
 SAMPLED = (Progress, ProxyStats, LagChanged, DrainTick, TokenTick)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from typing import Any
 
-from wizard.engine import idle_pass
-from wizard.events import (
+from wizard.core.engine import idle_pass
+from wizard.core.events import (
     CheckChanged,
     DrainTick,
     Event,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.plan import Plan, relations
-from wizard.plan_values import PATH
+from wizard.plan.values import PATH
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Field:
         return owner, name
 
     def _schema(self, plan: Plan) -> tuple[Any, Any]:
-        """The key's Python type and its kind (wizard.plan_values.Kind, or None)."""
+        """The key's Python type and its kind (wizard.plan.values.Kind, or None)."""
         owner, name = self._owner(plan)
         spec = {f.name: f for f in dataclasses.fields(owner)}[name]
         return typing.get_type_hints(type(owner))[name], spec.metadata.get("kind")

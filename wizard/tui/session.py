@@ -8,14 +8,14 @@ from pathlib import Path
 
 from wizard import plan as plan_file
 from wizard.alcor.convert import recorded_failures
+from wizard.core.engine import Engine, Phase
+from wizard.core.state import StateStore
 from wizard.cutover.records import NodeRecords
-from wizard.engine import Engine, Phase
 from wizard.lab import home as lab_home
-from wizard.lab.world import LAB_ARTIFACT, LabWorld
-from wizard.pipeline import build_phases
+from wizard.lab.world import LabWorld
+from wizard.phases import build_phases
 from wizard.plan import Override, Plan
 from wizard.preflight import recorded_checks
-from wizard.state import StateStore
 from wizard.tui.model import RunModel
 
 PhasesFor = Callable[[Plan], Sequence[Phase]]
@@ -68,14 +68,14 @@ def recorded_model(state: StateStore, clock: Callable[[], float]) -> RunModel:
 
 def plan_as_written(engine: Engine) -> Plan:
     """The plan as its file says: a lab run fills in addresses that live only as long as the lab."""
-    lab = engine.ctx.artifacts.get(LAB_ARTIFACT)
+    lab = engine.ctx.run.lab
     return lab.given if lab is not None else engine.ctx.plan
 
 
 def close_engine(engine: Engine) -> None:
     """Close the engine's state store and stop its lab, if it has one."""
     engine.state.close()
-    world = engine.ctx.artifacts.pop(LAB_ARTIFACT, None)
+    world, engine.ctx.run.lab = engine.ctx.run.lab, None
     if world is not None:
         world.stop()
 

@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from wizard.core.errors import InputError
 from wizard.cutover.endpoint import target_url
 from wizard.cutover.gate import postponement_for
-from wizard.errors import InputError
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.cutover import DrainPanel, WaveTimeline

@@ -8,8 +8,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static, Tree
 
-from wizard.events import FindingRaised
-from wizard.translate.model import AlcorRequest, Translation
+from wizard.alcor.request import AlcorRequest
+from wizard.core.events import FindingRaised
+from wizard.translate.model import Translation
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.findings import FindingsTable
@@ -49,7 +50,7 @@ class PreviewScreen(StepScreen):
 
     @property
     def translation(self) -> Translation | None:
-        return self.app.artifact("translation")
+        return self.app.run_state.translation
 
     def show_body(self, model: RunModel) -> None:
         asking = self.app.asking(self.step)

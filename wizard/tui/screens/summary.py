@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from wizard.engine import PHASE_ORDER
+from wizard.core.engine import PHASE_ORDER
 from wizard.tui.model import RunModel
 from wizard.tui.screens.base import StepScreen
 from wizard.tui.widgets.findings import SEVERITIES

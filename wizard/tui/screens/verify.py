@@ -22,7 +22,7 @@ class VerifyScreen(StepScreen):
         yield RowsTable(DRIFT_COLUMNS, id="drift")
 
     def show_body(self, model: RunModel) -> None:
-        drift = self.app.artifact("drift")  # a wizard.alcor.verify.Drift
+        drift = self.app.run_state.drift
         summary = self.query_one("#drift-summary", Static)
         rows = [tuple("" if value is None else str(value) for value in row) for row in drift.rows()] if drift else []
         self.query_one("#drift", RowsTable).show_rows(rows)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from wizard.events import LagChanged, ProxyStats, WriteCaptured
+from wizard.core.events import LagChanged, ProxyStats, WriteCaptured
 from wizard.tui.model import ProxyRates
 from wizard.tui.widgets.format import count, duration, rate
 from wizard.tui.widgets.tables import RowsTable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wizard.events import CheckChanged
+from wizard.core.events import CheckChanged
 from wizard.tui.widgets.format import duration, state_text
 from wizard.tui.widgets.tables import RowsTable
 

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from wizard.events import DrainTick, NodeStep
+from wizard.core.events import DrainTick, NodeStep
 from wizard.tui.model import RunModel
 from wizard.tui.widgets.format import duration, glyph, state_text
 from wizard.tui.widgets.tables import RowsTable

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Select, Static
 
-from wizard.events import FindingRaised
+from wizard.core.events import FindingRaised
 from wizard.tui.widgets.format import severity_text
 from wizard.tui.widgets.tables import RowsTable
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
-from wizard.events import Progress
+from wizard.core.events import Progress
 from wizard.tui.widgets.format import count, duration, rate
 
 ETA_FROM = 0.01  # no ETA before 1 % (like gh-ost)

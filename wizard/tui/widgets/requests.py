@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
 
-from wizard.translate.model import AlcorRequest, Finding, Translation
+from wizard.alcor.request import AlcorRequest
+from wizard.translate.model import Finding, Translation
 from wizard.tui.widgets.format import severity_text
 
 

@@ -4,7 +4,7 @@ With a live Neutron it reads every collection through `NeutronReader` (streamed 
 file); with `neutron.snapshot` it copies that file in, so the state directory holds all a
 run needs. Either way the file is the run's snapshot from then on: a resumed run loads
 it and never reads Neutron again (later changes come from the capture's write log).
-Sets `ctx.artifacts["snapshot"]` and the meta key `snapshot` (source, taken_at, counts).
+Sets `ctx.run.snapshot` and the meta key `snapshot` (source, taken_at, counts).
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
-from wizard.events import Message, Progress
+from wizard.core.engine import RunContext
+from wizard.core.errors import MigrateError
+from wizard.core.events import Message, Progress
 from wizard.neutron import snapshot as snapshot_file
 from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
-
-SNAPSHOT_FILE = snapshot_file.STATE_FILE
-TAKEN_KEY = "snapshot"  # meta: {"source", "taken_at", "counts"} once the file is complete
 
 
 class SnapshotPhase:
@@ -35,8 +32,8 @@ class SnapshotPhase:
         self._loaded: snapshot_file.Snapshot | None = None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        path = ctx.state.dir / SNAPSHOT_FILE
-        taken = ctx.state.get_meta(TAKEN_KEY)
+        path = ctx.state.dir / snapshot_file.STATE_FILE
+        taken = ctx.state.get_meta(snapshot_file.TAKEN_KEY)
         if taken:
             if not path.is_file():
                 raise MigrateError(f"{path}: this run's snapshot is gone; restore it, or start a new run "
@@ -48,9 +45,9 @@ class SnapshotPhase:
         else:
             snapshot, origin = self._take(ctx, path)
             taken = {"source": origin, "taken_at": snapshot.source.get("taken_at", ""), "counts": snapshot.counts()}
-            ctx.state.set_meta(TAKEN_KEY, taken)
+            ctx.state.set_meta(snapshot_file.TAKEN_KEY, taken)
             resumed = False
-        ctx.artifacts["snapshot"] = self._loaded = snapshot
+        ctx.run.snapshot = self._loaded = snapshot
         counts = snapshot.counts()
         return {"source": taken["source"], "resumed": resumed, "resources": sum(counts.values()), "counts": counts}
 

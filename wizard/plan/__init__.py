@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from wizard import plan_reader, plan_writer
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
-from wizard.errors import InputError
-from wizard.plan_values import DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of, setting
+from wizard.core.errors import InputError
+from wizard.plan import reader as plan_reader
+from wizard.plan import writer as plan_writer
+from wizard.plan.values import DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of, setting
 
 VERSION = 1
 

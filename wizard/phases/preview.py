@@ -1,6 +1,6 @@
 """The preview phase: the dry-run files, then the operator's go before anything is sent.
 
-Writes `requests.jsonl`, `findings.json` and `summary.md` (wizard.dryrun) into
+Writes `requests.jsonl`, `findings.json` and `summary.md` (wizard.translate.dryrun) into
 `<state_dir>/preview/`. Blockers stop the run (`Blocked`, naming the first few). Else the
 operator approves applying the requests; the approval is recorded (meta
 `preview.approved`: a digest of the requests and the Alcor target), so a resumed run
@@ -13,13 +13,14 @@ import hashlib
 import json
 from typing import Any
 
-from wizard import dryrun
 from wizard.alcor.services import SERVICES
-from wizard.collector import collector_paused
-from wizard.engine import RunContext
-from wizard.errors import Blocked
-from wizard.events import Message
+from wizard.core.collector import collector_paused
+from wizard.core.engine import RunContext
+from wizard.core.errors import Blocked
+from wizard.core.events import Message
+from wizard.core.run_state import need
 from wizard.plan import Plan
+from wizard.translate import dryrun
 from wizard.translate.model import Translation, describe
 
 PREVIEW_DIR = "preview"
@@ -37,10 +38,10 @@ class PreviewPhase:
         self._digests: dict[str, str] = {}  # Alcor target -> digest of the previewed translation
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        translation: Translation = ctx.need("translation")
+        translation: Translation = need(ctx.run.translation, "translation")
         out = ctx.state.dir / PREVIEW_DIR
         if translation is not self._previewed or not all(p.is_file() for p in dryrun.paths(out)):
-            dryrun.write(out, translation, ctx.need("accounting"))
+            dryrun.write(out, translation, need(ctx.run.accounting, "accounting"))
             self._previewed, self._digests = translation, {}
         ctx.emit(Message(level="info", phase=self.name, text=f"dry-run files in {out}"))
         if translation.blockers:

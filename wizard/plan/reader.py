@@ -14,7 +14,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from wizard.plan_values import Kind, did_you_mean
+from wizard.plan.values import Kind, did_you_mean
 
 MAX_DEPTH = 64  # nested mappings and lists; a plan needs a handful, YAML's composer recurses
 

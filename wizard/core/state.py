@@ -2,7 +2,7 @@
 
 One append-only TinyDB file (`state.db`) in the plan's state directory, with tables:
 `phases` (status and timings of each phase's last pass, and as `work` those of the last
-pass that did its work: wizard.engine.idle_pass), `sent` (requests about to be sent: one that is sent
+pass that did its work: wizard.core.engine.idle_pass), `sent` (requests about to be sent: one that is sent
 but not applied may have reached Alcor), `applied` (one document per Alcor request
 applied, keyed by the request's key), `failed` (requests Alcor refused, with its
 answer), `id_map` (Neutron id -> Alcor id where Alcor does not keep ours), `verdicts`
@@ -24,14 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query
+from tinydb import Query, TinyDB
 
-from wizard.tinylog import open_db
+from wizard.core.tinylog import open_db
 
 STATE_FILE = "state.db"
 
 
-def prepare_state_dir(path: str | os.PathLike) -> Path:
+def prepare_state_dir(path: str | os.PathLike[str]) -> Path:
     """Create the state directory, readable by its owner only."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,7 @@ def prepare_state_dir(path: str | os.PathLike) -> Path:
 class StateStore:
     """Checkpoints, applied items, failures and the id map, safe to share across threads."""
 
-    def __init__(self, state_dir: str | os.PathLike):
+    def __init__(self, state_dir: str | os.PathLike[str]):
         self.dir = prepare_state_dir(state_dir)
         self._db = open_db(self.dir / STATE_FILE, durable=False)  # synced by _written
         self._lock = threading.RLock()
@@ -189,7 +189,7 @@ class RecordedVerdicts:
     """Replay's verdicts as runs recorded them, read without opening the store for writing (safe
     while a run writes it), for a look at the write log (`alcor-migrate log`)."""
 
-    def __init__(self, state_dir: str | os.PathLike):
+    def __init__(self, state_dir: str | os.PathLike[str]):
         self.path = Path(state_dir) / STATE_FILE
 
     def verdicts(self) -> dict[int, dict[str, Any]]:
@@ -200,5 +200,5 @@ class RecordedVerdicts:
             db.close()
 
 
-def _verdicts(db) -> dict[int, dict[str, Any]]:
+def _verdicts(db: TinyDB) -> dict[int, dict[str, Any]]:
     return {int(doc["key"]): dict(doc) for doc in db.table("verdicts").all()}

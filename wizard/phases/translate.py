@@ -1,7 +1,7 @@
 """The translate phase: the run's snapshot into Alcor requests, findings and the id map.
 
-Sets `ctx.artifacts["translation"]` (a Translation, with ids learned by an earlier run
-restored) and `ctx.artifacts["accounting"]` (per collection, where each resource went).
+Sets `ctx.run.translation` (a Translation, with ids learned by an earlier run
+restored) and `ctx.run.accounting` (per collection, where each resource went).
 Warnings and blockers are published one by one (`FindingRaised`); info findings, which
 can number thousands, are counted in one `Message`. The summary holds the counts the
 report reads: `requests`, `blockers`, `warnings`, `info`, `kinds` ({kind: {requests,
@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from wizard import dryrun, idmap
-from wizard.capture.phase import ARTIFACT as CAPTURE
-from wizard.capture.replay_phase import ARTIFACT as REPLICATION
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
-from wizard.events import FindingRaised, Message
+from wizard.core.engine import RunContext
+from wizard.core.errors import MigrateError
+from wizard.core.events import FindingRaised, Message
+from wizard.core.run_state import need
 from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
+from wizard.translate import dryrun, idmap
 from wizard.translate.accounting import account, unaccounted
 from wizard.translate.context import Options
 from wizard.translate.model import Severity, Translation
@@ -36,7 +35,7 @@ class TranslatePhase:
         self._made: tuple[Any, Options, Translation, dict[str, Any]] | None = None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        snapshot, options = ctx.need("snapshot"), Options.from_plan(ctx.plan)
+        snapshot, options = need(ctx.run.snapshot, "snapshot"), Options.from_plan(ctx.plan)
         made = self._made
         if made is not None and made[0] is snapshot and made[1] == options:  # the wizard's next Next
             translation, tallies = made[2], made[3]
@@ -49,8 +48,8 @@ class TranslatePhase:
                                    f"{', '.join(missing[:5])}")
             self._made = (snapshot, options, translation, tallies)
         restored = idmap.restore(ctx.state, translation)
-        ctx.artifacts["translation"] = translation
-        ctx.artifacts["accounting"] = tallies
+        ctx.run.translation = translation
+        ctx.run.accounting = tallies
         self._publish_findings(ctx, translation)
         return {**summary(translation), "learned ids": restored}
 
@@ -85,8 +84,8 @@ def current_translation(ctx: RunContext) -> Translation:
     captured and replayed (by this process's capture, or from the log of a capture running on its
     own), a translation of Neutron as it is now, at its recorded endpoint, with the ids learned so
     far restored."""
-    if CAPTURE not in ctx.artifacts and REPLICATION not in ctx.artifacts:
-        return ctx.need("translation")
+    if ctx.run.capture is None and ctx.run.replication is None:
+        return need(ctx.run.translation, "translation")
     with NeutronReader(pinned(ctx.plan.neutron, ctx.state)) as reader:
         translation = translate_for(reader.read(), ctx.plan)
     idmap.restore(ctx.state, translation)

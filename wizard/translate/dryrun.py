@@ -13,7 +13,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.collector import collector_paused
+from wizard.core.collector import collector_paused
 from wizard.translate.accounting import Tally
 from wizard.translate.model import Finding, Severity, Translation
 

@@ -5,11 +5,11 @@ Both phases are one class under two names. A phase replays until the log's lag i
 its summary has `replayed`, `skipped`, `failed`, `lag` and `position`. A failed entry
 fails the phase (ReplayIncomplete) once everything else is applied; the next run retries it.
 
-The write log is the capture phase's (`ctx.artifacts["capture"].log`) when the proxy runs
+The write log is the capture phase's (`ctx.run.capture.log`) when the proxy runs
 in this process (one writer per state directory); with `capture.mode: separate` it is the
 capture process's log, read here without its lock, replay's verdicts kept in the state store
 (capture/reader.py); else a log a stopped capture left is opened here. The replayer is
-left in `ctx.artifacts["replication"]` (a LogReplication) for the gate and the later phase;
+left in `ctx.run.replication` (a LogReplication) for the gate and the later phase;
 `ReplayPhase.stop(ctx)` closes a log this phase opened.
 """
 
@@ -20,18 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
-from wizard.capture.phase import ARTIFACT as CAPTURE
-from wizard.capture.phase import SEPARATE
+from wizard.capture.config import SEPARATE
 from wizard.capture.reader import LogReader
 from wizard.capture.replay import Replayer
 from wizard.capture.writelog import LOG_FILE, WriteLog
+from wizard.core.errors import MigrateError
 from wizard.cutover.site import load_snapshot
-from wizard.errors import MigrateError
 from wizard.neutron.endpoint import pinned
 from wizard.neutron.reader import NeutronReader
 from wizard.translate.context import Context, Index, Options
 
-ARTIFACT = "replication"
 REPLAY_PATIENCE = 300.0  # seconds a phase keeps replaying while writes keep the lag above zero
 IDLE = 0.05  # seconds between two passes while the log's head entry awaits Neutron's answer
 
@@ -72,7 +70,7 @@ class ReplayPhase:
         self.name = name
 
     def run(self, ctx) -> dict[str, Any]:
-        replication = ctx.artifacts.get(ARTIFACT) or self._open(ctx)
+        replication = ctx.run.replication or self._open(ctx)
         if replication is None:
             return {"replayed": 0, "skipped": 0, "failed": 0, "lag": 0, "enabled": False}
         replayer = replication.replayer
@@ -99,7 +97,7 @@ class ReplayPhase:
 
     @staticmethod
     def _open(ctx) -> LogReplication | None:
-        capture = ctx.artifacts.get(CAPTURE)
+        capture = ctx.run.capture
         owned: list[Any] = []
         if capture is not None:
             log = capture.log
@@ -111,15 +109,15 @@ class ReplayPhase:
             owned.append(log)
         else:
             return None
-        translation = ctx.artifacts["translation"]
-        context = Context(Index(load_snapshot(ctx.plan, ctx.artifacts)), Options.from_plan(ctx.plan))
+        translation = ctx.run.translation
+        context = Context(Index(load_snapshot(ctx.plan, ctx.run)), Options.from_plan(ctx.plan))
         context.id_map = dict(translation.id_map)
         client = AlcorClient.from_plan(ctx.plan)
         neutron = NeutronReader(pinned(ctx.plan.neutron, ctx.state))
         owned += [client, neutron]
         replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
                             known=translation.findings)
-        replication = ctx.artifacts[ARTIFACT] = LogReplication(replayer, owned)
+        replication = ctx.run.replication = LogReplication(replayer, owned)
         return replication
 
     def close(self, ctx) -> None:
@@ -128,6 +126,6 @@ class ReplayPhase:
     @staticmethod
     def stop(ctx) -> None:
         """Close what the replay phases opened (the capture phase closes its own log)."""
-        replication = ctx.artifacts.pop(ARTIFACT, None)
+        replication, ctx.run.replication = ctx.run.replication, None
         if replication is not None:
             replication.close()

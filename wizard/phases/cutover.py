@@ -7,18 +7,17 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient
 from wizard.capture.insertion import tokens_expire_at
+from wizard.core.engine import RunContext
+from wizard.core.errors import MigrateError
+from wizard.core.events import Message, Waiting
 from wizard.cutover.alcor_control import AlcorNodeControl
-from wizard.cutover.drain import Drain, PortActivity
+from wizard.cutover.drain import DRAINED, Drain, PortActivity
 from wizard.cutover.endpoint import SWITCHED, endpoint_switch, target_url
 from wizard.cutover.gate import CutoverGate, postponement_for
 from wizard.cutover.records import NodeRecords
 from wizard.cutover.runner import WaveRunner
 from wizard.cutover.site import site_for
-from wizard.engine import RunContext
-from wizard.errors import MigrateError
-from wizard.events import Message, Waiting
 
-DRAINED = "drain.done"
 POSTPONE_APPLIED = "cutover.postpone_applied"  # the plan's postpone flag creates the flag file once
 POSTPONE_POLL = 0.2  # seconds between looks at the postpone flag file
 
@@ -34,15 +33,15 @@ class SwitchPhase:
             return {"switched": "earlier"}
         plan = ctx.plan
         url = target_url(plan)
-        switch = endpoint_switch(plan, ctx.state, ctx.ask, ctx.emit, conn=ctx.artifacts.get("keystone"))
+        switch = endpoint_switch(plan, ctx.state, ctx.ask, ctx.emit, conn=ctx.run.keystone)
         ctx.ask(self.name, f"Switch the '{plan.cutover.endpoint.service_type}' endpoint to Alcor at {url}?")
         postponement = postponement_for(plan.cutover.gate, plan.state_dir)
         if plan.cutover.postpone and not ctx.state.get_meta(POSTPONE_APPLIED):
             postponement.postpone()
             ctx.state.set_meta(POSTPONE_APPLIED, True)
-        ctx.artifacts["postponement"] = postponement
-        gate = CutoverGate(plan.cutover.gate, postponement, ctx.artifacts.get("replication"),
-                           ctx.artifacts.get("write_hold"), ctx.emit, ctx.checkpoint,
+        ctx.run.postponement = postponement
+        gate = CutoverGate(plan.cutover.gate, postponement, ctx.run.replication,
+                           ctx.run.write_hold, ctx.emit, ctx.checkpoint,
                            tokens_expire_at=tokens_expire_at(plan, ctx.state),
                            token_lifetime=plan.capture.token_lifetime)
         outcome = gate.pass_through(lambda: switch.switch(url))
@@ -58,8 +57,8 @@ class DrainPhase:
     def run(self, ctx: RunContext) -> dict[str, Any]:
         if ctx.state.get_meta(DRAINED):
             return {"drained": "earlier"}
-        activity = ctx.artifacts.get("neutron_activity") or _neutron_ports(ctx, self.name)
-        result = Drain(ctx.plan.cutover.drain, activity, ctx.artifacts.get("replication"), ctx.emit,
+        activity = ctx.run.neutron_activity or _neutron_ports(ctx, self.name)
+        result = Drain(ctx.plan.cutover.drain, activity, ctx.run.replication, ctx.emit,
                        ctx.checkpoint).run()
         if result.unreachable:  # whether Neutron is quiet is unknown: the nodes must not move yet
             raise MigrateError(f"drain: Neutron did not answer by drain.max ({result.unreachable}); check that "
@@ -79,8 +78,8 @@ class CutoverPhase:
     name = "cutover"
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        site = site_for(ctx.plan, ctx.artifacts)
-        control = ctx.artifacts.get("node_control") or alcor_node_control(ctx.plan)
+        site = site_for(ctx.plan, ctx.run)
+        control = ctx.run.node_control or alcor_node_control(ctx.plan)
         records = NodeRecords(ctx.state)
         finished = records.finished()
         left = [node for node in site.nodes if node.name not in finished]

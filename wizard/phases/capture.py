@@ -7,7 +7,7 @@ The proxy forwards to Neutron's endpoint as the run recorded it (wizard/neutron/
 `neutron.url`, or the catalog's entry, found before anything changed.
 
 The proxy keeps capturing through the later phases; it is found in
-`ctx.artifacts["capture"]` (its write log as `.log`; also as `ctx.artifacts["write_hold"]`,
+`ctx.run.capture` (its write log as `.log`; also as `ctx.run.write_hold`,
 the cut-over gate's brake on writes), and the engine stops it when the run ends (`close`,
 which is `CapturePhase.stop(ctx)`). The phase is run again on
 every resume, since a new process has no proxy yet.
@@ -18,18 +18,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from wizard.capture.config import ProxyConfig
+from wizard.capture.config import SEPARATE, ProxyConfig
 from wizard.capture.hold_file import HoldRequest
 from wizard.capture.insertion import insert, withdraw
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import LOG_FILE, WriteLog
-from wizard.errors import InputError, MigrateError
-from wizard.neutron.endpoint import is_live, pinned
-from wizard.tinylog import held_for_writing
-
-ARTIFACT = "capture"
-WRITE_HOLD = "write_hold"
-SEPARATE = "separate"  # capture.mode: the capture runs as its own process
+from wizard.core.errors import InputError, MigrateError
+from wizard.core.tinylog import held_for_writing
+from wizard.neutron.endpoint import is_live, pinned_url
 
 
 class CapturePhase:
@@ -40,12 +36,12 @@ class CapturePhase:
             return {"enabled": False}
         if ctx.plan.capture.mode == SEPARATE:
             return self._separate(ctx)
-        running = ctx.artifacts.get(ARTIFACT)
+        running = ctx.run.capture
         if running is None:
             if not is_live(ctx.plan.neutron):
                 raise InputError("capture: no live Neutron to capture in front of (neutron.url or "
                                  "neutron.cloud); the plan reads only a snapshot file")
-            config = ProxyConfig.from_plan(ctx.plan, pinned(ctx.plan.neutron, ctx.state).url)
+            config = ProxyConfig.from_plan(ctx.plan, pinned_url(ctx.plan.neutron, ctx.state))
             log = WriteLog(ctx.state.dir)
             running = CaptureProxy(config, log, ctx.bus)
             try:
@@ -53,8 +49,10 @@ class CapturePhase:
             except BaseException:
                 log.close()
                 raise
-            ctx.artifacts[ARTIFACT] = ctx.artifacts[WRITE_HOLD] = running
-            insert(ctx, running.url)  # clients reach it as capture.insertion says
+            ctx.run.capture = ctx.run.write_hold = running
+            proxy = running  # clients reach it as capture.insertion says
+            ctx.run.insertion = insert(ctx.plan, ctx.state, proxy.url, lambda: proxy.stats().requests, emit=ctx.emit,
+                                       ask=ctx.ask, keystone=ctx.run.keystone)
         return {"listen": running.url, "upstream": running.config.upstream, "log_entries": len(running.log)}
 
     @staticmethod
@@ -63,7 +61,7 @@ class CapturePhase:
         if not held_for_writing(log):
             raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process writes "
                                f"{log}; start `alcor-migrate capture --plan <this plan>`, then run again")
-        ctx.artifacts[WRITE_HOLD] = HoldRequest(ctx.state.dir)
+        ctx.run.write_hold = HoldRequest(ctx.state.dir)
         return {"mode": SEPARATE, "log": str(log)}
 
     def close(self, ctx) -> None:
@@ -74,10 +72,11 @@ class CapturePhase:
         """Stop the proxy this run started, if any, and close its log; before the switch, the catalog
         goes back to Neutron first."""
         try:
-            withdraw(ctx)
+            if ctx.run.insertion is not None:
+                ctx.run.insertion = None
+                withdraw(ctx.plan, ctx.state, ctx.emit, ctx.run.keystone)
         finally:  # the proxy stops even if Keystone could not take the catalog back
-            running = ctx.artifacts.pop(ARTIFACT, None)
-            ctx.artifacts.pop(WRITE_HOLD, None)
+            running, ctx.run.capture, ctx.run.write_hold = ctx.run.capture, None, None
             if running is not None:
                 running.stop()
                 running.log.close()

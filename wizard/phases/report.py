@@ -2,7 +2,7 @@
 
 What it reads (so any phase can add to it by what it records):
 - the `phases` table: status, `started_at`, `updated_at`, `seconds`, `error` and `summary` of each phase;
-  when its last pass was idle (wizard.engine.idle_pass: an earlier run had done the work), those of
+  when its last pass was idle (wizard.core.engine.idle_pass: an earlier run had done the work), those of
   the pass that did the work (`work`), and when the idle pass was (`idle_pass_at`);
 - meta `preflight.checks`: each check's status, time, detail and findings;
 - the snapshot phase's summary: `source`, `counts` ({collection: resources});
@@ -28,10 +28,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from wizard.core.engine import PHASE_ORDER, RunContext, idle_pass
+from wizard.core.state import StateStore
 from wizard.cutover.records import NodeRecords
-from wizard.engine import PHASE_ORDER, RunContext, idle_pass
 from wizard.preflight import CHECKS_KEY
-from wizard.state import StateStore
 
 FORMAT = "alcor-migrate-report/1"
 REPORT_JSON, REPORT_MD = "report.json", "report.md"

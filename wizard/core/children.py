@@ -17,21 +17,23 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def spawn(argv: list[str], death_signal: int = signal.SIGTERM, **popen) -> subprocess.Popen:
+def spawn(argv: list[str], death_signal: int = signal.SIGTERM, **popen: Any) -> subprocess.Popen[Any]:
     """`subprocess.Popen(argv, **popen)`, the child sent `death_signal` when this process dies."""
     if _libc is None:
         return subprocess.Popen(argv, **popen)
-    started: concurrent.futures.Future = concurrent.futures.Future()
+    started: concurrent.futures.Future[subprocess.Popen[Any]] = concurrent.futures.Future()
     _forker().put((argv, popen, _die_with(os.getpid(), death_signal), started))
     return started.result()
 
 
-def _die_with(parent: int, death_signal: int):
+def _die_with(parent: int, death_signal: int) -> Callable[[], None]:
     libc = _libc
     assert libc is not None  # spawn() comes here only where libc is loaded
 
@@ -43,11 +45,12 @@ def _die_with(parent: int, death_signal: int):
     return preexec
 
 
-_requests: queue.SimpleQueue | None = None
+_Request = tuple[list[str], dict[str, Any], Callable[[], None], "concurrent.futures.Future[subprocess.Popen[Any]]"]
+_requests: queue.SimpleQueue[_Request] | None = None
 _lock = threading.Lock()
 
 
-def _forker() -> queue.SimpleQueue:
+def _forker() -> queue.SimpleQueue[_Request]:
     """The queue of the thread that forks every child, started on first use."""
     global _requests
     with _lock:
@@ -65,7 +68,7 @@ def _forget() -> None:  # a forked copy of this process has no forking thread un
 os.register_at_fork(after_in_child=_forget)
 
 
-def _fork_forever(requests: queue.SimpleQueue) -> None:
+def _fork_forever(requests: queue.SimpleQueue[_Request]) -> None:
     while True:
         argv, popen, preexec, started = requests.get()
         try:

@@ -14,10 +14,10 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from wizard.errors import ExitCode, MigrateError
-from wizard.events import (
+from wizard.core.errors import ExitCode, MigrateError
+from wizard.core.events import (
     ApprovalNeeded,
     Event,
     EventBus,
@@ -26,10 +26,14 @@ from wizard.events import (
     PhaseSkipped,
     PhaseStarted,
 )
-from wizard.events import (
+from wizard.core.events import (
     Message as LogMessage,
 )
-from wizard.state import StateStore
+from wizard.core.run_state import RunState
+from wizard.core.state import StateStore
+
+if TYPE_CHECKING:
+    from wizard.plan import Plan
 
 # The phases of a migration, in the order they happen (see README.md, "The phases").
 PHASE_ORDER = (
@@ -84,13 +88,13 @@ class OperatorRequest:
 
 @dataclass
 class RunContext:
-    """What a phase gets: the plan, the state store, the bus, and shared artifacts."""
+    """What a phase gets: the plan, the state store, the bus, the operator, and the run's state."""
 
-    plan: Any
+    plan: Plan
     state: StateStore
     bus: EventBus
     approve: Approver
-    artifacts: dict[str, Any] = field(default_factory=dict)
+    run: RunState = field(default_factory=RunState)
     until: str | None = None  # the last phase of the run in progress (None: every phase)
     _resume: threading.Event = field(default_factory=threading.Event)
     _cancel: threading.Event = field(default_factory=threading.Event)
@@ -132,12 +136,6 @@ class RunContext:
         if not self.approve(phase, question):
             raise NotApproved(f"{phase}: not approved: {question}")
 
-    def need(self, name: str) -> Any:
-        """An artifact an earlier phase made; MigrateError naming it if there is none."""
-        if name not in self.artifacts:
-            raise MigrateError(f"no {name} yet: the phase that makes it did not run")
-        return self.artifacts[name]
-
 
 class Phase(Protocol):
     """A phase may also have `close(ctx)`: the engine calls it when a run ends, however it ends,
@@ -173,7 +171,7 @@ class Engine:
 
     def __init__(
         self,
-        plan: Any,
+        plan: Plan,
         phases: Sequence[Phase],
         state: StateStore,
         bus: EventBus | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from wizard.plan_values import DURATION, PATH
+from wizard.plan.values import DURATION, PATH
 
 
 def dump(plan: Any, base: Path | None) -> str:
@@ -91,7 +91,7 @@ def _scalar(value: Any) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """`90.0` -> `1m30s`; what `plan_values.parse_duration` reads back."""
+    """`90.0` -> `1m30s`; what `values.parse_duration` reads back."""
     if seconds != int(seconds):
         return f"{seconds:g}s"
     hours, rest = divmod(int(seconds), 3600)
