@@ -8,8 +8,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from wizard import __version__
-from wizard.commands import COMMANDS
+from wizard import __version__, commands
 from wizard.core.errors import ExitCode, MigrateError
 
 EXAMPLES = """\
@@ -24,7 +23,8 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of only the command `argv` names (its module alone is imported)."""
     parser = argparse.ArgumentParser(
         prog="alcor-migrate",
         description="Move a live OpenStack cloud's networking from Neutron to Alcor.",
@@ -33,13 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in commands.modules(commands.NAMES if argv is None else commands.wanted(argv)):
         command.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
         args = parser.parse_args(["tui"])

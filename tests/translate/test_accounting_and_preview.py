@@ -81,9 +81,15 @@ def test_preview_writes_the_dry_run_files(tmp_path, capsys):
     assert allow_all["seq"] < port["seq"] and allow_all["key"] in port["depends_on"]
 
 
-@pytest.mark.parametrize("path", [FILES / "traps.json", None], ids=["traps", "empty"])
+SYNTHETIC = CloudSize(ports=3000, networks=300, rules=600, seed=5)  # every finding a big cloud has, many times
+
+
+@pytest.mark.parametrize("path", [FILES / "traps.json", None, SYNTHETIC], ids=["traps", "empty", "synthetic"])
 def test_the_streamed_dry_run_files_hold_the_text_json_writes(tmp_path, path):
-    snapshot = snapshot_module.load(path) if path else snapshot_module.Snapshot()
+    if isinstance(path, CloudSize):
+        snapshot = SyntheticCloud(path).snapshot()
+    else:
+        snapshot = snapshot_module.load(path) if path else snapshot_module.Snapshot()
     translation = translate(snapshot)
     if path:  # a message json must escape
         translation.findings[0] = replace(translation.findings[0], message='caf\u00e9 "quoted"\\ \n\u2603')

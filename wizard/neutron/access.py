@@ -3,9 +3,13 @@ only, so a login without the admin role, or a snapshot without agents, misses pa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from wizard.core.errors import InputError
-from wizard.neutron.reader import NeutronReader
 from wizard.neutron.snapshot import Snapshot
+
+if TYPE_CHECKING:  # the reader pulls in openstacksdk, which `preview` never needs
+    from wizard.neutron.reader import NeutronReader
 
 ADMIN_ROLE = "admin"
 

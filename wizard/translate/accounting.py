@@ -6,7 +6,10 @@ counts them per collection and lists any resource that is in none of the three.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import filterfalse
+from operator import itemgetter
 
 from wizard.core.collector import collector_paused
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
@@ -35,24 +38,24 @@ def account(snapshot: Snapshot, translation: Translation) -> dict[str, Tally]:
 
 
 def _account(snapshot: Snapshot, translation: Translation) -> dict[str, Tally]:
-    requested = {(ref.kind, ref.id) for request in translation.requests for ref in request.neutron}
-    mapped = set(translation.id_map)
-    reported = {(f.neutron.kind, f.neutron.id) for f in translation.findings}
+    requested: defaultdict[str, set[str]] = defaultdict(set)  # kind -> ids
+    mapped: defaultdict[str, set[str]] = defaultdict(set)
+    reported: defaultdict[str, set[str]] = defaultdict(set)
+    for request in translation.requests:
+        for ref in request.neutron:
+            requested[ref.kind].add(ref.id)
+    for kind, rid in translation.id_map:
+        mapped[kind].add(rid)
+    for finding in translation.findings:
+        reported[finding.neutron.kind].add(finding.neutron.id)
     tallies = {}
-    for kind in COLLECTIONS:
-        tally = Tally()
-        for resource in snapshot[kind]:
-            name = (kind, resource["id"])
-            tally.total += 1
-            if name in requested:
-                tally.requested += 1
-            elif name in mapped:
-                tally.mapped += 1
-            elif name in reported:
-                tally.reported += 1
-            else:
-                tally.unaccounted.append(resource["id"])
-        tallies[kind] = tally
+    for kind in COLLECTIONS:  # each resource counts once: requested, else mapped, else reported
+        ids = list(map(itemgetter("id"), snapshot[kind]))
+        rest = list(filterfalse(requested[kind].__contains__, ids))
+        unmapped = list(filterfalse(mapped[kind].__contains__, rest))
+        lost = list(filterfalse(reported[kind].__contains__, unmapped))
+        tallies[kind] = Tally(total=len(ids), requested=len(ids) - len(rest), mapped=len(rest) - len(unmapped),
+                              reported=len(unmapped) - len(lost), unaccounted=lost)
     return tallies
 
 

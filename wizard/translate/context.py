@@ -72,14 +72,17 @@ class Index:
             for name in COLLECTIONS:
                 self.by_id[name] = {item["id"]: item for item in snapshot[name]}
         self._derived: dict[str, Any] | None = None
+        self._ordered: dict[str, list[dict[str, Any]]] = {}  # kind -> in_id_order(kind), until it changes
 
     def put(self, kind: str, resource: dict[str, Any]) -> None:
         self.by_id[kind][resource["id"]] = resource
         self._derived = None
+        self._ordered.pop(kind, None)
 
     def remove(self, kind: str, resource_id: str) -> None:
         self.by_id[kind].pop(resource_id, None)
         self._derived = None
+        self._ordered.pop(kind, None)
 
     def get(self, kind: str, resource_id: str | None) -> dict[str, Any] | None:
         return self.by_id[kind].get(resource_id) if resource_id else None
@@ -88,9 +91,12 @@ class Index:
         return self.by_id[kind].values()
 
     def in_id_order(self, kind: str) -> list[dict[str, Any]]:
-        """The resources of a kind, sorted by id."""
-        by_id = self.by_id[kind]
-        return [by_id[resource_id] for resource_id in sorted(by_id)]
+        """The resources of a kind, sorted by id (sorted once until the kind changes: do not modify)."""
+        ordered = self._ordered.get(kind)
+        if ordered is None:
+            by_id = self.by_id[kind]
+            ordered = self._ordered[kind] = list(map(by_id.__getitem__, sorted(by_id)))
+        return ordered
 
     # -- derived views (rebuilt after a change) ----------------------------------------------
     @property

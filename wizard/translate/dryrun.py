@@ -69,13 +69,28 @@ def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[st
     return files
 
 
+# One finding (Finding.to_json) as json.dump(indent=1) writes it inside findings.json's list.
+_FINDING = ('\n  {{\n   "severity": {},\n   "code": {},\n   "kind": {},\n   "id": {},\n   "message": {},'
+            '\n   "remedy": {}\n  }}')
+
+
 def write_findings(fh: TextIO, findings: list[Finding]) -> None:
     """findings.json: `{"findings": [...], "counts": {severity: n}}`, the text json.dump(indent=1)
-    writes, one finding at a time (json's indenting encoder is pure Python, and holds it all)."""
+    writes, one finding at a time (json's indenting encoder is pure Python, and holds it all); what
+    findings share (severity, code, kind, remedy) is encoded once."""
     counts = Counter(finding.severity for finding in findings)
+    shared: dict[str, str] = {}
+
+    def once(value: str) -> str:
+        text = shared.get(value)
+        if text is None:
+            text = shared[value] = _scalar(value)
+        return text
+
     fh.write('{\n "findings": [')
-    fh.writelines(("," if index else "") + "\n  " + _indented(finding.to_json(), "  ")
-                  for index, finding in enumerate(findings))
+    fh.writelines(("," if index else "") + _FINDING.format(
+        once(f.severity.value), once(f.code), once(f.neutron.kind), _scalar(f.neutron.id), _scalar(f.message),
+        once(f.remedy)) for index, f in enumerate(findings))
     fh.write("\n ],\n" if findings else "],\n")
     fh.write(' "counts": ' + _indented({sev.value: counts[sev] for sev in SEVERITIES}, " ") + "\n}\n")
 

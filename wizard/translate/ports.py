@@ -10,6 +10,7 @@ Alcor fills an empty list with the project's default group or fails the create.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from wizard.alcor import paths, values
@@ -209,10 +210,16 @@ def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
         if dropped:
             ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
     details = port.get("binding:vif_details")
-    unknown = details.keys() - values.VIF_DETAILS_KEYS if details else None
-    if unknown:
-        ctx.find("vif-details-keys-dropped", KIND, pid,
-                 f"binding:vif_details keys not kept: {', '.join(sorted(unknown))}")
+    dropped_details = _details_dropped(tuple(details)) if details else None
+    if dropped_details:
+        ctx.find("vif-details-keys-dropped", KIND, pid, dropped_details)
+
+
+@functools.lru_cache(maxsize=1024)  # a cloud's ports have a few key sets, each mechanism driver its own
+def _details_dropped(keys: tuple[str, ...]) -> str | None:
+    """The finding's message for binding:vif_details keys Alcor does not keep (None: there are none)."""
+    dropped = sorted(set(keys) - values.VIF_DETAILS_KEYS)
+    return f"binding:vif_details keys not kept: {', '.join(dropped)}" if dropped else None
 
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
