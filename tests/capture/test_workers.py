@@ -18,6 +18,8 @@ from tests.capture.conftest import eventually
 from wizard.capture.feed_client import FeedClient
 from wizard.capture.feed_token import read_token
 from wizard.capture.health import HEALTH_PATH
+from wizard.capture.hold_file import ACK_FILE, HoldRequest, read_record
+from wizard.capture.workers import worker_dir
 from wizard.state import StateStore
 
 
@@ -102,3 +104,28 @@ def test_two_workers_share_the_port_and_a_sigkilled_one_loses_no_logged_write(ca
     code, output = running.stop()
     assert code == 0 and "capture worker-1 exited (signal SIGKILL); starting it again" in output
     assert worker_pids(running.process.pid) == {}
+
+
+def test_the_cutovers_write_hold_returns_only_once_every_worker_holds(capture_process, upstream, tmp_path):
+    state_dir = tmp_path / "state"
+    running = capture_process("--neutron-url", upstream.url, "--state-dir", str(state_dir), "--workers", "2")
+    address = urlsplit(running.url)
+
+    def post() -> int:  # a new connection each time, so both workers are asked
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        try:
+            connection.request("POST", "/v2.0/networks", body=b'{"network": {}}')
+            answer = connection.getresponse()
+            answer.read()
+            return answer.status
+        finally:
+            connection.close()
+
+    hold = HoldRequest(state_dir)
+    hold.hold_writes("reject", 5)
+    assert {post() for _ in range(30)} == {503}  # no worker let one through
+    assert {read_record(worker_dir(state_dir, n) / ACK_FILE)["id"] for n in (1, 2)} == {
+        read_record(state_dir / ACK_FILE)["id"]}
+    hold.release_writes()
+    assert eventually(lambda: {post() for _ in range(10)} == {201})
+    assert running.stop()[0] == 0
