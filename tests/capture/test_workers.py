@@ -80,7 +80,7 @@ def test_two_workers_share_the_port_and_a_sigkilled_one_loses_no_logged_write(ca
         writer.join()
     after = [began for began, _ in created if began > killed_at]
     assert len(after) > 10  # the other worker kept serving
-    assert not [began for began in failed if began > killed_at + 0.2]  # only requests the dead worker held failed
+    assert not [began for began in failed if began > killed_at + 0.5]  # only requests the dead worker held failed
 
     assert eventually(lambda: set(worker_pids(running.process.pid)) == {"api-worker-1", "api-worker-2"}
                       and worker_pids(running.process.pid)["api-worker-1"] != workers["api-worker-1"])
