@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import ssl
 import subprocess
 
@@ -121,3 +122,15 @@ def test_a_plans_capture_feed_and_workers_serve_every_workers_log_over_tls(captu
         assert sorted(e["log"] for log in status["logs"] for e in feed.log(log["log"], StateStore(tmp_path / "run"))
                       .iter_entries()) == sorted(log["log"] for log in status["logs"] for _ in range(log["head"]))
     assert running.stop()[0] == 0
+
+
+def test_a_feed_address_in_use_stops_the_capture_with_a_clear_error(upstream, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*ALCOR_MIGRATE, "capture", "--neutron-url", upstream.url, "--listen", "127.0.0.1:0",
+                               "--state-dir", str(tmp_path / "state"), "--feed-listen", f"127.0.0.1:{port}"],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"capture.feed.listen: cannot listen on 127.0.0.1:{port}" in done.stderr

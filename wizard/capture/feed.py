@@ -90,7 +90,10 @@ class FeedServer:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="capture-feed", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) or self._failure is not None:
-            raise FeedStartError(f"capture.feed.listen: cannot listen on {self._host}:{self._port}: {self._failure}")
+            self._thread.join(timeout)
+            self._thread = None
+            reason = getattr(self._failure, "strerror", None) or self._failure or f"no answer within {timeout:g}s"
+            raise FeedStartError(f"capture.feed.listen: cannot listen on {self._host}:{self._port}: {reason}")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread is None:
