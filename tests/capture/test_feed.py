@@ -65,13 +65,14 @@ def test_the_feed_pages_the_log_as_log_json_prints_it_with_the_counters(feeding,
             assert client.post("/v2.0/networks", json={"network": {"name": f"n{n}", "admin_pass": "hunter2"}},
                                headers={"X-Auth-Token": "gAAAA-user-token"}).status_code == 201
         assert client.delete("/v2.0/networks/gone").status_code == 204
-        assert client.get("/v2.0/networks", headers={"X-Preflight-Mark": "m1"}).status_code == 200
+        assert client.get("/v2.0/networks", headers={"X-Alcor-Migrate-Mark": "preflight-1"}).status_code == 200
     printed = subprocess.run([*ALCOR_MIGRATE, "log", "--json", "--state-dir", str(state_dir)], capture_output=True,
                              text=True, check=True).stdout
     with FeedClient(feeding.feed_url, read_token(state_dir / "feed.token")) as feed:
         status = feed.status()
-        assert status == {"capture": "api-1", "requests": 7, "writes": 6,
-                          "logs": [{"log": "api-1", "head": 6, "entries": 6, "requests": 7, "writes": 6}]}
+        assert status == {"capture": "api-1", "requests": 7, "writes": 6, "marks": ["preflight-1"],
+                          "logs": [{"log": "api-1", "head": 6, "entries": 6, "requests": 7, "writes": 6,
+                                    "marks": ["preflight-1"]}]}
         log = feed.log("api-1", StateStore(state_dir.parent / "run"), page=2)  # three pages of two
         entries = list(log.iter_entries())
         assert entries == [{**entry, "log": "api-1"} for entry in json.loads(printed)]

@@ -33,7 +33,7 @@ from wizard.neutron import endpoint
 from wizard.plan import Plan
 from wizard.state import prepare_state_dir
 
-COUNTERS_FILE = "counters"  # a worker's requests and writes, for the feed (stats.CounterFile)
+COUNTERS_FILE = "counters.json"  # a worker's requests, writes and marks, for the feed (stats.CounterFile)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -133,7 +133,7 @@ def _serve(plan: Plan, config: ProxyConfig, hold_dir: str, counters: CounterFile
     bus = EventBus()
     bus.subscribe(_print_event)
     proxy = CaptureProxy(config, log, bus)
-    own = Source(config.name, Path(plan.state_dir), lambda: (proxy.counters.requests, proxy.counters.writes))
+    own = Source(config.name, Path(plan.state_dir), proxy.counters.shared)
     watcher = HoldWatcher(hold_dir, proxy, lambda text: bus.publish(Message(level="warning", text=text,
                                                                             phase="capture")),
                           ack_dir=plan.state_dir)
