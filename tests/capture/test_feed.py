@@ -17,8 +17,8 @@ from tests.capture.test_service import free_port
 from wizard.capture.feed_client import CaptureUnreachable, FeedClient, FeedError
 from wizard.capture.feed_token import read_token
 from wizard.capture.writelog import LOG_FILE
-from wizard.errors import InputError
-from wizard.state import StateStore
+from wizard.core.errors import InputError
+from wizard.core.state import StateStore
 
 
 @pytest.fixture

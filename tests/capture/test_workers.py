@@ -20,7 +20,7 @@ from wizard.capture.feed_token import read_token
 from wizard.capture.health import HEALTH_PATH
 from wizard.capture.hold_file import ACK_FILE, HoldRequest, read_record
 from wizard.capture.workers import worker_dir
-from wizard.state import StateStore
+from wizard.core.state import StateStore
 
 
 def worker_pids(supervisor: int) -> dict[str, int]:

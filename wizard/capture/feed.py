@@ -52,7 +52,7 @@ from wizard.capture.config import host_port, url_of
 from wizard.capture.redact import redact_entry
 from wizard.capture.stats import Shared
 from wizard.capture.writelog import LOG_FILE, STATES, WriteLog
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 STATES_LIMIT = 100_000
 ENTRIES_LIMIT = 10_000

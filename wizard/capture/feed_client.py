@@ -21,7 +21,7 @@ import httpx
 
 from wizard.capture.log_index import Indexed
 from wizard.capture.reader import Verdicts, judged
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 
 class FeedError(MigrateError):

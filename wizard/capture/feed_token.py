@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from wizard.errors import InputError
+from wizard.core.errors import InputError
 
 TOKEN_FILE = "feed.token"  # in the capture's state directory, unless capture.feed.token_file names another
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wizard.capture.hold_file import ACK_FILE, HOLD_FILE, POLL, read_record, write_record
-from wizard.errors import MigrateError
+from wizard.core.errors import MigrateError
 
 START_TIMEOUT = 30.0
 RESTART_AFTER = 1.0  # seconds between two starts of one worker

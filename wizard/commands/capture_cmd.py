@@ -29,9 +29,9 @@ from wizard.capture.writelog import WriteLog
 from wizard.commands.stop_signals import STOP_SIGNALS
 from wizard.core.errors import InputError
 from wizard.core.events import Event, EventBus, Message, ProxyStats
+from wizard.core.state import prepare_state_dir
 from wizard.neutron import endpoint
 from wizard.plan import Plan
-from wizard.state import prepare_state_dir
 
 COUNTERS_FILE = "counters.json"  # a worker's requests, writes and marks, for the feed (stats.CounterFile)
 
