@@ -2,7 +2,10 @@
 
 import os
 
-from wizard.core.state import StateStore
+import pytest
+
+from wizard.core.state import RecordedVerdicts, StateStore
+from wizard.core.tinylog import LogUnavailable
 
 
 def test_applied_failed_and_id_map_survive_reopen(tmp_path):
@@ -44,3 +47,13 @@ def test_replay_verdicts_survive_reopen_one_per_entry(tmp_path):
     assert sorted(verdicts) == [2, 10] and verdicts[2]["entry"] == {"state": "replayed"}
     assert verdicts[10]["entry"]["reason"] == "r"
     again.close()
+
+
+def test_recorded_verdicts_read_a_running_runs_verdicts_and_refuse_to_record_one(tmp_path):
+    store = StateStore(tmp_path / "state")
+    store.set_verdict(3, {"logged_at": 2.0, "entry": {"state": "replayed"}})
+    recorded = RecordedVerdicts(tmp_path / "state")
+    with pytest.raises(LogUnavailable, match="read-only"):
+        recorded.set_verdict(4, {"logged_at": 3.0, "entry": {"state": "skipped"}})
+    assert recorded.verdicts() == store.verdicts() and sorted(store.verdicts()) == [3]
+    store.close()

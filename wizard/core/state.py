@@ -26,7 +26,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from wizard.core.tinylog import open_db
+from wizard.core.tinylog import LogUnavailable, open_db
 
 STATE_FILE = "state.db"
 
@@ -187,7 +187,8 @@ class StateStore:
 
 class RecordedVerdicts:
     """Replay's verdicts as runs recorded them, read without opening the store for writing (safe
-    while a run writes it), for a look at the write log (`alcor-migrate log`)."""
+    while a run writes it), for a look at the write log (`alcor-migrate log`): a capture.reader
+    Verdicts that refuses to record one."""
 
     def __init__(self, state_dir: str | os.PathLike[str]):
         self.path = Path(state_dir) / STATE_FILE
@@ -198,6 +199,9 @@ class RecordedVerdicts:
             return _verdicts(db)
         finally:
             db.close()
+
+    def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None:
+        raise LogUnavailable(f"{self.path}: opened read-only: the run that replays records verdict {seq}")
 
 
 def _verdicts(db: TinyDB) -> dict[int, dict[str, Any]]:

@@ -46,7 +46,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import IO, Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -75,7 +75,7 @@ class TornTail:
     saved_to: Path | None
 
 
-def _dumps(record: dict) -> str:
+def _dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -105,7 +105,7 @@ class AppendOnlyStorage(Storage):
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         durable: bool = True,
         readonly: bool = False,
         exclusive: bool = False,
@@ -204,7 +204,7 @@ class AppendOnlyStorage(Storage):
     def patch(self, table: str, doc_id: str, fields: dict[str, Any]) -> None:
         """A storage with an index: append `fields` of an existing document (they replace its fields
         of those names)."""
-        previous = self.index.offset(doc_id)
+        previous = self._indexed().offset(doc_id)
         if previous is None:
             raise KeyError(f"{self.path}: no document {doc_id} in {table}")
         record = {"t": table, "i": doc_id, "u": fields, "p": previous}
@@ -226,10 +226,10 @@ class AppendOnlyStorage(Storage):
     def sync(self) -> int:
         """Fsync what was appended (for callers that batch with durable=False).
         Returns how many bytes of the file are now known to be on disk."""
-        self._check_writable()
+        fd = self._writable_fd()
         size = self.size
         try:
-            os.fdatasync(self._fd)  # data and the file's size; skips timestamps
+            os.fdatasync(fd)  # data and the file's size; skips timestamps
         except OSError as exc:
             self.failure = exc
             raise LogUnavailable(exc.errno, f"fsync failed: {exc.strerror}", str(self.path)) from exc
@@ -240,15 +240,15 @@ class AppendOnlyStorage(Storage):
         """Write `lines` at the end of the file; the offset of each."""
         if not lines:
             return []
-        self._check_writable()
+        fd = self._writable_fd()
         encoded = [(line + "\n").encode("utf-8") for line in lines]
         data = b"".join(encoded)
         try:
             written = 0
             while written < len(data):
-                written += os.write(self._fd, data[written:])
+                written += os.write(fd, data[written:])
         except OSError as exc:
-            self._cut_back(exc)
+            self._cut_back(fd, exc)
             raise LogUnavailable(exc.errno, f"write failed: {exc.strerror}", str(self.path)) from exc
         offsets, offset = [], self.size
         for line in encoded:
@@ -259,14 +259,15 @@ class AppendOnlyStorage(Storage):
             self.sync()
         return offsets
 
-    def _cut_back(self, error: OSError) -> None:
+    def _cut_back(self, fd: int, error: OSError) -> None:
         """Remove the part of a record a failed write left, so the file ends on a whole one."""
         try:
-            os.ftruncate(self._fd, self.size)
+            os.ftruncate(fd, self.size)
         except OSError:
             self.failure = error
 
-    def _check_writable(self) -> None:
+    def _writable_fd(self) -> int:
+        """The file's descriptor, if it can take writes."""
         if self._fd is None:
             raise LogUnavailable(f"{self.path}: opened read-only or closed")
         if self.failure is not None:
@@ -274,6 +275,13 @@ class AppendOnlyStorage(Storage):
                 self.failure.errno, f"an earlier fsync failed ({self.failure.strerror}); reopen to continue",
                 str(self.path),
             )
+        return self._fd
+
+    def _indexed(self) -> DocumentIndex:
+        """The index of a storage opened with one (`patch` asks it where a document's last record is)."""
+        if self.index is None:
+            raise TypeError(f"{self.path}: a storage without an index: change its documents through TinyDB")
+        return self.index
 
     # -- a storage with an index: documents read from the file ----------------------
     def documents(self, offsets: Iterable[int]) -> Iterator[dict[str, Any]]:
@@ -282,8 +290,8 @@ class AppendOnlyStorage(Storage):
             for offset in offsets:
                 yield self._document(file, offset)
 
-    def _document(self, file, offset: int) -> dict[str, Any]:
-        updates = []
+    def _document(self, file: IO[bytes], offset: int) -> dict[str, Any]:
+        updates: list[dict[str, Any]] = []
         while True:
             file.seek(offset)
             line = file.readline()
@@ -297,7 +305,7 @@ class AppendOnlyStorage(Storage):
             offset = record["p"]
         if "d" not in record:
             raise LogCorrupt(f"{self.path}: offset {offset}: a removed document's record")
-        doc = record["d"]
+        doc: dict[str, Any] = record["d"]
         for update in reversed(updates):
             _merge(doc, update)
         return doc
@@ -329,7 +337,7 @@ class AppendOnlyStorage(Storage):
         except FileNotFoundError:
             return
 
-    def _read_on(self, file) -> None:
+    def _read_on(self, file: IO[bytes]) -> None:
         """Apply the records from the file's position (`self.size`) to its end, a chunk at a time."""
         carried = b""
         while True:
@@ -365,10 +373,10 @@ class AppendOnlyStorage(Storage):
             self._keep_torn_tail(data[offset:])
         return offset
 
-    def _apply(self, record: dict, offset: int, line: bytes = b"") -> None:
+    def _apply(self, record: dict[str, Any], offset: int, line: bytes = b"") -> None:
         """One record, at `offset` in the file, into memory (or the index). `line`: the record as read."""
         if self.index is not None:
-            self._index_record(record, offset)
+            _index_record(self.index, record, offset)
             return
         table = record["t"]
         if "drop" in record:
@@ -382,8 +390,9 @@ class AppendOnlyStorage(Storage):
             docs[doc_id] = dict(docs[doc_id])
             _merge(docs[doc_id], record)
         else:
-            for held in (docs, self._last.get(table, {}), self._hashes.get(table, {})):
-                held.pop(doc_id, None)
+            docs.pop(doc_id, None)
+            self._last.get(table, {}).pop(doc_id, None)
+            self._hashes.get(table, {}).pop(doc_id, None)
             return
         self._last.setdefault(table, {})[doc_id] = offset
         hashes = self._hashes.setdefault(table, {})
@@ -391,18 +400,6 @@ class AppendOnlyStorage(Storage):
             hashes[doc_id] = hash(line.decode("utf-8"))  # as _dumps writes it
         else:
             hashes.pop(doc_id, None)  # worked out when next needed
-
-    def _index_record(self, record: dict, offset: int) -> None:
-        if "drop" in record:
-            self.index.clear()
-        elif "d" in record:
-            self.index.put(record["i"], offset, record["d"])
-        elif "u" in record:
-            if self.index.offset(record["i"]) is None:
-                raise KeyError(record["i"])
-            self.index.update(record["i"], offset, record)
-        else:
-            self.index.remove(record["i"])
 
     def _keep_torn_tail(self, tail: bytes) -> None:
         """The bytes after the last whole record (at `self.size`): kept aside and cut off, or, read-only,
@@ -413,8 +410,9 @@ class AppendOnlyStorage(Storage):
         saved = self.path.with_name(f"{self.path.name}.torn-{self.size}")
         saved.write_bytes(tail)
         os.chmod(saved, 0o600)
-        os.ftruncate(self._fd, self.size)
-        os.fsync(self._fd)
+        fd = self._writable_fd()
+        os.ftruncate(fd, self.size)
+        os.fsync(fd)
         self.torn_tail = TornTail(offset=self.size, length=len(tail), saved_to=saved)
 
 
@@ -425,7 +423,7 @@ def _lock(fd: int, path: Path) -> None:
         raise LogBusy(f"{path} is already open for writing (by another process?)") from None
 
 
-def held_for_writing(path: str | os.PathLike) -> bool:
+def held_for_writing(path: str | os.PathLike[str]) -> bool:
     """Someone holds the file open for writing (`exclusive=True`) right now; changes nothing."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -450,7 +448,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _merge(doc: dict[str, Any], update: dict) -> None:
+def _index_record(index: DocumentIndex, record: dict[str, Any], offset: int) -> None:
+    """One record, at `offset` in the file, into a storage's index."""
+    if "drop" in record:
+        index.clear()
+    elif "d" in record:
+        index.put(record["i"], offset, record["d"])
+    elif "u" in record:
+        if index.offset(record["i"]) is None:
+            raise KeyError(record["i"])
+        index.update(record["i"], offset, record)
+    else:
+        index.remove(record["i"])
+
+
+def _merge(doc: dict[str, Any], update: dict[str, Any]) -> None:
     """Apply an update record's changed and removed fields to `doc`."""
     doc.update(update["u"])
     for name in update.get("x", ()):
@@ -461,7 +473,7 @@ def _id_order(doc_id: str) -> tuple[int, str]:
     return (int(doc_id), "") if doc_id.isdigit() else (0, doc_id)
 
 
-class _ChangeSet(MutableMapping):
+class _ChangeSet(MutableMapping[int, Any]):
     """The int-keyed table view TinyDB's updaters expect. Changes land here (a
     removed document as None), over copies of the documents they touch, until
     the storage has written them."""
@@ -509,9 +521,10 @@ class AppendTable(Table):
     a change the storage could not write leaves the table as it was."""
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
-        storage: AppendOnlyStorage = self._storage  # type: ignore[assignment]
+        storage = _append_only(self._storage)
         view = _ChangeSet(storage.read().get(self.name, {}))
         try:
+            # TinyDB types the view as a dict; its updaters use only MutableMapping's methods
             updater(view)  # type: ignore[arg-type]
             storage.commit(self.name, view.changes)
         except BaseException:
@@ -527,11 +540,18 @@ class AppendDB(TinyDB):
     @property
     def storage(self) -> AppendOnlyStorage:
         """The append-only storage the database was opened with (TinyDB's type says any Storage)."""
-        return cast(AppendOnlyStorage, self._storage)
+        return _append_only(self._storage)
+
+
+def _append_only(storage: Storage) -> AppendOnlyStorage:
+    """`storage`, which TinyDB types as any Storage, as the append-only one AppendDB opens."""
+    if not isinstance(storage, AppendOnlyStorage):
+        raise TypeError(f"an append-only table or database on a {type(storage).__name__}: open it with open_db()")
+    return storage
 
 
 def open_db(
-    path: str | os.PathLike, durable: bool = True, readonly: bool = False, exclusive: bool = False
+    path: str | os.PathLike[str], durable: bool = True, readonly: bool = False, exclusive: bool = False
 ) -> AppendDB:
     """Open (or create) an append-only TinyDB database at `path`, readable by the owner only."""
     return AppendDB(path, storage=AppendOnlyStorage, durable=durable, readonly=readonly, exclusive=exclusive)

@@ -111,7 +111,7 @@ class LabKeystone:
                 api.post("/endpoints", json={"endpoint": {"service_id": self._service_id, "interface": interface,
                                                           "region_id": REGION, "url": neutron_url}}
                          ).raise_for_status()
-        clouds = self.server.run_dir / "clouds.yaml"
+        clouds = self.server.directory() / "clouds.yaml"
         clouds.write_text(yaml.safe_dump({"clouds": {
             ADMIN_CLOUD: self._cloud("admin", ADMIN_PASSWORD, "admin"),
             DEMO_CLOUD: self._cloud("demo", self.passwords["demo"], "demo")}}))

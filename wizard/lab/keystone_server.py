@@ -119,6 +119,12 @@ class KeystoneServer:
             raise MigrateError("keystone is not running")
         return f"http://127.0.0.1:{self.port}/v3"
 
+    def directory(self) -> Path:
+        """The started server's run directory (its database, keys, log)."""
+        if self.run_dir is None:
+            raise MigrateError("keystone has no run directory yet (call start)")
+        return self.run_dir
+
     def __enter__(self) -> KeystoneServer:
         return self.start()
 
@@ -135,20 +141,21 @@ class KeystoneServer:
         self.port = free_port()
         env = {**_clean_env(), "OS_KEYSTONE_CONFIG_DIR": str(run)}
         with open(run / "keystone.log", "wb") as log:
-            self._process = children.spawn([str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
-                                           env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = self._process = children.spawn(
+                [str(venv / "bin/python"), str(run / "serve.py"), str(self.port)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         atexit.register(self.stop)
-        self._wait_ready()
+        self._wait_ready(process)
         self._move_endpoints()
         return self
 
     def save(self, directory: Path) -> None:
         """What this running server holds (database, keys) as a template to start others from: the same
         projects, users and ids. Made whole or not at all."""
-        work = Path(tempfile.mkdtemp(prefix="saving-", dir=directory.parent))
+        work, run = Path(tempfile.mkdtemp(prefix="saving-", dir=directory.parent)), self.directory()
         for keys in ("fernet", "credential"):
-            shutil.copytree(self.run_dir / keys, work / keys)
-        with contextlib.closing(sqlite3.connect(self.run_dir / "keystone.sqlite")) as source, \
+            shutil.copytree(run / keys, work / keys)
+        with contextlib.closing(sqlite3.connect(run / "keystone.sqlite")) as source, \
                 contextlib.closing(sqlite3.connect(work / "keystone.sqlite")) as copy:
             source.backup(copy)
         try:
@@ -165,7 +172,7 @@ class KeystoneServer:
                     api.patch(f"/endpoints/{endpoint['id']}", json={"endpoint": {"url": self.url}}
                               ).raise_for_status()
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + self.startup_timeout
         while True:
             try:
@@ -173,8 +180,8 @@ class KeystoneServer:
                     return
             except httpx.TransportError:
                 pass
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                log = (self.run_dir / "keystone.log").read_text(errors="replace")[-2000:]
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (self.directory() / "keystone.log").read_text(errors="replace")[-2000:]
                 self.stop()
                 raise MigrateError(f"keystone did not start on :{self.port}: {log}")
             time.sleep(0.2)

@@ -340,12 +340,12 @@ class NeutronServer:
             ini.write_text(_uwsgi_ini(self.run_dir, venv, self.port))
             self.progress(f"starting neutron-server on 127.0.0.1:{self.port}")
             with open(self.log_path, "ab") as log:
-                self._process = children.spawn(
+                process = self._process = children.spawn(
                     [str(venv / "bin/uwsgi"), "--ini", str(ini)], stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True, env=_clean_env())
             atexit.register(self.stop)
             try:
-                self._wait_ready()
+                self._wait_ready(process)
                 return self
             except MigrateError:
                 self._terminate()  # the run dir stays: the error names its log
@@ -353,13 +353,13 @@ class NeutronServer:
                     raise
         return self
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
         started = time.monotonic()
         deadline = started + self.startup_timeout
         with httpx.Client(timeout=5.0) as client:
             while time.monotonic() < deadline:
-                if self._process.poll() is not None:
-                    raise MigrateError(f"neutron-server exited with {self._process.returncode}; "
+                if process.poll() is not None:
+                    raise MigrateError(f"neutron-server exited with {process.returncode}; "
                                        f"log {self.log_path}:\n{self.log_tail()}")
                 try:
                     # 401: up, and asking for a token (keystone auth)

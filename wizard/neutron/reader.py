@@ -50,12 +50,15 @@ def connect(source: NeutronSource) -> openstack.connection.Connection:
     """An SDK connection. With a cloud (auth keystone) it logs in there, and `url`, if given,
     replaces the catalog's network endpoint (the token still comes from the cloud); a URL
     without a cloud is reached with auth none."""
-    tls = {} if source.verify_tls else {"verify": False}
-    # The SDK discovers the API version from the root URL; "/v2.0" makes discovery fail.
-    override = {"network_endpoint_override": source.url.rstrip("/").removesuffix(API_PREFIX)} if source.url else {}
+    settings: dict[str, Any] = {}  # the SDK's config options (its **kwargs)
+    if not source.verify_tls:
+        settings["verify"] = False
+    if source.url:
+        # The SDK discovers the API version from the root URL; "/v2.0" makes discovery fail.
+        settings["network_endpoint_override"] = source.url.rstrip("/").removesuffix(API_PREFIX)
     if source.url and not (source.cloud and source.auth == "keystone"):
-        return openstack.connect(auth_type="none", load_yaml_config=False, load_envvars=False, **override, **tls)
-    return openstack.connect(cloud=source.cloud, network_interface=source.interface, **override, **tls)
+        return openstack.connect(auth_type="none", load_yaml_config=False, load_envvars=False, **settings)
+    return openstack.connect(cloud=source.cloud, network_interface=source.interface, **settings)
 
 
 def public_url(url: str) -> str:
@@ -104,7 +107,11 @@ class NeutronReader:
     def endpoint(self) -> str:
         """The network endpoint the SDK talks to (from the catalog, or the URL given)."""
         with self._reporting_errors():
-            self._where = public_url(self._connection.network.get_endpoint()).rstrip("/")
+            url = self._connection.network.get_endpoint()
+        if not url:
+            raise MigrateError(f"Neutron at {self._where}: the SDK found no network endpoint "
+                               "(check neutron.interface and the cloud's region_name)")
+        self._where = public_url(url).rstrip("/")
         return self._where
 
     @property
@@ -118,7 +125,7 @@ class NeutronReader:
         if not isinstance(auth, keystoneauth1.identity.BaseIdentityPlugin):
             return None
         with self._reporting_errors():
-            return sorted(auth.get_access(self._connection.session).role_names)
+            return sorted(auth.get_access(self._connection.session).role_names or [])  # None: the token lists none
 
     def catalog_endpoint(self) -> str:
         """The network endpoint the catalog gives for the plan's interface (or the URL given)."""

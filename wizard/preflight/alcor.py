@@ -47,7 +47,8 @@ EXAMPLES = 3
 def alcor(given: CheckInputs) -> CheckResult:
     """Every Alcor service answers; Alcor is empty or holds this state directory's earlier run."""
     result, plan = CheckResult(), given.plan
-    if not plan.alcor_url("vpc"):
+    vpc_url = plan.alcor_url("vpc")
+    if not vpc_url:
         result.find(Severity.WARNING, "alcor-not-configured", ("alcor", "(none)"), "the plan names no Alcor",
                     "set alcor.url (or --alcor-url) before converting; the preview needs none")
         return result
@@ -57,7 +58,7 @@ def alcor(given: CheckInputs) -> CheckResult:
     if result.findings:
         return result
     held = {kind: {kind.id_of(item) for item in listed[kind.name] if not _alcors_own(kind, item)} for kind in HELD}
-    _compare_with_state(given, held, result, blocker)
+    _compare_with_state(given, ("alcor", vpc_url), held, result, blocker)
     where = sorted(set(client.endpoints.values()))
     result.detail = (f"{len({kind.service for kind in PROBES})} services answer at {', '.join(where)}; "
                      f"Alcor holds {_counts(held) or 'nothing a conversion creates'}")
@@ -113,11 +114,13 @@ def _alcors_own(kind: Kind, item: dict[str, Any]) -> bool:
     return kind is SECURITY_GROUP and item.get("name") == values.DEFAULT_SG_NAME
 
 
-def _compare_with_state(given: CheckInputs, held: Held, result: CheckResult, blocker: Severity) -> None:
-    """Whether what Alcor holds is what this state directory sent (nothing, or an earlier run)."""
+def _compare_with_state(
+    given: CheckInputs, about: tuple[str, str], held: Held, result: CheckResult, blocker: Severity
+) -> None:
+    """Whether what Alcor holds is what this state directory sent (nothing, or an earlier run);
+    the findings are `about` Alcor's VPC manager."""
     state = given.state
     sent = state.sent_keys()
-    about = ("alcor", given.plan.alcor_url("vpc"))
     if not sent:
         if any(held.values()):
             result.find(blocker, "alcor-not-empty", about,
@@ -125,7 +128,8 @@ def _compare_with_state(given: CheckInputs, held: Held, result: CheckResult, blo
                         f"(e.g. {_examples(held)})",
                         "resume with the state directory of the run that made them, or start from an empty Alcor")
         return
-    ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind]}
+    # an item without an id matches no sent key
+    ours = {key(kind.name, id) for kind in OWN_KINDS for id in held[kind] if id is not None}
     expected = [k for k in sent if k.split(":", 1)[0] in {kind.name for kind in OWN_KINDS}]
     if expected and not ours.intersection(expected):
         result.find(blocker, "alcor-lost-earlier-run", about,

@@ -110,8 +110,11 @@ class WizardApp(App):
     def _open_plan(self, path: Path, save: Plan | None, start: bool) -> None:
         if save is not None:
             _write_plan(save, path)
-        self.post_message(SessionOpened(self.engine_for(path, lambda text: self.post_message(Opening(path, text))),
-                                        path, start))
+
+        def opening(text: str) -> None:
+            self.post_message(Opening(path, text))
+
+        self.post_message(SessionOpened(self.engine_for(path, opening), path, start))
 
     def on_opening(self, message: Opening) -> None:
         self.notify(message.text, title=f"Opening {message.path}", timeout=10)
@@ -161,7 +164,7 @@ class WizardApp(App):
             self.open_plan(path, save=plan if save else None, start=True)
 
     def _plan_screen(self) -> PlanScreen:
-        return self.get_screen("plan")  # type: ignore[return-value]
+        return self.get_screen("plan", PlanScreen)
 
     # -- navigation -------------------------------------------------------------------
     def show_step(self, name: str) -> None:
@@ -259,7 +262,7 @@ class WizardApp(App):
         """A step screen that asks its phase's questions itself (Preview) gets them, to ask under
         what the operator reads; others ask in a dialog. Escape never answers: declining is a choice."""
         step = step_of(message.phase)
-        if message.phase in self.get_screen(step.name).ASKS:
+        if message.phase in self.get_screen(step.name, StepScreen).ASKS:
             self.approval = message
             if isinstance(self.screen, StepScreen):  # not from under a dialog
                 self.show_step(step.name)
@@ -274,8 +277,8 @@ class WizardApp(App):
         return self.approval is not None and self.approval.phase in step.phases
 
     def answer_approval(self, approved: bool) -> None:
-        if self.approval is not None:
-            self.approval, asked = None, self.approval
+        asked, self.approval = self.approval, None
+        if asked is not None:
             asked.answer(approved)
             self.schedule_redraw()
 
@@ -329,10 +332,12 @@ class WizardApp(App):
         if translation is None:
             return
         default = shown_path(Path(self.plan.state_dir) / "dry-run")
-        self.push_screen(
-            PathPrompt("Write the dry-run files into", default),
-            lambda out: self._export(translation, Path(out)) if out else None,
-        )
+
+        def export(out: str | None) -> None:
+            if out:
+                self._export(translation, Path(out))
+
+        self.push_screen(PathPrompt("Write the dry-run files into", default), export)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="export dry run", group="export")
     def _export(self, translation, out_dir: Path) -> None:

@@ -40,7 +40,7 @@ class PlanScreen(StepScreen):
                 yield Static(classes="field-error", id=f"error-{self.editor_id(field)}")
         yield Static(id="plan-problems", classes="detail")
 
-    def _editor(self, field: Field):
+    def _editor(self, field: Field) -> Input | Select[str]:
         value, editor_id = field.read(self.plan), self.editor_id(field)
         choices = field.choices(self.plan)
         if choices:
@@ -67,7 +67,10 @@ class PlanScreen(StepScreen):
     def _fill(self) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for field in FIELDS:
-                self.query_one(f"#{self.editor_id(field)}").value = field.read(self.plan)
+                editor = self.query_one(f"#{self.editor_id(field)}")
+                if not isinstance(editor, Input | Select):
+                    raise TypeError(f"{editor!r}: a plan field's editor is an Input or a Select")
+                editor.value = field.read(self.plan)
         self.show(self.app.model)
 
     def on_input_changed(self, event: Input.Changed) -> None:

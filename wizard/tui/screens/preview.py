@@ -53,10 +53,10 @@ class PreviewScreen(StepScreen):
         return self.app.run_state.translation
 
     def show_body(self, model: RunModel) -> None:
-        asking = self.app.asking(self.step)
-        self.query_one("#approval").display = asking
-        if asking:
-            self.query_one("#approval-question", Static).update(self.app.approval.question)
+        asked = self.app.approval if self.app.asking(self.step) else None
+        self.query_one("#approval").display = asked is not None
+        if asked is not None:
+            self.query_one("#approval-question", Static).update(asked.question)
         translation = self.translation
         counts = self.query_one("#preview-counts", Static)
         if translation is None:
