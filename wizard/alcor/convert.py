@@ -85,8 +85,8 @@ class ConvertSummary:
                 "found_applied": self.found_applied, "seconds": round(self.seconds, 3),
                 "failures": [f.to_json() for f in (self.failures + self.held_back)[:most]]}
 
-    def describe(self, most: int = 10) -> str:
-        lines = [f"convert: {len(self.failures)} request(s) failed, {len(self.held_back)} held back; "
+    def describe(self, most: int = 10, phase: str = PHASE) -> str:
+        lines = [f"{phase}: {len(self.failures)} request(s) failed, {len(self.held_back)} held back; "
                  "run again to retry them"]
         for f in (self.failures + self.held_back)[:most]:
             status = f" -> {f.status}" if f.status is not None else ""
