@@ -10,7 +10,8 @@ third are renamed, a third deleted, and as many new ports made. Neutron is a sna
 the same on a real one. Printed: repair's time, the write requests it sent beside those the
 difference needs (one PUT per renamed port, one DELETE per deleted one, the new ports in bulk creates
 of translate.bulk_size per project), the drift before and after (target 0), and a second pass's
-requests (target 0).
+requests (target 0). Beside repair's time: convert's, and one verify's (repair reads Alcor as verify
+does, before and after; in `run` the verify phase is the read after).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from wizard import idmap  # noqa: E402
 from wizard.alcor.client import AlcorClient  # noqa: E402
 from wizard.alcor.convert import Converter  # noqa: E402
 from wizard.alcor.repair import made_by_migration, repair  # noqa: E402
+from wizard.alcor.verify import verify  # noqa: E402
 from wizard.lab.alcor import AlcorEmulator  # noqa: E402
 from wizard.lab.synth import CloudSize, SyntheticCloud  # noqa: E402
 from wizard.neutron.snapshot import Snapshot  # noqa: E402
@@ -85,6 +87,9 @@ def main() -> int:
         after, needed = changed(before, args.changed)
         now = translate(after, OPTIONS)
         idmap.restore(state, now)
+        started = time.monotonic()
+        drift = verify(now.requests, client, state.mapped_id)  # what repair reads, once
+        verify_seconds = time.monotonic() - started
         sent_before = writes(emulator)
         started = time.monotonic()
         result = repair(now, client, state, made_by_migration(run.requests, state), known=run.findings)
@@ -97,8 +102,9 @@ def main() -> int:
     print(f"cloud: {len(before['ports'])} ports, {resources} resources; convert {convert_seconds:.1f} s "
           f"({len(run.requests)} requests)")
     print(f"changed behind the captures' back: {args.changed:.0%} of ports -> {result.patch.counts()}")
-    print(f"repair: {seconds:.2f} s ({seconds / convert_seconds:.2f}x convert's time); write requests sent {sent}, "
-          f"expected {needed}; drift before {result.patch.drift.total}, after "
+    print(f"repair: {seconds:.2f} s ({seconds / convert_seconds:.2f}x convert's time; one verify alone "
+          f"{verify_seconds:.2f} s, and repair reads Alcor twice: before, and to verify after); write requests "
+          f"sent {sent}, expected {needed}; drift before {drift.total}, after "
           f"{result.drift.total if result.drift is not None else '-'}")
     print(f"second pass: {len(again.patch.requests)} request(s) (target 0); drift {again.drift.total}")
     if result.sent is not None and not result.sent.complete:

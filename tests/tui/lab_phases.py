@@ -214,8 +214,9 @@ class Repair:
     name = "repair"
 
     def run(self, ctx: RunContext) -> dict:
-        ctx.emit(Message(level="info", text="repair: nothing to repair in 0 request(s)", phase=self.name))
-        return {"drift_before": 0, "requests": 0, "sent": 0, "repaired": {}, "kept": 0, "drift": 0}
+        ctx.emit(Message(level="info", text="nothing to repair in 0 request(s)", phase=self.name))
+        return {"drift_before": 0, "requests": 0, "sent": 0, "failed": 0, "repaired": {}, "kept": 0, "findings": 0,
+                "changes": []}
 
 
 class Verify:
