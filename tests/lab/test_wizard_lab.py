@@ -55,7 +55,7 @@ async def test_the_wizard_walks_the_real_lab_to_the_summary(tmp_path):
             if step_of(app) == "summary":
                 break
             await run_step(pilot)
-            if step_of(app) == "verify" and not drift_shown and app.artifact("drift") is not None:
+            if step_of(app) == "verify" and not drift_shown and app.run_state.drift is not None:
                 drift_shown = text_of(app, "#drift-summary")
         assert step_of(app) == "summary"
     report = json.loads((tmp_path / "state" / "report.json").read_text())

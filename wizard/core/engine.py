@@ -44,6 +44,7 @@ PHASE_ORDER = (
     "preview",
     "convert",
     "replay",
+    "repair",
     "verify",
     "switch",
     "drain",

@@ -17,6 +17,7 @@ from wizard.core.errors import MigrateError
 
 if TYPE_CHECKING:
     from wizard.alcor.convert import ConvertSummary
+    from wizard.alcor.repair import RepairResult
     from wizard.alcor.verify import Drift
     from wizard.capture.proxy import CaptureProxy
     from wizard.cutover.drain import NeutronActivity
@@ -45,6 +46,7 @@ class RunState:
     accounting: dict[str, Tally] | None = None  # per collection, where each resource went
     convert: ConvertSummary | None = None
     replication: Replication | None = None  # the write log and its replayer, for the gate
+    repair: RepairResult | None = None  # what repair found different and sent
     drift: Drift | None = None
     postponement: Postponement | None = None
     # seams: given by tests and the lab, else built from the plan

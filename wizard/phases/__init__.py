@@ -19,6 +19,7 @@ from wizard.phases.convert import ConvertPhase
 from wizard.phases.cutover import cutover_phases
 from wizard.phases.preflight import PreflightPhase
 from wizard.phases.preview import PreviewPhase
+from wizard.phases.repair import RepairPhase
 from wizard.phases.replay import ReplayPhase
 from wizard.phases.report import ReportPhase
 from wizard.phases.snapshot import SnapshotPhase
@@ -39,6 +40,7 @@ def build_phases(plan: Plan) -> list[Phase]:
         *cutover_phases(),
         ReportPhase(),
         ReplayPhase("replay"),
+        RepairPhase(),
         ReplayPhase("final_replay"),
     ]
     if plan.capture.enabled and is_live(plan.neutron):  # else preflight says why nothing is captured
