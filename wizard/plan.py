@@ -73,6 +73,28 @@ class TlsConfig:
 
 
 @dataclass
+class HaproxyConfig:
+    """The HAProxy in front of Neutron's API nodes, when it sends Neutron's traffic to the captures."""
+
+    config: str | None = setting("HAProxy's configuration file (on this machine) that holds Neutron's backend", None,
+                                 PATH, example="/etc/haproxy/haproxy.cfg")
+    backend: str = setting("the backend Neutron's frontend sends to (kolla-ansible: neutron_server_back)",
+                           "neutron_server_back")
+    captures: dict[str, str] = setting("the captures, by the name HAProxy shows for each, and where each listens "
+                                       "(one `alcor-migrate capture` per API node)", kind=LISTEN, factory=dict,
+                                       example={"capture-1": "10.0.0.11:9797", "capture-2": "10.0.0.12:9797"})
+    neutron: dict[str, str] = setting("Neutron's own servers (the backend's today), by name: the backups when "
+                                      "failing open", kind=LISTEN, factory=dict,
+                                      example={"neutron-1": "10.0.0.11:9696", "neutron-2": "10.0.0.12:9696"})
+    fail_open: bool = setting("no capture up: Neutron's servers take the traffic (the cloud stays up; repair carries "
+                              "the writes made then), else 503 until a capture is back", True)
+    check_path: str = setting("the captures' health check, which HAProxy requests", "/.alcor-migrate/health")
+    reload: str = setting("the shell command that reloads HAProxy once its configuration changed",
+                          "systemctl reload haproxy")
+    binary: str = setting("the haproxy program, which checks a configuration before it is used", "haproxy")
+
+
+@dataclass
 class CaptureConfig:
     """The proxy in front of Neutron that logs every write during the migration."""
 
@@ -97,8 +119,11 @@ class CaptureConfig:
                                  "413 before it is logged (oslo.middleware's max_request_body_size)", 114688,
                                  at_least(1))
     insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
-                             "cutover.endpoint point at it until the switch) or none (the operator points them)",
-                             "none", one_of("keystone", "none"))
+                             "cutover.endpoint point at it until the switch), haproxy (capture.haproxy's backend "
+                             "is sent to the captures until the run ends) or none (the operator points them)",
+                             "none", one_of("keystone", "haproxy", "none"))
+    haproxy: HaproxyConfig = setting("with insertion haproxy: the HAProxy to send Neutron's traffic through the "
+                                        "captures", factory=HaproxyConfig)
     token_lifetime: float = setting("Keystone's token lifetime ([token] expiration): tokens issued before the "
                                     "insertion keep Neutron's URL this long, so the switch waits it out",
                                     3600.0, DURATION)
@@ -402,6 +427,15 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
          "with auth: keystone, url needs a cloud to log in with (or set auth: none)",
          "neutron.auth", "neutron.cloud")
     tls = plan.capture.tls
+    haproxy = plan.capture.haproxy
+    inserting = plan.capture.insertion == "haproxy"
+    rule(inserting and not haproxy.config, "capture.haproxy.config",
+         "missing: the HAProxy configuration file to send Neutron's backend to the captures in", "capture.insertion")
+    rule(inserting and not haproxy.captures, "capture.haproxy.captures",
+         "missing: the captures (name: HOST:PORT) HAProxy is to send Neutron's traffic to", "capture.insertion")
+    rule(inserting and haproxy.fail_open and not haproxy.neutron, "capture.haproxy.neutron",
+         "missing: Neutron's own servers (name: HOST:PORT), the backups when failing open (or set fail_open: false)",
+         "capture.haproxy.fail_open", "capture.insertion")
     rule(bool(tls.cert) != bool(tls.key), "capture.tls", "give both cert and key, or neither")
     keystone_switch = cutover.endpoint.method == "keystone"
     rule(keystone_switch and neutron.auth != "keystone", "cutover.endpoint.method",

@@ -4,8 +4,11 @@
     with HaproxyServer(backend("neutron_server", captures, neutron, fail_open=True)) as haproxy:
         httpx.get(haproxy.url + "/v2.0/networks")
 
-It runs in the foreground as a child process, its configuration in a temporary directory;
-`server_states()` reads HAProxy's view of each server (UP, DOWN...) from its stats socket.
+It runs in the foreground as a child process in master-worker mode, its configuration in
+`directory` (a temporary one by default): `config` is the file, and `reload_command` the shell
+command that makes HAProxy read it again (SIGUSR2 to the master, as `systemctl reload haproxy`
+does), which is what capture.haproxy.reload runs in a lab. `server_states()` reads HAProxy's
+view of each server (UP, DOWN...) from its stats socket.
 """
 
 from __future__ import annotations
@@ -42,12 +45,23 @@ frontend neutron
 class HaproxyServer:
     """HAProxy serving one frontend on 127.0.0.1 that sends everything to `backend_section`."""
 
-    def __init__(self, backend_section: str):
+    def __init__(self, backend_section: str, directory: Path | None = None):
         self.backend_section = backend_section
         self.backend = backend_section.split()[1]
         self.port = 0
+        self._given = directory
         self._dir: Path | None = None
         self._process: subprocess.Popen | None = None
+
+    @property
+    def config(self) -> Path:
+        assert self._dir is not None, "haproxy is not started"
+        return self._dir / "haproxy.cfg"
+
+    @property
+    def reload_command(self) -> str:
+        assert self._process is not None, "haproxy is not running"
+        return f"kill -USR2 {self._process.pid}"
 
     @property
     def url(self) -> str:
@@ -63,15 +77,17 @@ class HaproxyServer:
         binary = next((found for name in BINARIES if (found := shutil.which(name))), None)
         if binary is None:
             raise MigrateError("haproxy is not installed (Debian: apt-get install haproxy)")
-        self._dir = Path(tempfile.mkdtemp(prefix="lab-haproxy-"))
+        if self._given is not None:
+            self._given.mkdir(parents=True, exist_ok=True)
+        self._dir = self._given or Path(tempfile.mkdtemp(prefix="lab-haproxy-"))
         self.port = free_port()
-        config = self._dir / "haproxy.cfg"
+        config = self.config
         config.write_text(CONFIG.format(socket=self._dir / "admin.sock", port=self.port, backend=self.backend,
                                         backend_section=self.backend_section))
         checked = subprocess.run([binary, "-c", "-f", str(config)], capture_output=True, text=True)
         if checked.returncode != 0:
             raise MigrateError(f"haproxy refuses its configuration {config}:\n{checked.stdout}{checked.stderr}")
-        self._process = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+        self._process = subprocess.Popen([binary, "-W", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                          stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
         while not _listening(self.port):
@@ -85,13 +101,18 @@ class HaproxyServer:
         """Each server of the backend and its state as HAProxy sees it: UP, DOWN, MAINT..."""
         if self._dir is None:
             return {}
-        with socket.socket(socket.AF_UNIX) as admin:
-            admin.connect(str(self._dir / "admin.sock"))
-            admin.sendall(b"show stat\n")
-            data = b""
-            while chunk := admin.recv(65536):
-                data += chunk
+        try:
+            with socket.socket(socket.AF_UNIX) as admin:
+                admin.connect(str(self._dir / "admin.sock"))
+                admin.sendall(b"show stat\n")
+                data = b""
+                while chunk := admin.recv(65536):
+                    data += chunk
+        except OSError:  # a reload: the new worker has not opened its socket yet
+            return {}
         lines = data.decode().splitlines()
+        if not lines:
+            return {}
         header = lines[0].lstrip("# ").split(",")
         rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
         return {row["svname"]: row["status"] for row in rows
@@ -107,9 +128,9 @@ class HaproxyServer:
 
     def stop(self) -> None:
         self._stop_process()
-        if self._dir is not None:
+        if self._dir is not None and self._given is None:
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        self._dir = None
 
     def _stop_process(self) -> str:
         process, self._process = self._process, None

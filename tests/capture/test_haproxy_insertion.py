@@ -1,0 +1,106 @@
+"""capture.insertion haproxy on a real HAProxy: the tool sends the Neutron backend of HAProxy's own
+configuration file to the captures, checks it, reloads HAProxy, and puts the original back."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.capture.conftest import eventually, start_capture
+from wizard.capture.haproxy import Server, backend
+from wizard.capture.haproxy_insertion import BACKUP, HaproxyInsertion
+from wizard.errors import InputError, MigrateError
+from wizard.lab.haproxy_server import HaproxyServer
+from wizard.plan import HaproxyConfig
+
+BACKEND = "neutron_server_back"
+
+
+@pytest.fixture
+def captures(tmp_path, upstream):
+    running = [start_capture(tmp_path / f"capture-{n}", upstream.url) for n in (1, 2)]
+    yield running
+    for capture in running:
+        capture.proxy.stop()
+        capture.log.close()
+
+
+@pytest.fixture
+def haproxy(tmp_path, upstream):
+    """HAProxy as the cloud runs it before the migration: Neutron's frontend sends to Neutron."""
+    neutron = [Server("neutron-1", upstream.url.removeprefix("http://"))]
+    with HaproxyServer(backend(BACKEND, neutron, [], fail_open=False), directory=tmp_path / "haproxy") as running:
+        running.wait_for("neutron-1", "UP")
+        yield running
+
+
+def settings(haproxy: HaproxyServer, running, upstream, **changes) -> HaproxyConfig:
+    given = dict(config=str(haproxy.config), backend=BACKEND, reload=haproxy.reload_command, check_path="/",
+                 captures={f"capture-{n}": c.url.removeprefix("http://") for n, c in enumerate(running, 1)},
+                 neutron={"neutron-1": upstream.url.removeprefix("http://")})
+    return HaproxyConfig(**{**given, **changes})
+
+
+def logged(captures) -> int:
+    return sum(len(capture.log) for capture in captures)
+
+
+def write(haproxy: HaproxyServer, name: str) -> int:
+    return httpx.post(f"{haproxy.url}/v2.0/networks", json={"network": {"name": name}}, timeout=10).status_code
+
+
+def test_insert_sends_neutrons_frontend_to_the_captures_and_remove_puts_the_file_back(tmp_path, haproxy, captures,
+                                                                                     upstream):
+    original = haproxy.config.read_text()
+    said: list[str] = []
+    insertion = HaproxyInsertion(settings(haproxy, captures, upstream), tmp_path / "state", said.append)
+    assert write(haproxy, "before") == 201 and logged(captures) == 0  # straight to Neutron
+    insertion.insert()
+    haproxy.wait_for("capture-1", "UP")
+    haproxy.wait_for("capture-2", "UP")
+    assert insertion.inserted() and (tmp_path / "state" / BACKUP).read_text() == original
+    assert haproxy.server_states()["neutron-1"].startswith("UP")  # the backup server, checked too
+    assert [write(haproxy, f"n{n}") for n in range(4)] == [201] * 4
+    assert logged(captures) == 4 and all(len(capture.log) == 2 for capture in captures)  # round robin
+    assert insertion.remove()
+    assert haproxy.config.read_text() == original and not (tmp_path / "state" / BACKUP).exists()
+    assert eventually(lambda: list(haproxy.server_states()) == ["neutron-1"])  # the reloaded worker's
+    assert write(haproxy, "after") == 201 and logged(captures) == 4  # Neutron's own again
+    assert insertion.remove() is False  # nothing left to remove
+    assert said[0].startswith(f"haproxy: backend {BACKEND} in {haproxy.config} sent to the captures; reloaded")
+
+
+def test_an_insertion_whose_reload_failed_is_resumed_and_still_restores_the_original(tmp_path, haproxy, captures,
+                                                                                     upstream):
+    original = haproxy.config.read_text()
+    state = tmp_path / "state"
+    broken = HaproxyInsertion(settings(haproxy, captures, upstream, reload="echo no such service >&2; exit 5"),
+                              state, lambda text: None)
+    with pytest.raises(MigrateError, match="reload `echo no such service.*` failed \\(exit 5\\): no such service"):
+        broken.insert()
+    assert broken.inserted() and list(haproxy.server_states()) == ["neutron-1"]  # written, not yet reloaded
+    insertion = HaproxyInsertion(settings(haproxy, captures, upstream), state, lambda text: None)
+    insertion.insert()  # the run resumed: the backup is the file from before the first attempt
+    insertion.insert()
+    haproxy.wait_for("capture-2", "UP")
+    assert (state / BACKUP).read_text() == original
+    assert insertion.remove() and haproxy.config.read_text() == original
+
+
+def test_a_configuration_haproxy_refuses_never_replaces_the_file(tmp_path, haproxy, captures, upstream):
+    original = haproxy.config.read_text()
+    refused = settings(haproxy, captures, upstream, captures={"capture-1": "capture-1.invalid:9797"})  # no address
+    insertion = HaproxyInsertion(refused, tmp_path / "state", lambda text: None)
+    with pytest.raises(MigrateError, match="`haproxy -c` refuses it: .*capture-1.invalid"):
+        insertion.insert()
+    assert haproxy.config.read_text() == original
+    assert list(haproxy.server_states()) == ["neutron-1"]
+
+
+def test_a_backend_that_is_not_in_the_file_is_named(tmp_path, haproxy, captures, upstream):
+    missing = settings(haproxy, captures, upstream, backend="neutron_api")
+    with pytest.raises(InputError, match=f"{haproxy.config}: no `backend neutron_api`"):
+        HaproxyInsertion(missing, tmp_path / "state").insert()
+    haproxy.config.write_text(haproxy.config.read_text().replace(f"backend {BACKEND}", f"listen {BACKEND}"))
+    with pytest.raises(InputError, match=f"`listen {BACKEND}` holds Neutron's frontend and its servers"):
+        HaproxyInsertion(settings(haproxy, captures, upstream), tmp_path / "state").insert()
