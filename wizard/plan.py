@@ -295,6 +295,11 @@ class LabConfig:
     user_writes: int = setting("simulated user writes during the migration", 20, at_least(0))
     keystone: bool = setting("a real Keystone: Neutron checks tokens, the users write with their own, the switch "
                              "moves the catalog to Alcor's API gateway with its Keystone filter on", False)
+    haproxy: bool = setting("the lab as production looks: a real HAProxy in front of two `alcor-migrate capture` "
+                            "processes in front of neutron-server (capture.insertion haproxy); one capture is killed "
+                            "(SIGKILL) halfway through the users' writes and restarted", False)
+    bypass_writes: int = setting("writes made straight to neutron-server during the migration, around the "
+                                 "captures (repair carries them)", 0, at_least(0))
 
 
 @dataclass
@@ -443,6 +448,9 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
     rule(keystone_switch and not (cutover.endpoint.alcor_url or alcor.gateway_url or plan.lab),  # the lab's gateway
          "cutover.endpoint.alcor_url",
          "missing: the URL to put into the catalog (or set alcor.gateway_url)", "alcor.gateway_url")
+    lab = plan.lab
+    rule(lab is not None and lab.haproxy and lab.keystone, "lab.haproxy",
+         "the HAProxy lab runs without Keystone: set one of haproxy and keystone", "lab.keystone")
     drain = cutover.drain
     rule(drain.min > drain.max, "cutover.drain.min",
          f"{drain.min:g}s is more than drain.max ({drain.max:g}s)", "cutover.drain.max")

@@ -7,6 +7,11 @@ they go back, and the switch moves them on to Alcor. Tokens issued before the in
 old catalog, so the capture is complete only `capture.token_lifetime` after it: the cut-over gate
 waits until `tokens_expire_at`.
 
+`capture.insertion: haproxy`: when the capture phase runs, HAProxy's Neutron backend is sent to the
+captures (capture/haproxy_insertion.py: written, checked, HAProxy reloaded), and when the run ends
+it gets its original backend back; then a marked request to the public network endpoint (HAProxy's
+frontend) must show up in a capture's counters (`arrival_problem`), else the run stops there.
+
 `capture.insertion: none`: on a cloud, the operator points the clients at the capture and
 confirms; a marked request to the catalog's public network endpoint must then reach the capture
 (`arrival_problem`), else a warning says that clients are not going through it.
@@ -22,6 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from wizard.capture.haproxy_insertion import HaproxyInsertion
 from wizard.cutover.endpoint import SWITCHED, keystone_switch
 from wizard.errors import InputError
 from wizard.events import Message
@@ -29,6 +35,7 @@ from wizard.neutron import endpoint as neutron_endpoint
 from wizard.plan import Plan
 from wizard.state import StateStore
 
+HAPROXY = "haproxy"
 INSERTED_AT = "capture.inserted_at"  # meta: time.time() when the catalog first pointed at the capture
 ARTIFACT = "insertion"  # ctx.artifacts: the capture URL this run put into the catalog
 PROBE_HEADER = "X-Alcor-Migrate-Probe"
@@ -46,9 +53,21 @@ def capture_url(plan: Plan, listening: str) -> str:
     return listening
 
 
-def insert(ctx: Any, listening: str) -> None:
-    """Once the capture listens at `listening`: point the clients at it as the plan says."""
+def haproxy(ctx: Any) -> HaproxyInsertion:
+    return HaproxyInsertion(ctx.plan.capture.haproxy, ctx.state.dir,
+                            lambda text: ctx.emit(Message(level="info", phase="capture", text=text)))
+
+
+def insert(ctx: Any, listening: str | None) -> None:
+    """Once the capture listens at `listening` (None: the captures are processes of their own): point the
+    clients at it as the plan says."""
     plan = ctx.plan
+    if plan.capture.insertion == HAPROXY:
+        haproxy(ctx).insert()
+        ctx.artifacts[ARTIFACT] = HAPROXY
+        return
+    if listening is None:
+        return  # the operator points the clients at the capture processes
     if ctx.state.get_meta(SWITCHED) or not plan.neutron.cloud:
         return  # the catalog is Alcor's now; or no catalog (neutron.url): clients are pointed by whoever runs them
     url = capture_url(plan, listening)
@@ -66,8 +85,13 @@ def insert(ctx: Any, listening: str) -> None:
 
 
 def withdraw(ctx: Any) -> None:
-    """The capture stops: unless the switch happened, the catalog goes back to Neutron's URLs."""
-    if ctx.artifacts.pop(ARTIFACT, None) is None or ctx.state.get_meta(SWITCHED):
+    """The capture stops: unless the switch happened, the catalog goes back to Neutron's URLs; HAProxy's
+    Neutron backend goes back to Neutron's servers."""
+    inserted = ctx.artifacts.pop(ARTIFACT, None)
+    if inserted == HAPROXY:  # the switch too: HAProxy's Neutron frontend goes back to Neutron
+        haproxy(ctx).remove()
+        return
+    if inserted is None or ctx.state.get_meta(SWITCHED):
         return
     keystone_switch(ctx.plan, ctx.state, ctx.emit, ctx.artifacts.get("keystone")).restore()
     ctx.state.set_meta(INSERTED_AT, None)

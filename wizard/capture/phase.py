@@ -64,6 +64,7 @@ class CapturePhase:
             raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process writes "
                                f"{log}; start `alcor-migrate capture --plan <this plan>`, then run again")
         ctx.artifacts[WRITE_HOLD] = HoldRequest(ctx.state.dir)
+        insert(ctx, None)  # capture.insertion haproxy: HAProxy sends Neutron's traffic to the capture processes
         return {"mode": SEPARATE, "log": str(log)}
 
     def close(self, ctx) -> None:

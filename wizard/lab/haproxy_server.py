@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from wizard import children
 from wizard.errors import MigrateError
 from wizard.lab.neutron_server import free_port
 
@@ -40,6 +41,14 @@ frontend neutron
     default_backend {backend}
 
 {backend_section}"""
+
+
+def haproxy_binary() -> str:
+    """Where Debian's haproxy is."""
+    binary = next((found for name in BINARIES if (found := shutil.which(name))), None)
+    if binary is None:
+        raise MigrateError("haproxy is not installed (Debian: apt-get install haproxy)")
+    return binary
 
 
 class HaproxyServer:
@@ -74,9 +83,7 @@ class HaproxyServer:
         self.stop()
 
     def start(self, timeout: float = 10.0) -> HaproxyServer:
-        binary = next((found for name in BINARIES if (found := shutil.which(name))), None)
-        if binary is None:
-            raise MigrateError("haproxy is not installed (Debian: apt-get install haproxy)")
+        binary = haproxy_binary()
         if self._given is not None:
             self._given.mkdir(parents=True, exist_ok=True)
         self._dir = self._given or Path(tempfile.mkdtemp(prefix="lab-haproxy-"))
@@ -87,8 +94,8 @@ class HaproxyServer:
         checked = subprocess.run([binary, "-c", "-f", str(config)], capture_output=True, text=True)
         if checked.returncode != 0:
             raise MigrateError(f"haproxy refuses its configuration {config}:\n{checked.stdout}{checked.stderr}")
-        self._process = subprocess.Popen([binary, "-W", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, text=True)
+        self._process = children.spawn([binary, "-W", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
         while not _listening(self.port):
             if self._process.poll() is not None or time.monotonic() > deadline:
