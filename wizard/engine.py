@@ -40,6 +40,7 @@ PHASE_ORDER = (
     "preview",
     "convert",
     "replay",
+    "repair",
     "verify",
     "switch",
     "drain",

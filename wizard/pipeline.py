@@ -7,7 +7,7 @@ any order (it is sorted by PHASE_ORDER); a phase left out is simply not run.
 Artifacts the phases here leave in `ctx.artifacts` for the later ones (and the TUI):
 `preflight` (list of CheckOutcome), `snapshot` (Snapshot), `translation` (Translation,
 learned ids restored), `accounting` ({collection: Tally}), `convert` (ConvertSummary),
-`drift` (Drift, which the TUI's Verify screen reads), `capture` and `write_hold` (the
+`repair` (RepairResult), `drift` (Drift, which the TUI's Verify screen reads), `capture` and `write_hold` (the
 running capture proxy, closed by the engine when the run ends), `replication` (the write
 log and its replayer, for the cut-over gate). The cutover phases read those listed in
 wizard/cutover/site.py; a lab run adds `lab_fleet` (wizard/lab/world.py).
@@ -26,6 +26,7 @@ from wizard.neutron.phase import SnapshotPhase
 from wizard.plan import Plan
 from wizard.preflight import PreflightPhase
 from wizard.preview_phase import PreviewPhase
+from wizard.repair_phase import RepairPhase
 from wizard.report import ReportPhase
 from wizard.translate_phase import TranslatePhase
 
@@ -42,6 +43,7 @@ def build_phases(plan: Plan) -> list[Phase]:
         *cutover_phases(),
         ReportPhase(),
         ReplayPhase("replay"),
+        RepairPhase(),
         ReplayPhase("final_replay"),
     ]
     if plan.capture.enabled and is_live(plan.neutron):  # else preflight says why nothing is captured

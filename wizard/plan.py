@@ -153,6 +153,14 @@ class TranslateConfig:
 
 
 @dataclass
+class RepairConfig:
+    """Repair after replay: what bypassed the captures, carried to Alcor."""
+
+    enabled: bool = setting("after replay, send Alcor the difference from a fresh translation of Neutron (off: "
+                            "verify stops the run on any drift)", True)
+
+
+@dataclass
 class EndpointSwitch:
     """How the cloud's network endpoint moves from Neutron to Alcor."""
 
@@ -313,6 +321,7 @@ class Plan:
     alcor: AlcorTarget = setting("the target", factory=AlcorTarget)
     capture: CaptureConfig = setting("the capture proxy", factory=CaptureConfig)
     translate: TranslateConfig = setting("translation choices", factory=TranslateConfig)
+    repair: RepairConfig = setting("repair after replay", factory=RepairConfig)
     cutover: CutoverConfig = setting("switch, drain and node waves", factory=CutoverConfig)
     nodes: dict[str, NodeOverride] = setting("per-host facts, by host name", factory=dict,
                                              example={"compute-01": NodeOverride()})

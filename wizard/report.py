@@ -12,6 +12,8 @@ What it reads (so any phase can add to it by what it records):
   failure's key with the scalar fields convert recorded (`status`, `error`...);
 - replay statistics: every scalar of the `replay` and `final_replay` summaries (by convention
   `replayed`, `skipped`, `failed`, `lag`);
+- the repair phase's summary: `repaired` ({kind: {created, updated, deleted}}), the first
+  `changes` (action, kind, id, fields) and its scalars (`requests`, `sent`, `kept`, `drift`...);
 - the cutover timeline: start, end, status and scalar summary of `switch`, `drain`, `cutover`
   and `final_replay`; and per node (wizard/cutover/records.py) its status, end, steps' seconds
   and the last step's detail (for `check`: how many ports ACA holds).
@@ -88,11 +90,18 @@ def build(state: StateStore, name: str) -> dict[str, Any]:
         "failures": [_scalars(failure) for failure in failures[:FAILURES_SHOWN]],
         "replay": {phase: _scalars(records[phase].get("summary") or {}) for phase in REPLAY_PHASES
                    if phase in records},
+        "repair": _repair(records.get("repair", {}).get("summary") or {}),
         "timeline": [_phase(records[phase]) for phase in TIMELINE_PHASES if phase in records],
         "nodes": [_node(record) for record in NodeRecords(state).all()],
         "captures": state.get_meta(CAPTURES_KEY) or {},
     }
     return redact(document)
+
+
+def _repair(summary: dict[str, Any]) -> dict[str, Any]:
+    """What repair carried: counts per kind, the resources it changed, and its statistics."""
+    return {"statistics": _scalars(summary), "repaired": summary.get("repaired", {}),
+            "changes": summary.get("changes", [])}
 
 
 def _worked(record: dict[str, Any]) -> dict[str, Any]:
@@ -184,6 +193,11 @@ def markdown(report: dict[str, Any]) -> str:
                     [(f.get("key", ""), _inline({k: v for k, v in f.items() if k not in ("key", "at")}))
                      for f in report["failures"]])
     lines += _table("Replay", ("phase", "statistics"), [(p, _inline(s)) for p, s in report["replay"].items()])
+    repair = report["repair"]
+    lines += _table("Repaired in Alcor", ("kind", "created", "updated", "deleted"),
+                    [(kind, n["created"], n["updated"], n["deleted"]) for kind, n in repair["repaired"].items()])
+    lines += _table("Repaired resources", ("action", "kind", "id", "fields"),
+                    [(c["action"], c["kind"], c["id"], ", ".join(c["fields"])) for c in repair["changes"]])
     captures = report.get("captures") or {}
     lines += _table("Captures", ("capture", "write log"),
                     [(c["capture"], _inline({k: v for k, v in c.items() if k != "capture"}))

@@ -85,8 +85,8 @@ class ConvertSummary:
                 "found_applied": self.found_applied, "seconds": round(self.seconds, 3),
                 "failures": [f.to_json() for f in (self.failures + self.held_back)[:most]]}
 
-    def describe(self, most: int = 10) -> str:
-        lines = [f"convert: {len(self.failures)} request(s) failed, {len(self.held_back)} held back; "
+    def describe(self, most: int = 10, phase: str = PHASE) -> str:
+        lines = [f"{phase}: {len(self.failures)} request(s) failed, {len(self.held_back)} held back; "
                  "run again to retry them"]
         for f in (self.failures + self.held_back)[:most]:
             status = f" -> {f.status}" if f.status is not None else ""
@@ -110,8 +110,8 @@ def stages(requests: Sequence[AlcorRequest]) -> Iterator[list[AlcorRequest]]:
 class KindProgress:
     """Done/total/failed of one kind, published as Progress events at most every PROGRESS_EVERY."""
 
-    def __init__(self, kind: str, total: int, emit: Callable[[Any], None]):
-        self.kind, self.total, self.emit = kind, total, emit
+    def __init__(self, kind: str, total: int, emit: Callable[[Any], None], phase: str = PHASE):
+        self.kind, self.total, self.emit, self.phase = kind, total, emit, phase
         self.done = self.failed = self._fresh = 0
         self.started = time.monotonic()
         self._last = 0.0
@@ -129,7 +129,7 @@ class KindProgress:
             rate = self._fresh / elapsed if elapsed > 0 else 0.0
             left = self.total - self.done
             eta = left / rate if rate > 0 and self.done >= self.total * ETA_FROM else None
-            self.emit(Progress(phase=PHASE, kind=self.kind, done=self.done, total=self.total, failed=self.failed,
+            self.emit(Progress(phase=self.phase, kind=self.kind, done=self.done, total=self.total, failed=self.failed,
                                rate=rate, eta=eta, current=current))
 
 
@@ -142,12 +142,13 @@ class _Result:
 
 
 class Converter:
-    """Applies requests through an AlcorClient, recording every step in a StateStore."""
+    """Applies requests through an AlcorClient, recording every step in a StateStore; its events
+    name `phase` (convert's, or the phase that applies requests with it: repair)."""
 
     def __init__(self, client: AlcorClient, state: StateStore, *, concurrency: int = 8,
                  emit: Callable[[Any], None] = lambda event: None, checkpoint: Callable[[], None] = lambda: None,
-                 look_first: bool = False):
-        self.client, self.state = client, state
+                 look_first: bool = False, phase: str = PHASE):
+        self.client, self.state, self.phase = client, state, phase
         self.look_first = look_first
         self.concurrency = max(1, concurrency)
         self.emit, self.checkpoint = emit, checkpoint
@@ -160,7 +161,7 @@ class Converter:
         totals: dict[str, int] = {}
         for request in requests:
             totals[request.kind] = totals.get(request.kind, 0) + resources_in(request)
-        self._progress = {kind: KindProgress(kind, total, self.emit) for kind, total in totals.items()}
+        self._progress = {kind: KindProgress(kind, total, self.emit, self.phase) for kind, total in totals.items()}
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="convert") as pool:
                 for stage in stages(requests):
@@ -275,7 +276,7 @@ class Converter:
             self._broken[request.key] = result.error
             failure = Failure(request.key, _line(request), result.error, outcome.status, _clipped(outcome.body))
             summary.failures.append(failure)
-            self.emit(failed_event(failure, request.kind))
+            self.emit(failed_event(failure, request.kind, self.phase))
         self._progress[request.kind].advance(resources_in(request), request.key, failed=result.error is not None)
 
     def _hold(self, request: AlcorRequest, why: str) -> None:
@@ -290,10 +291,10 @@ def _line(request: AlcorRequest) -> str:
     return f"{request.method} {request.path}"
 
 
-def failed_event(failure: Failure, kind: str) -> RequestFailed:
+def failed_event(failure: Failure, kind: str, phase: str = PHASE) -> RequestFailed:
     """The event telling the operator that Alcor refused a request."""
     status = f" -> {failure.status}" if failure.status is not None else ""
-    return RequestFailed(phase=PHASE, key=failure.key, kind=kind, status=failure.status,
+    return RequestFailed(phase=phase, key=failure.key, kind=kind, status=failure.status,
                          answer=f"{failure.key}: {failure.request}{status}: {failure.error}")
 
 

@@ -154,6 +154,8 @@ class Expected:
         self.lookup = lookup
         self.items: dict[str, dict[str, dict[str, Any]]] = {}
         self.projects: dict[str, str | None] = {}  # kind -> a project its collection path can name
+        # (kind, id) -> the create request that makes it, and its item's place in a bulk body (None: single)
+        self.origins: dict[tuple[str, str], tuple[AlcorRequest, int | None]] = {}
 
     def play(self, requests: Iterable[AlcorRequest]) -> Expected:
         for request in requests:
@@ -169,14 +171,14 @@ class Expected:
             resolved = match(request.method, resolve_ids(request.path, self.lookup))
         except KeyError:  # an id convert never learned: what it creates is missing
             if action in (CREATE, BULK_CREATE):
-                self._add(kind, request.key, {}, op.project_id)
+                self._add(kind, request.key, {}, op.project_id, (request, None))
             return
         op = resolved or op  # the same route, with the ids Alcor gave
         if action == CREATE:
-            self._created(kind, request, body, kind.unwrap(body) or {}, op.project_id)
+            self._created(kind, request, body, kind.unwrap(body) or {}, op.project_id, None)
         elif action == BULK_CREATE:
-            for item in body.get(kind.bulk) or []:
-                self._created(kind, request, body, item, op.project_id)
+            for index, item in enumerate(body.get(kind.bulk) or []):
+                self._created(kind, request, body, item, op.project_id, index)
         elif action == UPDATE:
             current = self.items.get(kind.name, {}).get(op.params["id"])
             if current is not None:
@@ -194,27 +196,31 @@ class Expected:
                 kept = [r for r in router.get(ROUTES_FIELD) or [] if r not in routes]
                 router[ROUTES_FIELD] = kept + routes if action == ADD_EXTRA_ROUTES else kept
 
-    def _created(self, kind: Kind, request: AlcorRequest, body: Any, item: dict, project: str | None) -> None:
+    def _created(self, kind: Kind, request: AlcorRequest, body: Any, item: dict, project: str | None,
+                 index: int | None) -> None:
         """One created resource, under the id Alcor gave it, and the rules Alcor made in it."""
+        origin = (request, index)
         own = next((learn for learn in request.learns  # Alcor gave it an id of its own
                     if learn.path[-1] == kind.id_field and _at(body, learn.path[:-1]) is item), None)
         id = self.lookup(own.kind, own.neutron_id) if own else kind.id_of(item)
         if id is None:
-            self._add(kind, request.key, {}, project)
+            self._add(kind, request.key, {}, project, origin)
             return
         fields = {**item, kind.id_field: id}
         if kind is ROUTER:  # extra routes come later (add_extraroutes); none until then
             fields[ROUTES_FIELD] = []
-        self._add(kind, id, fields, project)
+        self._add(kind, id, fields, project, origin)
         for learn in request.learns:  # the rules Alcor made in a new group
             if learn.path[-1] == values.GROUP_RULES_FIELD and _at(body, learn.path[:-1]) is item:
                 rule_id = self.lookup(learn.kind, learn.neutron_id)
                 self._add(SECURITY_GROUP_RULE, rule_id or learn.neutron_id,
-                          {"id": rule_id, "security_group_id": id, **dict(learn.match)}, project)
+                          {"id": rule_id, "security_group_id": id, **dict(learn.match)}, project, origin)
 
-    def _add(self, kind: Kind, id: str, fields: dict[str, Any], project: str | None) -> None:
+    def _add(self, kind: Kind, id: str, fields: dict[str, Any], project: str | None,
+             origin: tuple[AlcorRequest, int | None]) -> None:
         self.items.setdefault(kind.name, {})[id] = fields
         self.projects.setdefault(kind.name, project)
+        self.origins[(kind.name, id)] = origin
 
 
 def _at(body: Any, path: Sequence[str | int]) -> Any:
@@ -345,10 +351,16 @@ def _ordered(name: str | None, items: list[Any]) -> list[Any]:
 
 def verify(requests: Sequence[AlcorRequest], client: AlcorClient, lookup: Lookup) -> Drift:
     """Read Alcor and compare it with what `requests` should have made."""
+    return compare(*observe(requests, client, lookup))
+
+
+def observe(requests: Sequence[AlcorRequest], client: AlcorClient,
+            lookup: Lookup) -> tuple[Expected, dict[str, dict[str, dict[str, Any]]]]:
+    """What `requests` should have made, and what Alcor holds (the two sides verify compares)."""
     expected = Expected(lookup).play(requests)
     some_project = next((p for p in expected.projects.values() if p), None)
     kinds = {name: expected.projects.get(name) or some_project for name in KINDS if name != SEGMENT.name}
-    return compare(expected, read_alcor(client, kinds, expected.items))
+    return expected, read_alcor(client, kinds, expected.items)
 
 
 class VerifyPhase:

@@ -1,0 +1,44 @@
+"""The engine's repair phase: after replay, Alcor is given what bypassed the captures (wizard/alcor/repair.py).
+
+Repairs against the translation verify compares with next (`current_translation`: Neutron read
+again when writes were captured), so verify then finds no drift. Publishes the findings the fresh
+translation raises anew (FindingRaised), convert's Progress and RequestFailed events under its
+own name, and one Message saying what it repaired per kind. Puts the RepairResult in
+ctx.artifacts["repair"]; its summary (RepairResult.summary) holds `repaired` ({kind: {created,
+updated, deleted}}), `requests`, `sent`, `kept`, `drift` and the first `changes`, which the report lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.alcor.client import AlcorClient
+from wizard.alcor.repair import PHASE, RepairIncomplete, made_by_migration, repair
+from wizard.engine import RunContext
+from wizard.events import FindingRaised, Message
+from wizard.translate.model import Severity
+from wizard.translate_phase import current_translation
+
+ARTIFACT = "repair"
+
+
+class RepairPhase:
+    name = PHASE
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        if not ctx.plan.repair.enabled:
+            return {"enabled": False}
+        run = ctx.need("translation")
+        translation = current_translation(ctx)
+        made = made_by_migration(run.requests, ctx.state)
+        with AlcorClient.from_plan(ctx.plan) as client:
+            result = repair(translation, client, ctx.state, made, known=run.findings,
+                            concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit, checkpoint=ctx.checkpoint)
+        ctx.artifacts[ARTIFACT] = result
+        for finding in result.findings:
+            if finding.severity is not Severity.INFO:
+                ctx.emit(FindingRaised(**finding.to_json()))
+        ctx.emit(Message(level="info", phase=self.name, text=result.describe()))
+        if not result.complete and result.sent is not None:
+            raise RepairIncomplete(result.sent.describe(phase=PHASE))
+        return result.summary()
