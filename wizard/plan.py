@@ -95,6 +95,17 @@ class HaproxyConfig:
 
 
 @dataclass
+class FeedConfig:
+    """The capture's read-only log feed, which the migration host reads each API node's logs from."""
+
+    listen: str | None = setting("where the feed listens (a separate address from the proxy's); unset: no feed",
+                                 None, LISTEN, example="0.0.0.0:9798")
+    token_file: str | None = setting("the feed's bearer token, one line in a file of mode 0600 (created with a "
+                                     "random token if absent; default: feed.token in the state directory)",
+                                     None, PATH, example="/etc/alcor-migrate/feed.token")
+
+
+@dataclass
 class CaptureConfig:
     """The proxy in front of Neutron that logs every write during the migration."""
 
@@ -130,6 +141,9 @@ class CaptureConfig:
     advertise: str | None = setting("the URL clients reach the proxy at (default: the listen address, which "
                                     "must then not be 0.0.0.0 or ::)", None, URL,
                                     example="http://capture.example.net:9797")
+    workers: int = setting("capture processes on the one listen address (SO_REUSEPORT), each with its own write "
+                           "log under the state directory's worker-K/", 1, at_least(1))
+    feed: FeedConfig = setting("the read-only log feed", factory=FeedConfig)
 
 
 @dataclass

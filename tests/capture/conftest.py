@@ -218,6 +218,8 @@ class CaptureProcess:
         found = re.match(r"capture: (\S+) -> ", first)
         assert found, first + self.process.stderr.read()
         self.url = found.group(1)
+        feed = re.search(r"; feed (\S+)$", first)
+        self.feed_url = feed.group(1) if feed else None
 
     def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str]:
         self.process.send_signal(signum)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from wizard.capture.connections import ConnectionLimits
@@ -22,6 +23,8 @@ class ProxyConfig:
     max_body_size: int = 114688  # bytes: a larger write is refused with 413 before it is logged
     stats_interval: float = 2.0
     connections: ConnectionLimits = ConnectionLimits()  # read timeouts and the cap on open connections
+    name: str = field(default_factory=socket.gethostname)  # the capture's name in its health check and feed
+    reuse_port: bool = False  # SO_REUSEPORT: one of several workers listening on the same port
 
     @classmethod
     def from_plan(cls, plan, upstream: str) -> ProxyConfig:
@@ -41,10 +44,7 @@ class ProxyConfig:
 
     def host_port(self) -> tuple[str, int]:
         """The listen address, `HOST:PORT` or `[IPV6]:PORT`."""
-        host, sep, port = self.listen.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise InputError(f"capture.listen: {self.listen!r} is not HOST:PORT")
-        return host.strip("[]"), int(port)
+        return host_port(self.listen, "capture.listen")
 
     def server_tls(self) -> ssl.SSLContext | None:
         if not (self.tls_cert or self.tls_key):
@@ -69,3 +69,16 @@ class ProxyConfig:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         return context
+
+
+def host_port(listen: str, key: str) -> tuple[str, int]:
+    """A listen address, `HOST:PORT` or `[IPV6]:PORT`; InputError naming `key` if it is not one."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise InputError(f"{key}: {listen!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def url_of(host: str, port: int, tls: bool) -> str:
+    """The URL of a listen address."""
+    return f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"

@@ -35,8 +35,9 @@ from yarl import URL
 
 from wizard.capture.answers import neutron_error, too_large
 from wizard.capture.commit import GroupCommit
-from wizard.capture.config import ProxyConfig
+from wizard.capture.config import ProxyConfig, url_of
 from wizard.capture.connections import GuardedServer, raise_open_files
+from wizard.capture.health import HEALTH_PATH, health_answer
 from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.unlogged import Unlogged
@@ -106,9 +107,7 @@ class CaptureProxy:
     @property
     def url(self) -> str:
         """Where clients reach the proxy (the real port once started on port 0)."""
-        scheme = "https" if self._server_tls else "http"
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"{scheme}://{host}:{self._port}"
+        return url_of(self._host, self._port, self._server_tls is not None)
 
     def stats(self) -> ProxyStats:
         return self.counters.snapshot(self.url)
@@ -179,7 +178,8 @@ class CaptureProxy:
         runner = web.ServerRunner(server, handle_signals=False)
         try:
             await runner.setup()
-            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024)
+            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024,
+                               reuse_port=self.config.reuse_port or None)
             await site.start()
             self._port = runner.addresses[0][1]
             self._ready.set()
@@ -262,6 +262,8 @@ class CaptureProxy:
 
     # -- requests ------------------------------------------------------------------
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.raw_path == HEALTH_PATH:  # the capture's own: not forwarded, logged or counted
+            return self._health()
         started = time.perf_counter()
         counters = self.counters
         counters.requests += 1
@@ -284,6 +286,10 @@ class CaptureProxy:
             self._in_flight.discard(task)
             counters.in_flight -= 1
             counters.latencies.append(time.perf_counter() - started)
+
+    def _health(self) -> web.Response:
+        stopping = self._stopping is not None and self._stopping.is_set()
+        return health_answer(self.config.name, self.counters, self.log, len(self._unlogged), stopping)
 
     def _upstream(self, request: web.BaseRequest, body: bytes):
         return self._session.request(

@@ -39,7 +39,7 @@ class LogReader:
     def states(self) -> list[Indexed]:
         """Every entry's (seq, state, time), in sequence order, with replay's verdicts (no body is read)."""
         verdicts = self.state.verdicts()
-        return [entry._replace(state=_judged(entry._asdict(), verdicts.get(entry.seq))["state"])
+        return [entry._replace(state=judged(entry._asdict(), verdicts.get(entry.seq))["state"])
                 for entry in self.log.states()]
 
     def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
@@ -48,7 +48,7 @@ class LogReader:
         verdicts = self.state.verdicts()
         chosen = None if state is None else {e.seq for e in self.states() if e.state == state and e.seq > after}
         for entry in self.log.iter_entries(after=after, seqs=chosen):
-            yield _judged(entry, verdicts.get(entry["seq"]))
+            yield judged(entry, verdicts.get(entry["seq"]))
 
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """Entries in sequence order (all, or those in one state), with replay's verdicts."""
@@ -68,7 +68,8 @@ class LogReader:
         self.log.close()
 
 
-def _judged(entry: dict[str, Any], verdict: dict[str, Any] | None) -> dict[str, Any]:
+def judged(entry: dict[str, Any], verdict: dict[str, Any] | None) -> dict[str, Any]:
+    """`entry` with replay's `verdict` laid over it, if the verdict is for this very entry (logged at its time)."""
     if verdict is None or verdict["logged_at"] != entry["time"]:
         return entry
     return {**entry, **verdict["entry"]}

@@ -149,6 +149,13 @@ class WriteLog:
             self._read_on()
             return len(self._index)
 
+    @property
+    def head(self) -> int:
+        """The last sequence number logged (0: none)."""
+        with self._lock:
+            self._read_on()
+            return self._next_seq - 1 if not self._readonly else self._index.head()
+
     # -- writing -----------------------------------------------------------------
     def begin(
         self, method: str, path: str, query: str, body: bytes, headers: Iterable[tuple[str, str]], client: str = ""

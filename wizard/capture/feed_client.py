@@ -1,0 +1,133 @@
+"""The migration host's side of a capture's log feed (feed.py, where the wire format is).
+
+`FeedClient(url, token)` talks to one capture's feed: `status()` (its counters and logs) and
+`log(name, verdicts)`, a `FeedLog` per write log. A FeedLog is what replay reads (replay.Log):
+`states()` and `iter_entries(state, after)` as the capture logged them, with replay's verdicts laid
+over them, and `mark(seq, state, **info)`, which keeps a verdict in `verdicts` (a reader.Verdicts,
+one per log: sequence numbers of different logs collide), never on the capture.
+
+Errors are typed: `CaptureUnreachable` when the capture cannot be reached or answers 5xx (it is down
+or restarting: a merge counts it as holding its entries), `FeedError` for anything else (a token it
+refuses, a log it does not have). The token is sent only in the Authorization header, never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from wizard.capture.log_index import Indexed
+from wizard.capture.reader import Verdicts, judged
+from wizard.errors import MigrateError
+
+
+class FeedError(MigrateError):
+    """The feed refused a request (a wrong token, an unknown log, a bad parameter)."""
+
+
+class CaptureUnreachable(FeedError):
+    """The capture did not answer (connection refused or reset, timeout) or answered 5xx."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"capture feed {url}: unreachable: {reason}")
+        self.url, self.reason = url, reason
+
+
+class FeedClient:
+    """One capture's feed over HTTP(S)."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 10.0, verify: bool | str = True):
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, verify=verify,
+                                  headers={"Authorization": f"Bearer {token}"})
+
+    def status(self) -> dict[str, Any]:
+        """`{"capture", "requests", "writes", "logs": [{"log", "head", "entries", "requests", "writes"}]}`."""
+        return self.get("/v1/status")
+
+    def log(self, name: str, verdicts: Verdicts, page: int | None = None) -> FeedLog:
+        return FeedLog(self, name, verdicts, page)
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        try:
+            answer = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+        except httpx.TransportError as exc:
+            raise CaptureUnreachable(self.url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) \
+                from None
+        if answer.status_code >= 500:
+            raise CaptureUnreachable(self.url, f"HTTP {answer.status_code}")
+        try:
+            body = answer.json()
+        except ValueError:
+            raise FeedError(f"capture feed {self.url}{path}: HTTP {answer.status_code}, not JSON: "
+                            f"{answer.text[:200]!r}") from None
+        if answer.status_code == 401:
+            raise FeedError(f"capture feed {self.url}: the token was refused (copy the capture's "
+                            "capture.feed.token_file to the migration host)")
+        if answer.status_code != 200:
+            raise FeedError(f"capture feed {self.url}{path}: HTTP {answer.status_code}: {body.get('error')}")
+        return body
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> FeedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FeedLog:
+    """One write log of a capture, read over its feed, with this run's verdicts on it (replay.Log)."""
+
+    def __init__(self, client: FeedClient, name: str, verdicts: Verdicts, page: int | None = None):
+        self.client, self.name, self.verdicts = client, name, verdicts
+        self.page = page  # entries or states asked for at once (None: the feed's default)
+        self._times: dict[int, float] = {}  # when each entry seen was logged: a verdict names its entry by it
+
+    def states(self) -> list[Indexed]:
+        """Every entry's (seq, state, time) in sequence order, with replay's verdicts (no body is read)."""
+        verdicts, out, after = self.verdicts.verdicts(), [], 0
+        while True:
+            page = self.client.get("/v1/states", log=self.name, after=after, limit=self.page)
+            for seq, state, logged in page["states"]:
+                self._times[seq] = logged
+                verdict = verdicts.get(seq)
+                if verdict is not None and verdict["logged_at"] == logged:
+                    state = verdict["entry"]["state"]
+                out.append(Indexed(seq, state, logged))
+            if page["next"] is None:
+                return out
+            after = page["next"]
+
+    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
+        """Entries past `after` in sequence order (all, or those in one state), with replay's verdicts,
+        fetched a page at a time as the iteration goes."""
+        verdicts = self.verdicts.verdicts()
+        while True:
+            page = self.client.get("/v1/entries", log=self.name, after=after, limit=self.page)
+            for entry in page["entries"]:
+                self._times[entry["seq"]] = entry["time"]
+                entry = judged(entry, verdicts.get(entry["seq"]))
+                if state is None or entry["state"] == state:
+                    yield entry
+            if page["next"] is None:
+                return
+            after = page["next"]
+
+    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
+        return list(self.iter_entries(state))
+
+    def mark(self, seq: int, state: str, **info: Any) -> None:
+        """Replay's verdict on entry `seq`, kept in `verdicts` (durable on return if they are)."""
+        if seq not in self._times:
+            self.states()
+        if seq not in self._times:
+            raise KeyError(f"capture feed {self.client.url} log {self.name}: no entry {seq}")
+        self.verdicts.set_verdict(seq, {"logged_at": self._times[seq], "entry": {**info, "state": state}})
+
+    def __len__(self) -> int:
+        return len(self.states())
