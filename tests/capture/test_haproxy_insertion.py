@@ -7,10 +7,9 @@ import httpx
 import pytest
 
 from tests.capture.conftest import eventually, start_capture
-from wizard.capture.haproxy import Server, backend
 from wizard.capture.haproxy_insertion import BACKUP, HaproxyInsertion
 from wizard.errors import InputError, MigrateError
-from wizard.lab.haproxy_server import HaproxyServer
+from wizard.lab.haproxy_server import HaproxyServer, neutron_backend
 from wizard.plan import HaproxyConfig
 
 BACKEND = "neutron_server_back"
@@ -28,14 +27,14 @@ def captures(tmp_path, upstream):
 @pytest.fixture
 def haproxy(tmp_path, upstream):
     """HAProxy as the cloud runs it before the migration: Neutron's frontend sends to Neutron."""
-    neutron = [Server("neutron-1", upstream.url.removeprefix("http://"))]
-    with HaproxyServer(backend(BACKEND, neutron, [], fail_open=False), directory=tmp_path / "haproxy") as running:
+    neutron = {"neutron-1": upstream.url.removeprefix("http://")}
+    with HaproxyServer(neutron_backend(BACKEND, neutron), directory=tmp_path / "haproxy") as running:
         running.wait_for("neutron-1", "UP")
         yield running
 
 
 def settings(haproxy: HaproxyServer, running, upstream, **changes) -> HaproxyConfig:
-    given = dict(config=str(haproxy.config), backend=BACKEND, reload=haproxy.reload_command, check_path="/",
+    given = dict(config=str(haproxy.config), backend=BACKEND, reload=haproxy.reload_command,
                  captures={f"capture-{n}": c.url.removeprefix("http://") for n, c in enumerate(running, 1)},
                  neutron={"neutron-1": upstream.url.removeprefix("http://")})
     return HaproxyConfig(**{**given, **changes})
@@ -59,7 +58,7 @@ def test_insert_sends_neutrons_frontend_to_the_captures_and_remove_puts_the_file
     haproxy.wait_for("capture-1", "UP")
     haproxy.wait_for("capture-2", "UP")
     assert insertion.inserted() and (tmp_path / "state" / BACKUP).read_text() == original
-    assert haproxy.server_states()["neutron-1"].startswith("UP")  # the backup server, checked too
+    assert haproxy.server_states()["neutron-1"] == "no check"  # the backup: Neutron 404s the captures' check path
     assert [write(haproxy, f"n{n}") for n in range(4)] == [201] * 4
     assert logged(captures) == 4 and all(len(capture.log) == 2 for capture in captures)  # round robin
     assert insertion.remove()

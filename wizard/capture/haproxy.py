@@ -9,7 +9,8 @@ so it was neither logged nor applied).
 
 `fail_open` decides what happens when every capture is down. Fail open: Neutron's own servers
 stay in the backend as `backup`, so the network API stays up and writes bypass the captures
-(verify finds them and repair carries them to Alcor). Fail closed: no backup; the network API
+(verify finds them and repair carries them to Alcor). The backups are not health-checked: the
+backend's check asks for the captures' health path, which Neutron answers 404. Fail closed: no backup; the network API
 answers 503 until a capture is back, and no write escapes the log.
 """
 
@@ -19,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wizard.capture.health import HEALTH_PATH
 from wizard.errors import InputError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")  # what HAProxy takes as a proxy or server name
@@ -37,7 +39,7 @@ class Checks:
     """How HAProxy decides a capture is up: an HTTP request every `interval_ms`, `fall` failures
     in a row take it out, `rise` successes bring it back."""
 
-    path: str = "/"
+    path: str = HEALTH_PATH
     interval_ms: int = 1000
     fall: int = 2
     rise: int = 2
@@ -66,5 +68,5 @@ def backend(name: str, captures: Sequence[Server], neutron: Sequence[Server], *,
     ]
     lines += [f"    server {server.name} {server.address} check" for server in captures]
     if fail_open:
-        lines += [f"    server {server.name} {server.address} check backup" for server in neutron]
+        lines += [f"    server {server.name} {server.address} backup" for server in neutron]
     return "\n".join(lines) + "\n"

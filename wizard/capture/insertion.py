@@ -22,14 +22,16 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from wizard.capture.haproxy_insertion import HaproxyInsertion
+from wizard.capture.health import HEALTH_PATH
 from wizard.cutover.endpoint import SWITCHED, keystone_switch
-from wizard.errors import InputError
+from wizard.errors import InputError, MigrateError
 from wizard.events import Message
 from wizard.neutron import endpoint as neutron_endpoint
 from wizard.plan import Plan
@@ -40,6 +42,8 @@ INSERTED_AT = "capture.inserted_at"  # meta: time.time() when the catalog first 
 ARTIFACT = "insertion"  # ctx.artifacts: the capture URL this run put into the catalog
 PROBE_HEADER = "X-Alcor-Migrate-Probe"
 PROBE_TIMEOUT = 10.0
+PROBE_ATTEMPTS = 5
+PROBE_PAUSE = 0.5  # seconds before the second attempt; one more before each later one
 WILDCARDS = ("0.0.0.0", "::")
 
 
@@ -65,6 +69,9 @@ def insert(ctx: Any, listening: str | None) -> None:
     if plan.capture.insertion == HAPROXY:
         haproxy(ctx).insert()
         ctx.artifacts[ARTIFACT] = HAPROXY
+        problem = haproxy_arrival_problem(plan)
+        if problem:
+            raise MigrateError(f"capture.insertion haproxy: {problem}")
         return
     if listening is None:
         return  # the operator points the clients at the capture processes
@@ -107,18 +114,56 @@ def arrival_problem(plan: Plan, state: StateStore, requests_seen, capture: str) 
     """Why a marked request to the catalog's public network endpoint did not reach the capture (None:
     it did). `requests_seen()` is the capture's request counter."""
     public = neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
-    marker = uuid.uuid4().hex
-    before = requests_seen()
-    try:  # no token: Neutron's 401 passes through the capture and is counted all the same
-        httpx.get(f"{public}/v2.0/networks", params={"name": f"alcor-migrate-probe-{marker}"},
-                  headers={PROBE_HEADER: marker}, timeout=PROBE_TIMEOUT, verify=plan.neutron.verify_tls)
+    try:
+        if marked_request_arrives(public, requests_seen, plan.neutron.verify_tls):
+            return None
     except httpx.HTTPError as exc:
         return f"a marked request to the catalog's public network endpoint {public} failed ({exc})"
-    if requests_seen() > before:
-        return None
     if neutron_endpoint.root(public) == neutron_endpoint.root(state.get_meta(neutron_endpoint.STATE_KEY) or ""):
         return (f"clients are not going through the capture: the catalog's public network endpoint {public} is "
                 f"Neutron's own; point it (or the address it resolves to) at {capture}, or set "
                 "capture.insertion: keystone")
     return (f"clients are not going through the capture: a marked request to the catalog's public network "
             f"endpoint {public} never reached the capture at {capture}")
+
+
+def haproxy_arrival_problem(plan: Plan) -> str | None:
+    """Why a marked request to the public network endpoint (the catalog's, else neutron.url: HAProxy's
+    frontend) shows up in no capture's request counter (None: it does in one). HAProxy may take a
+    moment after a reload, so the request is tried PROBE_ATTEMPTS times."""
+    settings = plan.capture.haproxy
+    public = (neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
+              if plan.neutron.cloud else neutron_endpoint.root(plan.neutron.url or ""))
+
+    def requests_seen() -> int:
+        return sum(capture_requests(address) for address in settings.captures.values())
+
+    try:
+        for attempt in range(PROBE_ATTEMPTS):
+            if marked_request_arrives(public, requests_seen, plan.neutron.verify_tls):
+                return None
+            time.sleep(PROBE_PAUSE * (attempt + 1))
+    except httpx.HTTPError as exc:
+        return f"a marked request to the public network endpoint {public} failed ({exc})"
+    captures = ", ".join(f"{name} at {address}" for name, address in settings.captures.items())
+    return (f"clients are not going through the captures: {PROBE_ATTEMPTS} marked requests to the public network "
+            f"endpoint {public} reached none of them ({captures}); its HAProxy frontend must send to backend "
+            f"{settings.backend} of {settings.config}")
+
+
+def marked_request_arrives(public: str, requests_seen: Callable[[], int], verify: bool) -> bool:
+    """Whether a GET to the network endpoint `public`, marked by a unique name and header, moves
+    `requests_seen()`. No token: Neutron's 401 passes through a capture and is counted all the same."""
+    marker = uuid.uuid4().hex
+    before = requests_seen()
+    httpx.get(f"{public}/v2.0/networks", params={"name": f"alcor-migrate-probe-{marker}"},
+              headers={PROBE_HEADER: marker}, timeout=PROBE_TIMEOUT, verify=verify)
+    return requests_seen() > before
+
+
+def capture_requests(address: str) -> int:
+    """The requests a capture at HOST:PORT has passed, from its health check (0 if it does not answer)."""
+    try:
+        return int(httpx.get(f"http://{address}{HEALTH_PATH}", timeout=PROBE_TIMEOUT).json()["requests"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return 0

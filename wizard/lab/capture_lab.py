@@ -29,10 +29,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wizard import children
-from wizard.capture.haproxy import Server, backend
 from wizard.capture.writelog import WriteLog
 from wizard.errors import MigrateError
-from wizard.lab.haproxy_server import HaproxyServer, haproxy_binary
+from wizard.lab.haproxy_server import HaproxyServer, haproxy_binary, neutron_backend
 from wizard.lab.neutron_server import free_port
 from wizard.plan import HaproxyConfig
 
@@ -40,7 +39,6 @@ BACKEND = "neutron_server_back"
 NEUTRON = "neutron-1"
 NAMES = ("capture-1", "capture-2")
 RESTART_AFTER = 2.0  # seconds, systemd's RestartSec in a capture's unit
-CHECK_PATH = "/"  # Neutron's version document (200 without a token), forwarded by the capture
 RECORD_FILE = "captures.json"
 START_TIMEOUT = 30.0
 WATCH_EVERY = 0.1
@@ -72,8 +70,7 @@ class LabCaptures:
         self.progress = progress
         self.captures = [LabCapture(NAMES[0], free_port(), run_state_dir),
                          LabCapture(NAMES[1], free_port(), lab_dir / NAMES[1])]
-        self.haproxy = HaproxyServer(backend(BACKEND, [Server(NEUTRON, self.neutron)], [], fail_open=False),
-                                     directory=lab_dir / "haproxy")
+        self.haproxy = HaproxyServer(neutron_backend(BACKEND, {NEUTRON: self.neutron}), directory=lab_dir / "haproxy")
         self.transitions: list[dict[str, Any]] = []  # HAProxy's view of a server changed
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -95,7 +92,7 @@ class LabCaptures:
         """capture.haproxy for this lab: the run sends HAProxy's Neutron backend to the captures, failing open."""
         return HaproxyConfig(config=str(self.haproxy.config), backend=BACKEND,
                              captures={c.name: c.address for c in self.captures}, neutron={NEUTRON: self.neutron},
-                             fail_open=True, check_path=CHECK_PATH, reload=self.haproxy.reload_command,
+                             fail_open=True, reload=self.haproxy.reload_command,
                              binary=haproxy_binary())
 
     def kill(self, name: str) -> None:

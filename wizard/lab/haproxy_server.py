@@ -43,6 +43,13 @@ frontend neutron
 {backend_section}"""
 
 
+def neutron_backend(name: str, servers: dict[str, str]) -> str:
+    """A backend as a cloud's HAProxy has it before the migration: Neutron's servers (name: HOST:PORT)."""
+    lines = [f"backend {name}", "    balance roundrobin"]
+    lines += [f"    server {server} {address} check" for server, address in servers.items()]
+    return "\n".join(lines) + "\n"
+
+
 def haproxy_binary() -> str:
     """Where Debian's haproxy is."""
     binary = next((found for name in BINARIES if (found := shutil.which(name))), None)

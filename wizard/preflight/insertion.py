@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from wizard.capture.haproxy_insertion import HaproxyInsertion
-from wizard.capture.insertion import HAPROXY, arrival_problem, capture_url
+from wizard.capture.insertion import HAPROXY, arrival_problem, capture_url, haproxy_arrival_problem
 from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.engine import RunContext
 from wizard.errors import MigrateError
@@ -88,9 +88,20 @@ def _haproxy(ctx: RunContext, result: CheckResult) -> CheckResult:
                     f"HAProxy will leave out what does not answer its health check: "
                     f"{'; '.join(f'{n}: {w}' for n, w in down.items())}",
                     "start that capture; HAProxy takes it in once it answers")
+    if inserting.inserted():  # a resumed run: HAProxy already sends to the captures, which traffic must show
+        problem = haproxy_arrival_problem(ctx.plan)
+        if problem:
+            result.find(Severity.BLOCKER, "captures-bypassed", where, problem,
+                        f"send the public network endpoint's HAProxy frontend to backend {settings.backend}, "
+                        f"and check that {settings.config} is the configuration HAProxy runs with")
+            return result
+        result.detail = f"a marked request to the public network endpoint reached a capture (backend " \
+                        f"{settings.backend} in {settings.config})"
+        return result
     failing = "Neutron's servers as backups (fail open)" if settings.fail_open else "no backup (fail closed)"
     result.detail = (f"backend {settings.backend} in {settings.config} goes to {len(settings.captures)} captures, "
-                     f"{failing}; `haproxy -c` takes it")
+                     f"{failing}; `haproxy -c` takes it; a marked request proves it once the capture phase sends "
+                     "it there")
     return result
 
 
