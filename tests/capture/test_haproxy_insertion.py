@@ -3,10 +3,13 @@ configuration file to the captures, checks it, reloads HAProxy, and puts the ori
 
 from __future__ import annotations
 
+import subprocess
+
 import httpx
 import pytest
+import yaml
 
-from tests.capture.conftest import eventually, start_capture
+from tests.capture.conftest import ALCOR_MIGRATE, eventually, start_capture
 from wizard.capture.haproxy_insertion import BACKUP, HaproxyInsertion
 from wizard.errors import InputError, MigrateError
 from wizard.lab.haproxy_server import HaproxyServer, neutron_backend
@@ -103,3 +106,37 @@ def test_a_backend_that_is_not_in_the_file_is_named(tmp_path, haproxy, captures,
     haproxy.config.write_text(haproxy.config.read_text().replace(f"backend {BACKEND}", f"listen {BACKEND}"))
     with pytest.raises(InputError, match=f"`listen {BACKEND}` holds Neutron's frontend and its servers"):
         HaproxyInsertion(settings(haproxy, captures, upstream), tmp_path / "state").insert()
+
+
+def test_the_insertion_command_dry_run_prints_the_backend_and_changes_nothing_then_inserts_and_removes(
+        tmp_path, haproxy, captures, upstream):
+    original = haproxy.config.read_text()
+    given = settings(haproxy, captures, upstream)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "version": 1, "state_dir": str(tmp_path / "state"), "alcor": {"url": "http://alcor.example.net:9009"},
+        "neutron": {"url": haproxy.url, "auth": "none"},
+        "capture": {"mode": "separate", "insertion": "haproxy", "haproxy": {
+            "config": given.config, "backend": BACKEND, "reload": given.reload, "captures": given.captures,
+            "neutron": given.neutron}}}))
+
+    def insertion(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*ALCOR_MIGRATE, "insertion", "--plan", str(plan), *options], capture_output=True,
+                              text=True, timeout=60)
+
+    dry = insertion("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"backend {BACKEND} in {haproxy.config} would become:\n\nbackend {BACKEND}\n" in dry.stdout
+    assert f"+    server capture-1 {given.captures['capture-1']} check\n" in dry.stdout
+    assert f"+    server neutron-1 {given.neutron['neutron-1']} backup\n" in dry.stdout
+    assert dry.stdout.endswith("haproxy -c takes it; nothing was changed (dry run)\n")
+    assert haproxy.config.read_text() == original and not (tmp_path / "state" / BACKUP).exists()
+
+    done = insertion()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("a marked request to the public network endpoint reached a capture\n")
+    assert logged(captures) == 0 and write(haproxy, "through") == 201 and logged(captures) == 1
+    removed = insertion("--remove")
+    assert removed.returncode == 0, removed.stderr
+    assert haproxy.config.read_text() == original
+    assert insertion("--remove").stdout.startswith("nothing to remove")
