@@ -18,7 +18,7 @@ from wizard.neutron import snapshot as snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_PLAN = home.plan_file("lab-noauth")
-EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "replay", "verify",
+EVERY_PHASE = ["preflight", "capture", "snapshot", "translate", "preview", "convert", "replay", "repair", "verify",
                "switch", "drain", "cutover", "final_replay", "report"]
 RUN_TIMEOUT = 240
 
