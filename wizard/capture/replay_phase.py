@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
+from wizard.capture.merge import MergedReplayer
 from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.capture.phase import SEPARATE
 from wizard.capture.reader import LogReader
@@ -43,7 +44,7 @@ class ReplayIncomplete(MigrateError):
 class LogReplication:
     """The write log and its replayer, for the phases and the gate (gate.Replication)."""
 
-    def __init__(self, replayer: Replayer, owned: list[Any]):
+    def __init__(self, replayer: Replayer | MergedReplayer, owned: list[Any]):
         self.replayer = replayer
         self._owned = owned  # what closes with it: a log opened here, the client, the Neutron reader
 
@@ -54,13 +55,18 @@ class LogReplication:
         return self.replayer.lag().waiting
 
     def replay(self, until: int, deadline: float, retry_failed: bool = False) -> int:
-        """Pass over the log until every entry up to `until` is settled or `deadline` (monotonic)."""
+        """Pass over the log until every entry up to `until` is settled or `deadline` (monotonic); a log
+        that cannot be read (several merged) is waited for like a pending entry."""
         while True:
             result = self.replayer.replay(until, retry_failed=retry_failed)
             retry_failed = False
-            if result.position >= until or time.monotonic() >= deadline or result.stopped_at_pending is None:
+            if result.position >= until or time.monotonic() >= deadline or (result.stopped_at_pending is None
+                                                                             and not result.held):
                 return result.position
             time.sleep(IDLE)
+
+    def unreadable(self) -> tuple[str, ...]:
+        return self.replayer.lag().held
 
     def close(self) -> None:
         for thing in reversed(self._owned):
