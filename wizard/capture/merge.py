@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,20 @@ class LocalLog:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+EMBEDDED = "embedded"  # the name of the log of a capture the run itself started, merged with capture.nodes
+
+
+def node_sources(nodes: Mapping[str, Any], state: Any) -> list[Source]:
+    """The logs of the plan's `capture.nodes` (plan.CaptureNode by name), verdicts kept in `state`."""
+    sources = []
+    for name, node in nodes.items():
+        if not node.log:
+            raise MigrateError(f"capture.nodes.{name}.feed: this build reads no capture feeds; give the node's "
+                               "log (its writes.db) instead")
+        sources.append(Source(name, LocalLog(node.log, state, name)))
+    return sources
 
 
 # -- the order ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
-from wizard.capture.merge import MergedReplayer
+from wizard.capture.merge import EMBEDDED, MergedReplayer, Source, node_sources
 from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.capture.phase import SEPARATE
 from wizard.capture.reader import LogReader
@@ -107,7 +107,12 @@ class ReplayPhase:
     def _open(ctx) -> LogReplication | None:
         capture = ctx.artifacts.get(CAPTURE)
         owned: list[Any] = []
-        if capture is not None:
+        sources = node_sources(ctx.plan.capture.nodes, ctx.state)
+        owned += [source.log for source in sources]
+        log: Any = None
+        if sources:  # merged; the capture this run started, if any, is one more log
+            sources += [Source(EMBEDDED, capture.log)] if capture is not None else []
+        elif capture is not None:
             log = capture.log
         elif ctx.plan.capture.enabled and ctx.plan.capture.mode == SEPARATE:
             log = LogReader(ctx.state.dir, ctx.state)
@@ -123,8 +128,9 @@ class ReplayPhase:
         client = AlcorClient.from_plan(ctx.plan)
         neutron = NeutronReader(pinned(ctx.plan.neutron, ctx.state))
         owned += [client, neutron]
-        replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
-                            known=translation.findings)
+        options: dict[str, Any] = dict(concurrency=ctx.plan.alcor.concurrency, known=translation.findings)
+        replayer = (Replayer(log, client, ctx.state, context, neutron, **options) if log is not None
+                    else MergedReplayer(sources, client, ctx.state, context, neutron, **options))
         replication = ctx.artifacts[ARTIFACT] = LogReplication(replayer, owned)
         return replication
 
