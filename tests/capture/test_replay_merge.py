@@ -14,17 +14,26 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.alcor.conftest import plan_for
 from tests.capture.conftest import Capture, start_capture
 from tests.capture.rig import Rig
+from wizard.alcor.convert import ConvertPhase
+from wizard.alcor.verify import VerifyPhase
 from wizard.capture import writelog
 from wizard.capture.merge import LocalLog, MergedReplayer, Source
 from wizard.capture.replay import POSITION
-from wizard.capture.replay_phase import LogReplication
+from wizard.capture.replay_phase import LogReplication, ReplayPhase
 from wizard.capture.writelog import COMMITTED, REPLAYED, SKIPPED
 from wizard.cutover.gate import CutoverGate, Postponement
+from wizard.engine import Engine
 from wizard.errors import MigrateError
-from wizard.plan import GateConfig
+from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.neutron_server import NeutronServer
+from wizard.neutron.phase import SnapshotPhase
+from wizard.plan import CaptureNode, GateConfig
+from wizard.state import StateStore
 from wizard.translate.context import Context, Index, Options
+from wizard.translate_phase import TranslatePhase
 
 pytestmark = pytest.mark.neutron
 SKEW = -60.0  # node a's clock is a minute behind
@@ -185,3 +194,38 @@ def test_a_log_that_cannot_be_read_holds_its_entries_and_the_gate_waits_for_it(r
     assert rig.drift().total == 0
     assert {e["state"] for s in sources for e in s.log.iter_entries()} == {REPLAYED}
     assert state.verdicts("c") and not state.verdicts()  # the verdicts under each log's name
+
+
+def test_run_replays_the_logs_the_plan_names_and_verify_sees_zero_drift(tmp_path):
+    """`capture.nodes` with two standalone captures' logs: the replay phase merges them."""
+    with NeutronServer() as neutron, AlcorEmulator(seed=3) as emulator:
+        plan = plan_for(emulator, tmp_path / "state")
+        plan.neutron.url, plan.neutron.auth = neutron.url, "none"
+        plan.capture.enabled = False  # no capture of the run's own: the nodes' captures run apart
+        plan.capture.nodes = {"api-1": CaptureNode(log=str(tmp_path / "api-1" / "writes.db")),
+                              "api-2": CaptureNode(log=str(tmp_path / "api-2"))}
+        captures = {name: start_capture(tmp_path / name, neutron.url) for name in plan.capture.nodes}
+        state = StateStore(plan.state_dir)
+        phases = [SnapshotPhase(), TranslatePhase(), ConvertPhase(), ReplayPhase("replay"), VerifyPhase()]
+        try:
+            assert Engine(plan, phases, state).run(until="translate").ok
+            one, two = (httpx.Client(base_url=f"{c.url}/v2.0", timeout=60) for c in captures.values())
+            net = one.post("/networks", json={"network": {"name": "n", "project_id": "merged"}}).json()["network"]
+            two.post("/subnets", json={"subnet": {"network_id": net["id"], "cidr": "10.7.0.0/24", "ip_version": 4,
+                                                  "project_id": "merged"}}).raise_for_status()
+            two.put(f"/networks/{net['id']}", json={"network": {"name": "n2"}}).raise_for_status()
+            one.close()
+            two.close()
+
+            engine = Engine(plan, phases, state)
+            result = engine.run()
+            ReplayPhase.stop(engine.ctx)
+            assert result.ok, result.error
+            assert state.phase("replay")["summary"]["replayed"] == 3
+            assert state.phase("verify")["summary"]["drift"] == 0
+            assert [len(state.verdicts(name)) for name in plan.capture.nodes] == [1, 2]
+        finally:
+            for capture in captures.values():
+                capture.proxy.stop()
+                capture.log.close()
+            state.close()
