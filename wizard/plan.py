@@ -25,6 +25,7 @@ from wizard.errors import InputError
 from wizard.plan_values import DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of, setting
 
 VERSION = 1
+NODE_NAME = re.compile(r"[A-Za-z0-9._-]+")  # a capture's name in capture.nodes (a state key part)
 
 
 @dataclass
@@ -106,6 +107,19 @@ class FeedConfig:
 
 
 @dataclass
+class CaptureNode:
+    """One capture whose write log replay reads, beside the others (one per API node, or per worker)."""
+
+    feed: str | None = setting("the capture's log feed, read over HTTP with a token", None, URL,
+                               example="https://api-1.example.net:9798")
+    token_file: str | None = setting("file holding the feed's token (mode 0600)", None, PATH,
+                                     example="feed-token")
+    log: str | None = setting("instead of a feed: a standalone capture's write log on this machine (its "
+                              "writes.db, or its state directory)", None, PATH,
+                              example="/var/lib/alcor-migrate/api-2/writes.db")
+
+
+@dataclass
 class CaptureConfig:
     """The proxy in front of Neutron that logs every write during the migration."""
 
@@ -144,6 +158,10 @@ class CaptureConfig:
     workers: int = setting("capture processes on the one listen address (SO_REUSEPORT), each with its own write "
                            "log under the state directory's worker-K/", 1, at_least(1))
     feed: FeedConfig = setting("the read-only log feed", factory=FeedConfig)
+    nodes: dict[str, CaptureNode] = setting(
+        "the captures whose logs replay merges, by name (empty: the one capture of this run or state directory)",
+        factory=dict, example={"api-1": CaptureNode(feed="https://api-1.example.net:9798", token_file="feed-token"),
+                               "api-2": CaptureNode(log="/var/lib/alcor-migrate/api-2/writes.db")})
 
 
 @dataclass
@@ -465,6 +483,13 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
          "missing: Neutron's own servers (name: HOST:PORT), the backups when failing open (or set fail_open: false)",
          "capture.haproxy.fail_open", "capture.insertion")
     rule(bool(tls.cert) != bool(tls.key), "capture.tls", "give both cert and key, or neither")
+    for name, node in plan.capture.nodes.items():
+        where = f"capture.nodes.{name}"
+        rule(not NODE_NAME.fullmatch(name) or name == "embedded", where,
+             "a name of letters, digits, '.', '_' or '-' (not embedded: the run's own capture's log)")
+        rule(bool(node.feed) == bool(node.log), where, "give feed (with token_file) or log, one of them")
+        rule(bool(node.feed) and not node.token_file, f"{where}.token_file", "missing: a feed needs its token",
+             f"{where}.feed")
     keystone_switch = cutover.endpoint.method == "keystone"
     rule(keystone_switch and neutron.auth != "keystone", "cutover.endpoint.method",
          "a keystone switch needs neutron.auth: keystone", "neutron.auth")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.alcor.client import AlcorClient
+from wizard.capture.merge import EMBEDDED, MergedReplayer, Source, node_sources
 from wizard.capture.phase import ARTIFACT as CAPTURE
 from wizard.capture.phase import SEPARATE
 from wizard.capture.reader import LogReader
@@ -43,7 +44,7 @@ class ReplayIncomplete(MigrateError):
 class LogReplication:
     """The write log and its replayer, for the phases and the gate (gate.Replication)."""
 
-    def __init__(self, replayer: Replayer, owned: list[Any]):
+    def __init__(self, replayer: Replayer | MergedReplayer, owned: list[Any]):
         self.replayer = replayer
         self._owned = owned  # what closes with it: a log opened here, the client, the Neutron reader
 
@@ -54,13 +55,18 @@ class LogReplication:
         return self.replayer.lag().waiting
 
     def replay(self, until: int, deadline: float, retry_failed: bool = False) -> int:
-        """Pass over the log until every entry up to `until` is settled or `deadline` (monotonic)."""
+        """Pass over the log until every entry up to `until` is settled or `deadline` (monotonic); a log
+        that cannot be read (several merged) is waited for like a pending entry."""
         while True:
             result = self.replayer.replay(until, retry_failed=retry_failed)
             retry_failed = False
-            if result.position >= until or time.monotonic() >= deadline or result.stopped_at_pending is None:
+            if result.position >= until or time.monotonic() >= deadline or (result.stopped_at_pending is None
+                                                                             and not result.held):
                 return result.position
             time.sleep(IDLE)
+
+    def unreadable(self) -> tuple[str, ...]:
+        return self.replayer.lag().held
 
     def close(self) -> None:
         for thing in reversed(self._owned):
@@ -101,7 +107,12 @@ class ReplayPhase:
     def _open(ctx) -> LogReplication | None:
         capture = ctx.artifacts.get(CAPTURE)
         owned: list[Any] = []
-        if capture is not None:
+        sources = node_sources(ctx.plan.capture.nodes, ctx.state)
+        owned += [source.log for source in sources]
+        log: Any = None
+        if sources:  # merged; the capture this run started, if any, is one more log
+            sources += [Source(EMBEDDED, capture.log)] if capture is not None else []
+        elif capture is not None:
             log = capture.log
         elif ctx.plan.capture.enabled and ctx.plan.capture.mode == SEPARATE:
             log = LogReader(ctx.state.dir, ctx.state)
@@ -117,8 +128,9 @@ class ReplayPhase:
         client = AlcorClient.from_plan(ctx.plan)
         neutron = NeutronReader(pinned(ctx.plan.neutron, ctx.state))
         owned += [client, neutron]
-        replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
-                            known=translation.findings)
+        options: dict[str, Any] = dict(concurrency=ctx.plan.alcor.concurrency, known=translation.findings)
+        replayer = (Replayer(log, client, ctx.state, context, neutron, **options) if log is not None
+                    else MergedReplayer(sources, client, ctx.state, context, neutron, **options))
         replication = ctx.artifacts[ARTIFACT] = LogReplication(replayer, owned)
         return replication
 
