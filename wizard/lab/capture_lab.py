@@ -4,12 +4,12 @@ processes in front of the lab's neutron-server.
 Before the run, HAProxy's Neutron backend is Neutron itself, as on a cloud before the migration;
 the run's `capture.insertion: haproxy` sends it to the captures (capture/haproxy_insertion.py,
 reloading this HAProxy with `reload_command`). Each capture is its own process with its own state
-directory and write log: `capture-1` writes the run's own (which `capture.mode: separate` replays),
-`capture-2` one under the lab's directory. `kill(name)` kills a capture with SIGKILL, as a crashed
-API node would, and starts it again `RESTART_AFTER` seconds later on the same address and log, as
-systemd's `Restart=always` would. A watcher keeps HAProxy's view of every server as it changes (the
-failover); `record()` writes, in `<lab dir>/captures.json`, each capture's log counts, the kills and
-HAProxy's transitions.
+directory and write log (`capture-1` the run's own, which `capture.mode: separate` wants written,
+`capture-2` one under the lab's directory), both listed in `capture.nodes` for replay to merge.
+`kill(name)` kills a capture with SIGKILL, as a crashed API node would, and starts it again
+`RESTART_AFTER` seconds later on the same address and log, as systemd's `Restart=always` would.
+A watcher keeps HAProxy's view of every server as it changes (the failover); `record()` writes, in
+`<lab dir>/captures.json`, each capture's log counts, the kills and HAProxy's transitions.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wizard import children
-from wizard.capture.writelog import WriteLog
+from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.errors import MigrateError
 from wizard.lab.haproxy_server import HaproxyServer, haproxy_binary, neutron_backend
 from wizard.lab.neutron_server import free_port
-from wizard.plan import HaproxyConfig
+from wizard.plan import CaptureNode, HaproxyConfig
 
 BACKEND = "neutron_server_back"
 NEUTRON = "neutron-1"
@@ -94,6 +94,10 @@ class LabCaptures:
                              captures={c.name: c.address for c in self.captures}, neutron={NEUTRON: self.neutron},
                              fail_open=True, reload=self.haproxy.reload_command,
                              binary=haproxy_binary())
+
+    def nodes(self) -> dict[str, CaptureNode]:
+        """capture.nodes for this lab: each capture's write log, which replay merges."""
+        return {c.name: CaptureNode(log=str(c.state_dir / LOG_FILE)) for c in self.captures}
 
     def kill(self, name: str) -> None:
         """SIGKILL the capture `name`; it is started again RESTART_AFTER seconds later."""

@@ -11,8 +11,9 @@ it stops on exit (also on Ctrl-C or a failure):
 - with `lab.haproxy`, the lab as production looks (wizard/lab/capture_lab.py): a real HAProxy in
   front of two `alcor-migrate capture` processes in front of neutron-server; the plan reaches Neutron
   at HAProxy's frontend and sends its backend to the captures (capture.insertion haproxy, capture.mode
-  separate); the users write through HAProxy, `lab.bypass_writes` more go to neutron-server directly,
-  and the first capture is killed (SIGKILL) halfway through the users' writes, then restarted;
+  separate, both logs in capture.nodes); the users write through HAProxy, `lab.bypass_writes` more
+  go to neutron-server directly, and the first capture is killed (SIGKILL) halfway through the
+  users' writes, then restarted;
 - with `lab.keystone`, a real Keystone first (wizard/lab/keystone_lab.py): neutron-server then checks
   tokens with it, Neutron is in its catalog, the plan logs in with the cloud `lab-admin`, Alcor's API
   gateway runs its Keystone filter and the switch moves the catalog to it; the migrator reaches
@@ -191,7 +192,7 @@ class LabWorld:
         if self.captures:  # Neutron's public endpoint is HAProxy's frontend, sent to the captures by the run
             neutron = dataclasses.replace(neutron, url=self.captures.url)
             capture = dataclasses.replace(capture, mode="separate", insertion="haproxy",
-                                          haproxy=self.captures.settings())
+                                          haproxy=self.captures.settings(), nodes=self.captures.nodes())
         gateway = self.alcor.gateway_url
         own_ports = ALCOR_SERVICES if self.keystone else ("node", "vpc")
         endpoints = {service: self.alcor.url_for(service) for service in own_ports}
