@@ -1,9 +1,9 @@
 """Capture proxy benchmark: Neutron-like traffic sent direct to nginx (the upstream, answering
-as Neutron would), through `alcor-migrate capture`, and through mitmdump in reverse mode with a
-write-logging addon (bench/mitm_writelog.py), side by side in one run. Prints requests/s at 16
-connections, latency added over direct at 1 connection, and the targets the capture must meet:
-GET >= 12 % of nginx direct, p50 added at 1 connection <= 0.3 ms, POST (durably logged) >= 5x
-mitmdump with its write fsync'd.
+as Neutron would), through `alcor-migrate capture` with one worker and with two (`--workers 2`),
+and through mitmdump in reverse mode with a write-logging addon (bench/mitm_writelog.py), side by
+side in one run. Prints requests/s at 16 connections, latency added over direct at 1 connection,
+and, for each capture, the targets it must meet: GET >= 12 % of nginx direct, p50 added at 1
+connection <= 0.3 ms, POST (durably logged) >= 5x mitmdump with its write fsync'd.
 
     .venv/bin/python bench/bench_capture.py [--seconds 3] [--rounds 3]
 
@@ -147,19 +147,19 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="capture-bench-"))
     post_lua = work / "post.lua"
     post_lua.write_text(POST_SCRIPT)
-    ports = {name: free_port() for name in ("upstream", "capture", "mitmdump")}
+    ports = {name: free_port() for name in ("upstream", "capture", "capture2", "mitmdump")}
     upstream_url = f"http://127.0.0.1:{ports['upstream']}"
     nginx_conf = work / "nginx.conf"
     nginx_conf.write_text(NGINX_CONF.format(work=work, port=ports["upstream"], listed=LISTED, created=CREATED))
     processes = {
         "upstream": subprocess.Popen([nginx, "-c", str(nginx_conf), "-e", str(work / "nginx-error.log")],
                                      stderr=subprocess.DEVNULL),
-        "capture": subprocess.Popen(
+        **{name: subprocess.Popen(
             [sys.executable, "-m", "wizard", "capture", "--neutron-url", upstream_url,
-             "--listen", f"127.0.0.1:{ports['capture']}", "--state-dir", str(work / "state"),
-             "--status-every", "3600"],
+             "--listen", f"127.0.0.1:{ports[name]}", "--state-dir", str(work / name),
+             "--status-every", "3600", "--workers", str(workers)],
             stderr=subprocess.DEVNULL,
-        ),
+        ) for name, workers in (("capture", 1), ("capture2", 2))},
         "mitmdump": subprocess.Popen(
             [str(mitmdump), "--mode", f"reverse:{upstream_url}", "--listen-host", "127.0.0.1",
              "--listen-port", str(ports["mitmdump"]), "-q", "-s", str(HERE / "mitm_writelog.py")],
@@ -170,7 +170,7 @@ def main() -> None:
     try:
         for name, process in processes.items():
             wait_listening(ports[name], process)
-        targets = {"direct": "upstream", "capture": "capture", "mitmdump": "mitmdump"}
+        targets = {"direct": "upstream", "capture": "capture", "capture x2": "capture2", "mitmdump": "mitmdump"}
         urls = {target: f"http://127.0.0.1:{ports[port]}/v2.0/networks" for target, port in targets.items()}
         for url in urls.values():  # warm up: connections, imports, caches
             wrk(wrk_binary, url, 16, 1, None)
@@ -178,7 +178,7 @@ def main() -> None:
         results: dict[tuple[str, str], list[Run]] = {}
         for round_no in range(args.rounds):
             for kind, (connections, script) in kinds.items():
-                for target, url in urls.items():  # the three side by side, for each kind
+                for target, url in urls.items():  # all side by side, for each kind
                     results.setdefault((target, kind), []).append(
                         wrk(wrk_binary, url, connections, args.seconds, script)
                     )
@@ -196,6 +196,9 @@ def report(results: dict, targets: list[str], kinds: list[str], work: Path) -> N
     def median(target: str, kind: str, field: str) -> float:
         return statistics.median(getattr(run, field) for run in results[(target, kind)])
 
+    def ratio(kind: str) -> float:
+        return median("capture x2", kind, "rps") / median("capture", kind, "rps")
+
     print(f"\nmedians over {len(results[(targets[0], kinds[0])])} rounds (2 shared cores; compare ratios)")
     print(f"{'target':<10} {'kind':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for kind in kinds:
@@ -206,25 +209,28 @@ def report(results: dict, targets: list[str], kinds: list[str], work: Path) -> N
                 f"{median(target, kind, 'p99_ms'):>8.3f} {errors:>8}"
             )
     print("\nlatency added over direct, 1 connection (p50 / p99):")
-    for target in ("capture", "mitmdump"):
+    for target in ("capture", "capture x2", "mitmdump"):
         for kind in ("GET c1", "POST c1"):
             added50 = median(target, kind, "p50_ms") - median("direct", kind, "p50_ms")
             added99 = median(target, kind, "p99_ms") - median("direct", kind, "p99_ms")
-            print(f"  {target:<9} {kind:<8} +{added50:.3f} ms / +{added99:.3f} ms")
-    get_share = median("capture", "GET c16", "rps") / median("direct", "GET c16", "rps")
-    get_ratio = median("capture", "GET c16", "rps") / median("mitmdump", "GET c16", "rps")
-    post_ratio = median("capture", "POST c16", "rps") / median("mitmdump", "POST c16", "rps")
-    added_get = median("capture", "GET c1", "p50_ms") - median("direct", "GET c1", "p50_ms")
-    print("\ntargets:")
-    print(f"  GET  capture/nginx direct at 16 connections: {get_share:.1%}   (target >= 12 %)  "
-          f"{_verdict(get_share >= 0.12)}   (capture/mitmdump {get_ratio:.1f}x)")
-    print(f"  GET  p50 added at 1 connection: {added_get:.3f} ms   (target <= 0.3 ms)  {_verdict(added_get <= 0.3)}")
-    print(f"  POST capture/mitmdump at 16 connections: {post_ratio:.1f}x   (target >= 5x)  {_verdict(post_ratio >= 5)}")
-    with open(work / "state" / "writes.db", "rb") as db:
-        logged = sum(1 for _ in db)
-    posts = sum(run.requests for (target, kind), runs in results.items() if target == "capture" and "POST" in kind
-                for run in runs)
-    print(f"  write log: {logged} records for {posts} POSTs through the capture (2 records per write: pending, answer)")
+            print(f"  {target:<10} {kind:<8} +{added50:.3f} ms / +{added99:.3f} ms")
+    for target, state in (("capture", "capture"), ("capture x2", "capture2")):
+        get_share = median(target, "GET c16", "rps") / median("direct", "GET c16", "rps")
+        get_ratio = median(target, "GET c16", "rps") / median("mitmdump", "GET c16", "rps")
+        post_ratio = median(target, "POST c16", "rps") / median("mitmdump", "POST c16", "rps")
+        added_get = median(target, "GET c1", "p50_ms") - median("direct", "GET c1", "p50_ms")
+        print(f"\ntargets, {target}:")
+        print(f"  GET  {target}/nginx direct at 16 connections: {get_share:.1%}   (target >= 12 %)  "
+              f"{_verdict(get_share >= 0.12)}   ({target}/mitmdump {get_ratio:.1f}x)")
+        print(f"  GET  p50 added at 1 connection: {added_get:.3f} ms   (target <= 0.3 ms)  "
+              f"{_verdict(added_get <= 0.3)}")
+        print(f"  POST {target}/mitmdump at 16 connections: {post_ratio:.1f}x   (target >= 5x)  "
+              f"{_verdict(post_ratio >= 5)}")
+        logged = sum(sum(1 for _ in db.open("rb")) for db in (work / state).rglob("writes.db"))
+        posts = sum(run.requests for (name, kind), runs in results.items() if name == target and "POST" in kind
+                    for run in runs)
+        print(f"  write log: {logged} records for {posts} POSTs (2 records per write: pending, answer)")
+    print(f"\n  capture x2 / capture: GET c16 {ratio('GET c16'):.2f}x, POST c16 {ratio('POST c16'):.2f}x")
 
 
 def _verdict(ok: bool) -> str:

@@ -14,7 +14,7 @@ from tests.alcor.conftest import World, make_world
 from tests.capture.conftest import Capture, start_capture
 from wizard.alcor.convert import Converter
 from wizard.alcor.verify import Drift, verify
-from wizard.capture.replay import Replayer
+from wizard.capture.replay import Log, Replayer
 from wizard.neutron.reader import NeutronReader
 from wizard.neutron.snapshot import COLLECTIONS, Snapshot
 from wizard.plan import NeutronSource
@@ -76,10 +76,11 @@ class Rig:
         assert summary.complete, summary.describe()
         return translation
 
-    def replayer(self, snapshot: Snapshot, translation: Translation) -> Replayer:
+    def replayer(self, snapshot: Snapshot, translation: Translation, log: Log | None = None) -> Replayer:
+        """Replay of `log` (default: the rig's capture's)."""
         context = Context(Index(snapshot), Options())
         context.id_map = dict(translation.id_map)
-        return Replayer(self.capture.log, self.world.client, self.world.state, context, self.reader,
+        return Replayer(log or self.capture.log, self.world.client, self.world.state, context, self.reader,
                         emit=self.events.append, known=translation.findings)
 
     def drift(self) -> Drift:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 
 import httpx
 import pytest
 
 from tests.capture.conftest import ALCOR_MIGRATE
+from tests.capture.test_service import free_port
 from wizard.capture.feed_client import CaptureUnreachable, FeedClient, FeedError
 from wizard.capture.feed_token import read_token
 from wizard.capture.writelog import LOG_FILE
@@ -92,3 +94,30 @@ def test_an_unreachable_capture_is_its_own_error_and_a_refused_token_another(fee
     with FeedClient(feeding.feed_url, token, timeout=2) as feed, pytest.raises(CaptureUnreachable) as down:
         list(feed.log("api-1", StateStore(state_dir.parent / "run")).iter_entries())
     assert down.value.url == feeding.feed_url and "ConnectError" in down.value.reason
+
+
+def test_a_plans_capture_feed_and_workers_serve_every_workers_log_over_tls(capture_process, upstream, tmp_path,
+                                                                           make_tls):
+    tls = make_tls("capture")
+    token_file = tmp_path / "secrets" / "feed.token"
+    token_file.parent.mkdir()
+    token_file.write_text("a-token-of-the-operators-choosing\n")
+    token_file.chmod(0o600)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"version: 1\nneutron: {{url: '{upstream.url}', auth: none}}\nalcor: {{url: 'http://127.0.0.1:9'}}\n"
+                    f"state_dir: {tmp_path / 'state'}\n"
+                    f"capture:\n  workers: 2\n  tls: {{cert: {tls.cert}, key: {tls.key}}}\n"
+                    f"  feed: {{listen: '127.0.0.1:{free_port()}', token_file: {token_file}}}\n")
+    running = capture_process("--plan", str(plan), "--name", "api-2")
+    assert running.url.startswith("https://") and running.feed_url.startswith("https://")
+    with httpx.Client(base_url=running.url, verify=ssl.create_default_context(cafile=tls.ca)) as client:
+        for _ in range(6):  # new connections, spread over the workers
+            answer = client.post("/v2.0/networks", json={"network": {}}, headers={"Connection": "close"})
+            assert answer.status_code == 201
+    with FeedClient(running.feed_url, read_token(token_file), ca_file=str(tls.ca)) as feed:
+        status = feed.status()
+        assert [log["log"] for log in status["logs"]] == ["api-2-worker-1", "api-2-worker-2"]
+        assert sum(log["head"] for log in status["logs"]) == 6
+        assert sorted(e["log"] for log in status["logs"] for e in feed.log(log["log"], StateStore(tmp_path / "run"))
+                      .iter_entries()) == sorted(log["log"] for log in status["logs"] for _ in range(log["head"]))
+    assert running.stop()[0] == 0

@@ -13,6 +13,7 @@ refuses, a log it does not have). The token is sent only in the Authorization he
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,8 +39,10 @@ class CaptureUnreachable(FeedError):
 class FeedClient:
     """One capture's feed over HTTP(S)."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0, verify: bool | str = True):
+    def __init__(self, url: str, token: str, *, timeout: float = 10.0, ca_file: str | None = None):
+        """`ca_file`: the CA bundle that signed an https feed's certificate (default: the system's)."""
         self.url = url.rstrip("/")
+        verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self._http = httpx.Client(base_url=self.url, timeout=timeout, verify=verify,
                                   headers={"Authorization": f"Bearer {token}"})
 

@@ -38,11 +38,11 @@ class HoldRequest:
 
     def hold_writes(self, mode: str, retry_after: float) -> None:
         request = uuid.uuid4().hex
-        _write(self.path, {"id": request, "mode": mode, "retry_after": retry_after,
+        write_record(self.path, {"id": request, "mode": mode, "retry_after": retry_after,
                            "expires": time.time() + retry_after + EXPIRY_MARGIN})
         deadline = time.monotonic() + self.ack_timeout
         while time.monotonic() < deadline:
-            if (_read(self.ack_path) or {}).get("id") == request:
+            if (read_record(self.ack_path) or {}).get("id") == request:
                 return
             time.sleep(POLL)
         self.release_writes()
@@ -57,8 +57,10 @@ class HoldRequest:
 class HoldWatcher:
     """The capture process's side: holds and releases its proxy's writes as the hold file says."""
 
-    def __init__(self, state_dir: str | os.PathLike, proxy, warn: Callable[[str], None], poll: float = POLL):
-        self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(state_dir) / ACK_FILE
+    def __init__(self, state_dir: str | os.PathLike, proxy, warn: Callable[[str], None], poll: float = POLL,
+                 ack_dir: str | os.PathLike | None = None):
+        """`ack_dir`: where the ack goes (default `state_dir`); a worker acks to its supervisor (workers.py)."""
+        self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(ack_dir or state_dir) / ACK_FILE
         self.proxy, self.warn, self.poll = proxy, warn, poll
         self.held: str | None = None  # the id of the hold in effect
         self._stop = threading.Event()
@@ -74,7 +76,7 @@ class HoldWatcher:
 
     def look(self) -> None:
         """Hold or release the proxy's writes as the hold file says now."""
-        request = _read(self.path)
+        request = read_record(self.path)
         if request is not None and request.get("expires", 0) <= time.time():
             if self.held:
                 self.warn(f"{self.path}: the write hold expired; writes released")
@@ -87,7 +89,7 @@ class HoldWatcher:
         if request.get("id") != self.held:
             self.proxy.hold_writes(request["mode"], float(request["retry_after"]))
             self.held = request["id"]
-            _write(self.ack_path, {"id": self.held})
+            write_record(self.ack_path, {"id": self.held})
 
     def _watch(self) -> None:
         warned = ""
@@ -103,14 +105,14 @@ class HoldWatcher:
                 return
 
 
-def _write(path: Path, record: dict[str, Any]) -> None:
+def write_record(path: Path, record: dict[str, Any]) -> None:
     """Replace the file at once (a reader sees the old record or the new one, never half)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(json.dumps(record))
     os.replace(partial, path)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_record(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:

@@ -5,9 +5,11 @@ listening) and starts N workers: each is `alcor-migrate capture` itself, listeni
 address with SO_REUSEPORT (the kernel spreads new connections over them) and writing its own log
 in `<state-dir>/worker-K/`. A worker that dies is started again within a second (its log settles
 what it left `pending` as `unknown`); the kernel sends new connections to the others meanwhile.
-Workers die with the supervisor (PR_SET_PDEATHSIG). Each worker's first line of output says it
-listens (kept in `first_line`, for the supervisor to show after its own); every later line it
-prints is passed on, prefixed with its name.
+Workers die with the supervisor (PR_SET_PDEATHSIG). The cut-over's write hold (hold_file.py) is
+watched by every worker; each acks in its own directory, and the supervisor acks the run's request
+once every worker has (`relay_holds`), so writes are held on every worker when the run goes on.
+Each worker's first line of output says it listens (kept in `first_line`, for the supervisor to
+show after its own); every later line it prints is passed on, prefixed with its name.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wizard.capture.hold_file import ACK_FILE, HOLD_FILE, POLL, read_record, write_record
 from wizard.errors import MigrateError
 
 START_TIMEOUT = 30.0
@@ -114,6 +117,23 @@ class Supervisor:
                     self.say(f"warning: {exc}")
                 else:
                     self.say(f"{worker.name}: {self.workers[number].first_line.rstrip()}")
+
+    def relay_holds(self, state_dir: str | os.PathLike, stop: threading.Event) -> threading.Thread:
+        """Until `stop` is set (in a background thread): ack the hold asked for in `state_dir` once
+        every worker has acked it in its own directory."""
+
+        def relay() -> None:
+            ack = Path(state_dir) / ACK_FILE
+            while not stop.wait(POLL):
+                with contextlib.suppress(OSError, ValueError):
+                    asked = (read_record(Path(state_dir) / HOLD_FILE) or {}).get("id")
+                    acked = {(read_record(worker_dir(state_dir, n) / ACK_FILE) or {}).get("id") for n in self.workers}
+                    if asked is not None and acked == {asked} and (read_record(ack) or {}).get("id") != asked:
+                        write_record(ack, {"id": asked})
+
+        thread = threading.Thread(target=relay, name="capture-hold-relay", daemon=True)
+        thread.start()
+        return thread
 
     def stop(self) -> None:
         """SIGTERM every worker and wait for it (SIGKILL past STOP_TIMEOUT)."""

@@ -140,7 +140,8 @@ def _serve(plan: Plan, config: ProxyConfig, hold_dir: str, counters: CounterFile
         proxy.start()
         sharing = counters.keep_up(proxy.counters) if counters else None
         watcher = HoldWatcher(hold_dir, proxy,
-                              lambda text: bus.publish(Message(level="warning", text=text, phase="capture")))
+                              lambda text: bus.publish(Message(level="warning", text=text, phase="capture")),
+                              ack_dir=plan.state_dir)
         watcher.start()
         if counters is None:
             own = Source(config.name, Path(plan.state_dir), lambda: (proxy.counters.requests, proxy.counters.writes))
@@ -188,6 +189,7 @@ def _supervise(args: argparse.Namespace, plan: Plan, config: ProxyConfig) -> int
               + (f"; feed {feed.url}" if feed else ""), file=sys.stderr, flush=True)
         for worker in supervisor.workers.values():
             print(f"{worker.name}: {worker.first_line.rstrip()}", file=sys.stderr, flush=True)
+        supervisor.relay_holds(state_dir, stop)
         supervisor.watch(stop)
     finally:
         supervisor.stop()
