@@ -264,18 +264,19 @@ class MergedReplayer(EntryReplayer):
         """One pass over every log that can be read, to its head. `until` (the sum of heads a caller saw)
         needs nothing more: a pass goes at least that far in each log it reads."""
         with self._lock:
-            logs, stopped = self._read(retry_failed)
+            logs, todo, stopped = self._read(retry_failed)
             self._fold([s for s in self.sources if s.name in logs and s.name not in self._folded])
             ordered = order(logs, self._known, complete=not self._unreachable)
-            return self._pass(ordered, stopped, retry_failed)
+            return self._pass(ordered, todo, stopped, retry_failed)
 
     def _known(self, kind: str, resource_id: str) -> bool:
         return self.ctx.index.get(kind, resource_id) is not None
 
-    def _read(self, retry_failed: bool) -> tuple[dict[str, list[Record]], int | None]:
-        """Each readable log's records past its checkpoint, up to its first `pending` entry."""
+    def _read(self, retry_failed: bool) -> tuple[dict[str, list[Record]], int, int | None]:
+        """Each readable log's records past its checkpoint, up to its first `pending` entry; how many of
+        them are to be applied; the sequence number of a `pending` entry that ended a log, if any."""
         logs: dict[str, list[Record]] = {}
-        stopped = None
+        todo, stopped = 0, None
         for source in self.sources:
             records = []
             try:
@@ -284,12 +285,13 @@ class MergedReplayer(EntryReplayer):
                         stopped = entry["seq"]
                         break
                     records.append(record(source.name, entry))
+                    todo += entry["state"] in (COMMITTED, UNKNOWN) or (entry["state"] == FAILED and retry_failed)
             except LogUnreachable as exc:
                 self._unreachable[source.name] = str(exc)
                 continue
             self._unreachable.pop(source.name, None)
             logs[source.name] = records
-        return logs, stopped
+        return logs, todo, stopped
 
     def _fold(self, sources: list[Source]) -> None:
         """A resumed run: fold the entries an earlier run settled into the index (nothing is sent)."""
@@ -305,32 +307,22 @@ class MergedReplayer(EntryReplayer):
         self.ctx.findings.clear()
         self._folded.update(s.name for s in sources)
 
-    def _pass(self, ordered: list[Record], stopped: int | None, retry_failed: bool) -> PassSummary:
+    def _pass(self, ordered: list[Record], todo: int, stopped: int | None, retry_failed: bool) -> PassSummary:
         summary = PassSummary(stopped_at_pending=stopped)
         logs = {s.name: s.log for s in self.sources}
         reading: dict[str, Iterator[dict[str, Any]]] = {}
         blocked: set[str] = set()
-        todo = len(ordered)
         last_lag = 0.0
         for rec in ordered:
-            name, log = rec.log, logs[rec.log]
+            name = rec.log
             try:
                 if name not in reading:
-                    reading[name] = log.iter_entries(after=self.position_of(name))
-                entry = next(e for e in reading[name] if e["seq"] == rec.seq)
+                    reading[name] = logs[name].iter_entries(after=self.position_of(name))
+                state = self._settle(next(e for e in reading[name] if e["seq"] == rec.seq), logs[name], name,
+                                     summary, todo, retry_failed)
             except LogUnreachable as exc:  # gone since it was read: the rest waits for the next pass
                 self._unreachable[name] = str(exc)
                 break
-            state = entry["state"]
-            if state in (COMMITTED, UNKNOWN) or (state == FAILED and retry_failed):
-                self.checkpoint()
-                verdict: Verdict = self._replay(entry, key=f"replay:{name}")
-                log.mark(rec.seq, verdict.state, **verdict.info)
-                state = verdict.state
-                setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
-                self._progress(summary, todo, f"{name} #{rec.seq}")
-            elif state == FAILED:
-                summary.failed += 1
             if state not in SETTLED:
                 blocked.add(name)
             if name not in blocked:
@@ -344,3 +336,18 @@ class MergedReplayer(EntryReplayer):
         summary.position = self.position
         summary.held = self.publish_lag().held
         return summary
+
+    def _settle(self, entry: dict[str, Any], log: Log, name: str, summary: PassSummary, todo: int,
+                retry_failed: bool) -> str:
+        """Apply one entry of log `name` if it waits (or failed, when retrying) and mark it; its state now."""
+        state = entry["state"]
+        if state in (COMMITTED, UNKNOWN) or (state == FAILED and retry_failed):
+            self.checkpoint()
+            verdict: Verdict = self._replay(entry, key=f"replay:{name}")
+            log.mark(entry["seq"], verdict.state, **verdict.info)
+            setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
+            self._progress(summary, todo, f"{name} #{entry['seq']}")
+            return verdict.state
+        if state == FAILED:
+            summary.failed += 1
+        return state
