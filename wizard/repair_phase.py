@@ -1,11 +1,12 @@
 """The engine's repair phase: after replay, Alcor is given what bypassed the captures (wizard/alcor/repair.py).
 
 Repairs against the translation verify compares with next (`current_translation`: Neutron read
-again when writes were captured), so verify then finds no drift. Publishes the findings the fresh
+again when writes were captured), so verify then finds no drift; the verify phase, which follows,
+is the check after repair (repair does not read Alcor a second time itself). Publishes the findings the fresh
 translation raises anew (FindingRaised), convert's Progress and RequestFailed events under its
 own name, and one Message saying what it repaired per kind. Puts the RepairResult in
 ctx.artifacts["repair"]; its summary (RepairResult.summary) holds `repaired` ({kind: {created,
-updated, deleted}}), `requests`, `sent`, `kept`, `drift` and the first `changes`, which the report lists.
+updated, deleted}}), `drift_before`, `requests`, `sent`, `kept` and the first `changes`, which the report lists.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class RepairPhase:
         made = made_by_migration(run.requests, ctx.state)
         with AlcorClient.from_plan(ctx.plan) as client:
             result = repair(translation, client, ctx.state, made, known=run.findings,
-                            concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit, checkpoint=ctx.checkpoint)
+                            verify_after=False, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
+                            checkpoint=ctx.checkpoint)
         ctx.artifacts[ARTIFACT] = result
         for finding in result.findings:
             if finding.severity is not Severity.INFO:

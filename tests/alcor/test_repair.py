@@ -131,3 +131,31 @@ def test_a_deleted_network_goes_with_its_ports_and_subnets_and_what_the_migratio
     deleted = {c.kind for c in result.patch.changes if c.action == DELETED}
     assert {"vpc", "subnet", "port"} <= deleted
     assert result.drift.total == 1  # the stray VPC, which repair leaves alone
+
+
+def test_the_repair_command_dry_run_then_repair_then_nothing_left(world, tmp_path, capsys):
+    from wizard.cli import main
+    from wizard.neutron import snapshot as snapshot_module
+
+    before, _ = converted(world)
+    after, ids = behind_the_back(before)
+    snapshot_module.save(before, tmp_path / "state" / snapshot_module.STATE_FILE)  # what the run converted
+    snapshot_module.save(after, tmp_path / "now.json")
+    world.state.close()
+    args = ["repair", "--snapshot", str(tmp_path / "now.json"), "--alcor-url", world.emulator.url_for("vpc"),
+            "--state-dir", str(world.plan.state_dir)]
+    sent_before = writes(world)
+    assert main(args + ["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing sent (dry run)" in out and f"deleted  port {ids['gone']}" in out
+    assert writes(world) == sent_before
+
+    assert main(args + ["--json"]) == 0
+    result = __import__("json").loads(capsys.readouterr().out)
+    assert result["repaired"]["port"] == {"created": 1, "updated": 1, "deleted": 1}
+    assert result["drift_after"]["total"] == 0 and writes(world) - sent_before == result["requests"]
+
+    assert main(args) == 0
+    assert "0 request(s) sent; no drift" in capsys.readouterr().out
+    assert writes(world) - sent_before == result["requests"]
+    assert main(["repair", "--snapshot", str(tmp_path / "now.json")]) == 2  # no Alcor to repair

@@ -208,6 +208,17 @@ class Replay:
         return {"replayed": 3}
 
 
+class Repair:
+    """What the repair phase publishes when nothing bypassed the capture (as in the recorded lab run)."""
+
+    name = "repair"
+
+    def run(self, ctx: RunContext) -> dict:
+        ctx.emit(Message(level="info", text="nothing to repair in 0 request(s)", phase=self.name))
+        return {"drift_before": 0, "requests": 0, "sent": 0, "failed": 0, "repaired": {}, "kept": 0, "findings": 0,
+                "changes": []}
+
+
 class Verify:
     name = "verify"
 
@@ -275,4 +286,4 @@ class FinalReplay:
 
 def lab_phases(world: World) -> list:
     return [Preflight(world), Capture(), Snapshot(), Translate(), Preview(), Convert(world), Replay(),
-            Verify(), Switch(), Drain(), Cutover(), FinalReplay(), ReportPhase()]
+            Repair(), Verify(), Switch(), Drain(), Cutover(), FinalReplay(), ReportPhase()]

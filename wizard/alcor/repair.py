@@ -113,7 +113,8 @@ class Patch:
 @dataclass
 class RepairResult:
     """One repair pass: the patch, what sending it did (None when nothing was sent), the drift
-    left afterwards (None for a dry run) and the findings the fresh translation raised anew."""
+    left afterwards (None for a dry run, or when not verified again) and the findings the fresh
+    translation raised anew."""
 
     patch: Patch
     sent: ConvertSummary | None = None
@@ -125,23 +126,23 @@ class RepairResult:
         return self.sent is None or self.sent.complete
 
     def summary(self) -> dict[str, Any]:
-        """What the phase record and the report keep."""
-        return {"drift_before": self.patch.drift.total, "requests": len(self.patch.requests),
-                "sent": self.sent.applied if self.sent else 0,
-                "failed": len(self.sent.failures) + len(self.sent.held_back) if self.sent else 0,
-                "repaired": self.patch.counts(), "kept": len(self.patch.kept),
-                "drift": self.drift.total if self.drift is not None else None, "findings": len(self.findings),
-                "changes": [c.to_json() for c in self.patch.changes[:SHOWN]]}
+        """What the phase record and the report keep (`drift`: what is left, when verified again)."""
+        out = {"drift_before": self.patch.drift.total, "requests": len(self.patch.requests),
+               "sent": self.sent.applied if self.sent else 0,
+               "failed": len(self.sent.failures) + len(self.sent.held_back) if self.sent else 0,
+               "repaired": self.patch.counts(), "kept": len(self.patch.kept), "findings": len(self.findings),
+               "changes": [c.to_json() for c in self.patch.changes[:SHOWN]]}
+        return out if self.drift is None else {**out, "drift": self.drift.total}
 
     def describe(self) -> str:
-        """One line an operator reads."""
+        """One line an operator reads (after the phase's name)."""
         counts = self.patch.counts()
         done = ", ".join(f"{kind} {'/'.join(str(n[a]) for a in (CREATED, UPDATED, DELETED))}"
                          for kind, n in sorted(counts.items()))
         what = f"repaired (created/updated/deleted) {done}" if counts else "nothing to repair"
         kept = f"; {len(self.patch.kept)} resource(s) Alcor holds that the migration did not make, kept" \
             if self.patch.kept else ""
-        return f"repair: {what} in {len(self.patch.requests)} request(s){kept}"
+        return f"{what} in {len(self.patch.requests)} request(s){kept}"
 
 
 SHOWN = 50  # changes kept in a phase summary
@@ -334,12 +335,13 @@ def _routes(action: str, router_id: str, project: str | None, routes: list[dict[
 
 # -- one pass -------------------------------------------------------------------------------------
 def repair(translation: Translation, client: AlcorClient, state: StateStore, made: set[str], *,
-           known: Iterable[Finding] = (), dry_run: bool = False, concurrency: int = 8,
+           known: Iterable[Finding] = (), dry_run: bool = False, verify_after: bool = True, concurrency: int = 8,
            emit: Callable[[Any], None] = lambda event: None,
            checkpoint: Callable[[], None] = lambda: None) -> RepairResult:
     """Compute the difference between `translation` (of Neutron now, learned ids restored) and
-    Alcor, send it (unless `dry_run`) and verify again. `made`: made_by_migration's ids;
-    `known`: findings raised before (the run's translation), not raised again."""
+    Alcor, send it (unless `dry_run`) and verify again (unless not `verify_after`: the run's verify
+    phase follows). `made`: made_by_migration's ids; `known`: findings raised before (the run's
+    translation), not raised again."""
     seen = {(f.code, f.neutron) for f in known}
     findings = [f for f in translation.findings if (f.code, f.neutron) not in seen]
     expected, actual = observe(translation.requests, client, state.mapped_id)
@@ -354,5 +356,5 @@ def repair(translation: Translation, client: AlcorClient, state: StateStore, mad
              for r in diff.requests]
     converter = Converter(client, state, concurrency=concurrency, emit=emit, checkpoint=checkpoint, phase=PHASE)
     sent = converter.run(keyed)
-    after = compare(*observe(translation.requests, client, state.mapped_id))
+    after = compare(*observe(translation.requests, client, state.mapped_id)) if verify_after else None
     return RepairResult(diff, sent, after, findings)

@@ -22,7 +22,7 @@ STEPS = (
     Step("capture", "Capture", ("capture", "snapshot")),
     Step("preview", "Preview", ("translate", "preview")),
     Step("convert", "Convert", ("convert", "replay")),
-    Step("verify", "Verify", ("verify",)),
+    Step("verify", "Verify", ("repair", "verify")),
     Step("cutover", "Cutover", ("switch", "drain", "cutover", "final_replay")),
     Step("summary", "Summary", ("report",)),
 )

@@ -1,4 +1,5 @@
-"""The Verify step: Alcor read back and compared with the translation of Neutron, as a drift table."""
+"""The Verify step: what repair carried to Alcor, then Alcor read back and compared with the translation of
+Neutron, as a drift table."""
 
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ DRIFT_COLUMNS = ("kind", "id", "field", "neutron", "alcor")
 
 class VerifyScreen(StepScreen):
     STEP = "verify"
-    HELP = "Each difference between Alcor and the translation of Neutron's current state, field by field."
+    HELP = ("What repair sent Alcor for writes that bypassed the capture, then each difference left between "
+            "Alcor and the translation of Neutron's current state, field by field.")
 
     def compose_body(self) -> ComposeResult:
+        yield Static(id="repair-summary")
         yield Static(id="drift-summary")
         yield RowsTable(DRIFT_COLUMNS, id="drift")
 
     def show_body(self, model: RunModel) -> None:
+        repaired = self.app.artifact("repair")  # a wizard.alcor.repair.RepairResult
+        self.query_one("#repair-summary", Static).update(Text(repaired.describe()) if repaired else "")
         drift = self.app.artifact("drift")  # a wizard.alcor.verify.Drift
         summary = self.query_one("#drift-summary", Static)
         rows = [tuple("" if value is None else str(value) for value in row) for row in drift.rows()] if drift else []
