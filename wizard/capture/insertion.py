@@ -20,6 +20,7 @@ confirms; a marked request to the catalog's public network endpoint must then re
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from wizard.capture.feed_client import FeedClient, FeedError
+from wizard.capture.feed_token import read_token
 from wizard.capture.haproxy_insertion import HaproxyInsertion
 from wizard.capture.health import HEALTH_PATH
 from wizard.cutover.endpoint import SWITCHED, keystone_switch
@@ -134,17 +137,15 @@ def haproxy_arrival_problem(plan: Plan) -> str | None:
     settings = plan.capture.haproxy
     public = (neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
               if plan.neutron.cloud else neutron_endpoint.root(plan.neutron.url or ""))
-
-    def requests_seen() -> int:
-        return sum(capture_requests(address) for address in settings.captures.values())
-
-    try:
-        for attempt in range(PROBE_ATTEMPTS):
-            if marked_request_arrives(public, requests_seen, plan.neutron.verify_tls):
-                return None
-            time.sleep(PROBE_PAUSE * (attempt + 1))
-    except httpx.HTTPError as exc:
-        return f"a marked request to the public network endpoint {public} failed ({exc})"
+    with CaptureCounters(plan) as counters:
+        try:
+            for attempt in range(PROBE_ATTEMPTS):
+                if marked_request_arrives(public, counters.requests, plan.neutron.verify_tls):
+                    return None
+                if attempt + 1 < PROBE_ATTEMPTS:
+                    time.sleep(PROBE_PAUSE * (attempt + 1))
+        except httpx.HTTPError as exc:
+            return f"a marked request to the public network endpoint {public} failed ({exc})"
     captures = ", ".join(f"{name} at {address}" for name, address in settings.captures.items())
     return (f"clients are not going through the captures: {PROBE_ATTEMPTS} marked requests to the public network "
             f"endpoint {public} reached none of them ({captures}); its HAProxy frontend must send to backend "
@@ -161,9 +162,40 @@ def marked_request_arrives(public: str, requests_seen: Callable[[], int], verify
     return requests_seen() > before
 
 
-def capture_requests(address: str) -> int:
-    """The requests a capture at HOST:PORT has passed, from its health check (0 if it does not answer)."""
+class CaptureCounters:
+    """The requests the captures have passed, all told: from their feeds when capture.nodes lists them
+    (every worker's), else from each capture's health check over one kept-alive connection (so that,
+    with `--workers`, it asks the same worker each time; a marked request another worker took is
+    missed, and tried again)."""
+
+    def __init__(self, plan: Plan):
+        self._feeds = [FeedClient(node.feed, read_token(node.token_file), timeout=PROBE_TIMEOUT)
+                       for node in plan.capture.nodes.values() if node.feed and node.token_file]
+        self._health = [] if self._feeds else [httpx.Client(base_url=f"http://{address}", timeout=PROBE_TIMEOUT)
+                                               for address in plan.capture.haproxy.captures.values()]
+
+    def requests(self) -> int:
+        readers: list[Callable[[], dict[str, Any]]] = [feed.status for feed in self._feeds]
+        readers += [functools.partial(_health, client) for client in self._health]
+        return sum(map(_counted, readers))
+
+    def __enter__(self) -> CaptureCounters:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for feed in self._feeds:
+            feed.close()
+        for client in self._health:
+            client.close()
+
+
+def _health(client: httpx.Client) -> dict[str, Any]:
+    return client.get(HEALTH_PATH).json()
+
+
+def _counted(read: Callable[[], dict[str, Any]]) -> int:
+    """`requests` of a capture's status or health answer; 0 if it does not answer."""
     try:
-        return int(httpx.get(f"http://{address}{HEALTH_PATH}", timeout=PROBE_TIMEOUT).json()["requests"])
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return int(read()["requests"])
+    except (httpx.HTTPError, FeedError, ValueError, KeyError, TypeError):
         return 0
