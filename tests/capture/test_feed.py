@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import ssl
 import subprocess
 
@@ -64,13 +65,14 @@ def test_the_feed_pages_the_log_as_log_json_prints_it_with_the_counters(feeding,
             assert client.post("/v2.0/networks", json={"network": {"name": f"n{n}", "admin_pass": "hunter2"}},
                                headers={"X-Auth-Token": "gAAAA-user-token"}).status_code == 201
         assert client.delete("/v2.0/networks/gone").status_code == 204
-        assert client.get("/v2.0/networks", headers={"X-Preflight-Mark": "m1"}).status_code == 200
+        assert client.get("/v2.0/networks", headers={"X-Alcor-Migrate-Mark": "preflight-1"}).status_code == 200
     printed = subprocess.run([*ALCOR_MIGRATE, "log", "--json", "--state-dir", str(state_dir)], capture_output=True,
                              text=True, check=True).stdout
     with FeedClient(feeding.feed_url, read_token(state_dir / "feed.token")) as feed:
         status = feed.status()
-        assert status == {"capture": "api-1", "requests": 7, "writes": 6,
-                          "logs": [{"log": "api-1", "head": 6, "entries": 6, "requests": 7, "writes": 6}]}
+        assert status == {"capture": "api-1", "requests": 7, "writes": 6, "marks": ["preflight-1"],
+                          "logs": [{"log": "api-1", "head": 6, "entries": 6, "requests": 7, "writes": 6,
+                                    "marks": ["preflight-1"]}]}
         log = feed.log("api-1", StateStore(state_dir.parent / "run"), page=2)  # three pages of two
         entries = list(log.iter_entries())
         assert entries == [{**entry, "log": "api-1"} for entry in json.loads(printed)]
@@ -121,3 +123,15 @@ def test_a_plans_capture_feed_and_workers_serve_every_workers_log_over_tls(captu
         assert sorted(e["log"] for log in status["logs"] for e in feed.log(log["log"], StateStore(tmp_path / "run"))
                       .iter_entries()) == sorted(log["log"] for log in status["logs"] for _ in range(log["head"]))
     assert running.stop()[0] == 0
+
+
+def test_a_feed_address_in_use_stops_the_capture_with_a_clear_error(upstream, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*ALCOR_MIGRATE, "capture", "--neutron-url", upstream.url, "--listen", "127.0.0.1:0",
+                               "--state-dir", str(tmp_path / "state"), "--feed-listen", f"127.0.0.1:{port}"],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"capture.feed.listen: cannot listen on 127.0.0.1:{port}" in done.stderr

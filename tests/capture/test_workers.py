@@ -101,6 +101,10 @@ def test_two_workers_share_the_port_and_a_sigkilled_one_loses_no_logged_write(ca
                     assert name == "api-worker-1" and entry["state"] == "unknown", entry
     assert {network for _, network in created} <= set(logged)  # every write a client saw made is logged
     assert len(created) <= sum(log["head"] for log in status["logs"]) <= len(created) + len(failed)
+    for n in range(6):  # marked reads, on new connections: whichever worker took one, the feed shows its mark
+        assert httpx.get(f"{running.url}/v2.0/networks", headers={"X-Alcor-Migrate-Mark": f"m{n}"}).status_code == 200
+    with FeedClient(running.feed_url, read_token(state_dir / "feed.token")) as feed:
+        assert eventually(lambda: feed.status()["marks"] == [f"m{n}" for n in range(6)])
     code, output = running.stop()
     assert code == 0 and "capture worker-1 exited (signal SIGKILL); starting it again" in output
     assert worker_pids(running.process.pid) == {}

@@ -11,11 +11,14 @@ Wire format (JSON; all three need `Authorization: Bearer TOKEN`, the token of
 `capture.feed.token_file`; a missing or wrong token gets 401 `{"error": ...}`):
 
 `GET /v1/status`
-    `{"capture": NAME, "requests": N, "writes": N,
-      "logs": [{"log": LOG, "head": SEQ, "entries": N, "requests": N, "writes": N}, ...]}`
+    `{"capture": NAME, "requests": N, "writes": N, "marks": [MARK, ...],
+      "logs": [{"log": LOG, "head": SEQ, "entries": N, "requests": N, "writes": N, "marks": [...]}, ...]}`
     `requests` counts every request the capture passed (reads too; not health checks), `writes`
     the writes it logged, per log and in all; `head` is the log's last sequence number (0: none).
-    Counts go on across a worker's restarts.
+    `marks` are the values of the `X-Alcor-Migrate-Mark` header of the last 64 requests that
+    carried one (first 64 characters): a request preflight sends with a fresh mark to the cloud's
+    public endpoint passed through this capture if its mark shows up here. Counts and marks go on
+    across a worker's restarts; a worker's reach the feed within 0.1 s.
 
 `GET /v1/states?log=LOG&after=SEQ&limit=N`
     `{"log": LOG, "states": [[SEQ, STATE, TIME], ...], "next": SEQ | null}`: each entry past
@@ -47,6 +50,7 @@ from aiohttp import web
 
 from wizard.capture.config import host_port, url_of
 from wizard.capture.redact import redact_entry
+from wizard.capture.stats import Shared
 from wizard.capture.writelog import LOG_FILE, STATES, WriteLog
 from wizard.errors import MigrateError
 
@@ -61,11 +65,11 @@ class FeedStartError(MigrateError):
 
 @dataclass(frozen=True)
 class Source:
-    """One write log the feed serves: its name, its state directory, and its (requests, writes)."""
+    """One write log the feed serves: its name, its state directory, and its capture's counters."""
 
     name: str
     state_dir: Path
-    counters: Callable[[], tuple[int, int]]
+    counters: Callable[[], Shared]
 
 
 class FeedServer:
@@ -90,7 +94,10 @@ class FeedServer:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="capture-feed", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) or self._failure is not None:
-            raise FeedStartError(f"capture.feed.listen: cannot listen on {self._host}:{self._port}: {self._failure}")
+            self._thread.join(timeout)
+            self._thread = None
+            reason = getattr(self._failure, "strerror", None) or self._failure or f"no answer within {timeout:g}s"
+            raise FeedStartError(f"capture.feed.listen: cannot listen on {self._host}:{self._port}: {reason}")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread is None:
@@ -137,14 +144,15 @@ class FeedServer:
 
     # -- the three reads -------------------------------------------------------------
     async def _status(self, request: web.Request) -> web.Response:
-        logs = []
+        logs: list[dict[str, Any]] = []
         for source in self._sources.values():
             log = self._log(source)
-            requests, writes = source.counters()
+            counted = source.counters()
             logs.append({"log": source.name, "head": log.head if log else 0, "entries": len(log) if log else 0,
-                         "requests": requests, "writes": writes})
+                         "requests": counted.requests, "writes": counted.writes, "marks": list(counted.marks)})
         return web.json_response({"capture": self.capture, "requests": sum(log["requests"] for log in logs),
-                                  "writes": sum(log["writes"] for log in logs), "logs": logs})
+                                  "writes": sum(log["writes"] for log in logs),
+                                  "marks": sorted({mark for log in logs for mark in log["marks"]}), "logs": logs})
 
     async def _states(self, request: web.Request) -> web.Response:
         source, after, limit = self._page(request, STATES_LIMIT, STATES_LIMIT)

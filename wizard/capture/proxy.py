@@ -39,7 +39,7 @@ from wizard.capture.config import ProxyConfig, url_of
 from wizard.capture.connections import GuardedServer, raise_open_files
 from wizard.capture.health import HEALTH_PATH, health_answer
 from wizard.capture.server_log import OneLineLog
-from wizard.capture.stats import ProxyCounters
+from wizard.capture.stats import MARK_HEADER, MARK_LENGTH, ProxyCounters
 from wizard.capture.unlogged import Unlogged
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
 from wizard.errors import InputError, MigrateError
@@ -267,6 +267,9 @@ class CaptureProxy:
         started = time.perf_counter()
         counters = self.counters
         counters.requests += 1
+        mark = request.headers.get(MARK_HEADER)
+        if mark:
+            counters.marks.append(mark[:MARK_LENGTH])
         counters.in_flight += 1
         task = asyncio.current_task()
         self._in_flight.add(task)

@@ -3,16 +3,20 @@ of a capture that runs several worker processes (CounterFile)."""
 
 from __future__ import annotations
 
+import json
 import os
-import struct
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from wizard.events import ProxyStats
 
 RECENT = 4096  # latency percentiles are over this many most recent requests
+MARK_HEADER = "X-Alcor-Migrate-Mark"  # a request carrying it is remembered by its value (preflight's proof)
+MARKS = 64  # the most recent marks kept
+MARK_LENGTH = 64  # characters of a mark kept
 
 
 @dataclass
@@ -26,6 +30,10 @@ class ProxyCounters:
     bytes: int = 0  # request and response bodies
     in_flight: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+    marks: deque[str] = field(default_factory=lambda: deque(maxlen=MARKS))  # the values of MARK_HEADER seen
+
+    def shared(self) -> Shared:
+        return Shared(self.requests, self.writes, tuple(self.marks))
 
     def snapshot(self, listen: str) -> ProxyStats:
         recent = sorted(self.latencies)
@@ -42,47 +50,57 @@ class ProxyCounters:
         )
 
 
+class Shared(NamedTuple):
+    """What the feed shows of a capture's counters."""
+
+    requests: int
+    writes: int
+    marks: tuple[str, ...]
+
+
 def _percentile(ordered: list[float], fraction: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-_SHARED = struct.Struct("<qq")  # requests, writes
-
-
 class CounterFile:
-    """A worker's requests and writes in a 16-byte file of its state directory, which the feed
-    (in the supervising process) reads. Counts go on from the file's across a worker's restarts."""
+    """A worker's requests, writes and marks in a small JSON file of its state directory, which the
+    feed (in the supervising process) reads; rewritten at once (never half) when they change.
+    Counts go on from the file's across a worker's restarts."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
-    def read(self) -> tuple[int, int]:
-        """(requests, writes) as last written; (0, 0) before the first write."""
+    def read(self) -> Shared:
+        """What was last written (nothing counted before the first write)."""
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return 0, 0
-        return _SHARED.unpack(raw) if len(raw) == _SHARED.size else (0, 0)
+            record = json.loads(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            return Shared(0, 0, ())
+        return Shared(record["requests"], record["writes"], tuple(record["marks"]))
 
     def keep_up(self, counters: ProxyCounters, every: float = 0.1) -> threading.Event:
-        """Write `counters` (plus the counts already in the file) every `every` seconds, in a
-        background thread, until the returned event is set (then once more)."""
-        base_requests, base_writes = self.read()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+        """Write `counters` (the counts already in the file added) whenever they changed, looking every
+        `every` seconds in a background thread, until the returned event is set (then once more)."""
+        base = self.read()
+        counters.marks.extend(base.marks)
         stop = threading.Event()
+        written: list[Shared] = []
 
         def write() -> None:
-            os.pwrite(fd, _SHARED.pack(base_requests + counters.requests, base_writes + counters.writes), 0)
+            now = Shared(base.requests + counters.requests, base.writes + counters.writes, tuple(counters.marks))
+            if written and written[-1] == now:
+                return
+            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            partial.write_text(json.dumps(now._asdict()))
+            os.replace(partial, self.path)
+            written[:] = [now]
 
         def loop() -> None:
-            try:
-                while not stop.wait(every):
-                    write()
+            while not stop.wait(every):
                 write()
-            finally:
-                os.close(fd)
+            write()
 
         write()
         threading.Thread(target=loop, name="capture-counters", daemon=True).start()

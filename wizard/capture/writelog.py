@@ -154,7 +154,7 @@ class WriteLog:
         """The last sequence number logged (0: none)."""
         with self._lock:
             self._read_on()
-            return self._next_seq - 1 if not self._readonly else self._index.head()
+            return self._index.head()
 
     # -- writing -----------------------------------------------------------------
     def begin(

@@ -31,8 +31,9 @@ from wizard.errors import InputError
 from wizard.events import Event, EventBus, Message, ProxyStats
 from wizard.neutron import endpoint
 from wizard.plan import Plan
+from wizard.state import prepare_state_dir
 
-COUNTERS_FILE = "counters"  # a worker's requests and writes, for the feed (stats.CounterFile)
+COUNTERS_FILE = "counters.json"  # a worker's requests, writes and marks, for the feed (stats.CounterFile)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,41 +120,40 @@ def _stop_event() -> threading.Event:
 
 
 def _feed(plan: Plan, capture: str, sources: list[Source], tls) -> FeedServer | None:
-    """The log feed the plan asks for, started (None if it asks for none)."""
+    """The log feed the plan asks for, its token read (or made), not started yet (None: no feed asked for)."""
     if not plan.capture.feed.listen:
         return None
     token = load_or_create_token(plan.capture.feed.token_file or Path(plan.state_dir) / TOKEN_FILE)
-    feed = FeedServer(capture, sources, plan.capture.feed.listen, token, tls)
-    feed.start()
-    return feed
+    return FeedServer(capture, sources, plan.capture.feed.listen, token, tls)
 
 
 def _serve(plan: Plan, config: ProxyConfig, hold_dir: str, counters: CounterFile | None = None) -> int:
     """One capture process: the proxy, its hold watcher, and the feed (unless it is a worker)."""
     log = WriteLog(plan.state_dir)
-    feed = None
+    bus = EventBus()
+    bus.subscribe(_print_event)
+    proxy = CaptureProxy(config, log, bus)
+    own = Source(config.name, Path(plan.state_dir), proxy.counters.shared)
+    watcher = HoldWatcher(hold_dir, proxy, lambda text: bus.publish(Message(level="warning", text=text,
+                                                                            phase="capture")),
+                          ack_dir=plan.state_dir)
+    sharing = feed = None
     try:
-        bus = EventBus()
-        bus.subscribe(_print_event)
-        proxy = CaptureProxy(config, log, bus)
+        feed = None if counters else _feed(plan, config.name, [own], config.server_tls())
         stop = _stop_event()
         proxy.start()
+        if feed:
+            feed.start()
         sharing = counters.keep_up(proxy.counters) if counters else None
-        watcher = HoldWatcher(hold_dir, proxy,
-                              lambda text: bus.publish(Message(level="warning", text=text, phase="capture")),
-                              ack_dir=plan.state_dir)
         watcher.start()
-        if counters is None:
-            own = Source(config.name, Path(plan.state_dir), lambda: (proxy.counters.requests, proxy.counters.writes))
-            feed = _feed(plan, config.name, [own], config.server_tls())
         print(f"capture: {proxy.url} -> {config.upstream}; write log {log.path}; {proxy.connections.describe()}"
               + (f"; feed {feed.url}" if feed else ""), file=sys.stderr, flush=True)
         stop.wait()
+    finally:
         watcher.stop()
         proxy.stop()
         if sharing:
             sharing.set()
-    finally:
         if feed:
             feed.stop()
         log.close()
@@ -165,7 +165,7 @@ def _supervise(args: argparse.Namespace, plan: Plan, config: ProxyConfig) -> int
     host, port = config.host_port()
     holder = reserve_port(host, port)
     port = holder.getsockname()[1]
-    state_dir = os.path.abspath(plan.state_dir)
+    state_dir = str(prepare_state_dir(os.path.abspath(plan.state_dir)))
 
     def command(number: int) -> list[str]:
         return [sys.executable, "-m", "wizard", "capture",
@@ -177,13 +177,14 @@ def _supervise(args: argparse.Namespace, plan: Plan, config: ProxyConfig) -> int
 
     stop = _stop_event()
     supervisor = Supervisor(plan.capture.workers, command, lambda text: print(text, file=sys.stderr, flush=True))
-    feed = None
+    sources = [Source(f"{config.name}-worker-{n}", worker_dir(state_dir, n),
+                      CounterFile(worker_dir(state_dir, n) / COUNTERS_FILE).read)
+               for n in range(1, plan.capture.workers + 1)]
+    feed = _feed(plan, config.name, sources, config.server_tls())
     try:
         supervisor.start()
-        sources = [Source(f"{config.name}-worker-{n}", worker_dir(state_dir, n),
-                          CounterFile(worker_dir(state_dir, n) / COUNTERS_FILE).read)
-                   for n in range(1, plan.capture.workers + 1)]
-        feed = _feed(plan, config.name, sources, config.server_tls())
+        if feed:
+            feed.start()
         print(f"capture: {url_of(host, port, bool(config.tls_cert))} -> {config.upstream}; "
               f"{plan.capture.workers} workers, write logs {state_dir}/worker-*/"
               + (f"; feed {feed.url}" if feed else ""), file=sys.stderr, flush=True)
