@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.capture.conftest import Upstream, start_capture
+from tests.capture.conftest import CaptureProcess, Upstream, start_capture
+from wizard.capture.feed_client import FeedClient
+from wizard.capture.feed_token import read_token
 from wizard.capture.haproxy_insertion import HaproxyInsertion
-from wizard.capture.insertion import PROBE_HEADER
+from wizard.capture.insertion import haproxy_arrival_problem
 from wizard.capture.phase import CapturePhase
+from wizard.capture.stats import MARK_HEADER
 from wizard.engine import Engine, RunContext
 from wizard.events import EventBus
 from wizard.lab.haproxy_server import HaproxyServer, neutron_backend
-from wizard.plan import HaproxyConfig, NeutronSource, Plan
+from wizard.plan import CaptureNode, HaproxyConfig, NeutronSource, Plan
 from wizard.preflight import Check, PreflightPhase
 from wizard.preflight import capture as capture_check
 from wizard.preflight.insertion import insertion
@@ -61,7 +64,7 @@ def plan_for(tmp_path, haproxy, captures, upstream, public: str) -> Plan:
 def probes(upstream) -> list[dict[str, str]]:
     """The headers of each marked request Neutron received (names lowercased)."""
     headers = [{name.lower(): value for name, value in r.headers.items()} for r in upstream.received]
-    return [h for h in headers if PROBE_HEADER.lower() in h]
+    return [h for h in headers if MARK_HEADER.lower() in h]
 
 
 def test_the_run_sends_haproxy_to_the_captures_proves_it_with_a_marked_request_and_puts_it_back(
@@ -123,3 +126,34 @@ def test_preflight_blocks_a_configuration_haproxy_refuses_and_captures_that_are_
     assert [(f.code, f.severity) for f in down] == [("captures-down", Severity.BLOCKER)]
     assert down[0].message.startswith("no capture answers its health check (capture-1: ")
     assert down[0].message.endswith("every write would go around the captures to Neutron's servers (fail_open)")
+
+
+@pytest.fixture
+def feeding(tmp_path, upstream):
+    """Two `alcor-migrate capture` processes, api-1 and api-2, each with a feed."""
+    running = [CaptureProcess("--neutron-url", upstream.url, "--state-dir", str(tmp_path / f"api-{n}"), "--name",
+                              f"api-{n}", "--feed-listen", "127.0.0.1:0") for n in (1, 2)]
+    yield running
+    for process in running:
+        process.stop()
+
+
+def test_with_the_captures_feeds_listed_the_proof_is_the_mark_itself(tmp_path, haproxy, upstream, feeding):
+    """Capture processes with feeds (capture.nodes): the marked request's own mark must be among those a
+    feed shows, not merely a counter moving."""
+    running = feeding
+    plan = plan_for(tmp_path, haproxy, [], upstream, haproxy.url)
+    plan.capture.haproxy.captures = {f"api-{n}": p.url.removeprefix("http://") for n, p in enumerate(running, 1)}
+    plan.capture.nodes = {f"api-{n}": CaptureNode(feed=p.feed_url, token_file=str(tmp_path / f"api-{n}" / "feed.token"))
+                          for n, p in enumerate(running, 1)}
+    inserted = HaproxyInsertion(plan.capture.haproxy, plan.state_dir, lambda text: None)
+    inserted.insert()
+    try:
+        assert haproxy_arrival_problem(plan) is None
+        marks = [FeedClient(node.feed, read_token(node.token_file)).status()["marks"]
+                 for node in plan.capture.nodes.values()]
+        assert len([mark for shown in marks for mark in shown]) >= 1  # the mark is what the feeds showed
+        plan.neutron.url = upstream.url  # a public endpoint that goes around HAProxy: no feed shows its marks
+        assert haproxy_arrival_problem(plan).startswith("clients are not going through the captures")
+    finally:
+        inserted.remove()

@@ -24,7 +24,7 @@ import functools
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +33,7 @@ from wizard.capture.feed_client import FeedClient, FeedError
 from wizard.capture.feed_token import read_token
 from wizard.capture.haproxy_insertion import HaproxyInsertion
 from wizard.capture.health import HEALTH_PATH
+from wizard.capture.stats import MARK_HEADER
 from wizard.cutover.endpoint import SWITCHED, keystone_switch
 from wizard.errors import InputError, MigrateError
 from wizard.events import Message
@@ -43,7 +44,6 @@ from wizard.state import StateStore
 HAPROXY = "haproxy"
 INSERTED_AT = "capture.inserted_at"  # meta: time.time() when the catalog first pointed at the capture
 ARTIFACT = "insertion"  # ctx.artifacts: the capture URL this run put into the catalog
-PROBE_HEADER = "X-Alcor-Migrate-Probe"
 PROBE_TIMEOUT = 10.0
 PROBE_ATTEMPTS = 5
 PROBE_PAUSE = 0.5  # seconds before the second attempt; one more before each later one
@@ -118,7 +118,7 @@ def arrival_problem(plan: Plan, state: StateStore, requests_seen, capture: str) 
     it did). `requests_seen()` is the capture's request counter."""
     public = neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
     try:
-        if marked_request_arrives(public, requests_seen, plan.neutron.verify_tls):
+        if marked_request_arrives(public, Counted(requests_seen), plan.neutron.verify_tls):
             return None
     except httpx.HTTPError as exc:
         return f"a marked request to the catalog's public network endpoint {public} failed ({exc})"
@@ -137,10 +137,10 @@ def haproxy_arrival_problem(plan: Plan) -> str | None:
     settings = plan.capture.haproxy
     public = (neutron_endpoint.find(dataclasses.replace(plan.neutron, url=None, interface="public"))
               if plan.neutron.cloud else neutron_endpoint.root(plan.neutron.url or ""))
-    with CaptureCounters(plan) as counters:
+    with CaptureWitness(plan) as witness:
         try:
             for attempt in range(PROBE_ATTEMPTS):
-                if marked_request_arrives(public, counters.requests, plan.neutron.verify_tls):
+                if marked_request_arrives(public, witness, plan.neutron.verify_tls):
                     return None
                 if attempt + 1 < PROBE_ATTEMPTS:
                     time.sleep(PROBE_PAUSE * (attempt + 1))
@@ -152,34 +152,60 @@ def haproxy_arrival_problem(plan: Plan) -> str | None:
             f"{settings.backend} of {settings.config}")
 
 
-def marked_request_arrives(public: str, requests_seen: Callable[[], int], verify: bool) -> bool:
-    """Whether a GET to the network endpoint `public`, marked by a unique name and header, moves
-    `requests_seen()`. No token: Neutron's 401 passes through a capture and is counted all the same."""
+def marked_request_arrives(public: str, witness: Witness, verify: bool) -> bool:
+    """Whether a GET to the network endpoint `public`, marked by a unique name and MARK_HEADER, is seen
+    by `witness`. No token: Neutron's 401 passes through a capture and is counted all the same."""
     marker = uuid.uuid4().hex
-    before = requests_seen()
+    witness.before()
     httpx.get(f"{public}/v2.0/networks", params={"name": f"alcor-migrate-probe-{marker}"},
-              headers={PROBE_HEADER: marker}, timeout=PROBE_TIMEOUT, verify=verify)
-    return requests_seen() > before
+              headers={MARK_HEADER: marker}, timeout=PROBE_TIMEOUT, verify=verify)
+    return witness.saw(marker)
 
 
-class CaptureCounters:
-    """The requests the captures have passed, all told: from their feeds when capture.nodes lists them
-    (every worker's), else from each capture's health check over one kept-alive connection (so that,
-    with `--workers`, it asks the same worker each time; a marked request another worker took is
-    missed, and tried again)."""
+class Witness(Protocol):
+    def before(self) -> None: ...
+
+    def saw(self, marker: str) -> bool: ...
+
+
+class Counted:
+    """A capture's request counter moved past a marked request (the run's own capture)."""
+
+    def __init__(self, requests_seen: Callable[[], int]):
+        self.requests_seen, self.count = requests_seen, 0
+
+    def before(self) -> None:
+        self.count = self.requests_seen()
+
+    def saw(self, marker: str) -> bool:
+        return self.requests_seen() > self.count
+
+
+class CaptureWitness:
+    """Whether the captures passed a marked request: its mark among those their feeds show when
+    capture.nodes lists them (every worker's, exactly), else a request counter moving, from each
+    capture's health check over one kept-alive connection (with `--workers` it asks the same worker
+    each time, and a marked request another worker took is missed, and tried again)."""
 
     def __init__(self, plan: Plan):
         self._feeds = [FeedClient(node.feed, read_token(node.token_file), timeout=PROBE_TIMEOUT)
                        for node in plan.capture.nodes.values() if node.feed and node.token_file]
         self._health = [] if self._feeds else [httpx.Client(base_url=f"http://{address}", timeout=PROBE_TIMEOUT)
                                                for address in plan.capture.haproxy.captures.values()]
+        self._counted = Counted(self._requests)
 
-    def requests(self) -> int:
-        readers: list[Callable[[], dict[str, Any]]] = [feed.status for feed in self._feeds]
-        readers += [functools.partial(_health, client) for client in self._health]
-        return sum(map(_counted, readers))
+    def before(self) -> None:
+        self._counted.before()
 
-    def __enter__(self) -> CaptureCounters:
+    def saw(self, marker: str) -> bool:
+        if self._feeds:
+            return any(marker in _answer(feed.status).get("marks", ()) for feed in self._feeds)
+        return self._counted.saw(marker)
+
+    def _requests(self) -> int:
+        return sum(int(_answer(functools.partial(_health, client)).get("requests", 0)) for client in self._health)
+
+    def __enter__(self) -> CaptureWitness:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -193,9 +219,9 @@ def _health(client: httpx.Client) -> dict[str, Any]:
     return client.get(HEALTH_PATH).json()
 
 
-def _counted(read: Callable[[], dict[str, Any]]) -> int:
-    """`requests` of a capture's status or health answer; 0 if it does not answer."""
+def _answer(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A capture's status or health answer; empty if it does not answer."""
     try:
-        return int(read()["requests"])
-    except (httpx.HTTPError, FeedError, ValueError, KeyError, TypeError):
-        return 0
+        return read()
+    except (httpx.HTTPError, FeedError, ValueError):
+        return {}
