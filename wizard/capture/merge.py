@@ -31,7 +31,6 @@ from wizard.capture import writes
 from wizard.capture.reader import LogReader, NamedVerdicts, Verdicts
 from wizard.capture.replay import (
     FAILED,
-    LAG_EVERY,
     POSITION,
     SETTLED,
     EntryReplayer,
@@ -44,7 +43,6 @@ from wizard.capture.replay import (
 from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN, Indexed
 from wizard.capture.writes import Unsupported
 from wizard.errors import MigrateError
-from wizard.events import LagChanged
 
 # The resources a resource of each kind names, as (field, kind); "a.b" looks into a list or mapping.
 REFERS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -255,11 +253,6 @@ class MergedReplayer(EntryReplayer):
             waiting, head, oldest = waiting + lag.waiting, head + lag.head, max(oldest, lag.oldest_age)
         return Lag(waiting, oldest, head, tuple(name for name in self._unreachable))
 
-    def publish_lag(self) -> Lag:
-        lag = self.lag()
-        self.emit(LagChanged(waiting=lag.waiting, oldest_age=lag.oldest_age))
-        return lag
-
     def replay(self, until: int | None = None, retry_failed: bool = False) -> PassSummary:
         """One pass over every log that can be read, to its head. `until` (the sum of heads a caller saw)
         needs nothing more: a pass goes at least that far in each log it reads."""
@@ -312,7 +305,7 @@ class MergedReplayer(EntryReplayer):
         logs = {s.name: s.log for s in self.sources}
         reading: dict[str, Iterator[dict[str, Any]]] = {}
         blocked: set[str] = set()
-        last_lag = 0.0
+        next_lag = 0.0
         for rec in ordered:
             name = rec.log
             try:
@@ -327,9 +320,8 @@ class MergedReplayer(EntryReplayer):
                 blocked.add(name)
             if name not in blocked:
                 self.state.set_meta(f"{POSITION}.{name}", rec.seq)
-            if time.monotonic() - last_lag >= LAG_EVERY:
-                last_lag = time.monotonic()
-                self.publish_lag()
+            if time.monotonic() >= next_lag:
+                next_lag = self._lag_during_pass()
         if todo or self.phase not in self._reported:
             self._reported.add(self.phase)
             self._progress(summary, todo, f"position #{self.position}")

@@ -51,7 +51,8 @@ WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
 LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address",
                  "security_group_id", "floating_network_id", "floating_ip_address", "remote_ip_prefix",
                  "port_range_min", "direction")
-LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
+LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass (at least)
+LAG_SHARE = 0.1  # the most of a pass's time spent reading the lag (it reads every entry's state)
 
 
 class Log(Protocol):
@@ -122,6 +123,22 @@ class EntryReplayer:
         self._reported: set[str] = set()  # phases whose progress bar was shown
         self._revisions: dict[tuple[str, str], int] = {}  # the newest revision a logged answer carried
         self._gone: set[tuple[str, str]] = set()  # resources a write deleted
+
+    def publish_lag(self) -> Lag:
+        lag = self.lag()
+        self.emit(LagChanged(waiting=lag.waiting, oldest_age=lag.oldest_age))
+        return lag
+
+    def lag(self) -> Lag:
+        raise NotImplementedError
+
+    def _lag_during_pass(self) -> float:
+        """Publish the lag; when (time.monotonic()) to publish it next, so that reading it takes at most
+        LAG_SHARE of a pass, however long the log (a pass read 30,000 entries' states after each entry)."""
+        start = time.monotonic()
+        self.publish_lag()
+        took = time.monotonic() - start
+        return start + max(LAG_EVERY, took / LAG_SHARE)
 
     def _progress(self, summary: PassSummary, todo: int, current: str) -> None:
         self.emit(Progress(phase=self.phase, kind="writes", done=summary.replayed + summary.skipped + summary.failed,
@@ -357,11 +374,6 @@ class Replayer(EntryReplayer):
     def lag(self) -> Lag:
         return lag_of(self.log.states())
 
-    def publish_lag(self) -> Lag:
-        lag = self.lag()
-        self.emit(LagChanged(waiting=lag.waiting, oldest_age=lag.oldest_age))
-        return lag
-
     # -- passes ---------------------------------------------------------------------------
     def replay(self, until: int | None = None, retry_failed: bool = False) -> PassSummary:
         """One pass over the log up to `until` (all of it by default)."""
@@ -385,7 +397,7 @@ class Replayer(EntryReplayer):
     def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
         summary = PassSummary(position=self.position)
         blocked = False
-        last_lag = 0.0
+        next_lag = 0.0
         todo = sum(1 for e in self.log.states() if e.seq > summary.position and (until is None or e.seq <= until)
                    and e.state in (COMMITTED, UNKNOWN))
         for entry in self.log.iter_entries(after=summary.position):  # read one at a time
@@ -408,9 +420,8 @@ class Replayer(EntryReplayer):
             if not blocked:
                 summary.position = seq
                 self.state.set_meta(POSITION, seq)
-            if time.monotonic() - last_lag >= LAG_EVERY:
-                last_lag = time.monotonic()
-                self.publish_lag()
+            if time.monotonic() >= next_lag:
+                next_lag = self._lag_during_pass()
         if todo or self.phase not in self._reported:  # a pass with nothing to do keeps the last bar
             self._reported.add(self.phase)
             self._progress(summary, todo, f"position #{summary.position}")
