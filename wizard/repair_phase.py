@@ -15,6 +15,7 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient
 from wizard.alcor.repair import PHASE, RepairIncomplete, made_by_migration, repair
+from wizard.capture.replay_phase import ARTIFACT as REPLICATION
 from wizard.engine import RunContext
 from wizard.events import FindingRaised, Message
 from wizard.translate.model import Severity
@@ -32,8 +33,10 @@ class RepairPhase:
         run = ctx.need("translation")
         translation = current_translation(ctx)
         made = made_by_migration(run.requests, ctx.state)
+        replication = ctx.artifacts.get(REPLICATION)  # replay raised the findings of the writes it carried
+        known = [*run.findings, *(replication.replayer.findings if replication is not None else ())]
         with AlcorClient.from_plan(ctx.plan) as client:
-            result = repair(translation, client, ctx.state, made, known=run.findings,
+            result = repair(translation, client, ctx.state, made, known=known,
                             verify_after=False, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
                             checkpoint=ctx.checkpoint)
         ctx.artifacts[ARTIFACT] = result

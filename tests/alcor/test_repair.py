@@ -159,3 +159,20 @@ def test_the_repair_command_dry_run_then_repair_then_nothing_left(world, tmp_pat
     assert "0 request(s) sent; no drift" in capsys.readouterr().out
     assert writes(world) - sent_before == result["requests"]
     assert main(["repair", "--snapshot", str(tmp_path / "now.json")]) == 2  # no Alcor to repair
+
+
+def test_a_plan_can_turn_the_repair_phase_off(world):
+    from wizard.engine import Engine
+    from wizard.repair_phase import RepairPhase
+
+    before, run = converted(world)
+    world.client._http.delete(world.emulator.url_for("vpc") + "/project/x/ports/" + before["ports"][5]["id"])
+    world.plan.repair.enabled = False
+    sent_before = writes(world)
+    engine = Engine(world.plan, [RepairPhase()], world.state)
+    engine.ctx.artifacts["translation"] = run
+    assert engine.run().ok
+    assert world.state.phase("repair")["summary"] == {"enabled": False} and writes(world) == sent_before
+    world.plan.repair.enabled = True
+    assert engine.run().ok
+    assert world.state.phase("repair")["summary"]["repaired"] == {"port": {"created": 1, "updated": 0, "deleted": 0}}

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.alcor.conftest import plan_for
+from wizard import report
 from wizard.alcor.convert import ConvertPhase
 from wizard.alcor.verify import VerifyPhase
 from wizard.capture.phase import CapturePhase
@@ -100,6 +101,11 @@ def test_writes_that_bypassed_the_capture_are_repaired_and_verify_finds_no_drift
         with httpx.Client(base_url=emulator.url_for("port")) as alcor:
             assert alcor.get(f"/project/{user.project}/ports/{gone['id']}").status_code == 404
             assert alcor.get(f"/project/{user.project}/ports/{kept['id']}").json()["port"]["name"] == "renamed-directly"
+
+        report.write(state, "bypass")
+        written = (tmp_path / "state" / report.REPORT_MD).read_text()
+        assert "## Repaired in Alcor" in written and "| port | 1 | 1 | 1 |" in written
+        assert f"| deleted | port | {gone['id']} |" in written and f"| created | vpc | {made['network']} |" in written
 
         total = writes(emulator)
         second = engine.run()  # nothing bypassed since: repair sends nothing

@@ -198,8 +198,8 @@ def test_preview_with_blockers_writes_the_files_and_stops_naming_them(state, pla
 
 def test_build_phases_gives_the_phases_in_engine_order():
     names = [phase.name for phase in build_phases(Plan())]
-    assert names == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify", "switch",
-                     "drain", "cutover", "final_replay", "report"]
+    assert names == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "repair", "verify",
+                     "switch", "drain", "cutover", "final_replay", "report"]
 
 
 def test_build_phases_captures_only_a_live_neutron_with_capture_enabled():

@@ -36,7 +36,7 @@ def test_a_run_through_preview_reports_phases_counts_and_findings(plan_file, alc
     assert document["format"] == report.FORMAT and document["name"] == "sample"
     assert [(p["phase"], p["status"]) for p in document["phases"]] == [
         ("preflight", "done"), ("snapshot", "done"), ("translate", "done"), ("preview", "done"),
-        ("convert", "done"), ("replay", "done"), ("verify", "done")]
+        ("convert", "done"), ("replay", "done"), ("repair", "done"), ("verify", "done")]
     assert all(p["seconds"] is not None and p["started_at"].endswith("Z") for p in document["phases"])
     assert [c["check"] for c in document["preflight"]] == ["state directory", "neutron", "capture", "insertion",
                                                           "alcor", "plan references"]

@@ -61,7 +61,7 @@ def test_json_lines_each_parse_and_tell_the_whole_run(plan_file, alcor_migrate, 
     assert code == 0
     names = [event["event"] for event in events]
     started = [event["phase"] for event in events if event["event"] == "phase_started"]
-    assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "verify"]
+    assert started == ["preflight", "snapshot", "translate", "preview", "convert", "replay", "repair", "verify"]
     checks = [(e["check"], e["status"]) for e in events if e["event"] == "check_changed"]
     assert checks == [("state directory", "running"), ("state directory", "ok"), ("neutron", "running"),
                       ("neutron", "ok"), ("capture", "running"), ("capture", "ok"), ("insertion", "running"),
@@ -137,8 +137,8 @@ def test_until_stops_after_the_phase_and_skips_the_rest(plan_file, alcor_migrate
     code, events = alcor_migrate.events("--plan", plan_file, "--until", "translate")
     assert code == 0
     skipped = [e["phase"] for e in events if e["event"] == "phase_skipped"]
-    assert skipped == ["preview", "convert", "replay", "verify", "switch", "drain", "cutover", "final_replay",
-                       "report"]
+    assert skipped == ["preview", "convert", "replay", "repair", "verify", "switch", "drain", "cutover",
+                       "final_replay", "report"]
     assert not (tmp_path / "state" / "preview").exists()
 
 

@@ -189,7 +189,8 @@ def patch(requests: Sequence[AlcorRequest], expected: Expected, actual: Items, m
         if on and on != want and (id in wanted_subnets or id in doomed.get(SUBNET.name, ())):
             first.append(_router_action(REMOVE_ROUTER_INTERFACE, on, _project(have_routers.get(on), subnet),
                                         {"subnet_id": id}, f"repair-detach:{on}:{id}"))
-            changed.setdefault((SUBNET.name, id), set()).add(ATTACHED)
+            if id in wanted_subnets:  # else it is deleted next
+                changed.setdefault((SUBNET.name, id), set()).add(ATTACHED)
     last: list[AlcorRequest] = []  # attaches and route additions
     for id, subnet in sorted(wanted_subnets.items()):
         want = subnet.get(ATTACHED)
