@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -176,7 +177,8 @@ class LabCaptures:
     def _watch(self) -> None:
         seen: dict[str, str] = {}
         while not self._stopping.wait(WATCH_EVERY):
-            states = {name: state.split(" ")[0] for name, state in self.haproxy.server_states().items()}
+            states = {name: re.sub(r" \d+/\d+$", "", state)  # "UP 1/2": still UP, one check failed
+                      for name, state in self.haproxy.server_states().items()}
             for name, state in states.items():
                 if seen.get(name) != state:
                     self.transitions.append({"server": name, "state": state, "at": time.time()})
