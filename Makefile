@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps check test lab lab-noauth lab-traps clean
+.PHONY: setup system-deps check test lab lab-noauth lab-traps lab-haproxy clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ lab-noauth: setup
 
 lab-traps: setup
 	$(VENV)/bin/alcor-migrate lab run lab-traps --yes
+
+lab-haproxy: setup system-deps
+	$(VENV)/bin/alcor-migrate lab run lab-haproxy --yes
 
 clean:
 	rm -rf $(VENV) state

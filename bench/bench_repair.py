@@ -92,10 +92,10 @@ def main() -> int:
         verify_seconds = time.monotonic() - started
         sent_before = writes(emulator)
         started = time.monotonic()
-        result = repair(now, client, state, made_by_migration(run.requests, state), known=run.findings)
+        result = repair(now.requests, client, state, made_by_migration(run.requests, state))
         seconds = time.monotonic() - started
         sent = writes(emulator) - sent_before
-        again = repair(now, client, state, made_by_migration(run.requests, state))
+        again = repair(now.requests, client, state, made_by_migration(run.requests, state))
         state.close()
     resources = sum(len(after[name]) for name in ("networks", "subnets", "ports", "security_groups",
                                                    "security_group_rules", "routers", "floatingips"))

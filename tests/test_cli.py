@@ -38,7 +38,7 @@ def test_help_lists_every_command(capsys):
     shown = capsys.readouterr().out
     assert [f"{name}_cmd" for name in commands.NAMES] == COMMAND_MODULES
     for name in commands.NAMES:
-        assert f"\n    {name} " in shown
+        assert f"\n    {name} " in shown or f"\n    {name}\n" in shown  # a long name wraps its help
 
 
 @pytest.mark.parametrize("name", commands.NAMES)

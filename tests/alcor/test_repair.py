@@ -82,7 +82,7 @@ def test_repair_sends_only_the_difference_and_ends_at_zero_drift(world):
     assert verify(now.requests, world.client, world.state.mapped_id).total > 0
     made = made_by_migration(run.requests, world.state)
     sent_before = writes(world)
-    result = repair(now, world.client, world.state, made, known=run.findings, concurrency=4)
+    result = repair(now.requests, world.client, world.state, made, concurrency=4)
     assert result.complete and result.drift is not None and result.drift.total == 0, result.drift.to_json(most=3)
     assert writes(world) - sent_before == len(result.patch.requests) == result.sent.applied
     changes = {(c.action, c.kind, c.id) for c in result.patch.changes}
@@ -95,7 +95,8 @@ def test_repair_sends_only_the_difference_and_ends_at_zero_drift(world):
     assert counts["port"] == {CREATED: 1, UPDATED: 1, DELETED: 1}
     assert result.patch.kept == [] and world.emulator.ledger.duplicates() == {}
 
-    again = repair(fresh(after, world), world.client, world.state, made_by_migration(run.requests, world.state))
+    made = made_by_migration(run.requests, world.state)
+    again = repair(fresh(after, world).requests, world.client, world.state, made)
     assert again.patch.requests == [] and again.sent is None and again.drift.total == 0
     assert writes(world) - sent_before == len(result.patch.requests)  # the second pass sent nothing
 
@@ -104,7 +105,8 @@ def test_a_dry_run_computes_the_difference_and_sends_nothing(world):
     before, run = converted(world)
     after, ids = behind_the_back(before)
     sent_before = writes(world)
-    result = repair(fresh(after, world), world.client, world.state, made_by_migration(run.requests, world.state),
+    made = made_by_migration(run.requests, world.state)
+    result = repair(fresh(after, world).requests, world.client, world.state, made,
                     dry_run=True)
     assert result.sent is None and result.drift is None and len(result.patch.requests) > 0
     assert (DELETED, "port", ids["gone"]) in {(c.action, c.kind, c.id) for c in result.patch.changes}
@@ -125,7 +127,8 @@ def test_a_deleted_network_goes_with_its_ports_and_subnets_and_what_the_migratio
     stray = world.client._http.post(world.emulator.url_for("vpc") + "/project/other/vpcs",
                                     json={"network": {"id": "not-ours"}})
     assert stray.status_code == 201
-    result = repair(fresh(after, world), world.client, world.state, made_by_migration(run.requests, world.state))
+    made = made_by_migration(run.requests, world.state)
+    result = repair(fresh(after, world).requests, world.client, world.state, made)
     assert result.complete and result.patch.kept == [("vpc", "not-ours")]
     assert world.client.get("vpc", network["id"]) is None and world.client.get("vpc", "not-ours") is not None
     deleted = {c.kind for c in result.patch.changes if c.action == DELETED}

@@ -33,6 +33,9 @@ class Log:
         self.calls.append(("replay", until))
         return self.applied
 
+    def unreadable(self):
+        return ()
+
     def hold_writes(self, mode, retry_after):
         self.held = True
         self.calls.append(("hold", mode))

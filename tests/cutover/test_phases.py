@@ -33,6 +33,9 @@ class Caught:
     def replay(self, until, deadline):
         return until
 
+    def unreadable(self):
+        return ()
+
     def hold_writes(self, mode, retry_after):
         self.held.append(mode)
 

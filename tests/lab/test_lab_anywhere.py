@@ -38,8 +38,8 @@ def alcor_migrate(installed: Path, cwd: Path, *args: str) -> subprocess.Complete
 
 def test_the_installed_package_holds_the_lab_plans_and_the_sample_clouds(installed, tmp_path):
     shipped = installed / "wizard" / "lab"
-    assert sorted(p.name for p in (shipped / "plans").glob("*.yaml")) == ["lab-noauth.yaml", "lab-traps.yaml",
-                                                                        "lab.yaml"]
+    assert sorted(p.name for p in (shipped / "plans").glob("*.yaml")) == ["lab-haproxy.yaml", "lab-noauth.yaml",
+                                                                        "lab-traps.yaml", "lab.yaml"]
     assert sorted(p.name for p in (shipped / "sample_configs").glob("*.json")) == ["medium.json", "small.json",
                                                                                  "traps.json"]
     done = alcor_migrate(installed, tmp_path, "preview", "--plan", str(shipped / "plans" / "lab.yaml"))

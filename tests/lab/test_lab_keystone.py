@@ -110,5 +110,5 @@ def test_a_keystone_lab_run_stopped_during_convert_resumes_and_the_users_finish_
     returncode, _ = stopped_during_convert(command(state_dir))
     assert returncode == 130
     stderr = run_keystone_lab(state_dir)
-    assert "lab users stopped" not in stderr
+    assert "user writes stopped" not in stderr
     assert [entry["state"] for entry in logged_writes(state_dir)] == [REPLAYED] * USER_WRITES + [REJECTED]

@@ -24,7 +24,7 @@ time: a pass killed midway is repaired by the next, and a pass after a clean one
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,6 @@ from wizard.alcor.verify import ROUTES_FIELD, Drift, Expected, compare, observe
 from wizard.core.errors import MigrateError
 from wizard.core.state import StateStore
 from wizard.neutron.snapshot import COLLECTIONS
-from wizard.translate.model import Finding, Translation
 
 PHASE = "repair"
 PASSES = "repair.passes"  # state meta: passes that sent something
@@ -113,14 +112,12 @@ class Patch:
 
 @dataclass
 class RepairResult:
-    """One repair pass: the patch, what sending it did (None when nothing was sent), the drift
-    left afterwards (None for a dry run, or when not verified again) and the findings the fresh
-    translation raised anew."""
+    """One repair pass: the patch, what sending it did (None when nothing was sent), and the drift
+    left afterwards (None for a dry run, or when not verified again)."""
 
     patch: Patch
     sent: ConvertSummary | None = None
     drift: Drift | None = None
-    findings: list[Finding] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -131,7 +128,7 @@ class RepairResult:
         out = {"drift_before": self.patch.drift.total, "requests": len(self.patch.requests),
                "sent": self.sent.applied if self.sent else 0,
                "failed": len(self.sent.failures) + len(self.sent.held_back) if self.sent else 0,
-               "repaired": self.patch.counts(), "kept": len(self.patch.kept), "findings": len(self.findings),
+               "repaired": self.patch.counts(), "kept": len(self.patch.kept),
                "changes": [c.to_json() for c in self.patch.changes[:SHOWN]]}
         return out if self.drift is None else {**out, "drift": self.drift.total}
 
@@ -336,20 +333,17 @@ def _routes(action: str, router_id: str, project: str | None, routes: list[dict[
 
 
 # -- one pass -------------------------------------------------------------------------------------
-def repair(translation: Translation, client: AlcorClient, state: StateStore, made: set[str], *,
-           known: Iterable[Finding] = (), dry_run: bool = False, verify_after: bool = True, concurrency: int = 8,
+def repair(requests: Sequence[AlcorRequest], client: AlcorClient, state: StateStore, made: set[str], *,
+           dry_run: bool = False, verify_after: bool = True, concurrency: int = 8,
            emit: Callable[[Any], None] = lambda event: None,
            checkpoint: Callable[[], None] = lambda: None) -> RepairResult:
-    """Compute the difference between `translation` (of Neutron now, learned ids restored) and
-    Alcor, send it (unless `dry_run`) and verify again (unless not `verify_after`: the run's verify
-    phase follows). `made`: made_by_migration's ids; `known`: findings raised before (the run's
-    translation), not raised again."""
-    seen = {(f.code, f.neutron) for f in known}
-    findings = [f for f in translation.findings if (f.code, f.neutron) not in seen]
-    expected, actual = observe(translation.requests, client, state.mapped_id)
-    diff = patch(translation.requests, expected, actual, made)
+    """Compute the difference between `requests` (a translation of Neutron now, learned ids restored)
+    and Alcor, send it (unless `dry_run`) and verify again (unless not `verify_after`: the run's
+    verify phase follows). `made`: made_by_migration's ids."""
+    expected, actual = observe(requests, client, state.mapped_id)
+    diff = patch(requests, expected, actual, made)
     if dry_run or not diff.requests:
-        return RepairResult(diff, None, None if dry_run else diff.drift, findings)
+        return RepairResult(diff, None, None if dry_run else diff.drift)
     passes = state.get_meta(PASSES, 0) + 1
     state.set_meta(PASSES, passes)
     state.set_meta(MADE, sorted(set(state.get_meta(MADE, [])) | {c.id for c in diff.changes if c.action == CREATED}))
@@ -358,5 +352,5 @@ def repair(translation: Translation, client: AlcorClient, state: StateStore, mad
              for r in diff.requests]
     converter = Converter(client, state, concurrency=concurrency, emit=emit, checkpoint=checkpoint, phase=PHASE)
     sent = converter.run(keyed)
-    after = compare(*observe(translation.requests, client, state.mapped_id)) if verify_after else None
-    return RepairResult(diff, sent, after, findings)
+    after = compare(*observe(requests, client, state.mapped_id)) if verify_after else None
+    return RepairResult(diff, sent, after)

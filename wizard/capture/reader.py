@@ -25,6 +25,19 @@ class Verdicts(Protocol):
     def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None: ...
 
 
+class NamedVerdicts:
+    """One log's verdicts among several logs' in one state store (replay of several captures, merge.py)."""
+
+    def __init__(self, state, log: str):
+        self.state, self.log = state, log
+
+    def verdicts(self) -> dict[int, dict[str, Any]]:
+        return self.state.verdicts(self.log)
+
+    def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None:
+        self.state.set_verdict(seq, verdict, self.log)
+
+
 class LogReader:
     """The write log of a capture running as its own process, with this run's verdicts on it."""
 

@@ -9,7 +9,10 @@ Idempotent, because capture starts before the snapshot and an entry may be in it
   creates it from Neutron's state (the logged answer, else a GET);
 - a delete of a resource Alcor lacks is done (the client looks first);
 - an `unknown` entry (Neutron may or may not have applied it) is settled by reading Neutron;
-- a write replay cannot carry (another kind or action) is skipped with a finding naming it.
+- a write replay cannot carry (another kind or action) is skipped with a finding naming it;
+- an answered create or update older (by Neutron's `revision_number`) than one replay carried, or of
+  a resource a write deleted, is skipped: with several logs merged (merge.py) the order across them
+  of writes on one resource does not matter, and deletes are final.
 
 Verdicts are marked on the log's entries: in the log itself when this process writes it,
 in the state store when a capture running as its own process does (capture/reader.py).
@@ -49,7 +52,8 @@ WAITING = frozenset({PENDING, COMMITTED, UNKNOWN})
 LOOKUP_FIELDS = ("project_id", "tenant_id", "name", "network_id", "cidr", "device_id", "mac_address",
                  "security_group_id", "floating_network_id", "floating_ip_address", "remote_ip_prefix",
                  "port_range_min", "direction")
-LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass
+LAG_EVERY = 0.25  # seconds between two LagChanged events within a pass (at least)
+LAG_SHARE = 0.1  # the most of a pass's time spent reading the lag (it reads every entry's state)
 
 
 class Log(Protocol):
@@ -74,7 +78,15 @@ class Neutron(Protocol):
 class Lag:
     waiting: int  # entries not replayed yet (pending, committed, unknown)
     oldest_age: float  # seconds since the oldest of them was logged
-    head: int  # the last sequence number in the log
+    head: int  # the last sequence number in the log (several logs: the sum of their heads)
+    held: tuple[str, ...] = ()  # logs that cannot be read now (merge.py): behind by an unknown count
+
+
+def lag_of(entries: list[Indexed]) -> Lag:
+    """A log's lag, from its entries' states (`Log.states()`)."""
+    waiting = [e for e in entries if e.state in WAITING]
+    age = time.time() - waiting[0].time if waiting else 0.0
+    return Lag(len(waiting), max(0.0, age), entries[-1].seq if entries else 0)
 
 
 @dataclass
@@ -92,99 +104,50 @@ class PassSummary:
     failed: int = 0
     position: int = 0
     stopped_at_pending: int | None = None
+    held: tuple[str, ...] = ()  # logs that could not be read (merge.py): their entries wait
 
 
-class Replayer:
-    """Applies the write log to Alcor, entry by entry; thread-safe (one pass at a time)."""
+class EntryReplayer:
+    """Applies logged writes to Alcor one entry at a time (the passes over the logs are Replayer's and
+    merge.MergedReplayer's)."""
 
-    def __init__(self, log: Log, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
+    def __init__(self, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
                  concurrency: int = 4, emit: Callable[[Any], None] = lambda event: None,
                  checkpoint: Callable[[], None] = lambda: None, phase: str = "replay",
                  known: Iterable[Finding] = ()):
-        self.log, self.client, self.state, self.ctx, self.neutron = log, client, state, ctx, neutron
+        self.client, self.state, self.ctx, self.neutron = client, state, ctx, neutron
         self.concurrency, self.emit, self.checkpoint, self.phase = concurrency, emit, checkpoint, phase
         self.findings: list[Finding] = []  # raised by replay, each once (those in `known` were raised before)
         self._raised = {(f.code, f.neutron) for f in known}
         self._lock = threading.Lock()
-        self._caught_up = self._folding = False  # folding: translating only to rebuild the index
+        self._folding = False  # translating only to rebuild the index
         self._reported: set[str] = set()  # phases whose progress bar was shown
-
-    @property
-    def position(self) -> int:
-        return self.state.get_meta(POSITION, 0)
-
-    def lag(self) -> Lag:
-        entries = self.log.states()
-        waiting = [e for e in entries if e.state in WAITING]
-        age = time.time() - waiting[0].time if waiting else 0.0
-        return Lag(len(waiting), max(0.0, age), entries[-1].seq if entries else 0)
+        self._revisions: dict[tuple[str, str], int] = {}  # the newest revision a logged answer carried
+        self._gone: set[tuple[str, str]] = set()  # resources a write deleted
 
     def publish_lag(self) -> Lag:
         lag = self.lag()
         self.emit(LagChanged(waiting=lag.waiting, oldest_age=lag.oldest_age))
         return lag
 
-    # -- passes ---------------------------------------------------------------------------
-    def replay(self, until: int | None = None, retry_failed: bool = False) -> PassSummary:
-        """One pass over the log up to `until` (all of it by default)."""
-        with self._lock:
-            self._catch_up_index()
-            return self._pass(until, retry_failed)
+    def lag(self) -> Lag:
+        raise NotImplementedError
 
-    def _catch_up_index(self) -> None:
-        """A resumed run: fold the entries an earlier run settled into the index (nothing is sent)."""
-        if self._caught_up:
-            return
-        self._caught_up = self._folding = True
-        try:
-            for entry in self.log.iter_entries():
-                if entry["state"] in (REPLAYED, SKIPPED, FAILED):
-                    self._translate(entry)
-        finally:
-            self._folding = False
-        self.ctx.findings.clear()
-
-    def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
-        summary = PassSummary(position=self.position)
-        blocked = False
-        last_lag = 0.0
-        todo = sum(1 for e in self.log.states() if e.seq > summary.position and (until is None or e.seq <= until)
-                   and e.state in (COMMITTED, UNKNOWN))
-        for entry in self.log.iter_entries(after=summary.position):  # read one at a time
-            seq, state = entry["seq"], entry["state"]
-            if until is not None and seq > until:
-                break
-            if state == PENDING:
-                summary.stopped_at_pending = seq
-                break
-            if state in (COMMITTED, UNKNOWN) or (state == FAILED and retry_failed):
-                self.checkpoint()
-                verdict = self._replay(entry)
-                self.log.mark(seq, verdict.state, **verdict.info)
-                state = verdict.state
-                setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
-                self._progress(summary, todo, f"#{seq}")
-            elif state == FAILED:
-                summary.failed += 1
-            blocked = blocked or state not in SETTLED
-            if not blocked:
-                summary.position = seq
-                self.state.set_meta(POSITION, seq)
-            if time.monotonic() - last_lag >= LAG_EVERY:
-                last_lag = time.monotonic()
-                self.publish_lag()
-        if todo or self.phase not in self._reported:  # a pass with nothing to do keeps the last bar
-            self._reported.add(self.phase)
-            self._progress(summary, todo, f"position #{summary.position}")
+    def _lag_during_pass(self) -> float:
+        """Publish the lag; when (time.monotonic()) to publish it next, so that reading it takes at most
+        LAG_SHARE of a pass, however long the log (a pass read 30,000 entries' states after each entry)."""
+        start = time.monotonic()
         self.publish_lag()
-        return summary
+        took = time.monotonic() - start
+        return start + max(LAG_EVERY, took / LAG_SHARE)
 
     def _progress(self, summary: PassSummary, todo: int, current: str) -> None:
         self.emit(Progress(phase=self.phase, kind="writes", done=summary.replayed + summary.skipped + summary.failed,
                            total=todo, failed=summary.failed, current=current))
 
     # -- one entry --------------------------------------------------------------------------
-    def _replay(self, entry: dict[str, Any]) -> Verdict:
+    def _replay(self, entry: dict[str, Any], key: str = "replay") -> Verdict:
+        """Apply one entry; its requests are keyed `KEY:SEQ:...` in the state store (once each)."""
         found = len(self.ctx.findings)
         try:
             requests = self._translate(entry)
@@ -196,13 +159,16 @@ class Replayer:
         if not requests:
             reason = "; ".join(f.message for f in new) or "nothing for Alcor to do"
             return Verdict(SKIPPED, {"reason": reason})
-        return self._apply(entry["seq"], requests)
+        return self._apply(f"{key}:{entry['seq']}:", requests)
 
     def _translate(self, entry: dict[str, Any]) -> list[AlcorRequest] | Verdict:
         write = writes.parse(entry)
         if isinstance(write, Unsupported):
             return self._unsupported(entry, write)
         unknown = entry["state"] == UNKNOWN or (entry["state"] == FAILED and "response" not in entry)
+        outdated = None if unknown else self._outdated(write, entry)
+        if outdated:
+            return Verdict(SKIPPED, {"reason": outdated})
         if write.action == "create":
             found, carried = (self._looked_up(write.kind, entry) if unknown
                               else (writes.resources(entry, write.kind), []))
@@ -223,6 +189,23 @@ class Replayer:
         if current is None:  # an answer not logged, or a delete Neutron may not have done
             current = self.neutron.resource(write.kind, write.id)
         return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
+
+    def _outdated(self, write: Write, entry: dict[str, Any]) -> str | None:
+        """Why an answered create or update is older than what replay carried (several logs merged:
+        another capture logged a later revision, or the delete, first), else None; notes its revision."""
+        if write.action not in ("create", "update"):
+            return None
+        for resource in writes.resources(entry, write.kind):
+            key = (write.kind, str(resource.get("id")))
+            if key in self._gone:
+                return f"{write.kind} {key[1]} was deleted by another logged write: deletes are final"
+            revision, carried = resource.get("revision_number"), self._revisions.get(key)
+            if isinstance(revision, int) and carried is not None and carried > revision:
+                return f"superseded: revision {carried} of {write.kind} {key[1]} is already carried"
+        for resource in writes.resources(entry, write.kind):
+            if isinstance(resource.get("revision_number"), int):
+                self._revisions[(write.kind, resource["id"])] = resource["revision_number"]
+        return None
 
     def _unsupported(self, entry: dict[str, Any], write: Unsupported) -> Verdict:
         message = f"write log entry {entry['seq']}: {entry['method']} {entry['path']}: {write.why}"
@@ -310,6 +293,7 @@ class Replayer:
                 out += self._delete(child_kind, child["id"])
         out += single.delete(kind, resource, self.ctx)
         self.ctx.remove(kind, resource_id)
+        self._gone.add((kind, resource_id))
         return out
 
     def _interface(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
@@ -362,9 +346,8 @@ class Replayer:
         return self._upsert(write.kind, {**resource, "tags": tags})
 
     # -- applying -----------------------------------------------------------------------------
-    def _apply(self, seq: int, requests: list[AlcorRequest]) -> Verdict:
-        """Send an entry's requests with convert's machinery, keyed by the entry so each is sent once."""
-        prefix = f"replay:{seq}:"
+    def _apply(self, prefix: str, requests: list[AlcorRequest]) -> Verdict:
+        """Send an entry's requests with convert's machinery, keyed by the entry (`prefix`) so each is sent once."""
         keys = {r.key for r in requests}
         keyed = [dataclasses.replace(r, key=prefix + r.key,
                                      depends_on=tuple(prefix + d if d in keys else d for d in r.depends_on))
@@ -375,6 +358,76 @@ class Replayer:
         if result.complete:
             return Verdict(REPLAYED, {"alcor": [r.key for r in keyed]})
         return Verdict(FAILED, {"alcor": [f.to_json() for f in result.failures + result.held_back]})
+
+
+class Replayer(EntryReplayer):
+    """Applies the write log to Alcor, entry by entry; thread-safe (one pass at a time)."""
+
+    def __init__(self, log: Log, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.log = log
+        self._caught_up = False
+
+    @property
+    def position(self) -> int:
+        return self.state.get_meta(POSITION, 0)
+
+    def lag(self) -> Lag:
+        return lag_of(self.log.states())
+
+    # -- passes ---------------------------------------------------------------------------
+    def replay(self, until: int | None = None, retry_failed: bool = False) -> PassSummary:
+        """One pass over the log up to `until` (all of it by default)."""
+        with self._lock:
+            self._catch_up_index()
+            return self._pass(until, retry_failed)
+
+    def _catch_up_index(self) -> None:
+        """A resumed run: fold the entries an earlier run settled into the index (nothing is sent)."""
+        if self._caught_up:
+            return
+        self._caught_up = self._folding = True
+        try:
+            for entry in self.log.iter_entries():
+                if entry["state"] in (REPLAYED, SKIPPED, FAILED):
+                    self._translate(entry)
+        finally:
+            self._folding = False
+        self.ctx.findings.clear()
+
+    def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
+        summary = PassSummary(position=self.position)
+        blocked = False
+        next_lag = 0.0
+        todo = sum(1 for e in self.log.states() if e.seq > summary.position and (until is None or e.seq <= until)
+                   and e.state in (COMMITTED, UNKNOWN))
+        for entry in self.log.iter_entries(after=summary.position):  # read one at a time
+            seq, state = entry["seq"], entry["state"]
+            if until is not None and seq > until:
+                break
+            if state == PENDING:
+                summary.stopped_at_pending = seq
+                break
+            if state in (COMMITTED, UNKNOWN) or (state == FAILED and retry_failed):
+                self.checkpoint()
+                verdict = self._replay(entry)
+                self.log.mark(seq, verdict.state, **verdict.info)
+                state = verdict.state
+                setattr(summary, verdict.state, getattr(summary, verdict.state) + 1)
+                self._progress(summary, todo, f"#{seq}")
+            elif state == FAILED:
+                summary.failed += 1
+            blocked = blocked or state not in SETTLED
+            if not blocked:
+                summary.position = seq
+                self.state.set_meta(POSITION, seq)
+            if time.monotonic() >= next_lag:
+                next_lag = self._lag_during_pass()
+        if todo or self.phase not in self._reported:  # a pass with nothing to do keeps the last bar
+            self._reported.add(self.phase)
+            self._progress(summary, todo, f"position #{summary.position}")
+        self.publish_lag()
+        return summary
 
 
 # Neutron removes these with their parent: (child kind, field naming the parent).

@@ -21,6 +21,7 @@ from wizard.neutron.reader import NeutronReader
 from wizard.neutron.snapshot import Snapshot
 from wizard.plan import Plan
 from wizard.translate import idmap
+from wizard.translate.model import Finding, raised_anew
 from wizard.translate.translation import translate_for
 
 ORDER = 61
@@ -50,15 +51,16 @@ def run(args: argparse.Namespace) -> int:
         idmap.restore(state, now)
         converted = translate_for(run_snapshot(plan, state), plan)
         with AlcorClient.from_plan(plan) as client:
-            result = repair(now, client, state, made_by_migration(converted.requests, state),
-                            known=converted.findings, dry_run=args.dry_run, concurrency=plan.alcor.concurrency)
+            result = repair(now.requests, client, state, made_by_migration(converted.requests, state),
+                            dry_run=args.dry_run, concurrency=plan.alcor.concurrency)
+        findings = raised_anew(now.findings, converted.findings)
     finally:
         state.close()
     console = Console(highlight=False)
     if args.json:
-        console.print_json(json.dumps(to_json(result), default=str))
+        console.print_json(json.dumps(to_json(result, findings), default=str))
     else:
-        show(console, result, args.dry_run)
+        show(console, result, findings, args.dry_run)
     if args.dry_run:
         return ExitCode.OK
     return ExitCode.OK if result.complete and result.drift is not None and not result.drift.total else ExitCode.FAILURE
@@ -78,13 +80,13 @@ def run_snapshot(plan: Plan, state: StateStore) -> Snapshot:
     return snapshot_file.load(path) if path.exists() else snapshot_of(plan, "repair")
 
 
-def to_json(result: RepairResult) -> dict:
+def to_json(result: RepairResult, findings: list[Finding]) -> dict:
     return {**result.patch.to_json(), "sent": result.sent.to_json() if result.sent else None,
             "drift_after": result.drift.to_json(most=SHOWN) if result.drift is not None else None,
-            "findings": [f.to_json() for f in result.findings]}
+            "findings": [f.to_json() for f in findings]}
 
 
-def show(console: Console, result: RepairResult, dry_run: bool) -> None:
+def show(console: Console, result: RepairResult, findings: list[Finding], dry_run: bool) -> None:
     """Per kind what is (or would be) created, updated and deleted, the first changes, and the verdict."""
     patch = result.patch
     table = Table(title="Repair: Alcor against a fresh translation of Neutron" + (" (dry run)" if dry_run else ""),
@@ -101,7 +103,7 @@ def show(console: Console, result: RepairResult, dry_run: bool) -> None:
         console.print(f"kept     {kind} {escape(id)}: not made by the migration", soft_wrap=True)
     for kind, id in patch.unrepairable[:SHOWN]:
         console.print(f"left     {kind} {escape(id)}: Alcor makes it with its group, which it holds", soft_wrap=True)
-    for finding in result.findings[:SHOWN]:
+    for finding in findings[:SHOWN]:
         about = f"{finding.neutron.kind} {finding.neutron.id}"
         console.print(f"{finding.severity.value:<8} {finding.code} {escape(about)}: {escape(finding.message)}",
                       soft_wrap=True)

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from wizard.alcor.repair import RepairResult
     from wizard.alcor.verify import Drift
     from wizard.capture.proxy import CaptureProxy
+    from wizard.capture.replication import LogReplication
     from wizard.cutover.drain import NeutronActivity
     from wizard.cutover.executors import Executor
-    from wizard.cutover.gate import Postponement, Replication, WriteHold
+    from wizard.cutover.gate import Postponement, WriteHold
     from wizard.cutover.node import NodeControl
     from wizard.lab.nodes import LabFleet
     from wizard.lab.world import LabWorld
@@ -45,7 +46,7 @@ class RunState:
     translation: Translation | None = None  # ids learned by an earlier run restored
     accounting: dict[str, Tally] | None = None  # per collection, where each resource went
     convert: ConvertSummary | None = None
-    replication: Replication | None = None  # the write log and its replayer, for the gate
+    replication: LogReplication | None = None  # the write log and its replayer, for the gate
     repair: RepairResult | None = None  # what repair found different and sent
     drift: Drift | None = None
     postponement: Postponement | None = None

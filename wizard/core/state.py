@@ -134,14 +134,16 @@ class StateStore:
             return self._ids.get(f"{kind}:{neutron_id}")
 
     # -- replay's verdicts on a log another process writes ---------------------------
-    def set_verdict(self, seq: int, verdict: dict[str, Any]) -> None:
+    def set_verdict(self, seq: int, verdict: dict[str, Any], log: str = "") -> None:
+        """`log`: the name of the log (one of several replayed, see capture/merge.py), or "" for the one log."""
+        key = f"{log}:{seq}" if log else str(seq)
         with self._written():
-            self._put("verdicts", self._verdicts, str(seq), {"key": str(seq), **verdict})
+            self._put("verdicts", self._verdicts, key, {"key": key, **verdict})
 
-    def verdicts(self) -> dict[int, dict[str, Any]]:
-        """Each verdict by the sequence number of its write log entry."""
+    def verdicts(self, log: str = "") -> dict[int, dict[str, Any]]:
+        """Each verdict on log `log` by the sequence number of its write log entry."""
         with self._lock:
-            return _verdicts(self._db)
+            return _verdicts(self._db, log)
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -204,5 +206,10 @@ class RecordedVerdicts:
         raise LogUnavailable(f"{self.path}: opened read-only: the run that replays records verdict {seq}")
 
 
-def _verdicts(db: TinyDB) -> dict[int, dict[str, Any]]:
-    return {int(doc["key"]): dict(doc) for doc in db.table("verdicts").all()}
+def _verdicts(db: TinyDB, log: str = "") -> dict[int, dict[str, Any]]:
+    seqs: dict[int, dict[str, Any]] = {}
+    for doc in db.table("verdicts").all():
+        owner, _, seq = doc["key"].rpartition(":")  # "LOG:SEQ", or "SEQ" for the one log
+        if owner == log:
+            seqs[int(seq)] = dict(doc)
+    return seqs

@@ -41,6 +41,9 @@ class Replication(Protocol):
     def replay(self, until: int, deadline: float) -> int:
         """Replay logged writes up to `until` or until `deadline` (time.monotonic()); the position reached."""
 
+    def unreadable(self) -> tuple[str, ...]:
+        """The logs that cannot be read now (several captures' logs merged: a capture is down)."""
+
 
 class WriteHold(Protocol):
     """The capture proxy's brake on user writes (capture/proxy.py, or capture/hold_file.py)."""
@@ -121,6 +124,8 @@ class CutoverGate:
         deadline = time.monotonic() + self.config.hold_timeout
         self.emit(GateChanged(state="catching_up", lag=replication.lag()))
         replication.replay(replication.head(), deadline)
+        if unreadable := replication.unreadable():
+            return f"waiting for the write logs that cannot be read: {', '.join(unreadable)}"
         lag = replication.lag()
         if lag > self.config.max_lag:
             return f"replay is {lag} writes behind (cutover.gate.max_lag: {self.config.max_lag})"

@@ -6,7 +6,8 @@ phase starts and sends `count` writes to Neutron through the proxy, cycling thro
     create a network, a subnet on it, a port on it; rename a sample VM port;
     add a rule to a sample security group; delete the port it created
 
-(cycle c names what it creates `user-*-c`). With `login` (a Keystone lab: cloud name -> its token
+(cycle c names what it creates `user-*-c`; another `who`, such as the users who write to
+neutron-server directly in the HAProxy lab, names them `WHO-*-c`). With `login` (a Keystone lab: cloud name -> its token
 and the network endpoint of its catalog, taken when convert starts, so the capture's once the
 catalog points at it), each write carries a real token to that endpoint: `lab-demo` creates in its
 own project (network, subnet, port, and deletes the port), `lab-admin` renames and adds rules in the
@@ -43,8 +44,13 @@ BAD_TOKEN = "not-a-token-keystone-issued"
 
 class UserWrites:
     def __init__(self, neutron_url: str, count: int, state: StateStore, emit: Callable[[Event], None],
-                 login: Callable[[str], tuple[str, str]] | None = None):
+                 login: Callable[[str], tuple[str, str]] | None = None, who: str = "user",
+                 first_rule_port: int = 20000, on_write: Callable[[int], None] = lambda done: None):
         self.count = count
+        self.who = who
+        self.done_key = f"lab.{who}_writes"  # DONE_KEY for the lab's users
+        self.first_rule_port = first_rule_port  # cycle c adds a rule for this port + c
+        self.on_write = on_write  # called with the number of writes done after each
         self.login = login
         self.tokens: dict[str, str] = {}  # cloud -> token, with login
         self.bad_token_status: int | None = None
@@ -77,7 +83,7 @@ class UserWrites:
         self.client.close()
 
     def _run(self) -> None:
-        done = self.state.get_meta(DONE_KEY, 0)
+        done = self.state.get_meta(self.done_key, 0)
         try:
             if self.login:
                 for cloud in (ADMIN_CLOUD, DEMO_CLOUD):
@@ -87,21 +93,22 @@ class UserWrites:
                 if self._stop.is_set():
                     return
                 self._write(index)
-                self.state.set_meta(DONE_KEY, index + 1)
+                self.state.set_meta(self.done_key, index + 1)
+                self.on_write(index + 1)
                 time.sleep(PAUSE)
             if self.tokens and not self._stop.is_set() and not self.state.get_meta(BAD_TOKEN_KEY):
                 self._bad_token_write()
                 self.state.set_meta(BAD_TOKEN_KEY, True)
         except (httpx.HTTPError, MigrateError) as exc:
-            self.emit(Message(level="warning", phase=PHASE, text=f"lab users stopped: {exc}"))
+            self.emit(Message(level="warning", phase=PHASE, text=f"lab: the {self.who} writes stopped: {exc}"))
         finally:
             if self.sent or self.refused:
                 refused = f"; Neutron refused {len(self.refused)}: {self.refused[0]}" if self.refused else ""
                 tokens = f" with their own tokens to {self.client.base_url}" if self.tokens else \
-                    " through the capture proxy"
+                    f" to {self.client.base_url}"
                 bad = f"; a bad token: HTTP {self.bad_token_status}" if self.bad_token_status else ""
                 self.emit(Message(level="info", phase=PHASE,
-                                  text=f"lab users sent {self.sent} writes{tokens}{refused}{bad}"))
+                                  text=f"lab: {self.sent} {self.who} writes sent{tokens}{refused}{bad}"))
 
     # -- the writes ----------------------------------------------------------------------
     def _write(self, index: int) -> None:
@@ -125,34 +132,34 @@ class UserWrites:
 
     def _net(self, cycle: int) -> tuple[str, str, Any]:
         owner = {} if self.tokens else {"project_id": self._project()}  # a token: the user's own project
-        return "POST", "/networks", {"network": {"name": f"user-net-{cycle}", **owner}}
+        return "POST", "/networks", {"network": {"name": f"{self.who}-net-{cycle}", **owner}}
 
     def _subnet(self, cycle: int) -> tuple[str, str, Any]:
-        network = self._find("networks", f"user-net-{cycle}")
+        network = self._find("networks", f"{self.who}-net-{cycle}")
         return "POST", "/subnets", {"subnet": {
-            "name": f"user-subnet-{cycle}", "network_id": network["id"], "project_id": network["project_id"],
+            "name": f"{self.who}-subnet-{cycle}", "network_id": network["id"], "project_id": network["project_id"],
             "ip_version": 4, "cidr": f"10.{200 + cycle // 250}.{cycle % 250}.0/24"}}
 
     def _port(self, cycle: int) -> tuple[str, str, Any]:
-        network = self._find("networks", f"user-net-{cycle}")
-        return "POST", "/ports", {"port": {"name": f"user-port-{cycle}", "network_id": network["id"],
+        network = self._find("networks", f"{self.who}-net-{cycle}")
+        return "POST", "/ports", {"port": {"name": f"{self.who}-port-{cycle}", "network_id": network["id"],
                                            "project_id": network["project_id"]}}
 
     def _rename(self, cycle: int) -> tuple[str, str, Any]:
         ports = self._list("ports", device_owner="compute:nova")
         port = ports[cycle % len(ports)]
-        return "PUT", f"/ports/{port['id']}", {"port": {"name": f"user-renamed-{cycle}"}}
+        return "PUT", f"/ports/{port['id']}", {"port": {"name": f"{self.who}-renamed-{cycle}"}}
 
     def _rule(self, cycle: int) -> tuple[str, str, Any]:
         groups = [g for g in self._list("security-groups") if g["name"] != "default"]
         group = groups[cycle % len(groups)]
         return "POST", "/security-group-rules", {"security_group_rule": {
             "security_group_id": group["id"], "project_id": group["project_id"], "direction": "ingress",
-            "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 20000 + cycle,
-            "port_range_max": 20000 + cycle}}
+            "ethertype": "IPv4", "protocol": "tcp", "port_range_min": self.first_rule_port + cycle,
+            "port_range_max": self.first_rule_port + cycle}}
 
     def _delete(self, cycle: int) -> tuple[str, str, Any]:
-        return "DELETE", f"/ports/{self._find('ports', f'user-port-{cycle}')['id']}", None
+        return "DELETE", f"/ports/{self._find('ports', f'{self.who}-port-{cycle}')['id']}", None
 
     def _project(self) -> str:
         return self._list("ports", device_owner="compute:nova")[0]["project_id"]

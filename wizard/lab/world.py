@@ -8,6 +8,12 @@ it stops on exit (also on Ctrl-C or a failure):
 - the Alcor emulator, one free loopback port per service, behind the lab's API gateway
   (wizard/lab/alcor/gateway.py), which routes only what Alcor's gateway routes;
 - a LabFleet: a LabNode (Neutron agent and LabAca) per host;
+- with `lab.haproxy`, the lab as production looks (wizard/lab/capture_lab.py): a real HAProxy in
+  front of two `alcor-migrate capture` processes in front of neutron-server; the plan reaches Neutron
+  at HAProxy's frontend and sends its backend to the captures (capture.insertion haproxy, capture.mode
+  separate, both logs in capture.nodes); the users write through HAProxy, `lab.bypass_writes` more
+  go to neutron-server directly, and the first capture is killed (SIGKILL) halfway through the
+  users' writes, then restarted;
 - with `lab.keystone`, a real Keystone first (wizard/lab/keystone_lab.py): neutron-server then checks
   tokens with it, Neutron is in its catalog, the plan logs in with the cloud `lab-admin`, Alcor's API
   gateway runs its Keystone filter and the switch moves the catalog to it; the migrator reaches
@@ -42,15 +48,18 @@ from pathlib import Path
 from wizard.alcor.services import SERVICES as ALCOR_SERVICES
 from wizard.core.engine import Engine
 from wizard.core.errors import InputError, MigrateError
-from wizard.core.events import Event, Message, PhaseFinished
+from wizard.core.events import Event, Message, PhaseFinished, PhaseStarted
 from wizard.cutover.endpoint import SWITCHED
 from wizard.lab import samples
 from wizard.lab.alcor import AlcorEmulator
+from wizard.lab.capture_lab import NAMES as CAPTURE_NAMES
+from wizard.lab.capture_lab import LabCaptures
 from wizard.lab.keystone_lab import ADMIN_CLOUD, LabKeystone, openstack_after_switch
 from wizard.lab.neutron_server import REQUIREMENTS, NeutronServer, cache_dir, free_port
 from wizard.lab.nodes import LabFleet
 from wizard.lab.topology import Topology, build
 from wizard.lab.users import UserWrites
+from wizard.phases.report import CAPTURES_KEY
 from wizard.plan import Plan
 
 Progress = Callable[[str], None]
@@ -99,6 +108,8 @@ class LabWorld:
         self.alcor: AlcorEmulator | None = None
         self.fleet: LabFleet | None = None
         self.users: UserWrites | None = None
+        self.bypass: UserWrites | None = None
+        self.captures: LabCaptures | None = None
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> LabWorld:
@@ -133,6 +144,11 @@ class LabWorld:
             self.neutron.add_agent(host, tunneling_ip)
         if self.keystone:
             self.keystone.publish(self.neutron.url)
+        if self.given.lab.haproxy:
+            self.captures = LabCaptures(self.neutron.url, Path(self.given.state_dir), self.dir, self.progress)
+            self._stack.callback(self.captures.stop)
+            self.captures.start()
+            self._stack.callback(self.captures.record)
         self.alcor = AlcorEmulator(port=0, gateway=True, service_ports=dict.fromkeys(ALCOR_SERVICES, 0),
                                    keystone=self.keystone and self.keystone.gateway_auth(),
                                    state_file=self.dir / "alcor.json")
@@ -171,6 +187,10 @@ class LabWorld:
             neutron = dataclasses.replace(plan.neutron, url=self.neutron.url, auth="none", cloud=None,
                                           snapshot=None)
         capture = dataclasses.replace(plan.capture, listen=f"127.0.0.1:{free_port()}")
+        if self.captures:  # Neutron's public endpoint is HAProxy's frontend, sent to the captures by the run
+            neutron = dataclasses.replace(neutron, url=self.captures.url)
+            capture = dataclasses.replace(capture, mode="separate", insertion="haproxy",
+                                          haproxy=self.captures.settings(), nodes=self.captures.nodes())
         gateway = self.alcor.gateway_url
         own_ports = ALCOR_SERVICES if self.keystone else ("node", "vpc")
         endpoints = {service: self.alcor.url_for(service) for service in own_ports}
@@ -181,21 +201,39 @@ class LabWorld:
 
     @property
     def proxy_url(self) -> str:
-        """Where the capture proxy of this plan listens: the lab's users send their writes there."""
-        return f"http://{self.plan.capture.listen}"
+        """Where the lab's users send their writes: the capture proxy of this plan, or HAProxy's frontend."""
+        return self.captures.url if self.captures else f"http://{self.plan.capture.listen}"
 
     def attach(self, engine: Engine) -> None:
         """Give the engine the lab's fleet and let the lab's users write while convert runs."""
         engine.ctx.run.provide(lab_fleet=self.fleet, lab=self)
-        if self.plan.lab.user_writes and self.plan.capture.enabled:
-            self.users = UserWrites(self.proxy_url, self.plan.lab.user_writes, engine.state, engine.bus.publish,
-                                    login=self.keystone and self.keystone.login)
+        lab = self.plan.lab
+        if lab.user_writes and self.plan.capture.enabled:
+            self.users = UserWrites(self.proxy_url, lab.user_writes, engine.state, engine.bus.publish,
+                                    login=self.keystone and self.keystone.login, on_write=self._kill_halfway)
             engine.bus.subscribe(self.users.on_event)
             self._stack.callback(self.users.stop)
+        if lab.bypass_writes:
+            self.bypass = UserWrites(self.neutron.url, lab.bypass_writes, engine.state, engine.bus.publish,
+                                     who="bypass", first_rule_port=30000)
+            engine.bus.subscribe(self.bypass.on_event)
+            self._stack.callback(self.bypass.stop)
+        if self.captures:
+            engine.bus.subscribe(lambda event: self._record_captures(event, engine.state))
         if self.keystone:
             if engine.state.get_meta(SWITCHED):  # a run resumed after the switch: this Keystone is new
                 self.keystone.point_network_at(self.alcor.gateway_url)
             engine.bus.subscribe(lambda event: self._after_switch(event, engine.bus.publish))
+
+    def _kill_halfway(self, done: int) -> None:
+        """The HAProxy lab: the first capture dies (SIGKILL) once half the users' writes are done."""
+        if self.captures and done == self.plan.lab.user_writes // 2:
+            self.captures.kill(CAPTURE_NAMES[0])
+
+    def _record_captures(self, event: Event, state) -> None:
+        """Before the report: each capture's counts, the kills and HAProxy's view (the failover), for it."""
+        if isinstance(event, PhaseStarted) and event.phase == "report":
+            state.set_meta(CAPTURES_KEY, self.captures.record())
 
     def _after_switch(self, event: Event, emit) -> None:
         """Once the final replay is done (the cloud is Alcor's), the openstack CLI through the catalog."""

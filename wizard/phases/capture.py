@@ -62,6 +62,9 @@ class CapturePhase:
             raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process writes "
                                f"{log}; start `alcor-migrate capture --plan <this plan>`, then run again")
         ctx.run.write_hold = HoldRequest(ctx.state.dir)
+        # capture.insertion haproxy: HAProxy sends Neutron's traffic to the capture processes
+        ctx.run.insertion = insert(ctx.plan, ctx.state, None, lambda: 0, emit=ctx.emit, ask=ctx.ask,
+                                   keystone=ctx.run.keystone)
         return {"mode": SEPARATE, "log": str(log)}
 
     def close(self, ctx) -> None:
@@ -72,9 +75,9 @@ class CapturePhase:
         """Stop the proxy this run started, if any, and close its log; before the switch, the catalog
         goes back to Neutron first."""
         try:
-            if ctx.run.insertion is not None:
-                ctx.run.insertion = None
-                withdraw(ctx.plan, ctx.state, ctx.emit, ctx.run.keystone)
+            inserted, ctx.run.insertion = ctx.run.insertion, None
+            if inserted is not None:
+                withdraw(ctx.plan, ctx.state, inserted, ctx.emit, ctx.run.keystone)
         finally:  # the proxy stops even if Keystone could not take the catalog back
             running, ctx.run.capture, ctx.run.write_hold = ctx.run.capture, None, None
             if running is not None:

@@ -19,7 +19,7 @@ from wizard.core.engine import RunContext
 from wizard.core.events import FindingRaised, Message
 from wizard.core.run_state import need
 from wizard.phases.translate import current_translation
-from wizard.translate.model import Severity
+from wizard.translate.model import Severity, raised_anew
 
 
 class RepairPhase:
@@ -34,14 +34,15 @@ class RepairPhase:
         replication = ctx.run.replication  # replay raised the findings of the writes it carried
         known = [*run.findings, *(replication.replayer.findings if replication is not None else ())]
         with AlcorClient.from_plan(ctx.plan) as client:
-            result = repair(translation, client, ctx.state, made, known=known,
+            result = repair(translation.requests, client, ctx.state, made,
                             verify_after=False, concurrency=ctx.plan.alcor.concurrency, emit=ctx.emit,
                             checkpoint=ctx.checkpoint)
         ctx.run.repair = result
-        for finding in result.findings:
+        findings = raised_anew(translation.findings, known)
+        for finding in findings:
             if finding.severity is not Severity.INFO:
                 ctx.emit(FindingRaised(**finding.to_json()))
         ctx.emit(Message(level="info", phase=self.name, text=result.describe()))
         if not result.complete and result.sent is not None:
             raise RepairIncomplete(result.sent.describe(phase=PHASE))
-        return result.summary()
+        return {**result.summary(), "findings": len(findings)}

@@ -21,8 +21,10 @@ from typing import Any
 
 from wizard.alcor.client import AlcorClient
 from wizard.capture.config import SEPARATE
+from wizard.capture.merge import EMBEDDED, MergedReplayer, Source, node_sources
 from wizard.capture.reader import LogReader
 from wizard.capture.replay import Replayer
+from wizard.capture.replication import IDLE, LogReplication
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.core.errors import MigrateError
 from wizard.cutover.site import load_snapshot
@@ -31,38 +33,10 @@ from wizard.neutron.reader import NeutronReader
 from wizard.translate.context import Context, Index, Options
 
 REPLAY_PATIENCE = 300.0  # seconds a phase keeps replaying while writes keep the lag above zero
-IDLE = 0.05  # seconds between two passes while the log's head entry awaits Neutron's answer
 
 
 class ReplayIncomplete(MigrateError):
     """Some logged writes could not be applied to Alcor; running again retries them."""
-
-
-class LogReplication:
-    """The write log and its replayer, for the phases and the gate (gate.Replication)."""
-
-    def __init__(self, replayer: Replayer, owned: list[Any]):
-        self.replayer = replayer
-        self._owned = owned  # what closes with it: a log opened here, the client, the Neutron reader
-
-    def head(self) -> int:
-        return self.replayer.lag().head
-
-    def lag(self) -> int:
-        return self.replayer.lag().waiting
-
-    def replay(self, until: int, deadline: float, retry_failed: bool = False) -> int:
-        """Pass over the log until every entry up to `until` is settled or `deadline` (monotonic)."""
-        while True:
-            result = self.replayer.replay(until, retry_failed=retry_failed)
-            retry_failed = False
-            if result.position >= until or time.monotonic() >= deadline or result.stopped_at_pending is None:
-                return result.position
-            time.sleep(IDLE)
-
-    def close(self) -> None:
-        for thing in reversed(self._owned):
-            thing.close()
 
 
 class ReplayPhase:
@@ -99,7 +73,12 @@ class ReplayPhase:
     def _open(ctx) -> LogReplication | None:
         capture = ctx.run.capture
         owned: list[Any] = []
-        if capture is not None:
+        sources = node_sources(ctx.plan.capture.nodes, ctx.state)
+        owned += [source.log for source in sources]
+        log: Any = None
+        if sources:  # merged; the capture this run started, if any, is one more log
+            sources += [Source(EMBEDDED, capture.log)] if capture is not None else []
+        elif capture is not None:
             log = capture.log
         elif ctx.plan.capture.enabled and ctx.plan.capture.mode == SEPARATE:
             log = LogReader(ctx.state.dir, ctx.state)
@@ -115,8 +94,9 @@ class ReplayPhase:
         client = AlcorClient.from_plan(ctx.plan)
         neutron = NeutronReader(pinned(ctx.plan.neutron, ctx.state))
         owned += [client, neutron]
-        replayer = Replayer(log, client, ctx.state, context, neutron, concurrency=ctx.plan.alcor.concurrency,
-                            known=translation.findings)
+        options: dict[str, Any] = dict(concurrency=ctx.plan.alcor.concurrency, known=translation.findings)
+        replayer = (Replayer(log, client, ctx.state, context, neutron, **options) if log is not None
+                    else MergedReplayer(sources, client, ctx.state, context, neutron, **options))
         replication = ctx.run.replication = LogReplication(replayer, owned)
         return replication
 

@@ -17,6 +17,8 @@ What it reads (so any phase can add to it by what it records):
 - the cutover timeline: start, end, status and scalar summary of `switch`, `drain`, `cutover`
   and `final_replay`; and per node (wizard/cutover/records.py) its status, end, steps' seconds
   and the last step's detail (for `check`: how many ports ACA holds).
+- meta `report.captures` (a run with several captures, such as the HAProxy lab's): each capture's
+  write-log counts, the captures killed, and HAProxy's view of each server as it changed (the failover).
 Secrets never appear: keys naming passwords, tokens or secrets are masked, and so are URL
 credentials and `token=...`-like text in any string.
 """
@@ -39,6 +41,7 @@ FORMAT = "alcor-migrate-report/1"
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 TIMELINE_PHASES = ("switch", "drain", "cutover", "final_replay")
 REPLAY_PHASES = ("replay", "final_replay")
+CAPTURES_KEY = "report.captures"  # meta: {"captures": [{capture, writes, ...}], "kills": [...], "haproxy": [...]}
 FAILURES_SHOWN = 20
 MASK = "***"
 
@@ -90,6 +93,7 @@ def build(state: StateStore, name: str) -> dict[str, Any]:
         "repair": _repair(records.get("repair", {}).get("summary") or {}),
         "timeline": [_phase(records[phase]) for phase in TIMELINE_PHASES if phase in records],
         "nodes": [_node(record) for record in NodeRecords(state).all()],
+        "captures": state.get_meta(CAPTURES_KEY) or {},
     }
     return redact(document)
 
@@ -194,6 +198,13 @@ def markdown(report: dict[str, Any]) -> str:
                     [(kind, n["created"], n["updated"], n["deleted"]) for kind, n in repair["repaired"].items()])
     lines += _table("Repaired resources", ("action", "kind", "id", "fields"),
                     [(c["action"], c["kind"], c["id"], ", ".join(c["fields"])) for c in repair["changes"]])
+    captures = report.get("captures") or {}
+    lines += _table("Captures", ("capture", "write log"),
+                    [(c["capture"], _inline({k: v for k, v in c.items() if k != "capture"}))
+                     for c in captures.get("captures", [])])
+    lines += _table("Captures killed, and HAProxy's view of each server", ("at", "event"),
+                    sorted([(_iso(k["at"]), f"{k['capture']} killed") for k in captures.get("kills", [])]
+                           + [(_iso(t["at"]), f"{t['server']} {t['state']}") for t in captures.get("haproxy", [])]))
     lines += _table("Cutover timeline", ("phase", "status", "started", "finished", "result"),
                     [(p["phase"], p["status"], p["started_at"] or "", p["finished_at"] or "", _result(p))
                      for p in report["timeline"]])

@@ -26,6 +26,7 @@ from wizard.plan import writer as plan_writer
 from wizard.plan.values import DURATION, IP, LISTEN, MAC, PATH, PORT, URL, at_least, one_of, setting
 
 VERSION = 1
+NODE_NAME = re.compile(r"[A-Za-z0-9._-]+")  # a capture's name in capture.nodes (a state key part)
 
 
 @dataclass
@@ -74,6 +75,28 @@ class TlsConfig:
 
 
 @dataclass
+class HaproxyConfig:
+    """The HAProxy in front of Neutron's API nodes, when it sends Neutron's traffic to the captures."""
+
+    config: str | None = setting("HAProxy's configuration file (on this machine) that holds Neutron's backend", None,
+                                 PATH, example="/etc/haproxy/haproxy.cfg")
+    backend: str = setting("the backend Neutron's frontend sends to (kolla-ansible: neutron_server_back)",
+                           "neutron_server_back")
+    captures: dict[str, str] = setting("the captures, by the name HAProxy shows for each, and where each listens "
+                                       "(one `alcor-migrate capture` per API node)", kind=LISTEN, factory=dict,
+                                       example={"capture-1": "10.0.0.11:9797", "capture-2": "10.0.0.12:9797"})
+    neutron: dict[str, str] = setting("Neutron's own servers (the backend's today), by name: the backups when "
+                                      "failing open", kind=LISTEN, factory=dict,
+                                      example={"neutron-1": "10.0.0.11:9696", "neutron-2": "10.0.0.12:9696"})
+    fail_open: bool = setting("no capture up: Neutron's servers take the traffic (the cloud stays up; repair carries "
+                              "the writes made then), else 503 until a capture is back", True)
+    check_path: str = setting("the captures' health check, which HAProxy requests", "/.alcor-migrate/health")
+    reload: str = setting("the shell command that reloads HAProxy once its configuration changed",
+                          "systemctl reload haproxy")
+    binary: str = setting("the haproxy program, which checks a configuration before it is used", "haproxy")
+
+
+@dataclass
 class FeedConfig:
     """The capture's read-only log feed, which the migration host reads each API node's logs from."""
 
@@ -82,6 +105,19 @@ class FeedConfig:
     token_file: str | None = setting("the feed's bearer token, one line in a file of mode 0600 (created with a "
                                      "random token if absent; default: feed.token in the state directory)",
                                      None, PATH, example="/etc/alcor-migrate/feed.token")
+
+
+@dataclass
+class CaptureNode:
+    """One capture whose write log replay reads, beside the others (one per API node, or per worker)."""
+
+    feed: str | None = setting("the capture's log feed, read over HTTP with a token", None, URL,
+                               example="https://api-1.example.net:9798")
+    token_file: str | None = setting("file holding the feed's token (mode 0600)", None, PATH,
+                                     example="feed-token")
+    log: str | None = setting("instead of a feed: a standalone capture's write log on this machine (its "
+                              "writes.db, or its state directory)", None, PATH,
+                              example="/var/lib/alcor-migrate/api-2/writes.db")
 
 
 @dataclass
@@ -109,8 +145,11 @@ class CaptureConfig:
                                  "413 before it is logged (oslo.middleware's max_request_body_size)", 114688,
                                  at_least(1))
     insertion: str = setting("how clients reach the proxy: keystone (the catalog's network endpoints named by "
-                             "cutover.endpoint point at it until the switch) or none (the operator points them)",
-                             "none", one_of("keystone", "none"))
+                             "cutover.endpoint point at it until the switch), haproxy (capture.haproxy's backend "
+                             "is sent to the captures until the run ends) or none (the operator points them)",
+                             "none", one_of("keystone", "haproxy", "none"))
+    haproxy: HaproxyConfig = setting("with insertion haproxy: the HAProxy to send Neutron's traffic through the "
+                                        "captures", factory=HaproxyConfig)
     token_lifetime: float = setting("Keystone's token lifetime ([token] expiration): tokens issued before the "
                                     "insertion keep Neutron's URL this long, so the switch waits it out",
                                     3600.0, DURATION)
@@ -120,6 +159,10 @@ class CaptureConfig:
     workers: int = setting("capture processes on the one listen address (SO_REUSEPORT), each with its own write "
                            "log under the state directory's worker-K/", 1, at_least(1))
     feed: FeedConfig = setting("the read-only log feed", factory=FeedConfig)
+    nodes: dict[str, CaptureNode] = setting(
+        "the captures whose logs replay merges, by name (empty: the one capture of this run or state directory)",
+        factory=dict, example={"api-1": CaptureNode(feed="https://api-1.example.net:9798", token_file="feed-token"),
+                               "api-2": CaptureNode(log="/var/lib/alcor-migrate/api-2/writes.db")})
 
 
 @dataclass
@@ -293,6 +336,11 @@ class LabConfig:
     user_writes: int = setting("simulated user writes during the migration", 20, at_least(0))
     keystone: bool = setting("a real Keystone: Neutron checks tokens, the users write with their own, the switch "
                              "moves the catalog to Alcor's API gateway with its Keystone filter on", False)
+    haproxy: bool = setting("the lab as production looks: a real HAProxy in front of two `alcor-migrate capture` "
+                            "processes in front of neutron-server (capture.insertion haproxy); one capture is killed "
+                            "(SIGKILL) halfway through the users' writes and restarted", False)
+    bypass_writes: int = setting("writes made straight to neutron-server during the migration, around the "
+                                 "captures (repair carries them)", 0, at_least(0))
 
 
 @dataclass
@@ -426,13 +474,32 @@ def relations(plan: Plan, complete: bool = True) -> list[tuple[str, str, tuple[s
          "with auth: keystone, url needs a cloud to log in with (or set auth: none)",
          "neutron.auth", "neutron.cloud")
     tls = plan.capture.tls
+    haproxy = plan.capture.haproxy
+    inserting = plan.capture.insertion == "haproxy"
+    rule(inserting and not haproxy.config, "capture.haproxy.config",
+         "missing: the HAProxy configuration file to send Neutron's backend to the captures in", "capture.insertion")
+    rule(inserting and not haproxy.captures, "capture.haproxy.captures",
+         "missing: the captures (name: HOST:PORT) HAProxy is to send Neutron's traffic to", "capture.insertion")
+    rule(inserting and haproxy.fail_open and not haproxy.neutron, "capture.haproxy.neutron",
+         "missing: Neutron's own servers (name: HOST:PORT), the backups when failing open (or set fail_open: false)",
+         "capture.haproxy.fail_open", "capture.insertion")
     rule(bool(tls.cert) != bool(tls.key), "capture.tls", "give both cert and key, or neither")
+    for name, node in plan.capture.nodes.items():
+        where = f"capture.nodes.{name}"
+        rule(not NODE_NAME.fullmatch(name) or name == "embedded", where,
+             "a name of letters, digits, '.', '_' or '-' (not embedded: the run's own capture's log)")
+        rule(bool(node.feed) == bool(node.log), where, "give feed (with token_file) or log, one of them")
+        rule(bool(node.feed) and not node.token_file, f"{where}.token_file", "missing: a feed needs its token",
+             f"{where}.feed")
     keystone_switch = cutover.endpoint.method == "keystone"
     rule(keystone_switch and neutron.auth != "keystone", "cutover.endpoint.method",
          "a keystone switch needs neutron.auth: keystone", "neutron.auth")
     rule(keystone_switch and not (cutover.endpoint.alcor_url or alcor.gateway_url or plan.lab),  # the lab's gateway
          "cutover.endpoint.alcor_url",
          "missing: the URL to put into the catalog (or set alcor.gateway_url)", "alcor.gateway_url")
+    lab = plan.lab
+    rule(lab is not None and lab.haproxy and lab.keystone, "lab.haproxy",
+         "the HAProxy lab runs without Keystone: set one of haproxy and keystone", "lab.keystone")
     drain = cutover.drain
     rule(drain.min > drain.max, "cutover.drain.min",
          f"{drain.min:g}s is more than drain.max ({drain.max:g}s)", "cutover.drain.max")

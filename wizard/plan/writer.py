@@ -76,9 +76,13 @@ def _example(name: str, example: Any) -> list[str]:
 
 
 def _example_section(section: Any, pad: str) -> list[str]:
+    """Its keys with the values set, or, if it holds only defaults, every key with its example."""
     lines = []
+    empty = section == type(section)()
     for f in _keys(section):
         value = getattr(section, f.name)
+        if value in (None, {}, []) and not empty:
+            continue
         if value in (None, {}, []):
             value = f.metadata.get("example")
         lines.append(f"{pad}{f.name}: {_scalar(value)}  # {f.metadata['doc']}")

@@ -5,6 +5,7 @@ Convert, replay, preview and verify all consume these types.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -37,6 +38,12 @@ class Finding:
             "message": self.message,
             "remedy": self.remedy,
         }
+
+
+def raised_anew(findings: Iterable[Finding], known: Iterable[Finding]) -> list[Finding]:
+    """The findings not among `known` (the same code about the same resource)."""
+    seen = {(f.code, f.neutron) for f in known}
+    return [f for f in findings if (f.code, f.neutron) not in seen]
 
 
 def describe(findings: list[Finding], shown: int = 3) -> str:
