@@ -263,7 +263,7 @@ class MergedReplayer(EntryReplayer):
             return self._pass(ordered, todo, stopped, retry_failed)
 
     def _known(self, kind: str, resource_id: str) -> bool:
-        return self.ctx.index.get(kind, resource_id) is not None
+        return self.context.index.get(kind, resource_id) is not None
 
     def _read(self, retry_failed: bool) -> tuple[dict[str, list[Record]], int, int | None]:
         """Each readable log's records past its checkpoint, up to its first `pending` entry; how many of
@@ -297,7 +297,7 @@ class MergedReplayer(EntryReplayer):
                 self._translate(next(reading[rec.log]))
         finally:
             self._folding = False
-        self.ctx.findings.clear()
+        self.context.findings.clear()
         self._folded.update(s.name for s in sources)
 
     def _pass(self, ordered: list[Record], todo: int, stopped: int | None, retry_failed: bool) -> PassSummary:

@@ -111,11 +111,11 @@ class EntryReplayer:
     """Applies logged writes to Alcor one entry at a time (the passes over the logs are Replayer's and
     merge.MergedReplayer's)."""
 
-    def __init__(self, client: AlcorClient, state: StateStore, ctx: Context, neutron: Neutron, *,
+    def __init__(self, client: AlcorClient, state: StateStore, context: Context, neutron: Neutron, *,
                  concurrency: int = 4, emit: Callable[[Any], None] = lambda event: None,
                  checkpoint: Callable[[], None] = lambda: None, phase: str = "replay",
                  known: Iterable[Finding] = ()):
-        self.client, self.state, self.ctx, self.neutron = client, state, ctx, neutron
+        self.client, self.state, self.context, self.neutron = client, state, context, neutron
         self.concurrency, self.emit, self.checkpoint, self.phase = concurrency, emit, checkpoint, phase
         self.findings: list[Finding] = []  # raised by replay, each once (those in `known` were raised before)
         self._raised = {(f.code, f.neutron) for f in known}
@@ -148,11 +148,11 @@ class EntryReplayer:
     # -- one entry --------------------------------------------------------------------------
     def _replay(self, entry: dict[str, Any], key: str = "replay") -> Verdict:
         """Apply one entry; its requests are keyed `KEY:SEQ:...` in the state store (once each)."""
-        found = len(self.ctx.findings)
+        found = len(self.context.findings)
         try:
             requests = self._translate(entry)
         finally:
-            new = self.ctx.findings[found:]
+            new = self.context.findings[found:]
             self._raise(new)
         if isinstance(requests, Verdict):
             return requests
@@ -232,25 +232,25 @@ class EntryReplayer:
         for asked in writes.requested(entry, kind):
             filters = {name: asked[name] for name in LOOKUP_FIELDS if isinstance(asked.get(name), (str, int))}
             for resource in self.neutron.search(kind, **filters):
-                (found if self.ctx.index.get(kind, resource["id"]) is None else carried).append(resource)
+                (found if self.context.index.get(kind, resource["id"]) is None else carried).append(resource)
         return found, carried
 
     def _upsert(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
         """Make Alcor hold `resource` as Neutron does: update it if Alcor has it, else create it."""
-        before = self.ctx.index.get(kind, resource["id"]) or {}
+        before = self.context.index.get(kind, resource["id"]) or {}
         out = self._made_with(kind, resource) if not before else []
-        self.ctx.put(kind, resource)
+        self.context.put(kind, resource)
         held = self._held(kind, resource)
         if held and kind == "security_group_rules":  # rules never change: one Alcor holds is right
             return out
-        out += single.update(kind, resource, self.ctx) if held else single.create(kind, resource, self.ctx)
+        out += single.update(kind, resource, self.context) if held else single.create(kind, resource, self.context)
         if kind == "routers":
-            out += single.router_routes(resource, (before.get("routes") or []) if held else [], self.ctx)
+            out += single.router_routes(resource, (before.get("routes") or []) if held else [], self.context)
         if kind == "security_groups" and not (before and held):  # the rules Neutron made with the group
             rules = resource.get("security_group_rules") or []
             for rule in rules:
-                self.ctx.put("security_group_rules", rule)
-            out += security_groups.created_rules(resource, rules, self.ctx)
+                self.context.put("security_group_rules", rule)
+            out += security_groups.created_rules(resource, rules, self.context)
         return out
 
     def _made_with(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
@@ -258,22 +258,22 @@ class EntryReplayer:
         default group and the groups a port uses (Alcor needs them first), and the ports of a
         router or floating IP (the index needs them)."""
         out = []
-        if kind in ("networks", "ports") and self.ctx.index.default_group(self.ctx.project(resource)) is None:
+        if kind in ("networks", "ports") and self.context.index.default_group(self.context.project(resource)) is None:
             for group in self.neutron.search("security_groups", name="default",
-                                             project_id=self.ctx.project(resource)):
+                                             project_id=self.context.project(resource)):
                 out += self._upsert("security_groups", group)
         for group_id in resource.get("security_groups") or () if kind == "ports" else ():
-            group = None if self.ctx.index.get("security_groups", group_id) else self.neutron.resource(
+            group = None if self.context.index.get("security_groups", group_id) else self.neutron.resource(
                 "security_groups", group_id)
             out += self._upsert("security_groups", group) if group else []
         if kind in ("routers", "floatingips"):
             for port in self.neutron.search("ports", device_id=resource["id"]):
-                self.ctx.put("ports", port)
+                self.context.put("ports", port)
         return out
 
     def _held(self, kind: str, resource: dict[str, Any]) -> bool:
         """Whether Alcor holds this resource now (found where its delete would go)."""
-        gone = single.delete(kind, resource, self.ctx)
+        gone = single.delete(kind, resource, self.context)
         if not gone or self._folding:
             return False
         try:
@@ -284,20 +284,20 @@ class EntryReplayer:
         return op is not None and self.client.exists(op.kind.name, op.params["id"], op.project_id)
 
     def _delete(self, kind: str, resource_id: str) -> list[AlcorRequest] | Verdict:
-        resource = self.ctx.index.get(kind, resource_id)
+        resource = self.context.index.get(kind, resource_id)
         if resource is None:
             return Verdict(SKIPPED, {"reason": f"{kind} {resource_id} was never migrated: nothing to delete"})
         out = []
         for child_kind, parent_field in CASCADE.get(kind, ()):
-            for child in [c for c in self.ctx.index.all(child_kind) if c.get(parent_field) == resource_id]:
+            for child in [c for c in self.context.index.all(child_kind) if c.get(parent_field) == resource_id]:
                 out += self._delete(child_kind, child["id"])
-        out += single.delete(kind, resource, self.ctx)
-        self.ctx.remove(kind, resource_id)
+        out += single.delete(kind, resource, self.context)
+        self.context.remove(kind, resource_id)
         self._gone.add((kind, resource_id))
         return out
 
     def _interface(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
-        router = self.ctx.index.get("routers", write.id) or self.neutron.resource("routers", write.id)
+        router = self.context.index.get("routers", write.id) or self.neutron.resource("routers", write.id)
         if router is None:
             return Verdict(SKIPPED, {"reason": f"router {write.id} is gone from Neutron"})
         if unknown:
@@ -310,30 +310,30 @@ class EntryReplayer:
                 "id": port_id, "device_id": write.id, "device_owner": "network:router_interface",
                 "network_id": answer.get("network_id"), "project_id": answer.get("project_id"),
                 "fixed_ips": [{"subnet_id": subnet_id}]}
-            self.ctx.put("ports", port)
+            self.context.put("ports", port)
         else:
-            self.ctx.remove("ports", port_id)
-        return single.router_interface(router, subnet_id, self.ctx, add=write.add, port_id=by_port)
+            self.context.remove("ports", port_id)
+        return single.router_interface(router, subnet_id, self.context, add=write.add, port_id=by_port)
 
     def _resync_interfaces(self, router: dict[str, Any]) -> list[AlcorRequest]:
         """An interface change of unknown outcome: compare Neutron's interfaces of the router with the index's."""
         rid = router["id"]
         now = {p["id"]: p for p in self.neutron.search("ports", device_id=rid)
                if p.get("device_owner") in ROUTER_INTERFACE_OWNERS}
-        known = {p["id"]: p for p in self.ctx.index.router_interfaces(rid)}
+        known = {p["id"]: p for p in self.context.index.router_interfaces(rid)}
         out = []
         for port_id in known.keys() - now.keys():
-            self.ctx.remove("ports", port_id)
+            self.context.remove("ports", port_id)
             out += [r for f in known[port_id].get("fixed_ips") or ()
-                    for r in single.router_interface(router, f["subnet_id"], self.ctx, add=False)]
+                    for r in single.router_interface(router, f["subnet_id"], self.context, add=False)]
         for port_id in now.keys() - known.keys():
-            self.ctx.put("ports", now[port_id])
+            self.context.put("ports", now[port_id])
             out += [r for f in now[port_id].get("fixed_ips") or ()
-                    for r in single.router_interface(router, f["subnet_id"], self.ctx)]
+                    for r in single.router_interface(router, f["subnet_id"], self.context)]
         return out
 
     def _tags(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
-        resource = None if unknown else self.ctx.index.get(write.kind, write.id)
+        resource = None if unknown else self.context.index.get(write.kind, write.id)
         if resource is None:
             current = self.neutron.resource(write.kind, write.id)
             return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
@@ -393,7 +393,7 @@ class Replayer(EntryReplayer):
                     self._translate(entry)
         finally:
             self._folding = False
-        self.ctx.findings.clear()
+        self.context.findings.clear()
 
     def _pass(self, until: int | None, retry_failed: bool) -> PassSummary:
         summary = PassSummary(position=self.position)

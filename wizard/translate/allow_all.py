@@ -38,14 +38,14 @@ def rule_id(project: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "alcor-migrate:allow-all:ingress:IPv4:" + project))
 
 
-def group_create(project: str, ctx: Context) -> AlcorRequest:
+def group_create(project: str, context: Context) -> AlcorRequest:
     """The group, after the project's default group (else Alcor makes a default of its own and refuses ours)."""
     gid = group_id(project)
     body = {"id": gid, "name": NAME, "description": DESCRIPTION, "project_id": project, "tenant_id": project}
-    learns = security_groups.learns({"id": gid}, ctx)
-    default = ctx.index.default_group(project)
+    learns = security_groups.learns({"id": gid}, context)
+    default = context.index.default_group(project)
     return requests.create(paths.SECURITY_GROUP, project, body, NeutronRef(security_groups.KIND, gid),
-                           depends_on=ctx.needs((security_groups.KIND, default)) if default else (),
+                           depends_on=context.needs((security_groups.KIND, default)) if default else (),
                            learns=[learn.within(paths.SECURITY_GROUP.wrapper) for learn in learns])
 
 
@@ -58,7 +58,7 @@ def rule_create(project: str, after: AlcorRequest) -> AlcorRequest:
                            NeutronRef(security_groups.RULE_KIND, rule_id(project)), depends_on=[after.key])
 
 
-def creates(projects: list[str], ctx: Context) -> list[AlcorRequest]:
+def creates(projects: list[str], context: Context) -> list[AlcorRequest]:
     """The groups of these projects, then their rules."""
-    groups = [group_create(project, ctx) for project in projects]
+    groups = [group_create(project, context) for project in projects]
     return groups + [rule_create(project, group) for project, group in zip(projects, groups, strict=True)]

@@ -35,7 +35,7 @@ UNSUPPORTED_EXTENSIONS: dict[str, str] = {
 }
 
 
-def check_extensions(ctx: Context) -> None:
-    for alias in sorted(set(ctx.index.extensions) & set(UNSUPPORTED_EXTENSIONS)):
-        ctx.find("extension-unsupported", "extensions", alias,
+def check_extensions(context: Context) -> None:
+    for alias in sorted(set(context.index.extensions) & set(UNSUPPORTED_EXTENSIONS)):
+        context.find("extension-unsupported", "extensions", alias,
                  f"Neutron offers {UNSUPPORTED_EXTENSIONS[alias]} ({alias}); Alcor has no equivalent")

@@ -50,28 +50,28 @@ FIELDS = Table(KIND, {
 })
 
 
-def is_range(subnet: dict[str, Any], ctx: Context) -> bool:
+def is_range(subnet: dict[str, Any], context: Context) -> bool:
     """Whether Alcor holds this subnet's pools in the elastic-IP range: IPv4, on an external network."""
     return subnet.get("ip_version") == 4 and (
-        bool(subnet.get("router:external")) or ctx.index.is_external(subnet.get("network_id")))
+        bool(subnet.get("router:external")) or context.index.is_external(subnet.get("network_id")))
 
 
-def range_subnets(ctx: Context, leaving: str | None = None) -> list[dict[str, Any]]:
+def range_subnets(context: Context, leaving: str | None = None) -> list[dict[str, Any]]:
     """The subnets whose pools the range holds (all but `leaving`, a subnet being deleted), by id."""
-    return [s for s in ctx.index.external_subnets() if is_range(s, ctx) and s["id"] != leaving]
+    return [s for s in context.index.external_subnets() if is_range(s, context) and s["id"] != leaving]
 
 
-def gateway_addresses(subnet_ids: set[str], ctx: Context) -> set[str]:
+def gateway_addresses(subnet_ids: set[str], context: Context) -> set[str]:
     """Addresses routers' external gateways hold on these external subnets."""
-    return {fixed.get("ip_address") for router in ctx.index.all("routers")
+    return {fixed.get("ip_address") for router in context.index.all("routers")
             for fixed in (router.get("external_gateway_info") or {}).get("external_fixed_ips") or ()
             if fixed.get("subnet_id") in subnet_ids and fixed.get("ip_address")}
 
 
-def _pools_less(subnets: list[dict[str, Any]], ctx: Context) -> list[tuple[int, int]]:
+def _pools_less(subnets: list[dict[str, Any]], context: Context) -> list[tuple[int, int]]:
     """The subnets' pools as (first, last) integers, without the addresses routers' gateways hold
     (Alcor would hand those out as elastic IPs), in address order."""
-    taken = sorted(map(ip_int, gateway_addresses({s["id"] for s in subnets}, ctx)))
+    taken = sorted(map(ip_int, gateway_addresses({s["id"] for s in subnets}, context)))
     out = []
     for pool in (pool for s in subnets for pool in s.get("allocation_pools") or ()):
         start, end = ip_int(pool["start"]), ip_int(pool["end"])
@@ -84,94 +84,95 @@ def _pools_less(subnets: list[dict[str, Any]], ctx: Context) -> list[tuple[int, 
     return sorted(out)
 
 
-def allocation_ranges(ctx: Context) -> list[tuple[int, int]]:
+def allocation_ranges(context: Context) -> list[tuple[int, int]]:
     """The range's addresses as (first, last) integers, in address order."""
-    return ctx.derived("elastic-ip-range", lambda: _pools_less(range_subnets(ctx), ctx))
+    return context.derived("elastic-ip-range", lambda: _pools_less(range_subnets(context), context))
 
 
-def range_body(ctx: Context, leaving: str | None = None) -> dict[str, Any]:
+def range_body(context: Context, leaving: str | None = None) -> dict[str, Any]:
     """The elastic-IP range: every external IPv4 subnet's pools (but `leaving`'s), less routers' gateways."""
-    held = _pools_less(range_subnets(ctx, leaving), ctx) if leaving else allocation_ranges(ctx)
+    held = _pools_less(range_subnets(context, leaving), context) if leaving else allocation_ranges(context)
     return {"id": RANGE_ID, "name": RANGE_NAME, "description": "the allocation pools of Neutron's external "
             "IPv4 subnets (alcor-migrate)", "ip_version": 4,
             "allocation_ranges": [{"start": str(ipaddress.IPv4Address(a)), "end": str(ipaddress.IPv4Address(b))}
                                   for a, b in held]}
 
 
-def create_range(ctx: Context) -> AlcorRequest:
+def create_range(context: Context) -> AlcorRequest:
     """POST the range, naming every subnet it holds."""
     endpoint = paths.ELASTIC_IP_RANGE
     return AlcorRequest(key=RANGE_KEY, kind=endpoint.name, service=endpoint.service, method="POST",
-                        path=endpoint.collection_path(), body={endpoint.wrapper: range_body(ctx)},
-                        neutron=tuple(NeutronRef("subnets", s["id"]) for s in range_subnets(ctx)))
+                        path=endpoint.collection_path(), body={endpoint.wrapper: range_body(context)},
+                        neutron=tuple(NeutronRef("subnets", s["id"]) for s in range_subnets(context)))
 
 
-def ranges(ctx: Context) -> list[AlcorRequest]:
+def ranges(context: Context) -> list[AlcorRequest]:
     """The range, if any external IPv4 subnet is there."""
-    return [create_range(ctx)] if range_subnets(ctx) else []
+    return [create_range(context)] if range_subnets(context) else []
 
 
-def update_range(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+def update_range(subnet: dict[str, Any], context: Context) -> AlcorRequest:
     """A logged create or update of an external subnet, the range existing: PUT it whole."""
-    return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(ctx), NeutronRef("subnets", subnet["id"]))
+    return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(context),
+                           NeutronRef("subnets", subnet["id"]))
 
 
-def range_without(subnet: dict[str, Any], ctx: Context) -> AlcorRequest:
+def range_without(subnet: dict[str, Any], context: Context) -> AlcorRequest:
     """A logged delete of an external subnet: the range without its pools, or the range's delete if it was the last."""
     ref = NeutronRef("subnets", subnet["id"])
-    if range_subnets(ctx, leaving=subnet["id"]):
-        return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(ctx, leaving=subnet["id"]), ref)
+    if range_subnets(context, leaving=subnet["id"]):
+        return requests.update(paths.ELASTIC_IP_RANGE, None, RANGE_ID, range_body(context, leaving=subnet["id"]), ref)
     return requests.delete(paths.ELASTIC_IP_RANGE, None, RANGE_ID, ref)
 
 
-def in_range(address: str, ctx: Context) -> bool:
+def in_range(address: str, context: Context) -> bool:
     """Whether the range holds an address."""
-    held = allocation_ranges(ctx)
+    held = allocation_ranges(context)
     value = ip_int(address)
     place = bisect.bisect_right(held, (value, float("inf"))) - 1
     return place >= 0 and held[place][0] <= value <= held[place][1]
 
 
-def body(fip: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def body(fip: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The elastic-IP body, or None (finding) when it cannot be made."""
     fid, address = fip["id"], fip.get("floating_ip_address")
     if ip_version(address) == 6:
-        ctx.find("ipv6-fixed-ip", KIND, fid, f"IPv6 floating IP {address}: Alcor handles IPv4 only")
+        context.find("ipv6-fixed-ip", KIND, fid, f"IPv6 floating IP {address}: Alcor handles IPv4 only")
         return None
-    if not in_range(address, ctx):
-        ctx.find("floatingip-outside-ranges", KIND, fid, f"{address} lies in no allocation pool of an external "
+    if not in_range(address, context):
+        context.find("floatingip-outside-ranges", KIND, fid, f"{address} lies in no allocation pool of an external "
                  "subnet, so not in Alcor's elastic-IP range")
         return None
     for field, code in FIELDS.dropped_with_meaning(fip):
-        ctx.find(code, KIND, fid, f"{field} is not kept")
+        context.find(code, KIND, fid, f"{field} is not kept")
     overrides = {}
-    if fip.get("port_id") and not _association_migrated(fip, ctx):
-        ctx.find("skipped-with-parent", KIND, fid, f"its port {fip['port_id']} (or its address "
+    if fip.get("port_id") and not _association_migrated(fip, context):
+        context.find("skipped-with-parent", KIND, fid, f"its port {fip['port_id']} (or its address "
                  f"{fip.get('fixed_ip_address')}) is not migrated: created unassociated")
         overrides.update(port_id=None, fixed_ip_address=None)
     return {"name": "", "elastic_ip_version": 4, **FIELDS.body(fip, overrides)}  # no name in Neutron
 
 
-def _association_migrated(fip: dict[str, Any], ctx: Context) -> bool:
+def _association_migrated(fip: dict[str, Any], context: Context) -> bool:
     """Whether Alcor holds the floating IP's port with its fixed address (Alcor checks both)."""
-    port = ctx.index.get("ports", fip.get("port_id"))
-    if port is None or not ctx.network_created(port.get("network_id")):
+    port = context.index.get("ports", fip.get("port_id"))
+    if port is None or not context.network_created(port.get("network_id")):
         return False
     address = fip.get("fixed_ip_address")
-    return any(ctx.subnet_created(fixed.get("subnet_id")) and address in (None, fixed.get("ip_address"))
+    return any(context.subnet_created(fixed.get("subnet_id")) and address in (None, fixed.get("ip_address"))
                for fixed in port.get("fixed_ips") or ())
 
 
-def create(fip: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    alcor_body = body(fip, ctx)
+def create(fip: dict[str, Any], context: Context) -> list[AlcorRequest]:
+    alcor_body = body(fip, context)
     if alcor_body is None:
         return []
-    port = ctx.index.floatingip_port(fip["id"])
+    port = context.index.floatingip_port(fip["id"])
     extra = (NeutronRef("ports", port["id"]),) if port else ()
     port_needs = [("ports", alcor_body["port_id"])] if alcor_body["port_id"] else []
-    return [requests.create(paths.ELASTIC_IP, ctx.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
-                            depends_on=ctx.needs(*port_needs) + [RANGE_KEY], extra_refs=extra)]
+    return [requests.create(paths.ELASTIC_IP, context.project(fip), alcor_body, NeutronRef(KIND, fip["id"]),
+                            depends_on=context.needs(*port_needs) + [RANGE_KEY], extra_refs=extra)]
 
 
-def elastic_ips(ctx: Context) -> list[AlcorRequest]:
-    return [r for fip in ctx.index.in_id_order(KIND) for r in create(fip, ctx)]
+def elastic_ips(context: Context) -> list[AlcorRequest]:
+    return [r for fip in context.index.in_id_order(KIND) for r in create(fip, context)]

@@ -61,52 +61,53 @@ FIELDS = Table(KIND, {
 # Alcor-only VPC fields left unset on purpose: `cidr` (would confine every subnet), `routes`, `router`.
 
 
-def body(network: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def body(network: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The VPC body, or None (with a finding) when Alcor cannot hold this network."""
     nid = network["id"]
     net_type = network.get("provider:network_type")
     if network.get("router:external"):
-        _report_external(network, ctx)
+        _report_external(network, context)
         return None
     if net_type == "flat":
-        ctx.find("flat-network", KIND, nid, f"flat network {network.get('name') or nid}: Alcor allocates no "
+        context.find("flat-network", KIND, nid, f"flat network {network.get('name') or nid}: Alcor allocates no "
                  "segment key for flat networks and fails to create it; ACA rejects flat networks")
         return None
     if net_type not in NETWORK_TYPE_TO_ALCOR:
-        ctx.find("unsupported-network-type", KIND, nid, f"network type {net_type!r} is not one Alcor creates")
+        context.find("unsupported-network-type", KIND, nid, f"network type {net_type!r} is not one Alcor creates")
         return None
     if net_type == "geneve":
-        ctx.find("network-type-converted", KIND, nid, "geneve network created as vxlan in Alcor")
+        context.find("network-type-converted", KIND, nid, "geneve network created as vxlan in Alcor")
     key = network.get("provider:segmentation_id")
     if key is not None and net_type == "vlan":  # a VLAN leaves the cloud: the switches see the new id
-        ctx.find("vlan-id-reallocated", KIND, nid, f"VLAN {key} on {network.get('provider:physical_network')} "
+        context.find("vlan-id-reallocated", KIND, nid, f"VLAN {key} on {network.get('provider:physical_network')} "
                  "is replaced by a VLAN id Alcor allocates: the physical network must carry the new one")
     elif key is not None:
-        ctx.find("segmentation-id-reallocated", KIND, nid, f"{net_type} id {key} is replaced by one Alcor allocates")
+        context.find("segmentation-id-reallocated", KIND, nid,
+                     f"{net_type} id {key} is replaced by one Alcor allocates")
     if len(network.get("segments") or ()) > 1:
-        ctx.find("multi-segment-network", KIND, nid, f"{len(network['segments'])} segments; Alcor uses one")
+        context.find("multi-segment-network", KIND, nid, f"{len(network['segments'])} segments; Alcor uses one")
     for field, code in FIELDS.dropped_with_meaning(network):
-        ctx.find(code, KIND, nid, f"{field} {network[field]!r} is not kept")
+        context.find(code, KIND, nid, f"{field} {network[field]!r} is not kept")
     return FIELDS.body(network)
 
 
-def _report_external(network: dict[str, Any], ctx: Context) -> None:
+def _report_external(network: dict[str, Any], context: Context) -> None:
     nid = network["id"]
-    subnets = [s for s in ctx.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
-    held = len(floatingips.gateway_addresses({s["id"] for s in subnets}, ctx))
+    subnets = [s for s in context.index.external_subnets() if s.get("network_id") == nid and s.get("ip_version") == 4]
+    held = len(floatingips.gateway_addresses({s["id"] for s in subnets}, context))
     carried = (f"its subnets' allocation pools ({', '.join(s['cidr'] for s in subnets)}) join the elastic-IP "
                f"range, less the {held} address(es) routers' gateways hold" if subnets
                else "nothing is kept: it has no IPv4 subnet")
-    ctx.find("external-network-as-eip-ranges", KIND, nid,
+    context.find("external-network-as-eip-ranges", KIND, nid,
              f"external network {network.get('name') or nid} ({network.get('provider:network_type')}) is no VPC "
              f"in Alcor; {carried}")
 
 
-def create(network: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    alcor_body = body(network, ctx)
+def create(network: dict[str, Any], context: Context) -> list[AlcorRequest]:
+    alcor_body = body(network, context)
     if alcor_body is None:
         return []
-    refs = [NeutronRef("segments", sid) for sid in ctx.index.segments_of(network["id"])]
-    return [requests.create(paths.VPC, ctx.project(network), alcor_body, NeutronRef(KIND, network["id"]),
+    refs = [NeutronRef("segments", sid) for sid in context.index.segments_of(network["id"])]
+    return [requests.create(paths.VPC, context.project(network), alcor_body, NeutronRef(KIND, network["id"]),
                             extra_refs=refs)]
 

@@ -101,7 +101,7 @@ FIELDS = Table(KIND, {
 _NOT_SENT_QUIETLY = {None, "", "unbound"}  # vif types whose absence changes nothing
 
 
-def not_a_port(port: dict[str, Any], ctx: Context) -> bool:
+def not_a_port(port: dict[str, Any], context: Context) -> bool:
     """Whether a Neutron-owned port is carried elsewhere (or reported) instead of created.
 
     Router interfaces, gateways and floating-IP ports are named by the router and elastic-IP
@@ -110,109 +110,110 @@ def not_a_port(port: dict[str, Any], ctx: Context) -> bool:
     owner = port.get("device_owner") or ""
     pid, device = port["id"], port.get("device_id")
     if owner in ROUTER_INTERFACE_OWNERS or owner == ROUTER_GATEWAY_OWNER:
-        if ctx.index.get("routers", device) is None:
-            ctx.find("skipped-with-parent", KIND, pid, f"{owner} port of unknown router {device}")
+        if context.index.get("routers", device) is None:
+            context.find("skipped-with-parent", KIND, pid, f"{owner} port of unknown router {device}")
         return True
     if owner == FLOATINGIP_OWNER:
-        if ctx.index.get("floatingips", device) is None:
-            ctx.find("skipped-with-parent", KIND, pid, f"floating-IP port of unknown floating IP {device}")
+        if context.index.get("floatingips", device) is None:
+            context.find("skipped-with-parent", KIND, pid, f"floating-IP port of unknown floating IP {device}")
         return True
     if owner == DHCP_OWNER:
-        ctx.find("dhcp-port-not-migrated", KIND, pid, "Neutron DHCP port; ACA answers DHCP itself")
+        context.find("dhcp-port-not-migrated", KIND, pid, "Neutron DHCP port; ACA answers DHCP itself")
         return True
     if owner in L3_INTERNAL_OWNERS:
-        ctx.find("l3-port-not-migrated", KIND, pid, f"{owner} port; Alcor has no such router internals")
+        context.find("l3-port-not-migrated", KIND, pid, f"{owner} port; Alcor has no such router internals")
         return True
     return False
 
 
-def body(port: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def body(port: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The port body, or None when the port is not created as a port (with a finding or a carrier)."""
     pid = port["id"]
-    if not_a_port(port, ctx):
+    if not_a_port(port, context):
         return None
-    if ctx.index.is_external(port.get("network_id")):
-        ctx.find("port-on-external-network", KIND, pid, f"port of {port.get('device_owner') or 'no device'} on "
+    if context.index.is_external(port.get("network_id")):
+        context.find("port-on-external-network", KIND, pid, f"port of {port.get('device_owner') or 'no device'} on "
                  f"external network {port.get('network_id')}, which Alcor holds as elastic-IP ranges only")
         return None
-    if not ctx.network_created(port.get("network_id")):
-        ctx.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
+    if not context.network_created(port.get("network_id")):
+        context.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
         return None
     vnic = vnic_type(port.get("binding:vnic_type") or "normal")
     if vnic not in values.VNIC_TYPES:
-        ctx.find("unsupported-vnic-type", KIND, pid, f"vnic type {vnic!r} is refused by Alcor")
+        context.find("unsupported-vnic-type", KIND, pid, f"vnic type {vnic!r} is refused by Alcor")
         return None
-    fixed_ips = _fixed_ips(port, ctx)
+    fixed_ips = _fixed_ips(port, context)
     if fixed_ips is None:
         return None
-    groups = _groups(port, ctx)
+    groups = _groups(port, context)
     if groups is None:
         return None
-    _check_bindings(port, ctx)
+    _check_bindings(port, context)
     if port.get("qos_policy_id"):
-        ctx.find("qos-policy", KIND, pid, f"QoS policy {port['qos_policy_id']} is kept but not enforced")
+        context.find("qos-policy", KIND, pid, f"QoS policy {port['qos_policy_id']} is kept but not enforced")
     for field, code in FIELDS.dropped_with_meaning(port):
-        ctx.find(code, KIND, pid, f"{field} is not kept")
+        context.find(code, KIND, pid, f"{field} is not kept")
     return FIELDS.body(port, {"fixed_ips": fixed_ips, "security_groups": groups})
 
 
-def _groups(port: dict[str, Any], ctx: Context) -> list[str] | None:
+def _groups(port: dict[str, Any], context: Context) -> list[str] | None:
     """The port's groups by Alcor id; None (finding) for a port without any that Alcor cannot hold as it is."""
     groups = port.get("security_groups")
     if groups:
-        return [alcor_group_id(g, ctx) for g in groups]
+        return [alcor_group_id(g, context) for g in groups]
     pid = port["id"]
     if port.get("port_security_enabled") is not False:
-        ctx.find("port-without-security-groups", KIND, pid, f"port {port.get('name') or pid} has port security on "
+        context.find("port-without-security-groups", KIND, pid, f"port {port.get('name') or pid} has port security on "
                  "and no security group, so Neutron lets no traffic through; Alcor holds no port without a group")
         return None
-    if ctx.options.port_security_off != "allow_all_group":
-        ctx.find("port-security-off", KIND, pid, f"port {port.get('name') or pid} has port security off; Alcor "
+    if context.options.port_security_off != "allow_all_group":
+        context.find("port-security-off", KIND, pid, f"port {port.get('name') or pid} has port security off; Alcor "
                  "holds no port without a security group and turns port security back on at bind")
         return None
-    group = allow_all.group_id(ctx.project(port))
-    ctx.find("port-security-off-allow-all", KIND, pid, f"port {port.get('name') or pid} has port security off: "
+    group = allow_all.group_id(context.project(port))
+    context.find("port-security-off-allow-all", KIND, pid, f"port {port.get('name') or pid} has port security off: "
              f"it keeps it off in Alcor, with group {allow_all.NAME} ({group}) letting all traffic through")
     return [group]
 
 
-def _fixed_ips(port: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
+def _fixed_ips(port: dict[str, Any], context: Context) -> list[dict[str, Any]] | None:
     """The IPv4 addresses on migrated subnets; None (finding) if that leaves a port without any."""
     kept, pid = [], port["id"]
     for fixed in port.get("fixed_ips") or ():
         address = fixed.get("ip_address")
         if address and ip_version(address) == 6:
-            ctx.find("ipv6-fixed-ip", KIND, pid, f"IPv6 address {address} is not kept")
-        elif not ctx.subnet_created(fixed.get("subnet_id")):
-            ctx.find("skipped-with-parent", KIND, pid, f"address {address}: subnet {fixed.get('subnet_id')} "
+            context.find("ipv6-fixed-ip", KIND, pid, f"IPv6 address {address} is not kept")
+        elif not context.subnet_created(fixed.get("subnet_id")):
+            context.find("skipped-with-parent", KIND, pid, f"address {address}: subnet {fixed.get('subnet_id')} "
                                                        "is not migrated")
         else:
             kept.append({"subnet_id": fixed.get("subnet_id"), "ip_address": address})
     if port.get("fixed_ips") and not kept:
-        ctx.find("skipped-with-parent", KIND, pid, "none of its addresses is on a migrated IPv4 subnet")
+        context.find("skipped-with-parent", KIND, pid, "none of its addresses is on a migrated IPv4 subnet")
         return None
     return kept
 
 
-def _check_bindings(port: dict[str, Any], ctx: Context) -> None:
+def _check_bindings(port: dict[str, Any], context: Context) -> None:
     pid = port["id"]
     host = port.get("binding:host_id")
     if host:
-        ctx.bindings[pid] = host
+        context.bindings[pid] = host
     vif = port.get("binding:vif_type")
     if vif not in values.VIF_TYPES and vif not in _NOT_SENT_QUIETLY:
-        ctx.find("vif-type-not-sent", KIND, pid, f"binding:vif_type {vif!r} is refused by Alcor; not sent")
+        context.find("vif-type-not-sent", KIND, pid, f"binding:vif_type {vif!r} is refused by Alcor; not sent")
     profile = port.get("binding:profile")
     if profile:
         dropped = sorted(profile.keys() - values.BINDING_PROFILE_KEYS)
         for link in profile.get("local_link_information") or ():
             dropped += sorted(f"local_link_information.{k}" for k in link.keys() - values.LOCAL_LINK_INFORMATION_KEYS)
         if dropped:
-            ctx.find("binding-profile-keys-dropped", KIND, pid, f"binding:profile keys not kept: {', '.join(dropped)}")
+            context.find("binding-profile-keys-dropped", KIND, pid,
+                         f"binding:profile keys not kept: {', '.join(dropped)}")
     details = port.get("binding:vif_details")
     dropped_details = _details_dropped(tuple(details)) if details else None
     if dropped_details:
-        ctx.find("vif-details-keys-dropped", KIND, pid, dropped_details)
+        context.find("vif-details-keys-dropped", KIND, pid, dropped_details)
 
 
 @functools.lru_cache(maxsize=1024)  # a cloud's ports have a few key sets, each mechanism driver its own
@@ -230,54 +231,54 @@ def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, s
     return out
 
 
-def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: Context) -> list[AlcorRequest]:
     """The creates of the project's allow-all group and rule, if the port's body names that group
     (a replayed write: the group may not be in Alcor yet; creating it again is a no-op, as convert looks first)."""
-    project = ctx.project(port)
-    return allow_all.creates([project], ctx) if allow_all.group_id(project) in alcor_body["security_groups"] else []
+    project = context.project(port)
+    return allow_all.creates([project], context) if allow_all.group_id(project) in alcor_body["security_groups"] else []
 
 
-def check_macs(ctx: Context) -> set[str]:
+def check_macs(context: Context) -> set[str]:
     """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers."""
     first: dict[str, tuple[str, str]] = {}
     clashing = set()
-    for port in ctx.index.in_id_order(KIND):
+    for port in context.index.in_id_order(KIND):
         mac = (port.get("mac_address") or "").lower()
         if not mac or (port.get("device_owner") or "") in NOT_PORT_OWNERS:
             continue
         seen = first.setdefault(mac, (port["id"], port.get("network_id")))
         if seen[1] != port.get("network_id"):
             clashing.add(port["id"])
-            ctx.find("mac-reused-across-networks", KIND, port["id"],
+            context.find("mac-reused-across-networks", KIND, port["id"],
                      f"MAC {mac} is also port {seen[0]}'s on network {seen[1]}")
     return clashing
 
 
-def ports(ctx: Context) -> list[AlcorRequest]:
+def ports(context: Context) -> list[AlcorRequest]:
     """Every port that Alcor should hold, in bulk chunks per project."""
-    clashing = check_macs(ctx)
+    clashing = check_macs(context)
     items, allow_all_projects = [], set()
-    for port in ctx.index.in_id_order(KIND):
-        alcor_body = body(port, ctx)
+    for port in context.index.in_id_order(KIND):
+        alcor_body = body(port, context)
         if alcor_body is None or port["id"] in clashing:
             continue
-        if allow_all.group_id(ctx.project(port)) in alcor_body["security_groups"]:
-            allow_all_projects.add(ctx.project(port))
-        items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), ctx.project(port), alcor_body,
+        if allow_all.group_id(context.project(port)) in alcor_body["security_groups"]:
+            allow_all_projects.add(context.project(port))
+        items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), context.project(port), alcor_body,
                                        needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
-    groups = allow_all.creates(sorted(allow_all_projects), ctx)
-    ctx.record(groups)
-    return groups + requests.bulk(paths.PORT, items, ctx.options.chunk, ctx.key_of)
+    groups = allow_all.creates(sorted(allow_all_projects), context)
+    context.record(groups)
+    return groups + requests.bulk(paths.PORT, items, context.options.chunk, context.key_of)
 
 
-def create(port: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def create(port: dict[str, Any], context: Context) -> list[AlcorRequest]:
     """The single POST of one port (replay)."""
-    alcor_body = body(port, ctx)
+    alcor_body = body(port, context)
     if alcor_body is None:
         return []
-    first = allow_all_first(port, alcor_body, ctx)
-    return first + [requests.create(paths.PORT, ctx.project(port), alcor_body, NeutronRef(KIND, port["id"]),
-                                    depends_on=ctx.needs(*needs(port, alcor_body)) + [r.key for r in first],
+    first = allow_all_first(port, alcor_body, context)
+    return first + [requests.create(paths.PORT, context.project(port), alcor_body, NeutronRef(KIND, port["id"]),
+                                    depends_on=context.needs(*needs(port, alcor_body)) + [r.key for r in first],
                                     deferred=_deferred(alcor_body))]
 
 

@@ -60,15 +60,15 @@ RULE_FIELDS = Table(RULE_KIND, {
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "ipv6-icmp": "icmpv6", "any": None}
 
 
-def alcor_group_id(group_id: str | None, ctx: Context) -> str | None:
+def alcor_group_id(group_id: str | None, context: Context) -> str | None:
     """The id a Neutron group has in Alcor: deferred for a project's default group."""
-    if group_id and ctx.index.is_default_group(group_id):
+    if group_id and context.index.is_default_group(group_id):
         return deferred_id(KIND, group_id)
     return group_id
 
 
-def auto_rules(group: dict[str, Any], ctx: Context) -> tuple[tuple[str, str], ...]:
-    is_default = ctx.index.is_default_group(group["id"])
+def auto_rules(group: dict[str, Any], context: Context) -> tuple[tuple[str, str], ...]:
+    is_default = context.index.is_default_group(group["id"])
     return values.AUTO_RULES_DEFAULT_GROUP if is_default else values.AUTO_RULES_OTHER_GROUP
 
 
@@ -76,38 +76,38 @@ def _auto_rule_ref(group_id: str, direction: str, ethertype: str) -> str:
     return f"{group_id}:{direction}:{ethertype}"
 
 
-def learns(group: dict[str, Any], ctx: Context) -> list[Learn]:
+def learns(group: dict[str, Any], context: Context) -> list[Learn]:
     """Where the create answer holds the default group's id and the ids of Alcor's own rules."""
     out = [Learn(AUTO_RULE_KIND, _auto_rule_ref(group["id"], d, e), (values.GROUP_RULES_FIELD,),
-                 (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, ctx)]
-    if ctx.index.is_default_group(group["id"]):
+                 (("direction", d), ("ethertype", e))) for d, e in auto_rules(group, context)]
+    if context.index.is_default_group(group["id"]):
         out.insert(0, Learn(KIND, group["id"], ("id",)))
     return out
 
 
-def group_body(group: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def group_body(group: dict[str, Any], context: Context) -> dict[str, Any]:
     gid = group["id"]
     if group.get("stateful") is False:
-        ctx.find("stateless-security-group", KIND, gid, "stateless in Neutron; Alcor groups are stateful")
+        context.find("stateless-security-group", KIND, gid, "stateless in Neutron; Alcor groups are stateful")
     if group.get("shared"):
-        ctx.find("shared-security-group", KIND, gid, "shared with other projects in Neutron")
+        context.find("shared-security-group", KIND, gid, "shared with other projects in Neutron")
     for field, code in GROUP_FIELDS.dropped_with_meaning(group):
-        ctx.find(code, KIND, gid, f"{field} {group[field]!r} is not kept")
+        context.find(code, KIND, gid, f"{field} {group[field]!r} is not kept")
     return GROUP_FIELDS.body(group)
 
 
-def create_group(group: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def create_group(group: dict[str, Any], context: Context) -> list[AlcorRequest]:
     """The single POST of one group (replay; the default group always comes this way)."""
     ref = NeutronRef(KIND, group["id"])
-    if ctx.index.is_default_group(group["id"]):
-        ctx.id_map[(KIND, group["id"])] = deferred_id(KIND, group["id"])
-        ctx.find("default-group-new-id", KIND, group["id"],
-                 f"project {ctx.project(group)}'s default group gets a new id in Alcor")
-    return [requests.create(paths.SECURITY_GROUP, ctx.project(group), group_body(group, ctx), ref,
-                            learns=[learn.within(paths.SECURITY_GROUP.wrapper) for learn in learns(group, ctx)])]
+    if context.index.is_default_group(group["id"]):
+        context.id_map[(KIND, group["id"])] = deferred_id(KIND, group["id"])
+        context.find("default-group-new-id", KIND, group["id"],
+                 f"project {context.project(group)}'s default group gets a new id in Alcor")
+    return [requests.create(paths.SECURITY_GROUP, context.project(group), group_body(group, context), ref,
+                            learns=[learn.within(paths.SECURITY_GROUP.wrapper) for learn in learns(group, context)])]
 
 
-def groups(ctx: Context) -> list[AlcorRequest]:
+def groups(context: Context) -> list[AlcorRequest]:
     """Every group: each project's default group alone first, then the others in bulk chunks.
 
     The others depend on their project's default group: Alcor makes a default group of its
@@ -116,25 +116,25 @@ def groups(ctx: Context) -> list[AlcorRequest]:
     """
     out: list[AlcorRequest] = []
     items: list[requests.BulkItem] = []
-    for group in ctx.index.in_id_order(KIND):
-        if ctx.index.is_default_group(group["id"]):
-            out.extend(create_group(group, ctx))
+    for group in context.index.in_id_order(KIND):
+        if context.index.is_default_group(group["id"]):
+            out.extend(create_group(group, context))
         else:
-            default = ctx.index.default_group(ctx.project(group))
-            items.append(requests.BulkItem(NeutronRef(KIND, group["id"]), ctx.project(group),
-                                           group_body(group, ctx), needs=[(KIND, default)] if default else (),
-                                           learns=learns(group, ctx)))
-    _check_projects_have_default(ctx)
-    ctx.record(out)
-    return out + requests.bulk(paths.SECURITY_GROUP, items, ctx.options.chunk, ctx.key_of)
+            default = context.index.default_group(context.project(group))
+            items.append(requests.BulkItem(NeutronRef(KIND, group["id"]), context.project(group),
+                                           group_body(group, context), needs=[(KIND, default)] if default else (),
+                                           learns=learns(group, context)))
+    _check_projects_have_default(context)
+    context.record(out)
+    return out + requests.bulk(paths.SECURITY_GROUP, items, context.options.chunk, context.key_of)
 
 
-def _check_projects_have_default(ctx: Context) -> None:
-    projects = {ctx.project(g) for g in ctx.index.all(KIND)} | {
-        ctx.project(p) for p in ctx.index.all("ports") if (p.get("device_owner") or "") not in NOT_PORT_OWNERS}
+def _check_projects_have_default(context: Context) -> None:
+    projects = {context.project(g) for g in context.index.all(KIND)} | {
+        context.project(p) for p in context.index.all("ports") if (p.get("device_owner") or "") not in NOT_PORT_OWNERS}
     for project in sorted(projects - {""}):
-        if ctx.index.default_group(project) is None:
-            ctx.find("project-default-group-missing", "projects", project,
+        if context.index.default_group(project) is None:
+            context.find("project-default-group-missing", "projects", project,
                      f"project {project} has no default group in Neutron; Alcor creates one allowing all ingress")
 
 
@@ -181,44 +181,44 @@ def _is_auto(rule: dict[str, Any], direction: str, ethertype: str) -> bool:
             and rule.get("remote_ip_prefix") in (None, "0.0.0.0/0", "::/0"))
 
 
-def rule_body(rule: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def rule_body(rule: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The rule body, or None (with a finding) when the rule is left out."""
     rid = rule["id"]
-    if ctx.index.get(KIND, rule.get("security_group_id")) is None:
-        ctx.find("skipped-with-parent", RULE_KIND, rid, f"its group {rule.get('security_group_id')} is unknown")
+    if context.index.get(KIND, rule.get("security_group_id")) is None:
+        context.find("skipped-with-parent", RULE_KIND, rid, f"its group {rule.get('security_group_id')} is unknown")
         return None
     remote = rule.get("remote_group_id")
-    if remote and ctx.index.get(KIND, remote) is None:
-        ctx.find("remote-group-unknown", RULE_KIND, rid, f"remote group {remote} is not in Neutron's groups: "
+    if remote and context.index.get(KIND, remote) is None:
+        context.find("remote-group-unknown", RULE_KIND, rid, f"remote group {remote} is not in Neutron's groups: "
                  "rule left out (it matches no port)")
         return None
     if rule.get("remote_address_group_id"):
-        ctx.find("address-group-rule", RULE_KIND, rid,
+        context.find("address-group-rule", RULE_KIND, rid,
                  f"remote address group {rule['remote_address_group_id']}: rule left out (narrower in Alcor)")
         return None
     rule = _normalized(rule)
     problem = rule_problem(rule)
     if problem:
-        ctx.find("rule-rejected-by-alcor", RULE_KIND, rid, f"{problem}: rule left out (narrower in Alcor)")
+        context.find("rule-rejected-by-alcor", RULE_KIND, rid, f"{problem}: rule left out (narrower in Alcor)")
         return None
     for field, code in RULE_FIELDS.dropped_with_meaning(rule):
-        ctx.find(code, RULE_KIND, rid, f"{field} {rule[field]!r} is not kept")
+        context.find(code, RULE_KIND, rid, f"{field} {rule[field]!r} is not kept")
     return RULE_FIELDS.body(rule, {
-        "security_group_id": alcor_group_id(rule["security_group_id"], ctx),
-        "remote_group_id": alcor_group_id(rule.get("remote_group_id"), ctx)})
+        "security_group_id": alcor_group_id(rule["security_group_id"], context),
+        "remote_group_id": alcor_group_id(rule.get("remote_group_id"), context)})
 
 
 def _rule_needs(rule: dict[str, Any]) -> list[tuple[str, str]]:
     return [(KIND, gid) for gid in (rule.get("security_group_id"), rule.get("remote_group_id")) if gid]
 
 
-def create_rule(rule: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def create_rule(rule: dict[str, Any], context: Context) -> list[AlcorRequest]:
     """The single POST of one rule (replay)."""
-    alcor_body = rule_body(rule, ctx)
+    alcor_body = rule_body(rule, context)
     if alcor_body is None:
         return []
-    return [requests.create(paths.SECURITY_GROUP_RULE, ctx.project(rule), alcor_body,
-                            NeutronRef(RULE_KIND, rule["id"]), depends_on=ctx.needs(*_rule_needs(rule)),
+    return [requests.create(paths.SECURITY_GROUP_RULE, context.project(rule), alcor_body,
+                            NeutronRef(RULE_KIND, rule["id"]), depends_on=context.needs(*_rule_needs(rule)),
                             deferred=_is_deferred(alcor_body))]
 
 
@@ -226,60 +226,60 @@ def _is_deferred(body: dict[str, Any]) -> bool:
     return is_deferred(body["security_group_id"]) or is_deferred(body["remote_group_id"])
 
 
-def rules(ctx: Context) -> list[AlcorRequest]:
+def rules(context: Context) -> list[AlcorRequest]:
     """Every rule in bulk chunks, then deletes of Alcor's own rules that Neutron's groups lack."""
     by_group: dict[str, list[dict[str, Any]]] = {}
-    for rule in ctx.index.all(RULE_KIND):
+    for rule in context.index.all(RULE_KIND):
         by_group.setdefault(rule.get("security_group_id"), []).append(rule)
     items: list[requests.BulkItem] = []
     deletes: list[AlcorRequest] = []
     for group_id in sorted(by_group, key=str):
         group_rules = sorted(by_group[group_id], key=lambda r: r["id"])
-        group = ctx.index.get(KIND, group_id)
-        unclaimed = _claim_auto_rules(group, group_rules, ctx) if group else []
+        group = context.index.get(KIND, group_id)
+        unclaimed = _claim_auto_rules(group, group_rules, context) if group else []
         for rule in group_rules:
-            if (RULE_KIND, rule["id"]) in ctx.id_map:
+            if (RULE_KIND, rule["id"]) in context.id_map:
                 continue
-            body = rule_body(rule, ctx)
+            body = rule_body(rule, context)
             if body is not None:
-                items.append(requests.BulkItem(NeutronRef(RULE_KIND, rule["id"]), ctx.project(rule), body,
+                items.append(requests.BulkItem(NeutronRef(RULE_KIND, rule["id"]), context.project(rule), body,
                                                needs=_rule_needs(rule), deferred=_is_deferred(body)))
-        deletes.extend(_delete_auto_rule(group, direction, ethertype, ctx) for direction, ethertype in unclaimed)
-    for group in ctx.index.in_id_order(KIND):  # groups without any rule
+        deletes.extend(_delete_auto_rule(group, direction, ethertype, context) for direction, ethertype in unclaimed)
+    for group in context.index.in_id_order(KIND):  # groups without any rule
         if group["id"] not in by_group:
-            deletes.extend(_delete_auto_rule(group, d, e, ctx) for d, e in auto_rules(group, ctx))
-    return requests.bulk(paths.SECURITY_GROUP_RULE, items, ctx.options.chunk, ctx.key_of) + deletes
+            deletes.extend(_delete_auto_rule(group, d, e, context) for d, e in auto_rules(group, context))
+    return requests.bulk(paths.SECURITY_GROUP_RULE, items, context.options.chunk, context.key_of) + deletes
 
 
-def created_rules(group: dict[str, Any], rules: list[dict[str, Any]], ctx: Context) -> list[AlcorRequest]:
+def created_rules(group: dict[str, Any], rules: list[dict[str, Any]], context: Context) -> list[AlcorRequest]:
     """After a single group create (replay), the rules Neutron made with the group: those equal to
     Alcor's own rules are mapped onto them, the others created, and Alcor's own rules Neutron lacks deleted."""
-    unclaimed = _claim_auto_rules(group, rules, ctx)
-    out = [r for rule in rules if (RULE_KIND, rule["id"]) not in ctx.id_map for r in create_rule(rule, ctx)]
-    return out + [_delete_auto_rule(group, d, e, ctx) for d, e in unclaimed]
+    unclaimed = _claim_auto_rules(group, rules, context)
+    out = [r for rule in rules if (RULE_KIND, rule["id"]) not in context.id_map for r in create_rule(rule, context)]
+    return out + [_delete_auto_rule(group, d, e, context) for d, e in unclaimed]
 
 
 def _claim_auto_rules(group: dict[str, Any], group_rules: Iterable[dict[str, Any]],
-                      ctx: Context) -> list[tuple[str, str]]:
+                      context: Context) -> list[tuple[str, str]]:
     """Map Neutron rules equal to Alcor's own rules onto them; return Alcor rules left unclaimed."""
     unclaimed = []
-    for direction, ethertype in auto_rules(group, ctx):
-        twin = next((r for r in group_rules if (RULE_KIND, r["id"]) not in ctx.id_map
+    for direction, ethertype in auto_rules(group, context):
+        twin = next((r for r in group_rules if (RULE_KIND, r["id"]) not in context.id_map
                      and _is_auto(r, direction, ethertype)), None)
         if twin is None:
             unclaimed.append((direction, ethertype))
         else:
-            ctx.id_map[(RULE_KIND, twin["id"])] = deferred_id(
+            context.id_map[(RULE_KIND, twin["id"])] = deferred_id(
                 AUTO_RULE_KIND, _auto_rule_ref(group["id"], direction, ethertype))
     return unclaimed
 
 
-def _delete_auto_rule(group: dict[str, Any], direction: str, ethertype: str, ctx: Context) -> AlcorRequest:
+def _delete_auto_rule(group: dict[str, Any], direction: str, ethertype: str, context: Context) -> AlcorRequest:
     """DELETE a rule Alcor made that Neutron's group does not have (its id learned at create)."""
     ref = _auto_rule_ref(group["id"], direction, ethertype)
     endpoint = paths.SECURITY_GROUP_RULE
     return AlcorRequest(
         key=requests.key("alcor-rule-delete", ref), kind=endpoint.name, service=endpoint.service,
-        method="DELETE", path=endpoint.item_path(deferred_id(AUTO_RULE_KIND, ref), ctx.project(group)),
-        body=None, neutron=(NeutronRef(KIND, group["id"]),), depends_on=tuple(ctx.needs((KIND, group["id"]))),
+        method="DELETE", path=endpoint.item_path(deferred_id(AUTO_RULE_KIND, ref), context.project(group)),
+        body=None, neutron=(NeutronRef(KIND, group["id"]),), depends_on=tuple(context.needs((KIND, group["id"]))),
         deferred=True)

@@ -39,57 +39,57 @@ KINDS: dict[str, tuple[Kind, Body, Create]] = {
 }
 
 
-def alcor_id(kind: str, resource_id: str, ctx: Context) -> str:
+def alcor_id(kind: str, resource_id: str, context: Context) -> str:
     """The id a Neutron resource has in Alcor: its own, or the id map's."""
-    return ctx.id_map.get((kind, resource_id), resource_id)
+    return context.id_map.get((kind, resource_id), resource_id)
 
 
-def _is_range(kind: str, resource: dict[str, Any], ctx: Context) -> bool:
-    return kind == "subnets" and floatingips.is_range(resource, ctx)
+def _is_range(kind: str, resource: dict[str, Any], context: Context) -> bool:
+    return kind == "subnets" and floatingips.is_range(resource, context)
 
 
-def create(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    if _is_range(kind, resource, ctx):
-        return [floatingips.create_range(ctx)]
-    return KINDS[kind][2](resource, ctx)
+def create(kind: str, resource: dict[str, Any], context: Context) -> list[AlcorRequest]:
+    if _is_range(kind, resource, context):
+        return [floatingips.create_range(context)]
+    return KINDS[kind][2](resource, context)
 
 
-def update(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def update(kind: str, resource: dict[str, Any], context: Context) -> list[AlcorRequest]:
     """PUT the resource's whole body (none when Alcor does not hold it)."""
     if kind == "security_group_rules":
-        return delete(kind, resource, ctx) + create(kind, resource, ctx)
+        return delete(kind, resource, context) + create(kind, resource, context)
     if kind == "routers":
-        return routers.update(resource, ctx)
-    if _is_range(kind, resource, ctx):
-        return [floatingips.update_range(resource, ctx)]
+        return routers.update(resource, context)
+    if _is_range(kind, resource, context):
+        return [floatingips.update_range(resource, context)]
     endpoint, body, _ = KINDS[kind]
-    alcor_body = body(resource, ctx)
+    alcor_body = body(resource, context)
     if alcor_body is None:
         return []
-    first = ports.allow_all_first(resource, alcor_body, ctx) if kind == "ports" else []
-    target = alcor_id(kind, resource["id"], ctx)
-    return first + [requests.update(endpoint, ctx.project(resource), target, alcor_body,
+    first = ports.allow_all_first(resource, alcor_body, context) if kind == "ports" else []
+    target = alcor_id(kind, resource["id"], context)
+    return first + [requests.update(endpoint, context.project(resource), target, alcor_body,
                                     NeutronRef(kind, resource["id"]), depends_on=[r.key for r in first],
                                     deferred=is_deferred(target) or is_deferred(str(alcor_body)))]
 
 
-def delete(kind: str, resource: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
+def delete(kind: str, resource: dict[str, Any], context: Context) -> list[AlcorRequest]:
     if kind == "networks" and resource.get("router:external"):
         return []
-    if _is_range(kind, resource, ctx):
-        return [floatingips.range_without(resource, ctx)]
+    if _is_range(kind, resource, context):
+        return [floatingips.range_without(resource, context)]
     endpoint = KINDS[kind][0]
-    target = alcor_id(kind, resource["id"], ctx)
-    return [requests.delete(endpoint, ctx.project(resource), target, NeutronRef(kind, resource["id"]),
+    target = alcor_id(kind, resource["id"], context)
+    return [requests.delete(endpoint, context.project(resource), target, NeutronRef(kind, resource["id"]),
                             deferred=is_deferred(target))]
 
 
-def router_interface(router: dict[str, Any], subnet_id: str, ctx: Context, add: bool = True,
+def router_interface(router: dict[str, Any], subnet_id: str, context: Context, add: bool = True,
                      port_id: str | None = None) -> list[AlcorRequest]:
     """A logged add_router_interface or remove_router_interface (the index holds Neutron after it)."""
-    return (routers.join if add else routers.leave)(router, subnet_id, ctx, port_id=port_id)
+    return (routers.join if add else routers.leave)(router, subnet_id, context, port_id=port_id)
 
 
-def router_routes(router: dict[str, Any], before: list[dict[str, Any]], ctx: Context) -> list[AlcorRequest]:
+def router_routes(router: dict[str, Any], before: list[dict[str, Any]], context: Context) -> list[AlcorRequest]:
     """A logged change of a router's routes, from `before` to the router's own."""
-    return routers.route_changes(router, before, ctx)
+    return routers.route_changes(router, before, context)

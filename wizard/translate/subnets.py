@@ -49,45 +49,45 @@ FIELDS = Table(KIND, {
 })
 
 
-def body(subnet: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def body(subnet: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The subnet body, or None when Alcor will not hold this subnet (a finding says why) or holds
     its pools in the elastic-IP range (an external network's)."""
     sid = subnet["id"]
     if subnet.get("ip_version") == 6:
-        ctx.find("ipv6-subnet", KIND, sid, f"IPv6 subnet {subnet.get('cidr')}: Alcor handles IPv4 only")
+        context.find("ipv6-subnet", KIND, sid, f"IPv6 subnet {subnet.get('cidr')}: Alcor handles IPv4 only")
         return None
-    if ctx.index.is_external(subnet.get("network_id")):
+    if context.index.is_external(subnet.get("network_id")):
         return None
-    if not ctx.network_created(subnet.get("network_id")):
-        ctx.find("skipped-with-parent", KIND, sid, f"its network {subnet.get('network_id')} is not migrated")
+    if not context.network_created(subnet.get("network_id")):
+        context.find("skipped-with-parent", KIND, sid, f"its network {subnet.get('network_id')} is not migrated")
         return None
     problem = cidr_problem(subnet.get("cidr"))
     if problem:  # Alcor: SM/service/implement/SubnetServiceImp.java:verifyCidrBlock (a 500)
         first, last = ALCOR_PREFIXES[0], ALCOR_PREFIXES[-1]
-        ctx.find("subnet-prefix-unsupported", KIND, sid,
+        context.find("subnet-prefix-unsupported", KIND, sid,
                  f"subnet {subnet.get('name') or sid} {subnet.get('cidr')} {problem}: Alcor takes IPv4 prefixes "
                  f"/{first} to /{last} only")
         return None
-    _check_gateway(subnet, ctx)
-    _check_pools(subnet, ctx)
+    _check_gateway(subnet, context)
+    _check_pools(subnet, context)
     if subnet.get("subnetpool_id"):
-        ctx.find("subnetpool", KIND, sid, f"allocated from subnet pool {subnet['subnetpool_id']}")
+        context.find("subnetpool", KIND, sid, f"allocated from subnet pool {subnet['subnetpool_id']}")
     return FIELDS.body(subnet)
 
 
-def _check_gateway(subnet: dict[str, Any], ctx: Context) -> None:
+def _check_gateway(subnet: dict[str, Any], context: Context) -> None:
     gateway = subnet.get("gateway_ip")
     if gateway is None:
         gateway = first_usable(subnet["cidr"])
-        ctx.find("subnet-without-gateway", KIND, subnet["id"],
+        context.find("subnet-without-gateway", KIND, subnet["id"],
                  f"no gateway in Neutron; Alcor creates a gateway port on {gateway}")
-    holder = ctx.index.get("ports", ctx.index.port_holding(subnet["id"], gateway))
+    holder = context.index.get("ports", context.index.port_holding(subnet["id"], gateway))
     if holder and (holder.get("device_owner") or "") not in NOT_PORT_OWNERS:
-        ctx.find("gateway-ip-taken", "ports", holder["id"],
+        context.find("gateway-ip-taken", "ports", holder["id"],
                  f"holds {gateway}, which Alcor's gateway port on subnet {subnet['id']} takes")
 
 
-def _check_pools(subnet: dict[str, Any], ctx: Context) -> None:
+def _check_pools(subnet: dict[str, Any], context: Context) -> None:
     base, length = subnet["cidr"].split("/")
     size = 1 << (32 - int(length))
     first = ip_int(base) & ~(size - 1)
@@ -97,14 +97,14 @@ def _check_pools(subnet: dict[str, Any], ctx: Context) -> None:
         usable -= 1
     pooled = sum(ip_int(p["end"]) - ip_int(p["start"]) + 1 for p in subnet.get("allocation_pools") or ())
     if pooled < usable:
-        ctx.find("allocation-pools-ignored", KIND, subnet["id"],
+        context.find("allocation-pools-ignored", KIND, subnet["id"],
                  f"pools hold {pooled} of {usable} usable addresses; Alcor allocates from all of {subnet['cidr']}")
 
 
-def create(subnet: dict[str, Any], ctx: Context) -> list[AlcorRequest]:
-    alcor_body = body(subnet, ctx)
+def create(subnet: dict[str, Any], context: Context) -> list[AlcorRequest]:
+    alcor_body = body(subnet, context)
     if alcor_body is None:
         return []
-    return [requests.create(paths.SUBNET, ctx.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
-                            depends_on=ctx.needs(("networks", subnet["network_id"])))]
+    return [requests.create(paths.SUBNET, context.project(subnet), alcor_body, NeutronRef(KIND, subnet["id"]),
+                            depends_on=context.needs(("networks", subnet["network_id"])))]
 

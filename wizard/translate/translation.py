@@ -41,7 +41,7 @@ def translate_for(snapshot: Snapshot, plan: Plan) -> Translation:
     return translate(snapshot, Options.from_plan(plan))
 
 
-def translate_index(ctx: Context) -> Translation:
+def translate_index(context: Context) -> Translation:
     """Translate everything the context's index holds, in execution order."""
     stages: list[Callable[[Context], list[AlcorRequest]]] = [
         _segment_table,
@@ -55,23 +55,23 @@ def translate_index(ctx: Context) -> Translation:
     ]
     out: list[AlcorRequest] = []
     for stage in stages:
-        made = stage(ctx)
-        ctx.record(made)
+        made = stage(context)
+        context.record(made)
         out.extend(made)
-    creates, attach, routes = routers.routers(ctx)
+    creates, attach, routes = routers.routers(context)
     out += creates + attach + routes
-    out += floatingips.elastic_ips(ctx)
-    _report_segments(ctx)
-    features.check_extensions(ctx)
-    _report_unknown_fields(ctx)
-    return Translation(requests=out, findings=ctx.findings, id_map=ctx.id_map, bindings=ctx.bindings)
+    out += floatingips.elastic_ips(context)
+    _report_segments(context)
+    features.check_extensions(context)
+    _report_unknown_fields(context)
+    return Translation(requests=out, findings=context.findings, id_map=context.id_map, bindings=context.bindings)
 
 
-def _each(ctx: Context, kind: str, create: Callable[[dict[str, Any], Context], list[AlcorRequest]]):
-    return [request for item in ctx.index.in_id_order(kind) for request in create(item, ctx)]
+def _each(context: Context, kind: str, create: Callable[[dict[str, Any], Context], list[AlcorRequest]]):
+    return [request for item in context.index.in_id_order(kind) for request in create(item, context)]
 
 
-def _segment_table(ctx: Context) -> list[AlcorRequest]:
+def _segment_table(context: Context) -> list[AlcorRequest]:
     """POST /segments/createDefaultTable: Alcor's VXLAN key table, before any VPC. Alcor refuses a second
     one with 409 NetworkRangeExist (Alcor: VM/dao/VxlanRangeRepository.java:createRange), which the client
     takes as done: a re-send, or an Alcor whose VPCs made partitions already."""
@@ -79,32 +79,32 @@ def _segment_table(ctx: Context) -> list[AlcorRequest]:
                          path=paths.SEGMENT_TABLE_PATH, body=None)]
 
 
-def _report_segments(ctx: Context) -> None:
+def _report_segments(context: Context) -> None:
     """Segments travel with their network's VPC (an external network has none); ranges are Alcor's own."""
-    for segment in ctx.index.all("segments"):
+    for segment in context.index.all("segments"):
         network_id = segment.get("network_id")
-        if ctx.index.is_external(network_id):
-            ctx.find("external-network-as-eip-ranges", "segments", segment["id"],
+        if context.index.is_external(network_id):
+            context.find("external-network-as-eip-ranges", "segments", segment["id"],
                      f"segment of external network {network_id}, which Alcor holds as elastic-IP ranges")
-        elif not ctx.network_created(network_id):
-            ctx.find("skipped-with-parent", "segments", segment["id"], f"its network {network_id} is not migrated")
-    for segment_range in ctx.index.all("network_segment_ranges"):
-        ctx.find("segment-range-not-migrated", "network_segment_ranges", segment_range["id"],
+        elif not context.network_created(network_id):
+            context.find("skipped-with-parent", "segments", segment["id"], f"its network {network_id} is not migrated")
+    for segment_range in context.index.all("network_segment_ranges"):
+        context.find("segment-range-not-migrated", "network_segment_ranges", segment_range["id"],
                  f"{segment_range.get('network_type')} range {segment_range.get('minimum')}-"
                  f"{segment_range.get('maximum')}: Alcor allocates from its own table")
 
 
-def _report_unknown_fields(ctx: Context) -> None:
+def _report_unknown_fields(context: Context) -> None:
     """One finding per (collection, unknown field): the first resource holding it, and how many do."""
     for kind, table in TABLES.items():
         seen: dict[str, list[Any]] = {}
-        if not table.unknown_in(ctx.index.all(kind)):
+        if not table.unknown_in(context.index.all(kind)):
             continue
-        for resource in ctx.index.all(kind):
+        for resource in context.index.all(kind):
             for name in table.unknown_fields(resource):
                 entry = seen.setdefault(name, [resource["id"], 0])
                 entry[1] += 1
         for name in sorted(seen):
             first, count = seen[name]
-            ctx.find("unknown-field", kind, first,
+            context.find("unknown-field", kind, first,
                      f"field {name!r} ({count} {kind}) is not in the translation table: not sent")
