@@ -16,9 +16,12 @@ from tests.capture.conftest import ALCOR_MIGRATE
 from tests.capture.test_service import free_port
 from wizard.capture.feed_client import CaptureUnreachable, FeedClient, FeedError
 from wizard.capture.feed_token import read_token
+from wizard.capture.merge import node_sources
+from wizard.capture.reader import LogUnreachable
 from wizard.capture.writelog import LOG_FILE
 from wizard.core.errors import InputError
 from wizard.core.state import StateStore
+from wizard.plan import CaptureNode
 
 
 @pytest.fixture
@@ -135,3 +138,33 @@ def test_a_feed_address_in_use_stops_the_capture_with_a_clear_error(upstream, tm
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"capture.feed.listen: cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_replay_reads_the_feeds_capture_nodes_name_and_holds_a_capture_down_until_it_answers(
+        capture_process, upstream, tmp_path):
+    """merge.node_sources: a capture of two workers gives a source per worker log; one that does not
+    answer when the run opens its logs holds its entries (LogUnreachable) and is read once it answers."""
+    token_file = tmp_path / "feed.token"
+    token_file.write_text("one-token-for-both\n")
+    token_file.chmod(0o600)
+    two = capture_process("--neutron-url", upstream.url, "--state-dir", str(tmp_path / "api-2"), "--name", "api-2",
+                          "--workers", "2", "--feed-listen", "127.0.0.1:0", "--feed-token-file", str(token_file))
+    later = f"127.0.0.1:{free_port()}"
+    nodes = {"api-1": CaptureNode(feed=f"http://{later}", token_file=str(token_file)),
+             "api-2": CaptureNode(feed=two.feed_url, token_file=str(token_file))}
+    state = StateStore(tmp_path / "run")
+    sources = node_sources(nodes, state)
+    try:
+        assert [source.name for source in sources] == ["api-1", "api-2.api-2-worker-1", "api-2.api-2-worker-2"]
+        with pytest.raises(LogUnreachable, match=f"capture feed http://{later}: unreachable"):
+            sources[0].log.states()
+        one = capture_process("--neutron-url", upstream.url, "--state-dir", str(tmp_path / "api-1"),
+                              "--name", "api-1", "--feed-listen", later, "--feed-token-file", str(token_file))
+        assert httpx.post(f"{one.url}/v2.0/networks", json={"network": {}}).status_code == 201
+        assert [entry["log"] for entry in sources[0].log.iter_entries()] == ["api-1"]
+        sources[0].log.mark(1, "replayed")
+        assert state.verdicts("api-1")[1]["entry"]["state"] == "replayed"  # kept here, under the node's name
+    finally:
+        for source in sources:
+            source.log.close()
+        state.close()

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from wizard.capture.log_index import Indexed
-from wizard.capture.reader import Verdicts, judged
+from wizard.capture.reader import LogUnreachable, NamedVerdicts, Verdicts, judged
 from wizard.core.errors import MigrateError
 
 
@@ -28,8 +28,9 @@ class FeedError(MigrateError):
     """The feed refused a request (a wrong token, an unknown log, a bad parameter)."""
 
 
-class CaptureUnreachable(FeedError):
-    """The capture did not answer (connection refused or reset, timeout) or answered 5xx."""
+class CaptureUnreachable(FeedError, LogUnreachable):
+    """The capture did not answer (connection refused or reset, timeout) or answered 5xx: a merge holds
+    its logs' entries until it does."""
 
     def __init__(self, url: str, reason: str):
         super().__init__(f"capture feed {url}: unreachable: {reason}")
@@ -134,3 +135,52 @@ class FeedLog:
 
     def __len__(self) -> int:
         return len(self.states())
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def feed_sources(node: str, client: FeedClient, state: Any) -> list[tuple[str, Any]]:
+    """(name, log) for every log a capture's feed serves, verdicts kept in `state` under each name:
+    `node` for a capture of one process, `node.LOG` for each worker's. A capture that does not answer
+    now is one log named `node` that holds its entries until it does (PendingFeed)."""
+    try:
+        logs = [entry["log"] for entry in client.status()["logs"]]
+    except CaptureUnreachable:
+        return [(node, PendingFeed(node, client, state))]
+    names = [node] if len(logs) == 1 else [f"{node}.{log}" for log in logs]
+    return [(name, client.log(log, NamedVerdicts(state, name))) for name, log in zip(names, logs, strict=True)]
+
+
+class PendingFeed:
+    """The log of a capture that did not answer when the run opened its logs: unreachable (its entries
+    wait) until the capture answers, then its one log. A capture that comes back serving several logs
+    (`--workers`) is read once the run is started again, which names each."""
+
+    def __init__(self, node: str, client: FeedClient, state: Any):
+        self.node, self.client, self.state = node, client, state
+        self._log: FeedLog | None = None
+
+    def _open(self) -> FeedLog:
+        if self._log is None:
+            logs = [entry["log"] for entry in self.client.status()["logs"]]  # CaptureUnreachable while down
+            if len(logs) != 1:
+                raise MigrateError(f"capture.nodes.{self.node}: the capture came back serving {len(logs)} logs "
+                                   f"({', '.join(logs)}); run again to replay each")
+            self._log = self.client.log(logs[0], NamedVerdicts(self.state, self.node))
+        return self._log
+
+    def states(self) -> list[Indexed]:
+        return self._open().states()
+
+    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
+        return self._open().iter_entries(state, after)
+
+    def mark(self, seq: int, state: str, **info: Any) -> None:
+        self._open().mark(seq, state, **info)
+
+    def __len__(self) -> int:
+        return len(self._open())
+
+    def close(self) -> None:
+        self.client.close()

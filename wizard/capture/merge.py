@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from wizard.capture import writes
-from wizard.capture.reader import LogReader, NamedVerdicts, Verdicts
+from wizard.capture.feed_client import FeedClient, feed_sources
+from wizard.capture.feed_token import read_token
+from wizard.capture.reader import LogReader, LogUnreachable, NamedVerdicts, Verdicts
 from wizard.capture.replay import (
     FAILED,
     POSITION,
@@ -42,7 +44,6 @@ from wizard.capture.replay import (
 )
 from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN, Indexed
 from wizard.capture.writes import Unsupported
-from wizard.core.errors import MigrateError
 
 # The resources a resource of each kind names, as (field, kind); "a.b" looks into a list or mapping.
 REFERS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -53,10 +54,6 @@ REFERS: dict[str, tuple[tuple[str, str], ...]] = {
     "routers": (("external_gateway_info.network_id", "networks"),),
 }
 INTERFACE_REFERS = (("subnet_id", "subnets"), ("port_id", "ports"))
-
-
-class LogUnreachable(MigrateError):
-    """A log that cannot be read right now (its capture is down, its file is gone): its entries wait."""
 
 
 @dataclass(frozen=True)
@@ -108,13 +105,15 @@ EMBEDDED = "embedded"  # the name of the log of a capture the run itself started
 
 
 def node_sources(nodes: Mapping[str, Any], state: Any) -> list[Source]:
-    """The logs of the plan's `capture.nodes` (plan.CaptureNode by name), verdicts kept in `state`."""
-    sources = []
+    """The logs of the plan's `capture.nodes` (plan.CaptureNode by name), verdicts kept in `state`: a
+    standalone capture's log file, or every log a capture's feed serves (feed_client.feed_sources)."""
+    sources: list[Source] = []
     for name, node in nodes.items():
-        if not node.log:
-            raise MigrateError(f"capture.nodes.{name}.feed: this build reads no capture feeds; give the node's "
-                               "log (its writes.db) instead")
-        sources.append(Source(name, LocalLog(node.log, state, name)))
+        if node.log:
+            sources.append(Source(name, LocalLog(node.log, state, name)))
+        else:
+            client = FeedClient(node.feed, read_token(node.token_file))
+            sources += [Source(log_name, log) for log_name, log in feed_sources(name, client, state)]
     return sources
 
 

@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from wizard.capture.writelog import Indexed, WriteLog
+from wizard.core.errors import MigrateError
 from wizard.core.tinylog import TornTail
+
+
+class LogUnreachable(MigrateError):
+    """A log that cannot be read right now (its capture is down, its file is gone): its entries wait."""
 
 
 class Verdicts(Protocol):
