@@ -27,6 +27,7 @@ import argparse
 import copy
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -191,7 +192,10 @@ def run(nodes: int, count: int, ports: int, seed: int) -> dict[str, Any]:
                 log.close()
             state.close()
     finally:
-        emulator.stop()
+        try:
+            emulator.stop()
+        except subprocess.TimeoutExpired:  # a loaded machine: SIGINT not handled within 30 s
+            emulator.process.kill()
     return {"seconds": seconds, "rate": count / seconds, "replayed": result.replayed, "skipped": result.skipped,
             "failed": result.failed, "drift": drift.total, "per_log": [len(log) for log in logs]}
 
