@@ -102,7 +102,7 @@ class CaptureProxy:
         self._syncing: set[asyncio.Task] = set()  # fsyncs of answers the clients already have
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
         self._released: asyncio.Event | None = None
-        self.connections: GuardedServer | None = None  # once started: the cap, the open-file limit
+        self._connections: GuardedServer | None = None
 
     @property
     def url(self) -> str:
@@ -111,6 +111,13 @@ class CaptureProxy:
 
     def stats(self) -> ProxyStats:
         return self.counters.snapshot(self.url)
+
+    @property
+    def connections(self) -> GuardedServer:
+        """The server's connections: their cap and the open-file limit (once started)."""
+        if self._connections is None:
+            raise CaptureError("the capture proxy has no connections before it is started")
+        return self._connections
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -166,7 +173,7 @@ class CaptureProxy:
             skip_auto_headers=_NO_AUTO_HEADERS,
             cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
         )
-        server = self.connections = GuardedServer(
+        server = self._connections = GuardedServer(
             self._handle,
             limits=self.config.connections,
             open_files=raise_open_files(),
