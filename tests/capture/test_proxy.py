@@ -237,7 +237,7 @@ def test_fifty_concurrent_writers_get_distinct_gap_free_sequence_numbers(capture
     assert [entry["seq"] for entry in entries] == list(range(1, 201))
     assert {entry["body"]["network"]["name"] for entry in entries} == {f"w{n}-{i}" for n in range(50) for i in range(4)}
     assert all(entry["state"] == "committed" for entry in entries)
-    assert capture.proxy._commit.fsyncs < 400  # concurrent requests shared fsyncs
+    assert capture.proxy._serving.commit.fsyncs < 400  # concurrent requests shared fsyncs
 
 
 def test_stop_with_a_write_in_flight_is_clean(state_dir, upstream):

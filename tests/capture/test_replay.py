@@ -189,3 +189,23 @@ def test_an_unknown_create_already_in_the_snapshot_is_skipped_as_carried(rig):
     assert entry["state"] == SKIPPED
     assert entry["reason"] == f"already carried: the networks Neutron made ({net['id']}) are in the snapshot or " \
                               "an earlier write"
+
+
+def test_an_interface_answer_without_its_port_is_skipped_with_a_finding(rig):
+    """A log whose answer to add_router_interface lost its port_id (Neutron always sends it): named, not replayed."""
+    net = base(rig)
+    router = rig.create("routers", name="r1")
+    snapshot = rig.snapshot()
+    translation = rig.convert(snapshot)
+    (sub,) = [s for s in snapshot["subnets"] if s["network_id"] == net["id"]]
+    path = f"/v2.0/routers/{router['id']}/add_router_interface"
+    seq, _ = rig.capture.log.begin("PUT", path, "", json.dumps({"subnet_id": sub["id"]}).encode(), [])
+    answer = {"id": router["id"], "subnet_id": sub["id"], "network_id": net["id"], "project_id": rig.project}
+    rig.capture.log.record_answer(seq, 200, json.dumps(answer).encode(), None)
+    rig.capture.log.sync()
+    result = rig.replayer(snapshot, translation).replay()
+    entry = rig.capture.log.get(seq)
+    assert entry["state"] == SKIPPED and "no port_id" in entry["reason"] and result.skipped == 1
+    findings = [e for e in rig.events if isinstance(e, FindingRaised)]
+    assert [(f.code, f.kind, f.id) for f in findings] == [("write-not-replayed", "writes", str(seq))]
+    assert f"PUT {path}" in findings[0].message

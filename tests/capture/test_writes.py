@@ -51,3 +51,9 @@ def test_resources_come_from_neutrons_answer_and_the_request_one_or_bulk():
     assert [r["id"] for r in resources(bulk, "networks")] == ["n1", "n2"] and len(requested(bulk, "networks")) == 2
     assert resources(entry("DELETE", "/v2.0/networks/n1", response=None), "networks") == []
     assert resources(entry("POST", "/v2.0/networks", response_text="<html>"), "networks") == []
+
+
+def test_every_write_but_a_create_names_its_target():
+    assert parse(entry("DELETE", "/v2.0/networks/n1")).target == "n1"
+    with pytest.raises(ValueError, match="a create of networks names no resource"):
+        parse(entry("POST", "/v2.0/networks")).target  # noqa: B018 (the property raises)

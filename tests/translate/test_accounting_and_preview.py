@@ -132,3 +132,13 @@ def test_preview_reads_the_snapshot_and_policies_from_a_plan(tmp_path, capsys):
 def test_preview_without_a_snapshot_is_bad_input(capsys):
     assert main(["preview"]) == 2
     assert "needs a snapshot" in capsys.readouterr().err
+
+
+def test_preview_of_a_floating_ip_without_an_address_is_bad_input_naming_it(tmp_path, capsys):
+    document = json.loads((DATA / "neutron29-small.json").read_text())
+    fip = document["floatingips"][0]
+    del fip["floating_ip_address"]  # the loader checks the field's type when it is there, not that it is
+    path = tmp_path / "cloud.json"
+    path.write_text(json.dumps(document))
+    assert main(["preview", "--snapshot", str(path)]) == 2
+    assert f"error: floatingips {fip['id']}: no floating_ip_address" in capsys.readouterr().err

@@ -86,7 +86,8 @@ class GuardedServer(web.Server):
         return True
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
-        if not request.protocol.admitted:
+        connection = request.protocol
+        if not (isinstance(connection, Connection) and connection.admitted):
             response = neutron_error(503, "HTTPServiceUnavailable",
                                      f"The migration's capture proxy has {self.max_connections} connections open, "
                                      "its limit; this request was not sent to Neutron. Retry later.")

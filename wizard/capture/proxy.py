@@ -26,6 +26,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -75,6 +76,16 @@ class CaptureError(MigrateError):
     """The proxy could not start (address in use, bad certificate...)."""
 
 
+@dataclass
+class _Serving:
+    """What the proxy holds while it serves, made on its event loop."""
+
+    session: aiohttp.ClientSession  # to Neutron
+    commit: GroupCommit
+    unlogged: Unlogged
+    released: asyncio.Event  # set while writes are not held
+
+
 class CaptureProxy:
     """The proxy on its own event loop in a background thread: `start()`, then `stop()`."""
 
@@ -95,14 +106,11 @@ class CaptureProxy:
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._commit: GroupCommit | None = None
-        self._unlogged: Unlogged | None = None
+        self._running: _Serving | None = None
         self._in_flight: set[asyncio.Task] = set()
         self._syncing: set[asyncio.Task] = set()  # fsyncs of answers the clients already have
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
-        self._released: asyncio.Event | None = None
-        self.connections: GuardedServer | None = None  # once started: the cap, the open-file limit
+        self._connections: GuardedServer | None = None
 
     @property
     def url(self) -> str:
@@ -111,6 +119,20 @@ class CaptureProxy:
 
     def stats(self) -> ProxyStats:
         return self.counters.snapshot(self.url)
+
+    @property
+    def connections(self) -> GuardedServer:
+        """The server's connections: their cap and the open-file limit (once started)."""
+        if self._connections is None:
+            raise CaptureError("the capture proxy has no connections before it is started")
+        return self._connections
+
+    @property
+    def _serving(self) -> _Serving:
+        """What the proxy holds while it serves (its handlers run only then)."""
+        if self._running is None:
+            raise CaptureError("the capture proxy is not serving")
+        return self._running
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -155,18 +177,19 @@ class CaptureProxy:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        self._released = asyncio.Event()
+        commit = GroupCommit(self.log)
+        serving = self._running = _Serving(
+            session=aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
+                timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout,
+                                              sock_read=self.config.timeout),
+                auto_decompress=False,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+                cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
+            ),
+            commit=commit, unlogged=Unlogged(self.log, commit, self._publish_message), released=asyncio.Event())
         self._set_hold(self._hold)
-        self._commit = GroupCommit(self.log)
-        self._unlogged = Unlogged(self.log, self._commit, self._publish_message)
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
-            timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=self.config.timeout),
-            auto_decompress=False,
-            skip_auto_headers=_NO_AUTO_HEADERS,
-            cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
-        )
-        server = self.connections = GuardedServer(
+        server = self._connections = GuardedServer(
             self._handle,
             limits=self.config.connections,
             open_files=raise_open_files(),
@@ -184,7 +207,7 @@ class CaptureProxy:
             self._port = runner.addresses[0][1]
             self._ready.set()
             reporter = asyncio.create_task(self._report_stats())
-            settler = asyncio.create_task(self._unlogged.run())
+            settler = asyncio.create_task(serving.unlogged.run())
             await self._stopping.wait()
             self._set_hold(None)  # held writes go on to Neutron before the proxy stops
             reporter.cancel()
@@ -192,11 +215,11 @@ class CaptureProxy:
             await self._finish_in_flight()
             await asyncio.gather(*self._syncing, return_exceptions=True)
             settler.cancel()
-            await self._unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
+            await serving.unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
         finally:
             await runner.cleanup()
-            await self._session.close()
-            self._commit.close()
+            await serving.session.close()
+            serving.commit.close()
             self.bus.publish(self.stats())
 
     async def _finish_in_flight(self) -> None:
@@ -235,14 +258,19 @@ class CaptureProxy:
             change(*args)
             return
         done = threading.Event()
-        self._loop.call_soon_threadsafe(lambda: (change(*args), done.set()))
+
+        def apply() -> None:
+            change(*args)
+            done.set()
+
+        self._loop.call_soon_threadsafe(apply)
         if not done.wait(10):
             raise CaptureError("the capture proxy's event loop did not answer within 10s")
 
     def _set_hold(self, hold: tuple[str, float] | None) -> None:
         self._hold = hold
-        if self._released is not None:
-            (self._released.clear if hold else self._released.set)()
+        if self._running is not None:
+            (self._running.released.clear if hold else self._running.released.set)()
 
     async def _held(self) -> web.Response | None:
         """Wait while writes are held; the 503 to answer while they are rejected."""
@@ -254,7 +282,7 @@ class CaptureProxy:
                                          "over; this write was not sent to Neutron. Retry later.")
                 response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
                 return response
-            await self._released.wait()
+            await self._serving.released.wait()
         return None
 
     def _publish_message(self, level: str, text: str) -> None:
@@ -271,7 +299,7 @@ class CaptureProxy:
         if mark:
             counters.marks.append(mark[:MARK_LENGTH])
         counters.in_flight += 1
-        task = asyncio.current_task()
+        task = _this_task()
         self._in_flight.add(task)
         try:
             if request.method == "CONNECT" or not request.raw_path.startswith("/"):
@@ -292,10 +320,10 @@ class CaptureProxy:
 
     def _health(self) -> web.Response:
         stopping = self._stopping is not None and self._stopping.is_set()
-        return health_answer(self.config.name, self.counters, self.log, len(self._unlogged), stopping)
+        return health_answer(self.config.name, self.counters, self.log, len(self._serving.unlogged), stopping)
 
     def _upstream(self, request: web.BaseRequest, body: bytes):
-        return self._session.request(
+        return self._serving.session.request(
             request.method,
             URL(self._base + request.raw_path, encoded=True),
             headers=forward_headers(request),
@@ -328,7 +356,8 @@ class CaptureProxy:
             # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
             self.counters.errors += 1
             self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
-            request.transport.close()
+            if request.transport is not None:  # else the client is gone already
+                request.transport.close()
         else:
             await response.write_eof()
         return response
@@ -367,7 +396,7 @@ class CaptureProxy:
 
     async def _answer_durable(self, seq: int, ticket: int, outcome: Callable[[], int], status: int) -> None:
         try:
-            await self._commit.durable(ticket)
+            await self._serving.commit.durable(ticket)
         except LogUnavailable as exc:
             self._answer_unlogged(seq, outcome, status, exc)
 
@@ -375,7 +404,7 @@ class CaptureProxy:
         """Neutron has done it and the client has (or gets) its answer: the outcome is logged once the log can."""
         self.counters.errors += 1
         self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged yet: {error}")
-        self._unlogged.answered(seq, outcome, status)
+        self._serving.unlogged.answered(seq, outcome, status)
 
     async def _log_pending(self, request: web.BaseRequest, body: bytes) -> int:
         """Log the write and wait until it is on disk; its sequence number."""
@@ -384,9 +413,9 @@ class CaptureProxy:
             request.method, request.path, query, body, request.headers.items(), request.remote or ""
         )
         try:
-            await self._commit.durable(ticket)
+            await self._serving.commit.durable(ticket)
         except LogUnavailable:
-            self._unlogged.refused(seq)  # logged `rejected` once the log can
+            self._serving.unlogged.refused(seq)  # logged `rejected` once the log can
             raise
         return seq
 
@@ -440,7 +469,15 @@ class CaptureProxy:
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
 
 
-class _AsNeutronSent:
+def _this_task() -> asyncio.Task:
+    """The task running the caller: aiohttp runs each request's handler in one."""
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("the capture proxy's handler ran outside an asyncio task")
+    return task
+
+
+class _AsNeutronSent(web.StreamResponse):
     """An answer whose headers are Neutron's, in Neutron's order: aiohttp adds no Date, Server or
     Connection header Neutron did not send, and keeps the Content-Length Neutron sent (a 204's too).
     Connection: close from Neutron closes the client's connection as well."""
@@ -479,7 +516,7 @@ class RelayedResponse(_AsNeutronSent, web.Response):
     """Neutron's answer, read whole."""
 
 
-class RelayedStream(_AsNeutronSent, web.StreamResponse):
+class RelayedStream(_AsNeutronSent):
     """Neutron's answer, streamed."""
 
 

@@ -184,11 +184,11 @@ class EntryReplayer:
         if write.action == "tags":
             return self._tags(write, entry, unknown)
         if write.action == "delete" and not unknown:
-            return self._delete(write.kind, write.id)
+            return self._delete(write.kind, write.target)
         current = None if unknown else next(iter(writes.resources(entry, write.kind)), None)
         if current is None:  # an answer not logged, or a delete Neutron may not have done
-            current = self.neutron.resource(write.kind, write.id)
-        return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
+            current = self.neutron.resource(write.kind, write.target)
+        return self._upsert(write.kind, current) if current else self._delete(write.kind, write.target)
 
     def _outdated(self, write: Write, entry: dict[str, Any]) -> str | None:
         """Why an answered create or update is older than what replay carried (several logs merged:
@@ -228,7 +228,8 @@ class EntryReplayer:
     def _looked_up(self, kind: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The resources an `unknown` create made, found in Neutron by the fields it asked for: those
         new to the index, and those it already holds (from the snapshot or an earlier write)."""
-        found, carried = [], []
+        found: list[dict[str, Any]] = []
+        carried: list[dict[str, Any]] = []
         for asked in writes.requested(entry, kind):
             filters = {name: asked[name] for name in LOOKUP_FIELDS if isinstance(asked.get(name), (str, int))}
             for resource in self.neutron.search(kind, **filters):
@@ -263,9 +264,9 @@ class EntryReplayer:
                                              project_id=self.context.project(resource)):
                 out += self._upsert("security_groups", group)
         for group_id in resource.get("security_groups") or () if kind == "ports" else ():
-            group = None if self.context.index.get("security_groups", group_id) else self.neutron.resource(
+            missing = None if self.context.index.get("security_groups", group_id) else self.neutron.resource(
                 "security_groups", group_id)
-            out += self._upsert("security_groups", group) if group else []
+            out += self._upsert("security_groups", missing) if missing else []
         if kind in ("routers", "floatingips"):
             for port in self.neutron.search("ports", device_id=resource["id"]):
                 self.context.put("ports", port)
@@ -287,27 +288,33 @@ class EntryReplayer:
         resource = self.context.index.get(kind, resource_id)
         if resource is None:
             return Verdict(SKIPPED, {"reason": f"{kind} {resource_id} was never migrated: nothing to delete"})
-        out = []
+        return self._delete_held(kind, resource)
+
+    def _delete_held(self, kind: str, resource: dict[str, Any]) -> list[AlcorRequest]:
+        """Delete a resource the index holds, and the children Neutron removes with it."""
+        out: list[AlcorRequest] = []
         for child_kind, parent_field in CASCADE.get(kind, ()):
-            for child in [c for c in self.context.index.all(child_kind) if c.get(parent_field) == resource_id]:
-                out += self._delete(child_kind, child["id"])
+            for child in [c for c in self.context.index.all(child_kind) if c.get(parent_field) == resource["id"]]:
+                out += self._delete_held(child_kind, child)
         out += single.delete(kind, resource, self.context)
-        self.context.remove(kind, resource_id)
-        self._gone.add((kind, resource_id))
+        self.context.remove(kind, resource["id"])
+        self._gone.add((kind, resource["id"]))
         return out
 
     def _interface(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
-        router = self.context.index.get("routers", write.id) or self.neutron.resource("routers", write.id)
+        router = self.context.index.get("routers", write.target) or self.neutron.resource("routers", write.target)
         if router is None:
-            return Verdict(SKIPPED, {"reason": f"router {write.id} is gone from Neutron"})
+            return Verdict(SKIPPED, {"reason": f"router {write.target} is gone from Neutron"})
         if unknown:
             return self._resync_interfaces(router)
         answer = entry.get("response") or {}
         port_id, subnet_id = answer.get("port_id"), answer.get("subnet_id")
+        if not (isinstance(port_id, str) and isinstance(subnet_id, str)):
+            return self._unsupported(entry, Unsupported("Neutron's logged answer names no port_id and subnet_id"))
         by_port = port_id if isinstance(entry.get("body"), dict) and entry["body"].get("port_id") else None
         if write.add:
             port = self.neutron.resource("ports", port_id) or {
-                "id": port_id, "device_id": write.id, "device_owner": "network:router_interface",
+                "id": port_id, "device_id": write.target, "device_owner": "network:router_interface",
                 "network_id": answer.get("network_id"), "project_id": answer.get("project_id"),
                 "fixed_ips": [{"subnet_id": subnet_id}]}
             self.context.put("ports", port)
@@ -333,10 +340,10 @@ class EntryReplayer:
         return out
 
     def _tags(self, write: Write, entry: dict[str, Any], unknown: bool) -> list[AlcorRequest] | Verdict:
-        resource = None if unknown else self.context.index.get(write.kind, write.id)
+        resource = None if unknown else self.context.index.get(write.kind, write.target)
         if resource is None:
-            current = self.neutron.resource(write.kind, write.id)
-            return self._upsert(write.kind, current) if current else self._delete(write.kind, write.id)
+            current = self.neutron.resource(write.kind, write.target)
+            return self._upsert(write.kind, current) if current else self._delete(write.kind, write.target)
         tags = list(resource.get("tags") or [])
         if write.tag is not None:
             tags = tags + [write.tag] if write.add and write.tag not in tags else [t for t in tags if write.add

@@ -43,6 +43,13 @@ class Write:
     add: bool = True  # interface: add or remove; tags: put or delete
     tag: str | None = None  # tags: the one tag named in the path, if any
 
+    @property
+    def target(self) -> str:
+        """The id of the resource the path names (every action but create names one)."""
+        if self.id is None:
+            raise ValueError(f"a {self.action} of {self.kind} names no resource")
+        return self.id
+
 
 @dataclass(frozen=True)
 class Unsupported:

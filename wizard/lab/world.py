@@ -60,7 +60,7 @@ from wizard.lab.nodes import LabFleet
 from wizard.lab.topology import Topology, build
 from wizard.lab.users import UserWrites
 from wizard.phases.report import CAPTURES_KEY
-from wizard.plan import Plan
+from wizard.plan import LabConfig, Plan
 
 Progress = Callable[[str], None]
 LAB_DIR = "lab"  # under the state directory: neutron.sqlite, alcor.json, fleet.json, acas.json
@@ -100,13 +100,15 @@ class LabWorld:
             raise InputError("the plan has no lab: section")
         self.given = plan
         self.plan = plan
+        self.lab: LabConfig = plan.lab
         self.progress = progress
         self.dir = Path(plan.state_dir) / LAB_DIR
-        self.topology = topology_for(plan.lab.cloud)
+        self.topology = topology_for(self.lab.cloud)
+        # the lab's parts, started on entering it (the others by the plan's choice, else None)
+        self.neutron: NeutronServer
+        self.alcor: AlcorEmulator
+        self.fleet: LabFleet
         self.keystone: LabKeystone | None = None
-        self.neutron: NeutronServer | None = None
-        self.alcor: AlcorEmulator | None = None
-        self.fleet: LabFleet | None = None
         self.users: UserWrites | None = None
         self.bypass: UserWrites | None = None
         self.captures: LabCaptures | None = None
@@ -128,14 +130,15 @@ class LabWorld:
         self.dir.mkdir(parents=True, exist_ok=True)
         kept = self.dir / "neutron.sqlite"
         database = kept if kept.is_file() else seeded_database(self.topology, self.progress)
-        if self.given.lab.keystone:
+        if self.lab.keystone:
             self.progress("lab: starting Keystone")
             self.keystone = LabKeystone()
             self._stack.callback(self.keystone.stop)
             self.keystone.start()
         port_file = self.dir / NEUTRON_PORT_FILE
         self.neutron = NeutronServer(progress=self.progress, service_plugins=samples.SERVICE_PLUGINS,
-                                     database=database, keystone=self.keystone and self.keystone.neutron_user(),
+                                     database=database,
+                                     keystone=self.keystone.neutron_user() if self.keystone else None,
                                      port=int(port_file.read_text()) if port_file.is_file() else None)
         self._stack.callback(self._stop_neutron, kept)
         self.neutron.start()
@@ -144,13 +147,13 @@ class LabWorld:
             self.neutron.add_agent(host, tunneling_ip)
         if self.keystone:
             self.keystone.publish(self.neutron.url)
-        if self.given.lab.haproxy:
+        if self.lab.haproxy:
             self.captures = LabCaptures(self.neutron.url, Path(self.given.state_dir), self.dir, self.progress)
             self._stack.callback(self.captures.stop)
             self.captures.start()
             self._stack.callback(self.captures.record)
         self.alcor = AlcorEmulator(port=0, gateway=True, service_ports=dict.fromkeys(ALCOR_SERVICES, 0),
-                                   keystone=self.keystone and self.keystone.gateway_auth(),
+                                   keystone=self.keystone.gateway_auth() if self.keystone else None,
                                    state_file=self.dir / "alcor.json")
         self._stack.callback(self.alcor.stop)
         self.alcor.start()
@@ -159,7 +162,7 @@ class LabWorld:
         self._stack.callback(self._record_acas)
         keystone = f"Keystone at {self.keystone.url}, " if self.keystone else ""
         self.progress(f"lab: {keystone}neutron-server at {self.neutron.url}, Alcor's API gateway at "
-                      f"{self.alcor.gateway_url}, {len(self.fleet.nodes)} nodes")
+                      f"{self._gateway_url()}, {len(self.fleet.nodes)} nodes")
         self.plan = self._filled(self.given)
 
     def _fleet(self) -> LabFleet:
@@ -191,13 +194,20 @@ class LabWorld:
             neutron = dataclasses.replace(neutron, url=self.captures.url)
             capture = dataclasses.replace(capture, mode="separate", insertion="haproxy",
                                           haproxy=self.captures.settings(), nodes=self.captures.nodes())
-        gateway = self.alcor.gateway_url
+        gateway = self._gateway_url()
         own_ports = ALCOR_SERVICES if self.keystone else ("node", "vpc")
         endpoints = {service: self.alcor.url_for(service) for service in own_ports}
         alcor = dataclasses.replace(plan.alcor, url=None if self.keystone else gateway, endpoints=endpoints,
                                     gateway_url=gateway)
         return dataclasses.replace(plan, neutron=neutron, capture=capture, alcor=alcor,
                                    nodes={**self.fleet.node_overrides(), **plan.nodes})
+
+    def _gateway_url(self) -> str:
+        """Where Alcor's API gateway listens (the lab's emulator always runs one)."""
+        url = self.alcor.gateway_url
+        if url is None:
+            raise MigrateError("the lab's Alcor emulator runs no API gateway")
+        return url
 
     @property
     def proxy_url(self) -> str:
@@ -207,10 +217,10 @@ class LabWorld:
     def attach(self, engine: Engine) -> None:
         """Give the engine the lab's fleet and let the lab's users write while convert runs."""
         engine.ctx.run.provide(lab_fleet=self.fleet, lab=self)
-        lab = self.plan.lab
+        lab = self.lab
         if lab.user_writes and self.plan.capture.enabled:
             self.users = UserWrites(self.proxy_url, lab.user_writes, engine.state, engine.bus.publish,
-                                    login=self.keystone and self.keystone.login, on_write=self._kill_halfway)
+                                    login=self.keystone.login if self.keystone else None, on_write=self._kill_halfway)
             engine.bus.subscribe(self.users.on_event)
             self._stack.callback(self.users.stop)
         if lab.bypass_writes:
@@ -218,22 +228,23 @@ class LabWorld:
                                      who="bypass", first_rule_port=30000)
             engine.bus.subscribe(self.bypass.on_event)
             self._stack.callback(self.bypass.stop)
-        if self.captures:
-            engine.bus.subscribe(lambda event: self._record_captures(event, engine.state))
+        captures = self.captures
+        if captures:
+            engine.bus.subscribe(lambda event: self._record_captures(event, captures, engine.state))
         if self.keystone:
             if engine.state.get_meta(SWITCHED):  # a run resumed after the switch: this Keystone is new
-                self.keystone.point_network_at(self.alcor.gateway_url)
+                self.keystone.point_network_at(self._gateway_url())
             engine.bus.subscribe(lambda event: self._after_switch(event, engine.bus.publish))
 
     def _kill_halfway(self, done: int) -> None:
         """The HAProxy lab: the first capture dies (SIGKILL) once half the users' writes are done."""
-        if self.captures and done == self.plan.lab.user_writes // 2:
+        if self.captures and done == self.lab.user_writes // 2:
             self.captures.kill(CAPTURE_NAMES[0])
 
-    def _record_captures(self, event: Event, state) -> None:
+    def _record_captures(self, event: Event, captures: LabCaptures, state) -> None:
         """Before the report: each capture's counts, the kills and HAProxy's view (the failover), for it."""
         if isinstance(event, PhaseStarted) and event.phase == "report":
-            state.set_meta(CAPTURES_KEY, self.captures.record())
+            state.set_meta(CAPTURES_KEY, captures.record())
 
     def _after_switch(self, event: Event, emit) -> None:
         """Once the final replay is done (the cloud is Alcor's), the openstack CLI through the catalog."""

@@ -118,9 +118,10 @@ class Index:
         for port in self.all("ports"):
             owner = port.get("device_owner") or ""
             if owner in ROUTER_INTERFACE_OWNERS:
-                interfaces[port.get("device_id") or ""].append(port)
+                router_id = port.get("device_id") or ""
+                interfaces[router_id].append(port)
                 for fixed in port.get("fixed_ips") or ():
-                    routers_of_subnet[fixed.get("subnet_id")].add(port.get("device_id"))
+                    routers_of_subnet[fixed.get("subnet_id") or ""].add(router_id)
             elif owner == FLOATINGIP_OWNER:
                 fip_ports[port.get("device_id") or ""] = port
             elif owner == ROUTER_GATEWAY_OWNER:
@@ -129,7 +130,7 @@ class Index:
                 addresses[(fixed.get("subnet_id"), fixed.get("ip_address"))] = port["id"]
         segments: dict[str, list[str]] = defaultdict(list)
         for segment in self.all("segments"):
-            segments[segment.get("network_id")].append(segment["id"])
+            segments[segment.get("network_id") or ""].append(segment["id"])
         external = sorted((s for s in self.all("subnets") if self.is_external(s.get("network_id"))),
                           key=lambda s: s["id"])
         for ports in interfaces.values():

@@ -18,6 +18,7 @@ from typing import Any
 
 from wizard.alcor import paths
 from wizard.alcor.request import AlcorRequest, NeutronRef
+from wizard.core.errors import InputError
 from wizard.translate import requests
 from wizard.translate.context import Context, ip_int, ip_version
 from wizard.translate.fields import SET_BY_ALCOR, Table, drop, keep, rename
@@ -136,6 +137,8 @@ def in_range(address: str, context: Context) -> bool:
 def body(fip: dict[str, Any], context: Context) -> dict[str, Any] | None:
     """The elastic-IP body, or None (finding) when it cannot be made."""
     fid, address = fip["id"], fip.get("floating_ip_address")
+    if not isinstance(address, str) or not address:
+        raise InputError(f"floatingips {fid}: no floating_ip_address (Neutron gives every floating IP one)")
     if ip_version(address) == 6:
         context.find("ipv6-fixed-ip", KIND, fid, f"IPv6 floating IP {address}: Alcor handles IPv4 only")
         return None
@@ -145,7 +148,7 @@ def body(fip: dict[str, Any], context: Context) -> dict[str, Any] | None:
         return None
     for field, code in FIELDS.dropped_with_meaning(fip):
         context.find(code, KIND, fid, f"{field} is not kept")
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if fip.get("port_id") and not _association_migrated(fip, context):
         context.find("skipped-with-parent", KIND, fid, f"its port {fip['port_id']} (or its address "
                  f"{fip.get('fixed_ip_address')}) is not migrated: created unassociated")

@@ -240,7 +240,7 @@ def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: C
 
 def check_macs(context: Context) -> set[str]:
     """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers."""
-    first: dict[str, tuple[str, str]] = {}
+    first: dict[str, tuple[str, str | None]] = {}  # MAC -> (port id, network id) of its first port
     clashing = set()
     for port in context.index.in_id_order(KIND):
         mac = (port.get("mac_address") or "").lower()

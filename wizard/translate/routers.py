@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from wizard.alcor import paths
@@ -237,7 +238,7 @@ def _route_target(router: dict[str, Any], route: dict[str, Any], context: Contex
 
 
 def extraroutes(router: dict[str, Any], routes: list[dict[str, Any]], context: Context,
-                add: bool = True, after: list[str] = ()) -> list[AlcorRequest]:
+                add: bool = True, after: Sequence[str] = ()) -> list[AlcorRequest]:
     """add_extraroutes (or remove_extraroutes) with Alcor's newRoutesWebRequest body: one request per
     Alcor router serving a nexthop (one, the router's own, unless split)."""
     action = paths.ADD_EXTRA_ROUTES if add else paths.REMOVE_EXTRA_ROUTES
@@ -275,7 +276,7 @@ def join(router: dict[str, Any], subnet_id: str, context: Context, port_id: str 
     """A logged add_router_interface (the index holds the router's interfaces after it): attach the
     subnet to the Alcor router serving its network; a network new to a split router gets one first."""
     rid = router["id"]
-    ref = ("ports", port_id) if port_id else (KIND, rid)
+    ref: tuple[str, str] = ("ports", port_id) if port_id else (KIND, rid)  # what a finding names
     subnet = context.index.get("subnets", subnet_id)
     if subnet is None or not context.subnet_created(subnet_id):
         context.find("skipped-with-parent", *ref, f"router interface on subnet {subnet_id}, which is not migrated")

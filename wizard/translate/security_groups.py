@@ -60,7 +60,7 @@ RULE_FIELDS = Table(RULE_KIND, {
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "ipv6-icmp": "icmpv6", "any": None}
 
 
-def alcor_group_id(group_id: str | None, context: Context) -> str | None:
+def alcor_group_id(group_id: str, context: Context) -> str:
     """The id a Neutron group has in Alcor: deferred for a project's default group."""
     if group_id and context.index.is_default_group(group_id):
         return deferred_id(KIND, group_id)
@@ -153,7 +153,7 @@ def rule_problem(rule: dict[str, Any]) -> str | None:
     if protocol in ("icmp", "icmpv6"):
         if (low is None) != (high is None):
             return "Alcor needs both the ICMP type and code, or neither (Neutron has only one)"
-        if low is not None and not (0 <= low <= 255 and 0 <= high <= 255):
+        if low is not None and high is not None and not (0 <= low <= 255 and 0 <= high <= 255):
             return "ICMP type and code must be 0-255 in Alcor"
     prefix = rule.get("remote_ip_prefix")
     if prefix and f"IPv{ip_version(prefix)}" != rule.get("ethertype"):
@@ -205,7 +205,7 @@ def rule_body(rule: dict[str, Any], context: Context) -> dict[str, Any] | None:
         context.find(code, RULE_KIND, rid, f"{field} {rule[field]!r} is not kept")
     return RULE_FIELDS.body(rule, {
         "security_group_id": alcor_group_id(rule["security_group_id"], context),
-        "remote_group_id": alcor_group_id(rule.get("remote_group_id"), context)})
+        "remote_group_id": alcor_group_id(remote, context) if remote else remote})
 
 
 def _rule_needs(rule: dict[str, Any]) -> list[tuple[str, str]]:
@@ -228,7 +228,7 @@ def _is_deferred(body: dict[str, Any]) -> bool:
 
 def rules(context: Context) -> list[AlcorRequest]:
     """Every rule in bulk chunks, then deletes of Alcor's own rules that Neutron's groups lack."""
-    by_group: dict[str, list[dict[str, Any]]] = {}
+    by_group: dict[str | None, list[dict[str, Any]]] = {}  # rules without a group: left out with a finding
     for rule in context.index.all(RULE_KIND):
         by_group.setdefault(rule.get("security_group_id"), []).append(rule)
     items: list[requests.BulkItem] = []
@@ -236,7 +236,8 @@ def rules(context: Context) -> list[AlcorRequest]:
     for group_id in sorted(by_group, key=str):
         group_rules = sorted(by_group[group_id], key=lambda r: r["id"])
         group = context.index.get(KIND, group_id)
-        unclaimed = _claim_auto_rules(group, group_rules, context) if group else []
+        if group:
+            deletes.extend(_auto_rules_unclaimed(group, group_rules, context))
         for rule in group_rules:
             if (RULE_KIND, rule["id"]) in context.id_map:
                 continue
@@ -244,19 +245,24 @@ def rules(context: Context) -> list[AlcorRequest]:
             if body is not None:
                 items.append(requests.BulkItem(NeutronRef(RULE_KIND, rule["id"]), context.project(rule), body,
                                                needs=_rule_needs(rule), deferred=_is_deferred(body)))
-        deletes.extend(_delete_auto_rule(group, direction, ethertype, context) for direction, ethertype in unclaimed)
     for group in context.index.in_id_order(KIND):  # groups without any rule
         if group["id"] not in by_group:
-            deletes.extend(_delete_auto_rule(group, d, e, context) for d, e in auto_rules(group, context))
+            deletes.extend(_auto_rules_unclaimed(group, [], context))
     return requests.bulk(paths.SECURITY_GROUP_RULE, items, context.options.chunk, context.key_of) + deletes
 
 
 def created_rules(group: dict[str, Any], rules: list[dict[str, Any]], context: Context) -> list[AlcorRequest]:
     """After a single group create (replay), the rules Neutron made with the group: those equal to
     Alcor's own rules are mapped onto them, the others created, and Alcor's own rules Neutron lacks deleted."""
-    unclaimed = _claim_auto_rules(group, rules, context)
+    deletes = _auto_rules_unclaimed(group, rules, context)
     out = [r for rule in rules if (RULE_KIND, rule["id"]) not in context.id_map for r in create_rule(rule, context)]
-    return out + [_delete_auto_rule(group, d, e, context) for d, e in unclaimed]
+    return out + deletes
+
+
+def _auto_rules_unclaimed(group: dict[str, Any], group_rules: Iterable[dict[str, Any]],
+                          context: Context) -> list[AlcorRequest]:
+    """Map the group's Neutron rules equal to Alcor's own rules onto them; the deletes of Alcor's rules left over."""
+    return [_delete_auto_rule(group, d, e, context) for d, e in _claim_auto_rules(group, group_rules, context)]
 
 
 def _claim_auto_rules(group: dict[str, Any], group_rules: Iterable[dict[str, Any]],
