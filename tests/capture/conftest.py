@@ -4,6 +4,7 @@ the proxy in front of it, and TLS certificates made for 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import gzip
 import ipaddress
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +178,25 @@ def start_capture(state_dir: Path, upstream_url: str, **config) -> Capture:
     proxy = CaptureProxy(ProxyConfig(upstream=upstream_url, listen="127.0.0.1:0", **config), log, bus)
     proxy.start()
     return Capture(proxy, log, events)
+
+
+@contextlib.contextmanager
+def captures_in(directories: list[Path], upstream_url: str) -> Iterator[list[Capture]]:
+    """Captures in front of `upstream_url`, one per state directory, stopped when the block ends."""
+    running = [start_capture(directory, upstream_url) for directory in directories]
+    try:
+        yield running
+    finally:
+        for capture in running:
+            capture.proxy.stop()
+            capture.log.close()
+
+
+@pytest.fixture
+def captures(tmp_path, upstream):
+    """Two captures in front of the upstream (capture-1 and capture-2 in tmp_path), as API nodes have."""
+    with captures_in([tmp_path / f"capture-{n}" for n in (1, 2)], upstream.url) as running:
+        yield running
 
 
 @pytest.fixture

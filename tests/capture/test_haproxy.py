@@ -7,21 +7,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.capture.conftest import start_capture
 from wizard.capture.haproxy import Checks, Server, backend
 from wizard.core.errors import InputError
 from wizard.lab.haproxy_server import HaproxyServer
 
 FAST = Checks(interval_ms=100, fall=2, rise=1)
-
-
-@pytest.fixture
-def captures(tmp_path, upstream):
-    running = [start_capture(tmp_path / f"capture-{n}", upstream.url) for n in (1, 2)]
-    yield running
-    for capture in running:
-        capture.proxy.stop()
-        capture.log.close()
 
 
 def servers(captures) -> list[Server]:

@@ -9,22 +9,13 @@ import httpx
 import pytest
 import yaml
 
-from tests.capture.conftest import ALCOR_MIGRATE, eventually, start_capture
+from tests.capture.conftest import ALCOR_MIGRATE, eventually
 from wizard.capture.haproxy_insertion import BACKUP, HaproxyInsertion
 from wizard.core.errors import InputError, MigrateError
 from wizard.lab.haproxy_server import HaproxyServer, neutron_backend
 from wizard.plan import HaproxyConfig
 
 BACKEND = "neutron_server_back"
-
-
-@pytest.fixture
-def captures(tmp_path, upstream):
-    running = [start_capture(tmp_path / f"capture-{n}", upstream.url) for n in (1, 2)]
-    yield running
-    for capture in running:
-        capture.proxy.stop()
-        capture.log.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.capture.conftest import CaptureProcess, Upstream, start_capture
+from tests.capture.conftest import CaptureProcess, Upstream, captures_in
 from wizard.capture.feed_client import FeedClient
 from wizard.capture.feed_token import read_token
 from wizard.capture.haproxy_insertion import HaproxyInsertion
@@ -38,11 +38,8 @@ def upstream(tmp_path):
 @pytest.fixture
 def captures(tmp_path, upstream):
     """capture-1 writes the run's log (capture.mode separate replays it), capture-2 its own."""
-    running = [start_capture(tmp_path / "state", upstream.url), start_capture(tmp_path / "capture-2", upstream.url)]
-    yield running
-    for capture in running:
-        capture.proxy.stop()
-        capture.log.close()
+    with captures_in([tmp_path / "state", tmp_path / "capture-2"], upstream.url) as running:
+        yield running
 
 
 @pytest.fixture

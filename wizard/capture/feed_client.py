@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from wizard.capture.log_index import Indexed
-from wizard.capture.reader import LogUnreachable, NamedVerdicts, Verdicts, judged
+from wizard.capture.reader import LogUnreachable, NamedVerdicts, OpenedOnUse, Verdicts, judged
 from wizard.core.errors import MigrateError
 
 
@@ -152,7 +152,7 @@ def feed_sources(node: str, client: FeedClient, state: Any) -> list[tuple[str, A
     return [(name, client.log(log, NamedVerdicts(state, name))) for name, log in zip(names, logs, strict=True)]
 
 
-class PendingFeed:
+class PendingFeed(OpenedOnUse):
     """The log of a capture that did not answer when the run opened its logs: unreachable (its entries
     wait) until the capture answers, then its one log. A capture that comes back serving several logs
     (`--workers`) is read once the run is started again, which names each."""
@@ -169,15 +169,6 @@ class PendingFeed:
                                    f"({', '.join(logs)}); run again to replay each")
             self._log = self.client.log(logs[0], NamedVerdicts(self.state, self.node))
         return self._log
-
-    def states(self) -> list[Indexed]:
-        return self._open().states()
-
-    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
-        return self._open().iter_entries(state, after)
-
-    def mark(self, seq: int, state: str, **info: Any) -> None:
-        self._open().mark(seq, state, **info)
 
     def __len__(self) -> int:
         return len(self._open())

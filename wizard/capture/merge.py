@@ -30,7 +30,7 @@ from typing import Any
 from wizard.capture import writes
 from wizard.capture.feed_client import FeedClient, feed_sources
 from wizard.capture.feed_token import read_token
-from wizard.capture.reader import LogReader, LogUnreachable, NamedVerdicts, Verdicts
+from wizard.capture.reader import LogReader, LogUnreachable, NamedVerdicts, OpenedOnUse, Verdicts
 from wizard.capture.replay import (
     FAILED,
     POSITION,
@@ -42,7 +42,7 @@ from wizard.capture.replay import (
     Verdict,
     lag_of,
 )
-from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN, Indexed
+from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN
 from wizard.capture.writes import Unsupported
 
 # The resources a resource of each kind names, as (field, kind); "a.b" looks into a list or mapping.
@@ -64,7 +64,7 @@ class Source:
     log: Log
 
 
-class LocalLog:
+class LocalLog(OpenedOnUse):
     """A standalone capture's write log on this machine, read as LogReader reads it, its verdicts kept
     in the state store under its name; unreachable while its file is missing or cannot be read."""
 
@@ -85,15 +85,6 @@ class LocalLog:
             except OSError as exc:
                 raise LogUnreachable(f"{file}: {exc.strerror}") from None
         return self._reader
-
-    def states(self) -> list[Indexed]:
-        return self._open().states()
-
-    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
-        return self._open().iter_entries(state, after)
-
-    def mark(self, seq: int, state: str, **info: Any) -> None:
-        self._open().mark(seq, state, **info)
 
     def close(self) -> None:
         if self._reader is not None:

@@ -22,6 +22,24 @@ class LogUnreachable(MigrateError):
     """A log that cannot be read right now (its capture is down, its file is gone): its entries wait."""
 
 
+class OpenedOnUse:
+    """A write log as replay reads it (replay.Log), opened by `_open` on each use: a log that cannot
+    be read now raises LogUnreachable there, and is read again once it can."""
+
+    def _open(self) -> Any:
+        """The log, read now (a LogReader, a FeedLog); LogUnreachable if it cannot be."""
+        raise NotImplementedError
+
+    def states(self) -> list[Indexed]:
+        return self._open().states()
+
+    def iter_entries(self, state: str | None = None, after: int = 0) -> Iterator[dict[str, Any]]:
+        return self._open().iter_entries(state, after)
+
+    def mark(self, seq: int, state: str, **info: Any) -> None:
+        self._open().mark(seq, state, **info)
+
+
 class Verdicts(Protocol):
     """Where the verdicts are: the run's StateStore (state.RecordedVerdicts to look without writing)."""
 
