@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from wizard.core.engine import PHASE_ORDER, Engine, NotApproved
+from wizard.core.engine import INTERRUPTED, PHASE_ORDER, Engine, NotApproved
 from wizard.core.events import PhaseFailed, PhaseFinished, PhaseSkipped, PhaseStarted
 from wizard.core.state import StateStore
 
@@ -148,3 +148,24 @@ def test_phases_are_closed_when_the_run_ends_whether_it_failed_or_not(tmp_path):
 
     closed.clear()
     assert engine.run(until="capture").ok and closed == ["capture"]  # close is safe on a phase that did not run
+
+
+def test_a_run_stopped_by_ctrl_c_reports_the_phase_failed_before_it_closes_the_phases(tmp_path):
+    """So that listeners (the lab's users) can finish what they send before the capture is closed."""
+    class Interrupted:
+        name = "convert"
+
+        def run(self, ctx):
+            raise KeyboardInterrupt
+
+        def close(self, ctx):
+            seen.append("closed")
+
+    seen = []
+    engine, events = make(tmp_path, [Interrupted()])
+    engine.bus.subscribe(lambda event: seen.append(type(event).__name__))
+    with pytest.raises(KeyboardInterrupt):
+        engine.run()
+    assert seen == ["PhaseStarted", "PhaseFailed", "closed"]
+    assert events[-1] == PhaseFailed(phase="convert", error=INTERRUPTED, at=events[-1].at)
+    assert engine.state.phase("convert")["status"] == "failed"

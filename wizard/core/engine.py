@@ -55,6 +55,7 @@ PHASE_ORDER = (
 
 
 EARLIER = "earlier"  # a summary value by which a phase says its work was done by an earlier run
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"  # the error of a phase the run was stopped in
 
 
 def idle_pass(summary: dict[str, Any]) -> bool:
@@ -242,6 +243,10 @@ class Engine:
                 self.state.set_phase(phase.name, "failed", error=error)
                 self.bus.publish(PhaseFailed(phase=phase.name, error=error))
                 return RunResult(completed=completed, failed=phase.name, error=error, exception=exc)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: reported before the phases are closed, then raised on
+                self.state.set_phase(phase.name, "failed", error=INTERRUPTED)
+                self.bus.publish(PhaseFailed(phase=phase.name, error=INTERRUPTED))
+                raise
             seconds = self.clock() - started
             done: dict[str, Any] = {"seconds": seconds, "summary": summary}
             if not idle_pass(summary):  # kept through later idle passes: what the phase did, and when

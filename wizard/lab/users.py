@@ -12,11 +12,11 @@ and the network endpoint of its catalog, taken when convert starts, so the captu
 catalog points at it), each write carries a real token to that endpoint: `lab-demo` creates in its
 own project (network, subnet, port, and deletes the port), `lab-admin` renames and adds rules in the
 sample's projects; after the last write one more, with a token Keystone never issued, must be
-refused (401). It finishes before
-the engine goes on from convert (the bus handler waits for it), so the writes are in the log
-before replay's last loop. The number done is kept in the state store (meta `lab.user_writes`,
-`lab.bad_token_write`): a resumed run sends only the rest. A write Neutron refuses is reported
-(Message) and not retried.
+refused (401). It finishes before the engine goes on from convert (the bus handler waits for it),
+so the writes are in the log before replay's last loop. If convert fails or the run is stopped, the
+users stop after the write in flight, before the capture stops (so that write gets its answer). The
+number done is kept in the state store (meta `lab.user_writes`, `lab.bad_token_write`): a resumed
+run sends only the rest. A write Neutron refuses is reported (Message) and not retried.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ BAD_TOKEN_KEY = "lab.bad_token_write"  # meta: the write with a bad token was se
 PHASE = "convert"
 PAUSE = 0.05  # seconds between two writes: a stream, not a burst
 FINISH_TIMEOUT = 120.0
+STOP_TIMEOUT = 10.0  # seconds the write in flight gets when the users are stopped
 STEPS = 6
 BAD_TOKEN = "not-a-token-keystone-issued"
 
@@ -64,14 +65,18 @@ class UserWrites:
         self._thread: threading.Thread | None = None
 
     def on_event(self, event: Event) -> None:
-        """Bus listener: start with convert, and hold the engine at convert's end until done."""
+        """Bus listener: start with convert, and hold the engine at convert's end until done; if convert
+        fails or the run is stopped, end with the write in flight, before the capture is stopped."""
         if getattr(event, "phase", None) != PHASE:
             return
         if isinstance(event, PhaseStarted) and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="lab-users", daemon=True)
             self._thread.start()
-        elif isinstance(event, (PhaseFinished, PhaseFailed)):
+        elif isinstance(event, PhaseFinished):
             self.finish()
+        elif isinstance(event, PhaseFailed):
+            self._stop.set()
+            self.finish(timeout=STOP_TIMEOUT)
 
     def finish(self, timeout: float = FINISH_TIMEOUT) -> None:
         if self._thread is not None:
@@ -79,7 +84,7 @@ class UserWrites:
 
     def stop(self) -> None:
         self._stop.set()
-        self.finish(timeout=10)
+        self.finish(timeout=STOP_TIMEOUT)
         self.client.close()
 
     def _run(self) -> None:
