@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from tests.capture.conftest import Upstream, eventually, start_capture
+from tests.capture.conftest import Upstream, captures_in, eventually, start_capture
 from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureError, CaptureProxy
 from wizard.capture.writelog import WriteLog
@@ -222,22 +222,25 @@ def test_stats_are_published_as_events(capture):
     assert stats.bytes > 0 and 0 < stats.latency_p50_ms <= stats.latency_p99_ms
 
 
-def test_fifty_concurrent_writers_get_distinct_gap_free_sequence_numbers(capture):
+def test_fifty_concurrent_writers_get_distinct_gap_free_sequence_numbers(state_dir, upstream):
     def writer(n: int) -> None:
-        with httpx.Client(base_url=capture.url) as client:
+        with httpx.Client(base_url=capture.url, timeout=30) as client:
             for i in range(4):
                 assert client.post("/v2.0/networks", json={"network": {"name": f"w{n}-{i}"}}).status_code == 201
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    entries = capture.log.entries()
-    assert [entry["seq"] for entry in entries] == list(range(1, 201))
-    assert {entry["body"]["network"]["name"] for entry in entries} == {f"w{n}-{i}" for n in range(50) for i in range(4)}
-    assert all(entry["state"] == "committed" for entry in entries)
-    assert capture.proxy._serving.commit.fsyncs < 400  # concurrent requests shared fsyncs
+    # the default upstream timeout, not the fixture's 2 s: 200 fsync'd writes on a loaded machine
+    with captures_in([state_dir], upstream.url) as (capture,):
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        entries = capture.log.entries()
+        assert [entry["seq"] for entry in entries] == list(range(1, 201))
+        assert {entry["body"]["network"]["name"] for entry in entries} == \
+            {f"w{n}-{i}" for n in range(50) for i in range(4)}
+        assert all(entry["state"] == "committed" for entry in entries)
+        assert capture.proxy._serving.commit.fsyncs < 400  # concurrent requests shared fsyncs
 
 
 def test_stop_with_a_write_in_flight_is_clean(state_dir, upstream):
