@@ -67,7 +67,7 @@ class CapturePhase:
         nodes = ctx.plan.capture.nodes
         if nodes:  # the captures of the API nodes, each held through its feed (or its hold file)
             ctx.run.write_hold = EveryCapture(node_holds(nodes), _warn(ctx))
-            summary: dict[str, Any] = {"mode": SEPARATE, "nodes": sorted(nodes)}
+            summary: dict[str, Any] = {"mode": SEPARATE, "nodes": ", ".join(nodes)}
         else:
             log = Path(ctx.state.dir) / LOG_FILE
             if not held_for_writing(log):
