@@ -16,7 +16,8 @@ from wizard.capture.feed_token import read_token
 from wizard.capture.hold_every import EveryCapture, node_holds
 from wizard.capture.hold_file import HOLD_FILE
 from wizard.core.errors import MigrateError
-from wizard.plan import CaptureNode
+from wizard.cutover.gate import CutoverGate, Postponement
+from wizard.plan import CaptureNode, GateConfig
 
 
 def post(url: str) -> httpx.Response:
@@ -81,6 +82,44 @@ def test_a_node_that_cannot_be_held_fails_the_hold_naming_it_and_the_others_are_
     for name, capture in running.items():  # held a moment, then released: writes go through at once
         assert not (tmp_path / name / HOLD_FILE).exists()
         assert {post(capture.url).status_code for _ in range(6)} == {201}
+
+
+class CaughtUp:
+    """A replication with nothing to replay: what is tested here is the hold around the switch."""
+
+    def head(self) -> int:
+        return 0
+
+    def lag(self) -> int:
+        return 0
+
+    def replay(self, until: int, deadline: float) -> int:
+        return until
+
+    def unreadable(self) -> tuple[str, ...]:
+        return ()
+
+
+def test_the_cutover_switches_with_every_node_held_and_fails_before_the_switch_if_one_cannot_be(nodes, tmp_path):
+    running, plan_nodes = nodes
+    config = GateConfig(writes="reject", hold_timeout=5.0, retries=1, max_lag=0)
+    answered: list[int] = []
+
+    def switch() -> None:  # at the switch, no node lets a write through
+        answered.extend(post(capture.url).status_code for capture in running.values())
+
+    CutoverGate(config, Postponement(tmp_path / "postpone"), CaughtUp(),
+                EveryCapture(node_holds(plan_nodes), lambda text: None)).pass_through(switch)
+    assert answered == [503, 503]
+    assert {post(capture.url).status_code for capture in running.values()} == {201}
+
+    plan_nodes["api-3"] = CaptureNode(feed=f"http://127.0.0.1:{free_port()}", token_file=plan_nodes["api-1"].token_file)
+    switched: list[int] = []
+    with pytest.raises(MigrateError, match=r"^write hold: capture.nodes.api-3 could not be held"):
+        CutoverGate(config, Postponement(tmp_path / "postpone"), CaughtUp(),
+                    EveryCapture(node_holds(plan_nodes), lambda text: None)).pass_through(lambda: switched.append(1))
+    assert switched == []
+    assert {post(capture.url).status_code for capture in running.values()} == {201}
 
 
 def test_a_hold_left_past_its_expiry_is_released_by_the_capture_itself(nodes, tmp_path):
