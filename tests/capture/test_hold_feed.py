@@ -3,6 +3,8 @@ capture/hold_every.py): real capture processes on loopback, held, refused and re
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -11,6 +13,7 @@ import pytest
 
 from tests.capture.conftest import eventually
 from tests.capture.test_service import free_port
+from tests.capture.test_workers import worker_pids
 from wizard.capture.feed_client import FeedClient
 from wizard.capture.feed_token import read_token
 from wizard.capture.hold_every import EveryCapture, node_holds
@@ -82,6 +85,26 @@ def test_a_node_that_cannot_be_held_fails_the_hold_naming_it_and_the_others_are_
     for name, capture in running.items():  # held a moment, then released: writes go through at once
         assert not (tmp_path / name / HOLD_FILE).exists()
         assert {post(capture.url).status_code for _ in range(6)} == {201}
+
+
+def test_a_node_whose_worker_does_not_take_the_hold_fails_it_and_nothing_stays_held(nodes, tmp_path):
+    """api-2's feed answers, but one of its workers is stopped: its feed refuses the hold after 10 s
+    rather than answer for a worker that may still let writes through."""
+    running, plan_nodes = nodes
+    stuck = worker_pids(running["api-2"].process.pid)["api-2-worker-1"]
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        with pytest.raises(MigrateError) as failed:
+            EveryCapture(node_holds(plan_nodes), lambda text: None).hold_writes("reject", 30.0)
+    finally:
+        os.kill(stuck, signal.SIGCONT)
+    assert str(failed.value).startswith(
+        f"write hold: capture.nodes.api-2 could not be held (capture.nodes.api-2: capture feed "
+        f"{running['api-2'].feed_url}: unreachable: HTTP 503: capture api-2: its proxy did not take the write hold "
+        "within 10s; writes are not held)")
+    for name, capture in running.items():
+        assert not (tmp_path / name / HOLD_FILE).exists()
+        assert eventually(lambda url=capture.url: {post(url).status_code for _ in range(6)} == {201})
 
 
 class CaughtUp:
