@@ -18,9 +18,13 @@ from wizard.capture.feed_client import FeedClient
 from wizard.capture.feed_token import read_token
 from wizard.capture.hold_every import EveryCapture, node_holds
 from wizard.capture.hold_file import HOLD_FILE
+from wizard.core.engine import RunContext
 from wizard.core.errors import MigrateError
+from wizard.core.events import EventBus
+from wizard.core.state import StateStore
 from wizard.cutover.gate import CutoverGate, Postponement
-from wizard.plan import CaptureNode, GateConfig
+from wizard.phases.capture import CapturePhase
+from wizard.plan import CaptureNode, GateConfig, NeutronSource, Plan
 
 
 def post(url: str) -> httpx.Response:
@@ -173,3 +177,25 @@ def test_the_hold_needs_the_feeds_token_and_a_valid_request(nodes):
         assert (answer.status_code, answer.json()["error"]) == (400, error)
     assert post(running["api-1"].url).status_code == 201  # nothing was held
     assert httpx.delete(url, headers=authorized).json() == {"capture": "api-1", "hold": None}
+
+
+def test_a_run_with_a_capture_of_its_own_and_capture_nodes_holds_both(nodes, upstream, tmp_path):
+    """capture.mode embedded with capture.nodes: the capture phase leaves a hold on this run's proxy and
+    on every node's capture."""
+    running, plan_nodes = nodes
+    state = StateStore(tmp_path / "run")
+    ctx = RunContext(plan=Plan(), state=state, bus=EventBus(), approve=lambda *_: True)
+    ctx.plan.neutron = NeutronSource(url=upstream.url, auth="none")
+    ctx.plan.capture.listen = f"127.0.0.1:{free_port()}"
+    ctx.plan.capture.nodes = plan_nodes
+    phase = CapturePhase()
+    try:
+        phase.run(ctx)
+        urls = [f"http://{ctx.plan.capture.listen}", *(capture.url for capture in running.values())]
+        ctx.run.write_hold.hold_writes("reject", 2.0)
+        assert [post(url).status_code for url in urls] == [503, 503, 503]
+        ctx.run.write_hold.release_writes()
+        assert [post(url).status_code for url in urls] == [201, 201, 201]
+    finally:
+        phase.stop(ctx)
+        state.close()
