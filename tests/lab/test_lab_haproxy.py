@@ -1,7 +1,8 @@
 """The lab as production looks, end to end: `alcor-migrate lab run lab-haproxy --yes`. A real HAProxy in
 front of two `alcor-migrate capture` processes in front of neutron-server; the run sends HAProxy's
 Neutron backend to the captures, one capture is killed (SIGKILL) halfway through the users' writes,
-some writes go to neutron-server directly, and the run still ends at zero drift."""
+some writes go to neutron-server directly, and the run still ends at zero drift. The run reads the
+captures' logs and holds their writes through their feeds (capture.nodes), as on a production cloud."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.lab.test_lab_run import assert_migrated
 from wizard.capture.haproxy_insertion import BACKUP
+from wizard.capture.hold_file import ACK_FILE, read_record
 from wizard.lab import home
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +55,13 @@ def test_a_capture_killed_mid_convert_loses_no_write_and_the_bypassed_writes_are
     assert ("neutron-1", "DOWN") not in [(t["server"], t["state"]) for t in report["captures"]["haproxy"]]
     markdown = (state_dir / "report.md").read_text()
     assert "## Captures killed, and HAProxy's view of each server" in markdown and "capture-1 killed" in markdown
+
+    # the run reached the captures as it reaches a production cloud's, through their feeds only: no capture
+    # wrote a log in its state directory, replay read both feeds, and the cut-over's hold reached both
+    assert phases["capture"]["summary"] == {"mode": "separate", "nodes": "capture-1, capture-2"}
+    assert not (state_dir / "writes.db").exists()
+    acked = [read_record(state_dir / "lab" / name / ACK_FILE) for name in ("capture-1", "capture-2")]
+    assert all(ack and ack["id"] for ack in acked), acked  # each took the hold the gate asked through its feed
 
     # replay merged both logs; repair carried what went around the captures, and only that: the network,
     # subnet and rule made straight to neutron-server (its port was made and deleted: nothing to carry),

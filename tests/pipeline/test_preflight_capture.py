@@ -13,7 +13,7 @@ from wizard.core.state import StateStore
 from wizard.lab.neutron_server import free_port
 from wizard.neutron.endpoint import STATE_KEY
 from wizard.phases.preflight import check_inputs
-from wizard.plan import NeutronSource, Plan
+from wizard.plan import CaptureNode, NeutronSource, Plan
 from wizard.preflight import capture
 from wizard.translate.model import Severity
 
@@ -82,6 +82,16 @@ def test_a_separate_capture_must_be_running_and_then_this_run_only_reads_its_log
         assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
     finally:
         writer.close()
+
+
+def test_separate_captures_listed_in_capture_nodes_need_no_capture_writing_the_runs_own_log(ctx):
+    """A capture per API node (deploy.md): the migration host runs none; the nodes' logs are replayed."""
+    ctx.plan.capture.mode = "separate"
+    ctx.plan.capture.nodes = {"api-1": CaptureNode(feed="http://10.0.0.11:9798", token_file="tokens/api-1"),
+                              "api-2": CaptureNode(feed="http://10.0.0.12:9798", token_file="tokens/api-2")}
+    result = capture(check_inputs(ctx))
+    assert result.findings == [] and result.detail.startswith("captures of their own (api-1, api-2)")
+    assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
 
 
 def test_a_busy_log_names_the_separate_mode_as_a_way_on(ctx):

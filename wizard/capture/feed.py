@@ -1,5 +1,6 @@
 """The capture's log feed: its write logs, read-only over HTTP, so the migration host reads every
-API node's logs without ssh (`capture --feed-listen HOST:PORT`, plan `capture.feed`).
+API node's logs without ssh (`capture --feed-listen HOST:PORT`, plan `capture.feed`); and the
+cut-over's write hold, the one call that changes anything, so the run holds every node's writes.
 
 It listens on its own address (not the one clients and HAProxy reach) and serves one log per
 worker process: a capture of one process has one log, named after the capture (`capture --name`,
@@ -7,7 +8,7 @@ default the host name); with `--workers N` the logs are `NAME-worker-1` .. `NAME
 separate source for replay's merge. It only reads the logs' files (as `alcor-migrate log` does), so
 it keeps serving a log whose worker is down or restarting.
 
-Wire format (JSON; all three need `Authorization: Bearer TOKEN`, the token of
+Wire format (JSON; every request needs `Authorization: Bearer TOKEN`, the token of
 `capture.feed.token_file`; a missing or wrong token gets 401 `{"error": ...}`):
 
 `GET /v1/status`
@@ -30,6 +31,21 @@ Wire format (JSON; all three need `Authorization: Bearer TOKEN`, the token of
     those in `state`, at most `limit` (default 1,000, most 10,000). An ENTRY is exactly what
     `alcor-migrate log --json` prints for it (secrets redacted), plus `"log": LOG`.
 
+`PUT /v1/hold` with `{"mode": "hold" | "reject", "retry_after": SECONDS, "expires_in": SECONDS}`
+    Holds the capture's writes (every worker's) as the cut-over gate does: new writes wait ("hold")
+    or get 503 with Retry-After ("reject"). Answered `{"capture": NAME, "hold": {"mode", "retry_after",
+    "expires"}}` only once the capture's proxy (every worker's) has taken it, through the hold file
+    its processes watch (hold_file.py): from then on every write it logs is already logged. It ends
+    with `DELETE /v1/hold`, or by itself `expires_in` seconds later (default: Retry-After and 60 s;
+    at most MAX_HOLD), so a hold a dead run left is released. 503 if the proxy did not take it within
+    hold_file.ACK_TIMEOUT (writes are then not held), 400 for a bad body.
+`DELETE /v1/hold`
+    Releases the hold (none: nothing to do): `{"capture": NAME, "hold": null}`.
+
+The hold takes the feed's token: the token is the migration host's, which alone reads the logs and
+alone holds the writes for the switch; a second token would be one more secret to copy to the same
+place. What it adds to a stolen token is bounded: a hold ends by itself within MAX_HOLD.
+
 A page that may have more after it has `next`: ask again with `after=next`. Verdicts of replay
 are not here: the migration host keeps them (feed_client.py). A bad parameter gets 400, an unknown
 log 404, both `{"error": ...}`.
@@ -41,6 +57,7 @@ import asyncio
 import hmac
 import itertools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +66,8 @@ from typing import Any
 from aiohttp import web
 
 from wizard.capture.config import host_port, url_of
+from wizard.capture.hold_file import EXPIRY_MARGIN, HoldRequest
+from wizard.capture.proxy import HOLD_MODES
 from wizard.capture.redact import redact_entry
 from wizard.capture.stats import Shared
 from wizard.capture.writelog import LOG_FILE, STATES, WriteLog
@@ -57,6 +76,7 @@ from wizard.core.errors import MigrateError
 STATES_LIMIT = 100_000
 ENTRIES_LIMIT = 10_000
 ENTRIES_DEFAULT = 1_000
+MAX_HOLD = 3600.0  # seconds a write hold may last (Retry-After and expiry alike)
 
 
 class FeedStartError(MigrateError):
@@ -75,8 +95,13 @@ class Source:
 class FeedServer:
     """The feed on its own event loop in a background thread: `start()`, then `stop()`."""
 
-    def __init__(self, capture: str, sources: Sequence[Source], listen: str, token: str, tls=None):
+    def __init__(self, capture: str, sources: Sequence[Source], listen: str, token: str, tls=None,
+                 hold: HoldRequest | None = None):
+        """`hold`: the hold file of the capture's state directory, which its processes watch (None: no
+        PUT /v1/hold here)."""
         self.capture, self._sources = capture, {source.name: source for source in sources}
+        self._hold = hold
+        self._holding: asyncio.Lock | None = None
         self._host, self._port = host_port(listen, "capture.feed.listen")
         self._token, self._tls = token.encode(), tls
         self._logs: dict[str, WriteLog] = {}
@@ -110,11 +135,14 @@ class FeedServer:
             log.close()
 
     async def _serve(self) -> None:
-        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        self._loop, self._stopping, self._holding = asyncio.get_running_loop(), asyncio.Event(), asyncio.Lock()
         app = web.Application(middlewares=[self._authorized])
         app.router.add_get("/v1/status", self._status)
         app.router.add_get("/v1/states", self._states)
         app.router.add_get("/v1/entries", self._entries)
+        if self._hold is not None:
+            app.router.add_put("/v1/hold", self._hold_writes)
+            app.router.add_delete("/v1/hold", self._release_writes)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         try:
             await runner.setup()
@@ -171,6 +199,34 @@ class FeedServer:
         return web.json_response({"log": source.name, "entries": entries,
                                   "next": _next([[e["seq"]] for e in entries], limit)})
 
+    # -- the cut-over's write hold -------------------------------------------------------
+    async def _hold_writes(self, request: web.Request) -> web.Response:
+        asked = await _json_object(request)
+        mode = asked.get("mode")
+        if mode not in HOLD_MODES:
+            raise _BadRequest(f"mode={mode!r}: expected one of {', '.join(HOLD_MODES)}")
+        retry_after = _seconds(asked, "retry_after", None)
+        expires_in = _seconds(asked, "expires_in", min(MAX_HOLD, retry_after + EXPIRY_MARGIN))
+        hold, holding = self._hold, self._holding
+        assert hold is not None and holding is not None  # routed only with a hold, on the loop
+        async with holding:  # one change of the hold file at a time
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, hold.hold_writes, mode, retry_after,
+                                                                 expires_in)
+            except MigrateError:
+                return web.json_response({"error": f"capture {self.capture}: its proxy did not take the write "
+                                                   f"hold within {hold.ack_timeout:g}s; writes are not held"},
+                                         status=503)
+        return web.json_response({"capture": self.capture, "hold": {
+            "mode": mode, "retry_after": retry_after, "expires": time.time() + expires_in}})
+
+    async def _release_writes(self, request: web.Request) -> web.Response:
+        hold, holding = self._hold, self._holding
+        assert hold is not None and holding is not None
+        async with holding:
+            hold.release_writes()
+        return web.json_response({"capture": self.capture, "hold": None})
+
     def _page(self, request: web.Request, default: int, most: int) -> tuple[Source, int, int]:
         name = request.query.get("log", "")
         if name not in self._sources:
@@ -202,6 +258,24 @@ def _number(request: web.Request, name: str, default: int) -> int:
     if not raw.isdigit():
         raise _BadRequest(f"{name}={raw!r}: expected a whole number")
     return int(raw)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _BadRequest("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _BadRequest("the body is not a JSON object")
+    return body
+
+
+def _seconds(asked: dict[str, Any], name: str, default: float | None) -> float:
+    """A duration of the hold's request: more than 0, at most MAX_HOLD."""
+    value = asked.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_HOLD:
+        raise _BadRequest(f"{name}={value!r}: expected seconds, more than 0 and at most {MAX_HOLD:g}")
+    return float(value)
 
 
 def _next(page: list[list[Any]], limit: int) -> int | None:

@@ -1,10 +1,11 @@
 """The migration host's side of a capture's log feed (feed.py, where the wire format is).
 
-`FeedClient(url, token)` talks to one capture's feed: `status()` (its counters and logs) and
-`log(name, verdicts)`, a `FeedLog` per write log. A FeedLog is what replay reads (replay.Log):
-`states()` and `iter_entries(state, after)` as the capture logged them, with replay's verdicts laid
-over them, and `mark(seq, state, **info)`, which keeps a verdict in `verdicts` (a reader.Verdicts,
-one per log: sequence numbers of different logs collide), never on the capture.
+`FeedClient(url, token)` talks to one capture's feed: `status()` (its counters and logs),
+`log(name, verdicts)`, a `FeedLog` per write log, and the cut-over's write hold, `hold(...)` and
+`release()`. A FeedLog is what replay reads (replay.Log): `states()` and `iter_entries(state,
+after)` as the capture logged them, with replay's verdicts laid over them, and `mark(seq, state,
+**info)`, which keeps a verdict in `verdicts` (a reader.Verdicts, one per log: sequence numbers of
+different logs collide), never on the capture.
 
 Errors are typed: `CaptureUnreachable` when the capture cannot be reached or answers 5xx (it is down
 or restarting: a merge counts it as holding its entries), `FeedError` for anything else (a token it
@@ -19,9 +20,12 @@ from typing import Any
 
 import httpx
 
+from wizard.capture.hold_file import ACK_TIMEOUT
 from wizard.capture.log_index import Indexed
 from wizard.capture.reader import LogUnreachable, NamedVerdicts, OpenedOnUse, Verdicts, judged
 from wizard.core.errors import MigrateError
+
+HOLD_TIMEOUT = ACK_TIMEOUT + 5.0  # seconds to wait for a hold: the capture's own wait for its proxy, and more
 
 
 class FeedError(MigrateError):
@@ -54,14 +58,26 @@ class FeedClient:
     def log(self, name: str, verdicts: Verdicts, page: int | None = None) -> FeedLog:
         return FeedLog(self, name, verdicts, page)
 
+    def hold(self, mode: str, retry_after: float, expires_in: float) -> dict[str, Any]:
+        """Hold the capture's writes (feed.py, PUT /v1/hold); returns once its proxy holds them."""
+        return self._call("PUT", "/v1/hold", json={"mode": mode, "retry_after": retry_after, "expires_in": expires_in},
+                          timeout=HOLD_TIMEOUT)
+
+    def release(self) -> dict[str, Any]:
+        """Let the capture's held writes through (DELETE /v1/hold)."""
+        return self._call("DELETE", "/v1/hold")
+
     def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return self._call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def _call(self, method: str, path: str, **sent: Any) -> dict[str, Any]:
         try:
-            answer = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+            answer = self._http.request(method, path, **sent)
         except httpx.TransportError as exc:
             raise CaptureUnreachable(self.url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) \
                 from None
         if answer.status_code >= 500:
-            raise CaptureUnreachable(self.url, f"HTTP {answer.status_code}")
+            raise CaptureUnreachable(self.url, f"HTTP {answer.status_code}{_said(answer)}")
         try:
             body = answer.json()
         except ValueError:
@@ -82,6 +98,15 @@ class FeedClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _said(answer: httpx.Response) -> str:
+    """`: ERROR` when the answer is the feed's own `{"error": ...}`, else nothing."""
+    try:
+        error = answer.json().get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {error}" if isinstance(error, str) else ""
 
 
 class FeedLog:

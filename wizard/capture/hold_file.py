@@ -36,10 +36,12 @@ class HoldRequest:
         self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(state_dir) / ACK_FILE
         self.ack_timeout = ack_timeout
 
-    def hold_writes(self, mode: str, retry_after: float) -> None:
+    def hold_writes(self, mode: str, retry_after: float, expires_in: float | None = None) -> None:
+        """Hold until released, or `expires_in` seconds (default: Retry-After and EXPIRY_MARGIN)."""
         request = uuid.uuid4().hex
+        lasts = retry_after + EXPIRY_MARGIN if expires_in is None else expires_in
         write_record(self.path, {"id": request, "mode": mode, "retry_after": retry_after,
-                           "expires": time.time() + retry_after + EXPIRY_MARGIN})
+                                 "expires": time.time() + lasts})
         deadline = time.monotonic() + self.ack_timeout
         while time.monotonic() < deadline:
             if (read_record(self.ack_path) or {}).get("id") == request:

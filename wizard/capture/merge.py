@@ -24,7 +24,6 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from wizard.capture import writes
@@ -42,7 +41,7 @@ from wizard.capture.replay import (
     Verdict,
     lag_of,
 )
-from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN
+from wizard.capture.writelog import COMMITTED, LOG_FILE, PENDING, UNKNOWN, log_directory
 from wizard.capture.writes import Unsupported
 
 # The resources a resource of each kind names, as (field, kind); "a.b" looks into a list or mapping.
@@ -69,8 +68,7 @@ class LocalLog(OpenedOnUse):
     in the state store under its name; unreachable while its file is missing or cannot be read."""
 
     def __init__(self, path: str | os.PathLike, state: Any, name: str):
-        path = Path(path)
-        self.directory = path.parent if path.name == LOG_FILE else path
+        self.directory = log_directory(path)
         self.verdicts: Verdicts = NamedVerdicts(state, name)
         self._reader: LogReader | None = None
 

@@ -67,6 +67,12 @@ REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 __all__ = ["WriteLog", "LogUnavailable", "Indexed", "is_write", "STATES"]
 
 
+def log_directory(path: str | os.PathLike) -> Path:
+    """The state directory of a capture's log, named by its `writes.db` or by the directory itself."""
+    path = Path(path)
+    return path.parent if path.name == LOG_FILE else path
+
+
 def is_write(method: str, path: str) -> bool:
     """A request the log keeps: POST, PUT, PATCH or DELETE on Neutron's v2.0 API."""
     return method in WRITE_METHODS and _API_PATH.search(path) is not None

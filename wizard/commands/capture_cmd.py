@@ -4,7 +4,8 @@ It writes the write log of the plan's state directory; a `run` of a plan with
 `capture.mode: separate` replays that log read-only and holds this proxy's writes at the
 cut-over through the hold file it watches (capture/hold_file.py). On an API node it runs as a
 service (`--systemd-unit` prints the unit): `--feed-listen` serves its logs to the migration host
-(capture/feed.py), `--workers N` runs N processes on one port (capture/workers.py)."""
+and takes the cut-over's write hold from it (capture/feed.py), `--workers N` runs N processes on
+one port (capture/workers.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from wizard import plan as plan_module
 from wizard.capture.config import ProxyConfig, url_of
 from wizard.capture.feed import FeedServer, Source
 from wizard.capture.feed_token import TOKEN_FILE, load_or_create_token
-from wizard.capture.hold_file import HoldWatcher
+from wizard.capture.hold_file import HoldRequest, HoldWatcher
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.service import DEFAULT_STATE_DIR, systemd_unit
 from wizard.capture.stats import CounterFile
@@ -120,11 +121,13 @@ def _stop_event() -> threading.Event:
 
 
 def _feed(plan: Plan, capture: str, sources: list[Source], tls) -> FeedServer | None:
-    """The log feed the plan asks for, its token read (or made), not started yet (None: no feed asked for)."""
+    """The log feed the plan asks for, its token read (or made), not started yet (None: no feed asked for).
+    Its write hold goes through the hold file of the state directory, which this capture's proxy (or
+    every worker, through the supervisor) watches."""
     if not plan.capture.feed.listen:
         return None
     token = load_or_create_token(plan.capture.feed.token_file or Path(plan.state_dir) / TOKEN_FILE)
-    return FeedServer(capture, sources, plan.capture.feed.listen, token, tls)
+    return FeedServer(capture, sources, plan.capture.feed.listen, token, tls, hold=HoldRequest(plan.state_dir))
 
 
 def _serve(plan: Plan, config: ProxyConfig, hold_dir: str, counters: CounterFile | None = None) -> int:

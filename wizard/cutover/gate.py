@@ -10,7 +10,9 @@ gate tries again later; it either completes or leaves things as they were.
 The brake is the capture proxy itself when it runs in this process, or, with
 `capture.mode: separate`, the hold file the capture process watches
 (capture/hold_file.py): a hold that process does not take within seconds fails
-the switch with writes released (run again once the capture runs).
+the switch with writes released (run again once the capture runs). With a capture
+per API node (`capture.nodes`) it is every node's capture, held through its feed,
+all or none (capture/hold_every.py).
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class Replication(Protocol):
 
 
 class WriteHold(Protocol):
-    """The capture proxy's brake on user writes (capture/proxy.py, or capture/hold_file.py)."""
+    """The capture proxy's brake on user writes (capture/proxy.py, capture/hold_file.py, or every node's:
+    capture/hold_every.py)."""
 
     def hold_writes(self, mode: str, retry_after: float) -> None:
         """From now on, hold new writes ("hold") or answer them 503 with Retry-After ("reject")."""

@@ -4,10 +4,12 @@ processes in front of the lab's neutron-server.
 Before the run, HAProxy's Neutron backend is Neutron itself, as on a cloud before the migration;
 the run's `capture.insertion: haproxy` sends it to the captures (capture/haproxy_insertion.py,
 reloading this HAProxy with `reload_command`). Each capture is its own process with its own state
-directory and write log (`capture-1` the run's own, which `capture.mode: separate` wants written,
-`capture-2` one under the lab's directory), both listed in `capture.nodes` for replay to merge.
-`kill(name)` kills a capture with SIGKILL, as a crashed API node would, and starts it again
-`RESTART_AFTER` seconds later on the same address and log, as systemd's `Restart=always` would.
+directory and write log under the lab's directory, as on its own API node, and serves them on a log
+feed of its own (`--feed-listen`, its token file made by the capture, mode 0600); the plan lists both
+feeds in `capture.nodes`, so the run reads them as it reads a production cloud's: replay merges the
+logs over the feeds, and the cut-over's write hold reaches both captures through them. `kill(name)`
+kills a capture with SIGKILL, as a crashed API node would, and starts it again `RESTART_AFTER`
+seconds later on the same addresses and log, as systemd's `Restart=always` would.
 A watcher keeps HAProxy's view of every server as it changes (the failover); `record()` writes, in
 `<lab dir>/captures.json`, each capture's log counts, the kills and HAProxy's transitions.
 """
@@ -29,7 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from wizard.capture.writelog import LOG_FILE, WriteLog
+from wizard.capture.feed_token import TOKEN_FILE
+from wizard.capture.writelog import WriteLog
 from wizard.core import children
 from wizard.core.errors import MigrateError
 from wizard.lab.haproxy_server import HaproxyServer, haproxy_binary, neutron_backend
@@ -47,10 +50,11 @@ WATCH_EVERY = 0.1
 
 @dataclass
 class LabCapture:
-    """One `alcor-migrate capture` process: its name in HAProxy, its port and state directory."""
+    """One `alcor-migrate capture` process: its name in HAProxy, its ports (clients', feed's) and state directory."""
 
     name: str
     port: int
+    feed_port: int
     state_dir: Path
     process: subprocess.Popen | None = None
     kills: list[float] = field(default_factory=list)  # time.time() of each SIGKILL
@@ -60,17 +64,20 @@ class LabCapture:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def feed(self) -> str:
+        return f"127.0.0.1:{self.feed_port}"
+
 
 class LabCaptures:
     """HAProxy and the two captures; start() before the run, stop() after."""
 
-    def __init__(self, neutron_url: str, run_state_dir: Path, lab_dir: Path, progress=lambda text: None):
+    def __init__(self, neutron_url: str, lab_dir: Path, progress=lambda text: None):
         self.neutron = urlsplit(neutron_url).netloc
         self.neutron_url = neutron_url
         self.lab_dir = lab_dir
         self.progress = progress
-        self.captures = [LabCapture(NAMES[0], free_port(), run_state_dir),
-                         LabCapture(NAMES[1], free_port(), lab_dir / NAMES[1])]
+        self.captures = [LabCapture(name, free_port(), free_port(), lab_dir / name) for name in NAMES]
         self.haproxy = HaproxyServer(neutron_backend(BACKEND, {NEUTRON: self.neutron}), directory=lab_dir / "haproxy")
         self.transitions: list[dict[str, Any]] = []  # HAProxy's view of a server changed
         self._stopping = threading.Event()
@@ -87,7 +94,7 @@ class LabCaptures:
             self._start(capture)
         threading.Thread(target=self._watch, name="lab-haproxy-watch", daemon=True).start()
         self.progress(f"lab: HAProxy at {self.url} in front of Neutron; captures "
-                      f"{', '.join(f'{c.name} at {c.address}' for c in self.captures)}")
+                      f"{', '.join(f'{c.name} at {c.address} (feed {c.feed})' for c in self.captures)}")
 
     def settings(self) -> HaproxyConfig:
         """capture.haproxy for this lab: the run sends HAProxy's Neutron backend to the captures, failing open."""
@@ -97,8 +104,10 @@ class LabCaptures:
                              binary=haproxy_binary())
 
     def nodes(self) -> dict[str, CaptureNode]:
-        """capture.nodes for this lab: each capture's write log, which replay merges."""
-        return {c.name: CaptureNode(log=str(c.state_dir / LOG_FILE)) for c in self.captures}
+        """capture.nodes for this lab: each capture's feed and its token file, which replay merges and
+        the cut-over holds through."""
+        return {c.name: CaptureNode(feed=f"http://{c.feed}", token_file=str(c.state_dir / TOKEN_FILE))
+                for c in self.captures}
 
     def kill(self, name: str) -> None:
         """SIGKILL the capture `name`; it is started again RESTART_AFTER seconds later."""
@@ -157,11 +166,12 @@ class LabCaptures:
         with log:
             capture.process = children.spawn(
                 [sys.executable, "-m", "wizard", "capture", "--neutron-url", self.neutron_url, "--listen",
-                 capture.address, "--state-dir", str(capture.state_dir), "--status-every", "5"],
+                 capture.address, "--state-dir", str(capture.state_dir), "--name", capture.name, "--feed-listen",
+                 capture.feed, "--status-every", "5"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         capture.starts.append(time.time())
         deadline = time.monotonic() + START_TIMEOUT
-        while not _listening(capture.port):
+        while not (_listening(capture.port) and _listening(capture.feed_port)):
             if capture.process.poll() is not None or time.monotonic() > deadline:
                 raise MigrateError(f"lab: {capture.name} did not start on {capture.address} (see "
                                    f"{self.lab_dir / f'{capture.name}.log'})")

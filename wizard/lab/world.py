@@ -11,7 +11,7 @@ it stops on exit (also on Ctrl-C or a failure):
 - with `lab.haproxy`, the lab as production looks (wizard/lab/capture_lab.py): a real HAProxy in
   front of two `alcor-migrate capture` processes in front of neutron-server; the plan reaches Neutron
   at HAProxy's frontend and sends its backend to the captures (capture.insertion haproxy, capture.mode
-  separate, both logs in capture.nodes); the users write through HAProxy, `lab.bypass_writes` more
+  separate, both captures' feeds in capture.nodes); the users write through HAProxy, `lab.bypass_writes` more
   go to neutron-server directly, and the first capture is killed (SIGKILL) halfway through the
   users' writes, then restarted;
 - with `lab.keystone`, a real Keystone first (wizard/lab/keystone_lab.py): neutron-server then checks
@@ -148,7 +148,7 @@ class LabWorld:
         if self.keystone:
             self.keystone.publish(self.neutron.url)
         if self.lab.haproxy:
-            self.captures = LabCaptures(self.neutron.url, Path(self.given.state_dir), self.dir, self.progress)
+            self.captures = LabCaptures(self.neutron.url, self.dir, self.progress)
             self._stack.callback(self.captures.stop)
             self.captures.start()
             self._stack.callback(self.captures.record)

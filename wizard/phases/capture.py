@@ -1,7 +1,9 @@
 """The engine's `capture` phase: start the proxy in this process and leave it running, or (the
 plan's `capture.mode: separate`) check that an `alcor-migrate capture` process writes the run's
 write log; then `run` only reads that log (capture/reader.py), and the cut-over gate holds writes
-through the hold file that process watches (capture/hold_file.py).
+through the hold file that process watches (capture/hold_file.py). With `capture.nodes` (a capture
+per API node), the nodes are the captures: replay merges their logs and the gate holds the writes
+of every one, or of none (capture/hold_every.py), this run's own capture too if it runs one.
 
 The proxy forwards to Neutron's endpoint as the run recorded it (wizard/neutron/endpoint.py):
 `neutron.url`, or the catalog's entry, found before anything changed.
@@ -19,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from wizard.capture.config import SEPARATE, ProxyConfig
+from wizard.capture.hold_every import EveryCapture, node_holds
 from wizard.capture.hold_file import HoldRequest
 from wizard.capture.insertion import insert, withdraw
 from wizard.capture.proxy import CaptureProxy
 from wizard.capture.writelog import LOG_FILE, WriteLog
 from wizard.core.errors import InputError, MigrateError
+from wizard.core.events import Message
 from wizard.core.tinylog import held_for_writing
 from wizard.neutron.endpoint import is_live, pinned_url
 
@@ -50,6 +54,9 @@ class CapturePhase:
                 log.close()
                 raise
             ctx.run.capture = ctx.run.write_hold = running
+            if ctx.plan.capture.nodes:  # the API nodes' captures are held with this one
+                ctx.run.write_hold = EveryCapture({"this run's capture": running, **node_holds(ctx.plan.capture.nodes)},
+                                                  _warn(ctx))
             proxy = running  # clients reach it as capture.insertion says
             ctx.run.insertion = insert(ctx.plan, ctx.state, proxy.url, lambda: proxy.stats().requests, emit=ctx.emit,
                                        ask=ctx.ask, keystone=ctx.run.keystone)
@@ -57,15 +64,21 @@ class CapturePhase:
 
     @staticmethod
     def _separate(ctx) -> dict[str, Any]:
-        log = Path(ctx.state.dir) / LOG_FILE
-        if not held_for_writing(log):
-            raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process writes "
-                               f"{log}; start `alcor-migrate capture --plan <this plan>`, then run again")
-        ctx.run.write_hold = HoldRequest(ctx.state.dir)
+        nodes = ctx.plan.capture.nodes
+        if nodes:  # the captures of the API nodes, each held through its feed (or its hold file)
+            ctx.run.write_hold = EveryCapture(node_holds(nodes), _warn(ctx))
+            summary: dict[str, Any] = {"mode": SEPARATE, "nodes": ", ".join(nodes)}
+        else:
+            log = Path(ctx.state.dir) / LOG_FILE
+            if not held_for_writing(log):
+                raise MigrateError(f"capture: capture.mode is separate, but no `alcor-migrate capture` process "
+                                   f"writes {log}; start `alcor-migrate capture --plan <this plan>`, then run again")
+            ctx.run.write_hold = HoldRequest(ctx.state.dir)
+            summary = {"mode": SEPARATE, "log": str(log)}
         # capture.insertion haproxy: HAProxy sends Neutron's traffic to the capture processes
         ctx.run.insertion = insert(ctx.plan, ctx.state, None, lambda: 0, emit=ctx.emit, ask=ctx.ask,
                                    keystone=ctx.run.keystone)
-        return {"mode": SEPARATE, "log": str(log)}
+        return summary
 
     def close(self, ctx) -> None:
         self.stop(ctx)
@@ -83,3 +96,7 @@ class CapturePhase:
             if running is not None:
                 running.stop()
                 running.log.close()
+
+
+def _warn(ctx):
+    return lambda text: ctx.emit(Message(level="warning", text=text, phase="cutover"))

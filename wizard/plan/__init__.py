@@ -98,7 +98,8 @@ class HaproxyConfig:
 
 @dataclass
 class FeedConfig:
-    """The capture's read-only log feed, which the migration host reads each API node's logs from."""
+    """The capture's log feed, which the migration host reads each API node's logs from (read-only) and
+    holds its writes through at the cut-over."""
 
     listen: str | None = setting("where the feed listens (a separate address from the proxy's); unset: no feed",
                                  None, LISTEN, example="0.0.0.0:9798")
@@ -158,9 +159,11 @@ class CaptureConfig:
                                     example="http://capture.example.net:9797")
     workers: int = setting("capture processes on the one listen address (SO_REUSEPORT), each with its own write "
                            "log under the state directory's worker-K/", 1, at_least(1))
-    feed: FeedConfig = setting("the read-only log feed", factory=FeedConfig)
+    feed: FeedConfig = setting("the log feed (the logs, read-only; the cut-over's write hold)",
+                               factory=FeedConfig)
     nodes: dict[str, CaptureNode] = setting(
-        "the captures whose logs replay merges, by name (empty: the one capture of this run or state directory)",
+        "the captures whose logs replay merges and whose writes the cut-over holds (all or none), by name "
+        "(empty: the one capture of this run or state directory)",
         factory=dict, example={"api-1": CaptureNode(feed="https://api-1.example.net:9798", token_file="feed-token"),
                                "api-2": CaptureNode(log="/var/lib/alcor-migrate/api-2/writes.db")})
 

@@ -63,8 +63,9 @@ def capture(given: CheckInputs) -> CheckResult:
 
 
 def _separate(given: CheckInputs, log: Path, result: CheckResult) -> CheckResult:
-    """capture.mode separate: an `alcor-migrate capture` process must be writing the run's log, and
-    clients are pointed at it by the operator (the run points the catalog only at a capture it runs)."""
+    """capture.mode separate: an `alcor-migrate capture` process must be writing the run's log (or the
+    captures are those capture.nodes lists), and clients are pointed at it by the operator or HAProxy
+    (the run points the catalog only at a capture it runs)."""
     if given.plan.neutron.cloud and given.plan.capture.insertion == "keystone":
         result.find(Severity.BLOCKER, "capture-insertion-separate", ("capture", "insertion"),
                     "capture.mode is separate but capture.insertion is keystone: `run` points the catalog only "
@@ -72,14 +73,17 @@ def _separate(given: CheckInputs, log: Path, result: CheckResult) -> CheckResult
                     "set capture.insertion: none and point the clients at the capture process, or set "
                     "capture.mode: embedded")
         return result
-    if not held_for_writing(log):
+    nodes = given.plan.capture.nodes
+    if not nodes and not held_for_writing(log):
         result.find(Severity.BLOCKER, "capture-not-running", ("capture", str(log)),
                     f"capture.mode is separate, but no `alcor-migrate capture` process writes {log}",
                     "start `alcor-migrate capture --plan <this plan>` (same state_dir) before the snapshot, "
                     "then run again; or set capture.mode: embedded to let `run` start the capture")
         return result
     pinned(given.plan.neutron, given.state)  # replay and verify read Neutron where the capture forwards
-    result.detail = f"capture runs as its own process, writing {log}; this run replays it read-only"
+    result.detail = (f"captures of their own ({', '.join(nodes)}); this run replays their logs and holds their "
+                     "writes for the switch" if nodes else
+                     f"capture runs as its own process, writing {log}; this run replays it read-only")
     return result
 
 
