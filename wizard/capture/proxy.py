@@ -26,12 +26,11 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from wizard.capture.answers import neutron_error, too_large
 from wizard.capture.commit import GroupCommit
@@ -48,20 +47,22 @@ from wizard.core.events import EventBus, Message, ProxyStats, WriteCaptured
 
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
     }
 )
-# Not forwarded either: the length is recomputed from the same body, which was read whole.
-_REQUEST_DROPS = HOP_BY_HOP | {"content-length", "expect"}
+# Not forwarded either: the length is recomputed from the same body, which was read whole, and the
+# X-Forwarded-* ones are the proxy's.
+_REQUEST_DROPS = HOP_BY_HOP | {b"content-length", b"expect", b"x-forwarded-for", b"x-forwarded-proto"}
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a Content-Length even when empty
 
 HOLD_MODES = ("hold", "reject")
@@ -319,14 +320,8 @@ class CaptureProxy:
 
     async def _upstream(self, request: web.BaseRequest, body: bytes) -> Answer:
         """Send the request to Neutron; the head of its answer."""
-        headers = forward_headers(request)
-        if "Host" not in headers:
-            headers["Host"] = self._neutron_host
-        if body or request.method in _BODY_METHODS:
-            headers["Content-Length"] = str(len(body))
-        head = "".join([f"{request.method} {self._prefix}{request.raw_path} HTTP/1.1\r\n",
-                        *(f"{name}: {value}\r\n" for name, value in headers.items()), "\r\n"])
-        return await self._serving.upstream.send(head.encode("latin-1") + body, head_only=request.method == "HEAD")
+        head = forward_head(request, self._prefix, self._neutron_host, body)
+        return await self._serving.upstream.send(head + body, head_only=request.method == "HEAD")
 
     async def _pass_read(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
         try:
@@ -434,8 +429,9 @@ class CaptureProxy:
         try:
             async with await self._upstream(request, body) as upstream:
                 payload = await upstream.read()
-                request_id = upstream.headers.get(REQUEST_ID_HEADER)
-                outcome = functools.partial(log.record_answer, seq, upstream.status, payload, request_id)
+                request_id = upstream.header(_REQUEST_ID)
+                outcome = functools.partial(log.record_answer, seq, upstream.status, payload,
+                                            None if request_id is None else request_id.decode("latin-1"))
                 return self._answer(upstream, payload), outcome
         except UpstreamFailed as exc:
             response, reached = self._failed_upstream(exc, write=True)
@@ -481,8 +477,9 @@ class _AsNeutronSent(web.StreamResponse):
 
     def __init__(self, upstream: Answer, **kwargs):
         super().__init__(status=upstream.status, reason=upstream.reason, **kwargs)
-        self._relayed = copy_headers(upstream.headers, HOP_BY_HOP)
-        self._closes = "close" in upstream.headers.get("Connection", "").lower()
+        kept, connection = without_hop_by_hop(upstream.raw_headers, HOP_BY_HOP)
+        self._relayed = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in kept]
+        self._closes = b"close" in connection
         if self._closes:
             self.force_close()
 
@@ -551,19 +548,37 @@ def not_a_path(request: web.BaseRequest) -> web.Response:
                          "not a forward proxy; send requests for a path such as /v2.0/networks")
 
 
-def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
-    """`headers` less those in `drop` and those the Connection header names."""
-    connection = headers.get("Connection")
+def without_hop_by_hop(headers: Iterable[tuple[bytes, bytes]],
+                       drop: frozenset[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """`headers` less those in `drop` and those the Connection header names; and that header's
+    value, lowercased (b"" if none)."""
+    kept = []
+    connection = b""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"connection":
+            connection = b",".join((connection, value.lower())) if connection else value.lower()
+        elif lower not in drop:
+            kept.append((name, value))
     if connection:
-        drop = drop | {token.strip().lower() for token in connection.split(",")}
-    return CIMultiDict([(name, value) for name, value in headers.items() if name.lower() not in drop])
+        named = {token.strip() for token in connection.split(b",")}
+        kept = [(name, value) for name, value in kept if name.lower() not in named]
+    return kept, connection
 
 
-def forward_headers(request: web.BaseRequest) -> CIMultiDict[str]:
-    """The client's headers as they go to Neutron: hop-by-hop ones dropped, X-Forwarded-* added."""
-    headers = copy_headers(request.headers, _REQUEST_DROPS)
+def forward_head(request: web.BaseRequest, prefix: str, neutron_host: str, body: bytes) -> bytes:
+    """The request head as it goes to Neutron: the client's headers less the hop-by-hop ones, with
+    X-Forwarded-For/-Proto added (and a Host, if the client sent none), the length of `body`."""
+    kept, _ = without_hop_by_hop(request.raw_headers, _REQUEST_DROPS)
+    lines = [f"{request.method} {prefix}{request.raw_path} HTTP/1.1\r\n".encode("latin-1")]
+    lines += [b"%s: %s\r\n" % header for header in kept]
+    if not any(name.lower() == b"host" for name, _ in kept):
+        lines.append(b"Host: %s\r\n" % neutron_host.encode("latin-1"))
     peer = request.remote or ""
     earlier = request.headers.get("X-Forwarded-For")
-    headers["X-Forwarded-For"] = f"{earlier}, {peer}" if earlier else peer
-    headers["X-Forwarded-Proto"] = request.scheme
-    return headers
+    lines.append(f"X-Forwarded-For: {f'{earlier}, {peer}' if earlier else peer}\r\n"
+                 f"X-Forwarded-Proto: {request.scheme}\r\n".encode("latin-1"))
+    if body or request.method in _BODY_METHODS:
+        lines.append(b"Content-Length: %d\r\n" % len(body))
+    lines.append(b"\r\n")
+    return b"".join(lines)

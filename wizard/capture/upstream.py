@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import socket
 import ssl
 from collections.abc import AsyncIterator
 
 import httptools
-from multidict import CIMultiDict
 
 BUFFER_LIMIT = 256 * 1024  # bytes of an answer held before reading from Neutron pauses
 IDLE_SECONDS = 30.0  # an idle kept-alive connection older than this is closed, not reused
@@ -91,13 +91,18 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport) -> None:
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a request goes out in one write
 
     def data_received(self, data: bytes) -> None:
-        self._arm()
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(f"Neutron's answer is not valid HTTP: {exc}")
+            return
+        if not self._paused:
+            self._arm()  # the read timeout starts again: Neutron is sending
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -168,7 +173,7 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_result(None)
 
     def _arm(self) -> None:
-        if self._read_timeout and not self.complete:
+        if self._read_timeout and not self.complete and self._error is None:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = self._loop.call_later(self._read_timeout, self._late)
@@ -192,10 +197,13 @@ class Answer:
         self._connection = connection
         self.status = connection.status
         self.reason = connection.reason.decode("latin-1")
-        self.headers = CIMultiDict([(name.decode("latin-1"), value.decode("latin-1"))
-                                    for name, value in connection.headers])
-        length = next((value for name, value in connection.headers if name.lower() == b"content-length"), None)
+        self.raw_headers = connection.headers
+        length = self.header(b"content-length")
         self.content_length = int(length) if length is not None and length.isdigit() else None
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of the header `name` (lowercase), or None."""
+        return next((value for key, value in self.raw_headers if key.lower() == name), None)
 
     async def read(self) -> bytes:
         parts = []
