@@ -226,7 +226,7 @@ class Answer:
 
 
 class Upstream:
-    """Connections to one Neutron, kept alive: at most MAX_CONNECTIONS open at once."""
+    """Connections to one Neutron, kept alive: at most MAX_CONNECTIONS carry requests at once."""
 
     def __init__(self, host: str, port: int, tls: ssl.SSLContext | bool, connect_timeout: float | None,
                  read_timeout: float | None):
