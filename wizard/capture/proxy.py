@@ -12,8 +12,9 @@ cannot take is kept and logged once it can (unlogged.py). A write body over `max
 413 before it is logged. Reads never touch the log. At cut-over the gate can
 hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
-Built on aiohttp (server and client; see docs/capture.md and bench/README.md for the measurements
-behind the choice). `CaptureProxy` runs its own event loop in a background
+Built on aiohttp's server and a lean client of its own to Neutron (upstream.py: kept-alive
+connections, answers parsed with httptools); see docs/capture.md and bench/README.md for the
+measurements behind the choice. `CaptureProxy` runs its own event loop in a background
 thread and publishes ProxyStats and WriteCaptured events.
 """
 
@@ -25,14 +26,11 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
 
 from wizard.capture.answers import neutron_error, too_large
 from wizard.capture.commit import GroupCommit
@@ -42,28 +40,30 @@ from wizard.capture.health import HEALTH_PATH, health_answer
 from wizard.capture.server_log import OneLineLog
 from wizard.capture.stats import MARK_HEADER, MARK_LENGTH, ProxyCounters
 from wizard.capture.unlogged import Unlogged
+from wizard.capture.upstream import Answer, Upstream, UpstreamFailed
 from wizard.capture.writelog import REQUEST_ID_HEADER, LogUnavailable, WriteLog, is_write
 from wizard.core.errors import InputError, MigrateError
 from wizard.core.events import EventBus, Message, ProxyStats, WriteCaptured
 
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
     }
 )
-# Not forwarded either: the length is recomputed from the same body, which was read whole.
-_REQUEST_DROPS = HOP_BY_HOP | {"content-length", "expect"}
-# aiohttp's client would otherwise add these when the client did not send them.
-_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+# Not forwarded either: the length is recomputed from the same body, which was read whole, and the
+# X-Forwarded-* ones are the proxy's.
+_REQUEST_DROPS = HOP_BY_HOP | {b"content-length", b"expect", b"x-forwarded-for", b"x-forwarded-proto"}
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a Content-Length even when empty
 
 HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
@@ -80,7 +80,7 @@ class CaptureError(MigrateError):
 class _Serving:
     """What the proxy holds while it serves, made on its event loop."""
 
-    session: aiohttp.ClientSession  # to Neutron
+    upstream: Upstream  # connections to Neutron
     commit: GroupCommit
     unlogged: Unlogged
     released: asyncio.Event  # set while writes are not held
@@ -97,7 +97,9 @@ class CaptureProxy:
         self.log = log
         self.bus = bus or EventBus()
         self.counters = ProxyCounters()
-        self._base = f"{upstream.scheme}://{upstream.netloc}{upstream.path.rstrip('/')}"
+        self._prefix = upstream.path.rstrip("/")  # Neutron's API under a path, if it is
+        self._neutron_host = upstream.netloc
+        self._neutron = (upstream.hostname or "", upstream.port or (443 if upstream.scheme == "https" else 80))
         self._host, self._port = config.host_port()
         self._server_tls = config.server_tls()
         self._upstream_tls = config.upstream_tls()
@@ -179,14 +181,8 @@ class CaptureProxy:
         self._stopping = asyncio.Event()
         commit = GroupCommit(self.log)
         serving = self._running = _Serving(
-            session=aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._upstream_tls, limit=512, keepalive_timeout=30),
-                timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeout,
-                                              sock_read=self.config.timeout),
-                auto_decompress=False,
-                skip_auto_headers=_NO_AUTO_HEADERS,
-                cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies must never reach another's requests
-            ),
+            upstream=Upstream(*self._neutron, self._upstream_tls, connect_timeout=self.config.timeout,
+                              read_timeout=self.config.timeout),
             commit=commit, unlogged=Unlogged(self.log, commit, self._publish_message), released=asyncio.Event())
         self._set_hold(self._hold)
         server = self._connections = GuardedServer(
@@ -218,7 +214,7 @@ class CaptureProxy:
             await serving.unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
         finally:
             await runner.cleanup()
-            await serving.session.close()
+            serving.upstream.close()
             serving.commit.close()
             self.bus.publish(self.stats())
 
@@ -322,37 +318,33 @@ class CaptureProxy:
         stopping = self._stopping is not None and self._stopping.is_set()
         return health_answer(self.config.name, self.counters, self.log, len(self._serving.unlogged), stopping)
 
-    def _upstream(self, request: web.BaseRequest, body: bytes):
-        return self._serving.session.request(
-            request.method,
-            URL(self._base + request.raw_path, encoded=True),
-            headers=forward_headers(request),
-            data=body or None,
-            allow_redirects=False,
-        )
+    async def _upstream(self, request: web.BaseRequest, body: bytes) -> Answer:
+        """Send the request to Neutron; the head of its answer."""
+        head = forward_head(request, self._prefix, self._neutron_host, body)
+        return await self._serving.upstream.send(head + body, head_only=request.method == "HEAD")
 
     async def _pass_read(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
         try:
-            async with self._upstream(request, body) as upstream:
+            async with await self._upstream(request, body) as upstream:
                 size = upstream.content_length
                 if request.method == "HEAD" or (size is not None and size <= STREAM_ABOVE):
                     return self._answer(upstream, await upstream.read())
                 return await self._stream(request, upstream)
-        except aiohttp.ClientError as exc:
+        except UpstreamFailed as exc:
             return self._failed_upstream(exc)[0]
 
-    async def _stream(self, request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
+    async def _stream(self, request: web.BaseRequest, upstream: Answer) -> web.StreamResponse:
         response = RelayedStream(upstream)
         if upstream.content_length is not None:
             response.content_length = upstream.content_length
         await response.prepare(request)
         try:
-            async for chunk in upstream.content.iter_any():
+            async for chunk in upstream.chunks():
                 self.counters.bytes += len(chunk)
                 await response.write(chunk)
         except ConnectionResetError:
             pass  # the client hung up; leaving `async with` drops the upstream connection
-        except aiohttp.ClientError as exc:
+        except UpstreamFailed as exc:
             # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
             self.counters.errors += 1
             self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
@@ -435,12 +427,13 @@ class CaptureProxy:
         """Send a logged write to Neutron: the client's answer, and the call that logs the outcome."""
         log = self.log
         try:
-            async with self._upstream(request, body) as upstream:
+            async with await self._upstream(request, body) as upstream:
                 payload = await upstream.read()
-                request_id = upstream.headers.get(REQUEST_ID_HEADER)
-                outcome = functools.partial(log.record_answer, seq, upstream.status, payload, request_id)
+                request_id = upstream.header(_REQUEST_ID)
+                outcome = functools.partial(log.record_answer, seq, upstream.status, payload,
+                                            None if request_id is None else request_id.decode("latin-1"))
                 return self._answer(upstream, payload), outcome
-        except aiohttp.ClientError as exc:
+        except UpstreamFailed as exc:
             response, reached = self._failed_upstream(exc, write=True)
             return response, functools.partial(log.record_failure, seq, response.status, describe(exc), reached=reached)
         except asyncio.CancelledError:
@@ -448,23 +441,23 @@ class CaptureProxy:
                 log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
             raise
 
-    def _answer(self, upstream: aiohttp.ClientResponse, payload: bytes) -> web.Response:
+    def _answer(self, upstream: Answer, payload: bytes) -> web.Response:
         self.counters.bytes += len(payload)
         return RelayedResponse(upstream, body=payload)
 
-    def _failed_upstream(self, exc: aiohttp.ClientError, write: bool = False) -> tuple[web.StreamResponse, bool]:
+    def _failed_upstream(self, exc: UpstreamFailed, write: bool = False) -> tuple[web.StreamResponse, bool]:
         """The answer for a failed upstream request, and whether Neutron may have received it.
         A write Neutron may have received gets no answer: its connection is cut, so the client sees
         what it would see talking to Neutron directly (a connection error, outcome unknown), never a
         status it could take for Neutron's."""
         self.counters.errors += 1
-        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        if not exc.reached and exc.timeout:
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron took no connection: {describe(exc)}"), False
-        if isinstance(exc, aiohttp.ClientConnectorError):
+        if not exc.reached:
             return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
         if write:
             return ConnectionDropped(), True
-        if isinstance(exc, aiohttp.ServerTimeoutError):
+        if exc.timeout:
             return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
         return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
 
@@ -482,10 +475,11 @@ class _AsNeutronSent(web.StreamResponse):
     Connection header Neutron did not send, and keeps the Content-Length Neutron sent (a 204's too).
     Connection: close from Neutron closes the client's connection as well."""
 
-    def __init__(self, upstream: aiohttp.ClientResponse, **kwargs):
+    def __init__(self, upstream: Answer, **kwargs):
         super().__init__(status=upstream.status, reason=upstream.reason, **kwargs)
-        self._relayed = copy_headers(upstream.headers, HOP_BY_HOP)
-        self._closes = "close" in upstream.headers.get("Connection", "").lower()
+        kept, connection = without_hop_by_hop(upstream.raw_headers, HOP_BY_HOP)
+        self._relayed = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in kept]
+        self._closes = b"close" in connection
         if self._closes:
             self.force_close()
 
@@ -554,19 +548,37 @@ def not_a_path(request: web.BaseRequest) -> web.Response:
                          "not a forward proxy; send requests for a path such as /v2.0/networks")
 
 
-def copy_headers(headers, drop: frozenset[str]) -> CIMultiDict[str]:
-    """`headers` less those in `drop` and those the Connection header names."""
-    connection = headers.get("Connection")
+def without_hop_by_hop(headers: Iterable[tuple[bytes, bytes]],
+                       drop: frozenset[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """`headers` less those in `drop` and those the Connection header names; and that header's
+    value, lowercased (b"" if none)."""
+    kept = []
+    connection = b""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"connection":
+            connection = b",".join((connection, value.lower())) if connection else value.lower()
+        elif lower not in drop:
+            kept.append((name, value))
     if connection:
-        drop = drop | {token.strip().lower() for token in connection.split(",")}
-    return CIMultiDict([(name, value) for name, value in headers.items() if name.lower() not in drop])
+        named = {token.strip() for token in connection.split(b",")}
+        kept = [(name, value) for name, value in kept if name.lower() not in named]
+    return kept, connection
 
 
-def forward_headers(request: web.BaseRequest) -> CIMultiDict[str]:
-    """The client's headers as they go to Neutron: hop-by-hop ones dropped, X-Forwarded-* added."""
-    headers = copy_headers(request.headers, _REQUEST_DROPS)
+def forward_head(request: web.BaseRequest, prefix: str, neutron_host: str, body: bytes) -> bytes:
+    """The request head as it goes to Neutron: the client's headers less the hop-by-hop ones, with
+    X-Forwarded-For/-Proto added (and a Host, if the client sent none), the length of `body`."""
+    kept, _ = without_hop_by_hop(request.raw_headers, _REQUEST_DROPS)
+    lines = [f"{request.method} {prefix}{request.raw_path} HTTP/1.1\r\n".encode("latin-1")]
+    lines += [b"%s: %s\r\n" % header for header in kept]
+    if not any(name.lower() == b"host" for name, _ in kept):
+        lines.append(b"Host: %s\r\n" % neutron_host.encode("latin-1"))
     peer = request.remote or ""
     earlier = request.headers.get("X-Forwarded-For")
-    headers["X-Forwarded-For"] = f"{earlier}, {peer}" if earlier else peer
-    headers["X-Forwarded-Proto"] = request.scheme
-    return headers
+    lines.append(f"X-Forwarded-For: {f'{earlier}, {peer}' if earlier else peer}\r\n"
+                 f"X-Forwarded-Proto: {request.scheme}\r\n".encode("latin-1"))
+    if body or request.method in _BODY_METHODS:
+        lines.append(b"Content-Length: %d\r\n" % len(body))
+    lines.append(b"\r\n")
+    return b"".join(lines)
