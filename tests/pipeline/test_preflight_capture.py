@@ -84,14 +84,25 @@ def test_a_separate_capture_must_be_running_and_then_this_run_only_reads_its_log
         writer.close()
 
 
-def test_separate_captures_listed_in_capture_nodes_need_no_capture_writing_the_runs_own_log(ctx):
-    """A capture per API node (deploy.md): the migration host runs none; the nodes' logs are replayed."""
+def test_separate_captures_listed_in_capture_nodes_need_no_capture_writing_the_runs_own_log(ctx, tmp_path):
+    """A capture per API node (deploy.md): the migration host runs none; the nodes' logs are replayed.
+    (Nodes read through their feeds: tests/capture/test_preflight_nodes.py.)"""
+    for name in ("api-1", "api-2"):
+        WriteLog(tmp_path / name).close()
     ctx.plan.capture.mode = "separate"
-    ctx.plan.capture.nodes = {"api-1": CaptureNode(feed="http://10.0.0.11:9798", token_file="tokens/api-1"),
-                              "api-2": CaptureNode(feed="http://10.0.0.12:9798", token_file="tokens/api-2")}
+    ctx.plan.capture.nodes = {"api-1": CaptureNode(log=str(tmp_path / "api-1")),
+                              "api-2": CaptureNode(log=str(tmp_path / "api-2" / "writes.db"))}
     result = capture(check_inputs(ctx))
     assert result.findings == [] and result.detail.startswith("captures of their own (api-1, api-2)")
     assert ctx.state.get_meta(STATE_KEY) == "http://neutron.example.net:9696"
+
+
+def test_a_capture_node_whose_log_is_not_there_blocks_the_run_naming_it(ctx, tmp_path):
+    ctx.plan.capture.mode = "separate"
+    ctx.plan.capture.nodes = {"api-1": CaptureNode(log=str(tmp_path / "api-1"))}
+    [finding] = capture(check_inputs(ctx)).findings
+    assert (finding.severity, finding.code) == (Severity.BLOCKER, "capture-node-no-log")
+    assert finding.message.startswith(f"capture.nodes.api-1.log: no write log at {tmp_path / 'api-1'}")
 
 
 def test_a_busy_log_names_the_separate_mode_as_a_way_on(ctx):

@@ -9,12 +9,17 @@ import socket
 from pathlib import Path
 
 from wizard.capture.config import SEPARATE, ProxyConfig
-from wizard.capture.writelog import LOG_FILE
+from wizard.capture.feed_client import CaptureUnreachable, FeedClient
+from wizard.capture.feed_token import read_token
+from wizard.capture.writelog import LOG_FILE, log_directory
 from wizard.core.errors import MigrateError
 from wizard.core.tinylog import held_for_writing
 from wizard.neutron.endpoint import is_live, pinned, pinned_url
+from wizard.plan import CaptureNode
 from wizard.preflight.model import CheckInputs, CheckResult
 from wizard.translate.model import Severity
+
+PROBE_SECONDS = 5.0  # a capture node's feed that takes longer to answer is unreachable for preflight
 
 
 def capture(given: CheckInputs) -> CheckResult:
@@ -80,11 +85,38 @@ def _separate(given: CheckInputs, log: Path, result: CheckResult) -> CheckResult
                     "start `alcor-migrate capture --plan <this plan>` (same state_dir) before the snapshot, "
                     "then run again; or set capture.mode: embedded to let `run` start the capture")
         return result
+    for name, node in nodes.items():
+        _probe_node(name, node, result)
     pinned(given.plan.neutron, given.state)  # replay and verify read Neutron where the capture forwards
     result.detail = (f"captures of their own ({', '.join(nodes)}); this run replays their logs and holds their "
                      "writes for the switch" if nodes else
                      f"capture runs as its own process, writing {log}; this run replays it read-only")
     return result
+
+
+def _probe_node(name: str, node: CaptureNode, result: CheckResult) -> None:
+    """A capture.nodes entry the run will need: its log file is there, or its feed takes the token and
+    answers. A wrong token, URL or path is a blocker, found before anything is converted or switched; a
+    capture that does not answer now is a warning (replay waits for it; the cut-over cannot hold it)."""
+    where = ("capture", f"nodes.{name}")
+    if node.log:
+        if not (log_directory(node.log) / LOG_FILE).is_file():
+            result.find(Severity.BLOCKER, "capture-node-no-log", where,
+                        f"capture.nodes.{name}.log: no write log at {node.log}",
+                        "give the state directory of that node's `alcor-migrate capture`, started before the "
+                        "snapshot")
+        return
+    feed_url, token_file = str(node.feed), str(node.token_file)  # the plan gives a node its log, or both
+    try:
+        with FeedClient(feed_url, read_token(token_file), timeout=PROBE_SECONDS) as feed:
+            feed.status()
+    except CaptureUnreachable as exc:
+        result.find(Severity.WARNING, "capture-node-unreachable", where, f"capture.nodes.{name}: {exc}",
+                    "start that node's capture (its log keeps the writes it took); replay waits for it, and "
+                    "the cut-over fails before the switch while it cannot be held")
+    except MigrateError as exc:  # a token file that cannot be read, a token or path the feed refuses
+        result.find(Severity.BLOCKER, "capture-node-refused", where, f"capture.nodes.{name}: {exc}",
+                    f"correct capture.nodes.{name} (feed URL, token_file) so that its feed answers")
 
 
 def _cannot_listen(config: ProxyConfig) -> str | None:
