@@ -3,6 +3,7 @@ HTTP/1.0, and an answer streamed to a client that reads slowly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -110,3 +111,28 @@ def test_a_streamed_answer_waits_for_a_slow_reader_and_arrives_whole(capture, up
         at = chunked.index(b"\r\n", at) + 2 + length + 2
         total += length
     assert total == size
+
+
+def test_a_head_larger_than_64_kib_is_a_400_and_the_connection_closes(capture, upstream):
+    with connect(capture) as conn:
+        conn.sendall(b"GET /v2.0/networks HTTP/1.1\r\nHost: neutron\r\n")
+        with contextlib.suppress(ConnectionError):  # the proxy may close before all of it is sent
+            for n in range(100):
+                conn.sendall(b"X-Filler-%d: %s\r\n" % (n, b"f" * 1000))
+        received = b""
+        with contextlib.suppress(ConnectionError):
+            while chunk := conn.recv(65536):
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 400 Bad Request\r\n"), received[:200]
+    assert "larger than 65536 bytes" in json.loads(received.partition(b"\r\n\r\n")[2])["NeutronError"]["message"]
+    assert upstream.received == []
+
+
+def test_a_client_that_stops_sending_after_its_request_still_gets_the_answer(capture):
+    with connect(capture) as conn:
+        conn.sendall(b"GET /slow?seconds=0.3 HTTP/1.1\r\nHost: neutron\r\n\r\n")
+        conn.shutdown(socket.SHUT_WR)  # as `nc -N` does
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in received

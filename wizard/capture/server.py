@@ -14,7 +14,8 @@ unknown length, `Connection: close` when the connection ends. Besides:
 - a body over its limit is refused (413) on its Content-Length before a byte is read, or once its
   chunks pass the limit; what the client still sends is read and dropped for LINGER_SECONDS
   before the connection closes, so the client reads the 413 rather than a reset;
-- a malformed request gets 400, the connection is closed, and the log gets one line;
+- a malformed request, or one whose head is over MAX_HEAD, gets 400, the connection is closed, and
+  the log gets one line;
 - a client that hangs up before its request is whole never reaches the handler;
 - a streamed body is written with back-pressure (it waits while the transport's buffer is full);
 - `close(grace)`: listening stops, idle connections close, requests in flight get `grace` seconds
@@ -42,6 +43,7 @@ LOG = logging.getLogger("wizard.capture.server")
 KEEPALIVE_SECONDS = 75.0  # an idle kept-alive connection is closed after this long
 LINGER_SECONDS = 5.0  # after a refusal mid-body: how long the rest is read and dropped
 PIPELINE_DEPTH = 16  # requests parsed and waiting for their answers before reading pauses
+MAX_HEAD = 64 * 1024  # bytes of a request's target and headers; past them, 400
 _BODILESS = frozenset({204, 304})
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -169,6 +171,7 @@ class _Connection(asyncio.Protocol):
         # the request being parsed
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
         self._body: list[bytes] = []
         self._size = 0
         self._limit = 0
@@ -217,12 +220,15 @@ class _Connection(asyncio.Protocol):
             self._upgraded()
         except httptools.HttpParserError as exc:
             if not self._closing:
-                LOG.warning("Error handling request from %s: 400 Bad Request: %s", self._peer or "?",
-                            " ".join(str(exc).split()))
-                self._refuse(self._server.refusals.malformed(str(exc)), linger=False)
+                self._malformed(str(exc))
         self._schedule()
         if self._closing and self.task is None and self._phase != _BODY:
             self.close()
+
+    def eof_received(self) -> bool:
+        """The client is done sending: answer what it sent, then close."""
+        self._closing = True
+        return self.task is not None  # True: the transport stays open for the answers
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -247,12 +253,21 @@ class _Connection(asyncio.Protocol):
         self._head_begun = True
         self._url = b""
         self._headers = []
+        self._head_size = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        self._count_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
+        self._count_head(len(name) + len(value))
+
+    def _count_head(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > MAX_HEAD:
+            self._malformed(f"the request's head is larger than {MAX_HEAD} bytes")
+            raise _Stop
 
     def on_headers_complete(self) -> None:
         server = self._server
@@ -309,6 +324,11 @@ class _Connection(asyncio.Protocol):
             self.on_message_complete()
             self._queue[-1] = (request, False, True)
         self._closing = True
+
+    def _malformed(self, error: str) -> None:
+        """400, and one line in the log (a stream of bad requests cannot flood it with tracebacks)."""
+        LOG.warning("Error handling request from %s: 400 Bad Request: %s", self._peer or "?", " ".join(error.split()))
+        self._refuse(self._server.refusals.malformed(error), linger=False)
 
     def _refuse(self, response: Response, *, linger: bool) -> None:
         """Answer `response` in turn and close; with `linger`, the request's body is read and dropped
