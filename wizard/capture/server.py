@@ -139,8 +139,7 @@ class Server:
         if self._listener is not None:
             self._listener.close()
         for connection in list(self.connections):
-            if connection.task is None:
-                connection.close()
+            connection.take_no_more()
         busy = {connection.task for connection in self.connections if connection.task is not None}
         if busy:
             _, late = await asyncio.wait(busy, timeout=grace)
@@ -241,6 +240,12 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def take_no_more(self) -> None:
+        """Read no further request: close now if idle, else once the requests taken are answered."""
+        self._closing = True
+        if self.task is None:
+            self.close()
 
     # -- httptools' callbacks ------------------------------------------------------
     def on_message_begin(self) -> None:
