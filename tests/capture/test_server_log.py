@@ -20,10 +20,10 @@ def _send(url: str, raw: bytes) -> bytes:
 
 
 def test_each_malformed_request_is_one_line_without_a_traceback(capture, caplog):
-    with caplog.at_level(logging.DEBUG, logger="aiohttp.server"):
+    with caplog.at_level(logging.DEBUG, logger="wizard.capture.server"):
         answers = [_send(capture.url, raw) for raw in MALFORMED]
     assert all(answer.split(b"\r\n")[0].endswith(b" 400 Bad Request") for answer in answers), answers
-    records = [record for record in caplog.records if record.name == "aiohttp.server"]
+    records = [record for record in caplog.records if record.name == "wizard.capture.server"]
     assert len(records) >= len(MALFORMED)
     for record in records:
         assert record.exc_info is None and "\n" not in record.getMessage(), record.getMessage()

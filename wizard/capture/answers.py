@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
-from aiohttp import web
+from wizard.capture.connections import RETRY_AFTER_SECONDS
+from wizard.capture.server import Response
+
+JSON = [(b"Content-Type", b"application/json")]
 
 
 def error_body(kind: str, message: str) -> bytes:
@@ -13,26 +16,40 @@ def error_body(kind: str, message: str) -> bytes:
     return json.dumps({"NeutronError": {"type": kind, "message": message, "detail": ""}}).encode()
 
 
-def neutron_error(status: int, kind: str, message: str) -> web.Response:
-    return web.Response(status=status, body=error_body(kind, message), content_type="application/json")
+def neutron_error(status: int, message: str, *, retry_after: int | None = None, close: bool = False) -> Response:
+    """Neutron's error answer; its type is webob's name for the status (HTTPServiceUnavailable...)."""
+    kind = "HTTP" + HTTPStatus(status).phrase.replace(" ", "").replace("-", "")
+    headers = JSON if retry_after is None else [*JSON, (b"Retry-After", b"%d" % retry_after)]
+    return Response(status, headers, error_body(kind, message), close=close)
 
 
-def closing_answer(status: int, kind: str, message: str) -> bytes:
-    """A whole HTTP/1.1 answer that closes the connection, for writing straight to a transport
-    where no request object exists (a request head that never completed)."""
-    body = error_body(kind, message)
-    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-    return head.encode() + body
-
-
-def too_large(limit: int) -> web.HTTPRequestEntityTooLarge:
+def too_large(limit: int) -> Response:
     """oslo.middleware's 413 (webob's JSON rendering; oslo leaves its `%s` unfilled, here the limit is given)."""
     body = {
         "message": f"Request is too large. Larger than max_request_body_size ({limit}).<br /><br />\n\n\n",
         "code": "413 Request Entity Too Large",
         "title": "Request Entity Too Large",
     }
-    refusal = web.HTTPRequestEntityTooLarge(limit, text=json.dumps(body), content_type="application/json")
-    refusal.charset = None  # webob sends a bare application/json
-    return refusal
+    return Response(413, JSON, json.dumps(body).encode(), close=True)
+
+
+class NeutronRefusals:
+    """The answers the proxy's server gives by itself (server.Refusals), as Neutron's errors."""
+
+    def malformed(self, error: str) -> Response:
+        return neutron_error(400, f"Malformed request: {' '.join(error.split())}", close=True)
+
+    def head_late(self, seconds: float) -> Response:
+        return neutron_error(408, f"The request's head did not arrive within {seconds:g}s.", close=True)
+
+    def body_late(self, seconds: float) -> Response:
+        return neutron_error(408, f"The request's body did not arrive within {seconds:g}s; it was not sent to Neutron.",
+                             close=True)
+
+    def over_cap(self, max_connections: int) -> Response:
+        return neutron_error(503, f"The migration's capture proxy has {max_connections} connections open, its "
+                             "limit; this request was not sent to Neutron. Retry later.",
+                             retry_after=RETRY_AFTER_SECONDS, close=True)
+
+    def too_large(self, limit: int) -> Response:
+        return too_large(limit)

@@ -14,8 +14,9 @@ full or failing), and while the capture is stopping.
 
 from __future__ import annotations
 
-from aiohttp import web
+import json
 
+from wizard.capture.server import Response
 from wizard.capture.stats import ProxyCounters
 from wizard.capture.writelog import WriteLog
 
@@ -33,10 +34,11 @@ def unhealthy_reason(log: WriteLog, unlogged: int, stopping: bool) -> str | None
     return None
 
 
-def health_answer(name: str, counters: ProxyCounters, log: WriteLog, unlogged: int, stopping: bool) -> web.Response:
+def health_answer(name: str, counters: ProxyCounters, log: WriteLog, unlogged: int, stopping: bool) -> Response:
     body: dict[str, object] = {"capture": name, "requests": counters.requests, "writes": counters.writes,
                                "last_seq": log.head}
     reason = unhealthy_reason(log, unlogged, stopping)
     if reason is not None:
         body["error"] = reason
-    return web.json_response(body, status=503 if reason else 200, headers={"Cache-Control": "no-store"})
+    return Response(503 if reason else 200, [(b"Content-Type", b"application/json"), (b"Cache-Control", b"no-store")],
+                    json.dumps(body).encode())

@@ -12,10 +12,11 @@ cannot take is kept and logged once it can (unlogged.py). A write body over `max
 413 before it is logged. Reads never touch the log. At cut-over the gate can
 hold new writes (they wait) or reject them (503 with Retry-After) until it releases them.
 
-Built on aiohttp's server and a lean client of its own to Neutron (upstream.py: kept-alive
-connections, answers parsed with httptools); see docs/capture.md and bench/README.md for the
-measurements behind the choice. `CaptureProxy` runs its own event loop in a background
-thread and publishes ProxyStats and WriteCaptured events.
+Built on a lean HTTP server of its own (server.py: asyncio and httptools' request parser) and a
+lean client of its own to Neutron (upstream.py: kept-alive connections, answers parsed with
+httptools); see docs/capture.md and bench/README.md for the measurements behind the choice.
+`CaptureProxy` runs its own event loop in a background thread and publishes ProxyStats and
+WriteCaptured events.
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
-from wizard.capture.answers import neutron_error, too_large
+from wizard.capture.answers import NeutronRefusals, neutron_error
 from wizard.capture.commit import GroupCommit
 from wizard.capture.config import ProxyConfig, url_of
-from wizard.capture.connections import GuardedServer, raise_open_files
+from wizard.capture.connections import ConnectionCap, raise_open_files
 from wizard.capture.health import HEALTH_PATH, health_answer
-from wizard.capture.server_log import OneLineLog
+from wizard.capture.server import NO_ANSWER, CutOff, Request, Response, Server
 from wizard.capture.stats import MARK_HEADER, MARK_LENGTH, ProxyCounters
 from wizard.capture.unlogged import Unlogged
 from wizard.capture.upstream import Answer, Upstream, UpstreamFailed
@@ -63,12 +62,12 @@ HOP_BY_HOP = frozenset(
 # X-Forwarded-* ones are the proxy's.
 _REQUEST_DROPS = HOP_BY_HOP | {b"content-length", b"expect", b"x-forwarded-for", b"x-forwarded-proto"}
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_MARK = MARK_HEADER.lower().encode()
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a Content-Length even when empty
 
 HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # a read's body; a write's is capped by ProxyConfig.max_body_size
-KEEPALIVE_SECONDS = 75.0
 STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled
 
 
@@ -109,10 +108,9 @@ class CaptureProxy:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._running: _Serving | None = None
-        self._in_flight: set[asyncio.Task] = set()
         self._syncing: set[asyncio.Task] = set()  # fsyncs of answers the clients already have
         self._hold: tuple[str, float] | None = None  # (mode, retry_after) while writes are held
-        self._connections: GuardedServer | None = None
+        self._connections: ConnectionCap | None = None
 
     @property
     def url(self) -> str:
@@ -123,7 +121,7 @@ class CaptureProxy:
         return self.counters.snapshot(self.url)
 
     @property
-    def connections(self) -> GuardedServer:
+    def connections(self) -> ConnectionCap:
         """The server's connections: their cap and the open-file limit (once started)."""
         if self._connections is None:
             raise CaptureError("the capture proxy has no connections before it is started")
@@ -185,52 +183,31 @@ class CaptureProxy:
                               read_timeout=self.config.timeout),
             commit=commit, unlogged=Unlogged(self.log, commit, self._publish_message), released=asyncio.Event())
         self._set_hold(self._hold)
-        server = self._connections = GuardedServer(
-            self._handle,
-            limits=self.config.connections,
-            open_files=raise_open_files(),
-            request_factory=functools.partial(self._make_request, self._loop),
-            access_log=None,
-            logger=OneLineLog(),  # a malformed request is one line, not a traceback
-            keepalive_timeout=KEEPALIVE_SECONDS,
-        )
-        runner = web.ServerRunner(server, handle_signals=False)
+        cap = self._connections = ConnectionCap(self.config.connections, raise_open_files())
+        server = Server(self._handle, cap=cap, body_limit=self._body_limit, refusals=NeutronRefusals(),
+                        tls=self._server_tls)
         try:
-            await runner.setup()
-            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._server_tls, backlog=1024,
-                               reuse_port=self.config.reuse_port or None)
-            await site.start()
-            self._port = runner.addresses[0][1]
+            self._port = await server.listen(self._host, self._port, reuse_port=self.config.reuse_port)
             self._ready.set()
             reporter = asyncio.create_task(self._report_stats())
             settler = asyncio.create_task(serving.unlogged.run())
             await self._stopping.wait()
             self._set_hold(None)  # held writes go on to Neutron before the proxy stops
             reporter.cancel()
-            await site.stop()
-            await self._finish_in_flight()
+            # requests in flight get a short grace, then are cancelled (a write so cancelled is logged unknown)
+            await server.close(STOP_GRACE_SECONDS)
             await asyncio.gather(*self._syncing, return_exceptions=True)
             settler.cancel()
             await serving.unlogged.settle()  # a last attempt; what is left stays pending, unknown on reopen
         finally:
-            await runner.cleanup()
+            await server.close(0)
             serving.upstream.close()
             serving.commit.close()
             self.bus.publish(self.stats())
 
-    async def _finish_in_flight(self) -> None:
-        """Give requests in flight a short grace, then cancel them (a write so cancelled
-        is logged as unknown)."""
-        if not self._in_flight:
-            return
-        _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-
-    def _make_request(self, loop, message, payload, protocol, writer, task) -> web.BaseRequest:
-        limit = self.config.max_body_size if is_write(message.method, message.path) else MAX_REQUEST_BODY
-        return LimitedRequest(message, payload, protocol, writer, task, loop, client_max_size=limit)
+    def _body_limit(self, method: str, path: str) -> int:
+        """The most bytes of body a request takes: a write's is Neutron's (oslo.middleware's 413 past it)."""
+        return self.config.max_body_size if is_write(method, path) else MAX_REQUEST_BODY
 
     async def _report_stats(self) -> None:
         while True:
@@ -268,16 +245,14 @@ class CaptureProxy:
         if self._running is not None:
             (self._running.released.clear if hold else self._running.released.set)()
 
-    async def _held(self) -> web.Response | None:
+    async def _held(self) -> Response | None:
         """Wait while writes are held; the 503 to answer while they are rejected."""
         while self._hold is not None:
             mode, retry_after = self._hold
             if mode == "reject":
                 self.counters.refused += 1
-                response = neutron_error(503, "HTTPServiceUnavailable", "The network service is switching "
-                                         "over; this write was not sent to Neutron. Retry later.")
-                response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-                return response
+                return neutron_error(503, "The network service is switching over; this write was not sent "
+                                     "to Neutron. Retry later.", retry_after=max(1, math.ceil(retry_after)))
             await self._serving.released.wait()
         return None
 
@@ -285,84 +260,61 @@ class CaptureProxy:
         self.bus.publish(Message(level=level, text=text, phase="capture"))
 
     # -- requests ------------------------------------------------------------------
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _handle(self, request: Request) -> Response:
+        """The server's handler: a request, whole (a client that hung up mid-body never gets here)."""
         if request.raw_path == HEALTH_PATH:  # the capture's own: not forwarded, logged or counted
             return self._health()
         started = time.perf_counter()
         counters = self.counters
         counters.requests += 1
-        mark = request.headers.get(MARK_HEADER)
+        mark = request.header(_MARK)
         if mark:
-            counters.marks.append(mark[:MARK_LENGTH])
+            counters.marks.append(mark.decode("latin-1")[:MARK_LENGTH])
         counters.in_flight += 1
-        task = _this_task()
-        self._in_flight.add(task)
         try:
             if request.method == "CONNECT" or not request.raw_path.startswith("/"):
                 return not_a_path(request)
-            try:
-                body = await request.read() if request.body_exists else b""
-            except ConnectionError:  # the client hung up mid-body: nothing was logged or sent
-                return web.Response(status=400)
-            counters.bytes += len(body)
+            counters.bytes += len(request.body)
             if is_write(request.method, request.path):
                 counters.writes += 1
-                return await self._pass_write(request, body)
-            return await self._pass_read(request, body)
+                return await self._pass_write(request)
+            return await self._pass_read(request)
         finally:
-            self._in_flight.discard(task)
             counters.in_flight -= 1
             counters.latencies.append(time.perf_counter() - started)
 
-    def _health(self) -> web.Response:
+    def _health(self) -> Response:
         stopping = self._stopping is not None and self._stopping.is_set()
         return health_answer(self.config.name, self.counters, self.log, len(self._serving.unlogged), stopping)
 
-    async def _upstream(self, request: web.BaseRequest, body: bytes) -> Answer:
+    async def _upstream(self, request: Request) -> Answer:
         """Send the request to Neutron; the head of its answer."""
-        head = forward_head(request, self._prefix, self._neutron_host, body)
-        return await self._serving.upstream.send(head + body, head_only=request.method == "HEAD")
+        head = forward_head(request, self._prefix, self._neutron_host)
+        return await self._serving.upstream.send(head + request.body, head_only=request.method == "HEAD")
 
-    async def _pass_read(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+    async def _pass_read(self, request: Request) -> Response:
         try:
-            async with await self._upstream(request, body) as upstream:
-                size = upstream.content_length
-                if request.method == "HEAD" or (size is not None and size <= STREAM_ABOVE):
-                    return self._answer(upstream, await upstream.read())
-                return await self._stream(request, upstream)
+            upstream = await self._upstream(request)
         except UpstreamFailed as exc:
             return self._failed_upstream(exc)[0]
+        size = upstream.content_length
+        if request.method == "HEAD" or (size is not None and size <= STREAM_ABOVE):
+            try:
+                async with upstream:
+                    return self._answer(upstream, await upstream.read())
+            except UpstreamFailed as exc:
+                return self._failed_upstream(exc)[0]
+        return relayed(upstream, stream=_Relay(self, request, upstream))
 
-    async def _stream(self, request: web.BaseRequest, upstream: Answer) -> web.StreamResponse:
-        response = RelayedStream(upstream)
-        if upstream.content_length is not None:
-            response.content_length = upstream.content_length
-        await response.prepare(request)
-        try:
-            async for chunk in upstream.chunks():
-                self.counters.bytes += len(chunk)
-                await response.write(chunk)
-        except ConnectionResetError:
-            pass  # the client hung up; leaving `async with` drops the upstream connection
-        except UpstreamFailed as exc:
-            # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
-            self.counters.errors += 1
-            self._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
-            if request.transport is not None:  # else the client is gone already
-                request.transport.close()
-        else:
-            await response.write_eof()
-        return response
-
-    async def _pass_write(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
+    async def _pass_write(self, request: Request) -> Response:
         refused = await self._held()
         if refused is not None:
             return refused
         try:
-            seq = await self._log_pending(request, body)
+            seq = await self._log_pending(request)
         except LogUnavailable as exc:
             return self._refuse(exc)
-        response, outcome = await self._forward_write(request, body, seq)
+        response, outcome = await self._forward_write(request, seq)
         try:
             ticket = outcome()
         except LogUnavailable as exc:
@@ -398,12 +350,10 @@ class CaptureProxy:
         self._publish_message("error", f"write log entry {seq}: Neutron's answer could not be logged yet: {error}")
         self._serving.unlogged.answered(seq, outcome, status)
 
-    async def _log_pending(self, request: web.BaseRequest, body: bytes) -> int:
+    async def _log_pending(self, request: Request) -> int:
         """Log the write and wait until it is on disk; its sequence number."""
-        query = request.rel_url.raw_query_string
-        seq, ticket = self.log.begin(
-            request.method, request.path, query, body, request.headers.items(), request.remote or ""
-        )
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers]
+        seq, ticket = self.log.begin(request.method, request.path, request.query, request.body, headers, request.peer)
         try:
             await self._serving.commit.durable(ticket)
         except LogUnavailable:
@@ -411,23 +361,22 @@ class CaptureProxy:
             raise
         return seq
 
-    def _refuse(self, error: LogUnavailable) -> web.Response:
+    def _refuse(self, error: LogUnavailable) -> Response:
         """Fail closed: a write the log cannot take is not sent to Neutron."""
         self.counters.refused += 1
         self.counters.errors += 1
         self._publish_message("error", f"write refused, the write log cannot take it: {error}")
         return neutron_error(
             503,
-            "HTTPServiceUnavailable",
             f"The migration's capture proxy cannot log this write ({error.strerror or error}); "
             "it was not sent to Neutron. Retry later.",
         )
 
-    async def _forward_write(self, request: web.BaseRequest, body: bytes, seq: int):
+    async def _forward_write(self, request: Request, seq: int):
         """Send a logged write to Neutron: the client's answer, and the call that logs the outcome."""
         log = self.log
         try:
-            async with await self._upstream(request, body) as upstream:
+            async with await self._upstream(request) as upstream:
                 payload = await upstream.read()
                 request_id = upstream.header(_REQUEST_ID)
                 outcome = functools.partial(log.record_answer, seq, upstream.status, payload,
@@ -441,91 +390,55 @@ class CaptureProxy:
                 log.record_failure(seq, 0, "the capture stopped while Neutron was answering", reached=True)
             raise
 
-    def _answer(self, upstream: Answer, payload: bytes) -> web.Response:
+    def _answer(self, upstream: Answer, payload: bytes) -> Response:
         self.counters.bytes += len(payload)
-        return RelayedResponse(upstream, body=payload)
+        return relayed(upstream, body=payload)
 
-    def _failed_upstream(self, exc: UpstreamFailed, write: bool = False) -> tuple[web.StreamResponse, bool]:
+    def _failed_upstream(self, exc: UpstreamFailed, write: bool = False) -> tuple[Response, bool]:
         """The answer for a failed upstream request, and whether Neutron may have received it.
         A write Neutron may have received gets no answer: its connection is cut, so the client sees
         what it would see talking to Neutron directly (a connection error, outcome unknown), never a
         status it could take for Neutron's."""
         self.counters.errors += 1
         if not exc.reached and exc.timeout:
-            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron took no connection: {describe(exc)}"), False
+            return neutron_error(504, f"Neutron took no connection: {describe(exc)}"), False
         if not exc.reached:
-            return neutron_error(502, "HTTPBadGateway", f"Neutron is unreachable: {describe(exc)}"), False
+            return neutron_error(502, f"Neutron is unreachable: {describe(exc)}"), False
         if write:
-            return ConnectionDropped(), True
+            return NO_ANSWER, True
         if exc.timeout:
-            return neutron_error(504, "HTTPGatewayTimeout", f"Neutron did not answer in time: {describe(exc)}"), True
-        return neutron_error(502, "HTTPBadGateway", f"Neutron's answer failed: {describe(exc)}"), True
+            return neutron_error(504, f"Neutron did not answer in time: {describe(exc)}"), True
+        return neutron_error(502, f"Neutron's answer failed: {describe(exc)}"), True
 
 
-def _this_task() -> asyncio.Task:
-    """The task running the caller: aiohttp runs each request's handler in one."""
-    task = asyncio.current_task()
-    if task is None:
-        raise RuntimeError("the capture proxy's handler ran outside an asyncio task")
-    return task
+class _Relay:
+    """Neutron's answer's body, streamed to the client as it comes (server.BodyStream); the connection to
+    Neutron is given back at its end, or dropped if the client hung up before it."""
 
+    def __init__(self, proxy: CaptureProxy, request: Request, upstream: Answer):
+        self._proxy = proxy
+        self._request = request
+        self._upstream = upstream
+        self._chunks = upstream.chunks()
 
-class _AsNeutronSent(web.StreamResponse):
-    """An answer whose headers are Neutron's, in Neutron's order: aiohttp adds no Date, Server or
-    Connection header Neutron did not send, and keeps the Content-Length Neutron sent (a 204's too).
-    Connection: close from Neutron closes the client's connection as well."""
+    def __aiter__(self) -> _Relay:
+        return self
 
-    def __init__(self, upstream: Answer, **kwargs):
-        super().__init__(status=upstream.status, reason=upstream.reason, **kwargs)
-        kept, connection = without_hop_by_hop(upstream.raw_headers, HOP_BY_HOP)
-        self._relayed = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in kept]
-        self._closes = b"close" in connection
-        if self._closes:
-            self.force_close()
-
-    async def _prepare_headers(self) -> None:  # aiohttp's hook between deciding the framing and writing
-        await super()._prepare_headers()
-        chunked = self.headers.get("Transfer-Encoding")
-        self.headers.clear()
-        self.headers.extend(self._relayed)
-        if chunked:  # a streamed answer of unknown length, framed anew for this connection
-            self.headers["Transfer-Encoding"] = chunked
-        if self._closes:
-            self.headers["Connection"] = "close"
-
-
-class ConnectionDropped(web.StreamResponse):
-    """No answer at all: the client's connection is cut (logged with status 0)."""
-
-    def __init__(self) -> None:
-        super().__init__(status=0)
-
-    async def prepare(self, request: web.BaseRequest):
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("the connection was cut: Neutron gave no answer")
-
-
-class RelayedResponse(_AsNeutronSent, web.Response):
-    """Neutron's answer, read whole."""
-
-
-class RelayedStream(_AsNeutronSent):
-    """Neutron's answer, streamed."""
-
-
-class LimitedRequest(web.BaseRequest):
-    """A request whose body is refused past `client_max_size` as oslo.middleware's sizelimit refuses it:
-    on its Content-Length before a byte is read, else once the bytes read (chunked) pass the limit."""
-
-    async def read(self) -> bytes:
-        limit = self.client_max_size
-        if self.content_length is not None and self.content_length > limit:
-            raise too_large(limit)
+    async def __anext__(self) -> bytes:
         try:
-            return await super().read()
-        except web.HTTPRequestEntityTooLarge:
-            raise too_large(limit) from None
+            chunk = await anext(self._chunks)
+        except UpstreamFailed as exc:
+            # Neutron failed mid-answer: cut the client off, so that it cannot take part of a body for all of it.
+            proxy, request = self._proxy, self._request
+            proxy.counters.errors += 1
+            proxy._publish_message("warning", f"{request.method} {request.path}: Neutron's answer broke off: {exc}")
+            raise CutOff(str(exc)) from None
+        self._proxy.counters.bytes += len(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+        self._upstream.release()
 
 
 def _loop_factory():
@@ -541,10 +454,10 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def not_a_path(request: web.BaseRequest) -> web.Response:
+def not_a_path(request: Request) -> Response:
     """The answer to a request for anything but a path on Neutron (an absolute URI as sent to a
     forward proxy, CONNECT, OPTIONS *): nothing is logged or forwarded."""
-    return neutron_error(400, "HTTPBadRequest", f"{request.method} {request.raw_path}: this is Neutron's API, "
+    return neutron_error(400, f"{request.method} {request.raw_path}: this is Neutron's API, "
                          "not a forward proxy; send requests for a path such as /v2.0/networks")
 
 
@@ -566,18 +479,27 @@ def without_hop_by_hop(headers: Iterable[tuple[bytes, bytes]],
     return kept, connection
 
 
-def forward_head(request: web.BaseRequest, prefix: str, neutron_host: str, body: bytes) -> bytes:
+def relayed(upstream: Answer, body: bytes = b"", stream: _Relay | None = None) -> Response:
+    """Neutron's answer as the client gets it: Neutron's status, reason and headers in Neutron's order,
+    less the hop-by-hop ones (the server adds no Date or Server header, and keeps the Content-Length
+    Neutron sent, a 204's too). Connection: close from Neutron closes the client's connection as well."""
+    kept, connection = without_hop_by_hop(upstream.raw_headers, HOP_BY_HOP)
+    return Response(upstream.status, kept, body, upstream.reason, stream, close=b"close" in connection)
+
+
+def forward_head(request: Request, prefix: str, neutron_host: str) -> bytes:
     """The request head as it goes to Neutron: the client's headers less the hop-by-hop ones, with
-    X-Forwarded-For/-Proto added (and a Host, if the client sent none), the length of `body`."""
+    X-Forwarded-For/-Proto added (and a Host, if the client sent none), the length of its body."""
     kept, _ = without_hop_by_hop(request.raw_headers, _REQUEST_DROPS)
     lines = [f"{request.method} {prefix}{request.raw_path} HTTP/1.1\r\n".encode("latin-1")]
     lines += [b"%s: %s\r\n" % header for header in kept]
     if not any(name.lower() == b"host" for name, _ in kept):
         lines.append(b"Host: %s\r\n" % neutron_host.encode("latin-1"))
-    peer = request.remote or ""
-    earlier = request.headers.get("X-Forwarded-For")
-    lines.append(f"X-Forwarded-For: {f'{earlier}, {peer}' if earlier else peer}\r\n"
-                 f"X-Forwarded-Proto: {request.scheme}\r\n".encode("latin-1"))
+    peer = request.peer.encode("latin-1")
+    earlier = request.header(b"x-forwarded-for")
+    lines.append(b"X-Forwarded-For: %s\r\nX-Forwarded-Proto: %s\r\n"
+                 % (b"%s, %s" % (earlier, peer) if earlier else peer, request.scheme.encode()))
+    body = request.body
     if body or request.method in _BODY_METHODS:
         lines.append(b"Content-Length: %d\r\n" % len(body))
     lines.append(b"\r\n")

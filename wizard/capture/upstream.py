@@ -13,7 +13,7 @@ import asyncio
 import collections
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import httptools
 
@@ -211,7 +211,7 @@ class Answer:
             parts.append(chunk)
         return b"".join(parts)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         while chunk := await self._connection.next_chunk():
             yield chunk
 
