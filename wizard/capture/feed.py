@@ -66,8 +66,7 @@ from typing import Any
 from aiohttp import web
 
 from wizard.capture.config import host_port, url_of
-from wizard.capture.hold_file import EXPIRY_MARGIN, HoldRequest
-from wizard.capture.proxy import HOLD_MODES
+from wizard.capture.hold_file import EXPIRY_MARGIN, HOLD_MODES, HoldRequest
 from wizard.capture.redact import redact_entry
 from wizard.capture.stats import Shared
 from wizard.capture.writelog import LOG_FILE, STATES, WriteLog

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from wizard.capture.feed_token import read_token
 from wizard.capture.hold_file import ACK_TIMEOUT
 from wizard.capture.log_index import Indexed
 from wizard.capture.reader import LogUnreachable, NamedVerdicts, OpenedOnUse, Verdicts, judged
@@ -98,6 +99,12 @@ class FeedClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def node_client(node: Any, timeout: float = 10.0) -> FeedClient:
+    """The feed of one of the plan's `capture.nodes` (a plan.CaptureNode with a feed): its URL, the
+    token in its token_file (InputError if that file is missing or open to others)."""
+    return FeedClient(node.feed, read_token(node.token_file), timeout=timeout)
 
 
 def _said(answer: httpx.Response) -> str:

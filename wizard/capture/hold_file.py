@@ -22,6 +22,7 @@ from typing import Any
 
 from wizard.core.errors import MigrateError
 
+HOLD_MODES = ("hold", "reject")  # new writes wait, or are answered 503 with Retry-After
 HOLD_FILE = "capture-hold"
 ACK_FILE = "capture-hold.ack"
 POLL = 0.05  # seconds between two looks at the hold file (capture side) or the ack (run side)

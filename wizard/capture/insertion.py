@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from wizard.capture.feed_client import FeedClient, FeedError
-from wizard.capture.feed_token import read_token
+from wizard.capture.feed_client import FeedError, node_client
 from wizard.capture.haproxy_insertion import HaproxyInsertion
 from wizard.capture.health import HEALTH_PATH
 from wizard.capture.stats import MARK_HEADER
@@ -190,7 +189,7 @@ class CaptureWitness:
     each time, and a marked request another worker took is missed, and tried again)."""
 
     def __init__(self, plan: Plan):
-        self._feeds = [FeedClient(node.feed, read_token(node.token_file), timeout=PROBE_TIMEOUT)
+        self._feeds = [node_client(node, timeout=PROBE_TIMEOUT)
                        for node in plan.capture.nodes.values() if node.feed and node.token_file]
         self._health = [] if self._feeds else [httpx.Client(base_url=f"http://{address}", timeout=PROBE_TIMEOUT)
                                                for address in plan.capture.haproxy.captures.values()]

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.capture import writes
-from wizard.capture.feed_client import FeedClient, feed_sources
-from wizard.capture.feed_token import read_token
+from wizard.capture.feed_client import feed_sources, node_client
 from wizard.capture.reader import LogReader, LogUnreachable, NamedVerdicts, OpenedOnUse, Verdicts
 from wizard.capture.replay import (
     FAILED,
@@ -101,8 +100,7 @@ def node_sources(nodes: Mapping[str, Any], state: Any) -> list[Source]:
         if node.log:
             sources.append(Source(name, LocalLog(node.log, state, name)))
         else:
-            client = FeedClient(node.feed, read_token(node.token_file))
-            sources += [Source(log_name, log) for log_name, log in feed_sources(name, client, state)]
+            sources += [Source(log_name, log) for log_name, log in feed_sources(name, node_client(node), state)]
     return sources
 
 

@@ -36,6 +36,7 @@ from wizard.capture.commit import GroupCommit
 from wizard.capture.config import ProxyConfig, url_of
 from wizard.capture.connections import ConnectionCap, raise_open_files
 from wizard.capture.health import HEALTH_PATH, health_answer
+from wizard.capture.hold_file import HOLD_MODES
 from wizard.capture.server import NO_ANSWER, CutOff, Request, Response, Server
 from wizard.capture.stats import MARK_HEADER, MARK_LENGTH, ProxyCounters
 from wizard.capture.unlogged import Unlogged
@@ -65,7 +66,6 @@ _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _MARK = MARK_HEADER.lower().encode()
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a Content-Length even when empty
 
-HOLD_MODES = ("hold", "reject")
 STREAM_ABOVE = 256 * 1024  # read answers larger than this, or of unknown size, are streamed
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # a read's body; a write's is capped by ProxyConfig.max_body_size
 STOP_GRACE_SECONDS = 1.0  # on stop, requests in flight get this long before they are cancelled

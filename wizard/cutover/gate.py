@@ -28,7 +28,6 @@ from wizard.core.events import Event, GateChanged, TokenTick
 from wizard.plan import GateConfig
 
 POSTPONE_FILE = "postpone-cutover"
-WRITE_MODES = ("hold", "reject")
 
 
 class Replication(Protocol):

@@ -9,8 +9,7 @@ import socket
 from pathlib import Path
 
 from wizard.capture.config import SEPARATE, ProxyConfig
-from wizard.capture.feed_client import CaptureUnreachable, FeedClient
-from wizard.capture.feed_token import read_token
+from wizard.capture.feed_client import CaptureUnreachable, node_client
 from wizard.capture.writelog import LOG_FILE, log_directory
 from wizard.core.errors import MigrateError
 from wizard.core.tinylog import held_for_writing
@@ -106,9 +105,8 @@ def _probe_node(name: str, node: CaptureNode, result: CheckResult) -> None:
                         "give the state directory of that node's `alcor-migrate capture`, started before the "
                         "snapshot")
         return
-    feed_url, token_file = str(node.feed), str(node.token_file)  # the plan gives a node its log, or both
     try:
-        with FeedClient(feed_url, read_token(token_file), timeout=PROBE_SECONDS) as feed:
+        with node_client(node, timeout=PROBE_SECONDS) as feed:
             feed.status()
     except CaptureUnreachable as exc:
         result.find(Severity.WARNING, "capture-node-unreachable", where, f"capture.nodes.{name}: {exc}",
