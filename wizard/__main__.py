@@ -1,7 +1,5 @@
 """`python -m wizard` runs the command line."""
 
-import sys
+from wizard.cli import script
 
-from wizard.cli import main
-
-sys.exit(main())
+script()

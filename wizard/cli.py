@@ -38,10 +38,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, script: bool = False) -> int:
+    """Run one command; `script`: this is the process's command line (a command may then end the
+    process itself, core/process_exit.py)."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    args.end_process_when_done = script
     if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
         args = parser.parse_args(["tui"])
     if not getattr(args, "func", None):
@@ -59,5 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def script() -> None:
+    """The `alcor-migrate` script and `python -m wizard`."""
+    sys.exit(main(script=True))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    script()

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from wizard.commands.options import add_plan_options, plan_from_args, snapshot_of
 from wizard.core.errors import ExitCode, InputError
+from wizard.core.process_exit import end_process
 from wizard.neutron.access import no_agents
 from wizard.translate import dryrun
 from wizard.translate.accounting import Tally, account, unaccounted
@@ -45,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     missing = unaccounted(tallies)
     if missing:  # a translation bug, never the operator's: say so loudly
         raise InputError([f"unaccounted resource: {item}" for item in missing])
-    return ExitCode.BLOCKED if translation.blockers else ExitCode.OK
+    code = ExitCode.BLOCKED if translation.blockers else ExitCode.OK
+    if args.end_process_when_done:  # every file is closed: the translation need not be freed
+        end_process(code)
+    return code
 
 
 def _clip(text: str, width: int = 72) -> str:

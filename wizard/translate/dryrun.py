@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
+
+import orjson
 
 from wizard.core.collector import collector_paused
 from wizard.translate.accounting import Tally
@@ -57,16 +59,27 @@ def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[st
     a line at a time; returns their paths."""
     Path(out_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     files = paths(out_dir)
-    encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # bodies are trees
     with collector_paused():  # a line's objects are freed with it; the collector would walk the cloud
-        with _private(files[0]) as fh:
-            fh.writelines(encode(request.to_json(seq)) + "\n"
-                          for seq, request in enumerate(translation.requests, start=1))
+        with _private(files[0], binary=True) as fh:
+            fh.writelines(_line(request.to_json(seq)) for seq, request in enumerate(translation.requests, start=1))
         with _private(files[1]) as fh:
             write_findings(fh, translation.findings)
         with _private(files[2]) as fh:
             fh.write("\n".join(summary_lines(translation, tallies)) + "\n")
     return files
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # bodies are trees
+
+
+def _line(value: dict[str, Any]) -> bytes:
+    """One line of requests.jsonl: compact UTF-8 JSON by orjson (about twice json's speed on a large
+    cloud's bodies); json's encoder (ASCII) for what orjson refuses: an integer beyond 64 bits, a lone
+    surrogate."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (_ENCODE(value) + "\n").encode()
 
 
 # One finding (Finding.to_json) as json.dump(indent=1) writes it inside findings.json's list.
@@ -107,10 +120,11 @@ def _scalar(value: Any) -> str:
     return encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
 
 
-def _private(path: Path):
-    """`path` opened for writing, mode 0600 (also a file an earlier run left readable)."""
+def _private(path: Path, binary: bool = False) -> IO[Any]:
+    """`path` opened for writing (text, or bytes), mode 0600 (also a file an earlier run left readable)."""
     fh = open(  # noqa: SIM115 -- returned open; the caller closes it
-        path, "w", encoding="utf-8", opener=lambda name, flags: os.open(name, flags, 0o600))
+        path, "wb" if binary else "w", encoding=None if binary else "utf-8",
+        opener=lambda name, flags: os.open(name, flags, 0o600))
     os.fchmod(fh.fileno(), 0o600)
     return fh
 

@@ -49,7 +49,13 @@ def binding_profile(value: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def vif_details(value: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (value or {}).items() if k in values.VIF_DETAILS_KEYS}
+    return {key: value[key] for key in _details_kept(tuple(value))} if value else {}
+
+
+@functools.lru_cache(maxsize=1024)  # a cloud's ports have a few key sets, each mechanism driver its own
+def _details_kept(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The binding:vif_details keys Alcor keeps, in the port's order."""
+    return tuple(key for key in keys if key in values.VIF_DETAILS_KEYS)
 
 
 def extra_dhcp_opts(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -131,12 +137,13 @@ def body(port: dict[str, Any], context: Context) -> dict[str, Any] | None:
     pid = port["id"]
     if not_a_port(port, context):
         return None
-    if context.index.is_external(port.get("network_id")):
-        context.find("port-on-external-network", KIND, pid, f"port of {port.get('device_owner') or 'no device'} on "
-                 f"external network {port.get('network_id')}, which Alcor holds as elastic-IP ranges only")
-        return None
-    if not context.network_created(port.get("network_id")):
-        context.find("skipped-with-parent", KIND, pid, f"its network {port.get('network_id')} is not migrated")
+    network_id = port.get("network_id")
+    if not context.network_created(network_id):  # never an external network
+        if context.index.is_external(network_id):
+            context.find("port-on-external-network", KIND, pid, f"port of {port.get('device_owner') or 'no device'} "
+                         f"on external network {network_id}, which Alcor holds as elastic-IP ranges only")
+        else:
+            context.find("skipped-with-parent", KIND, pid, f"its network {network_id} is not migrated")
         return None
     vnic = vnic_type(port.get("binding:vnic_type") or "normal")
     if vnic not in values.VNIC_TYPES:
@@ -210,10 +217,20 @@ def _check_bindings(port: dict[str, Any], context: Context) -> None:
         if dropped:
             context.find("binding-profile-keys-dropped", KIND, pid,
                          f"binding:profile keys not kept: {', '.join(dropped)}")
-    details = port.get("binding:vif_details")
-    dropped_details = _details_dropped(tuple(details)) if details else None
-    if dropped_details:
-        context.find("vif-details-keys-dropped", KIND, pid, dropped_details)
+
+
+def report_vif_details(ports: list[dict[str, Any]], context: Context) -> None:
+    """One finding per set of binding:vif_details keys Alcor does not keep, naming the first of these
+    ports holding it and how many do: nearly every port of a cloud has one of a few such sets (each
+    mechanism driver its own), and nothing is to be done about them."""
+    first: dict[str, list[Any]] = {}  # message -> [first port id, count]
+    for port in ports:
+        details = port.get("binding:vif_details")
+        message = _details_dropped(tuple(details)) if details else None
+        if message:
+            first.setdefault(message, [port["id"], 0])[1] += 1
+    for message, (pid, count) in first.items():
+        context.find("vif-details-keys-dropped", KIND, pid, message if count == 1 else f"{message} ({count} ports)")
 
 
 @functools.lru_cache(maxsize=1024)  # a cloud's ports have a few key sets, each mechanism driver its own
@@ -257,15 +274,19 @@ def check_macs(context: Context) -> set[str]:
 def ports(context: Context) -> list[AlcorRequest]:
     """Every port that Alcor should hold, in bulk chunks per project."""
     clashing = check_macs(context)
-    items, allow_all_projects = [], set()
+    items, allow_all_projects, translated = [], set(), []
     for port in context.index.in_id_order(KIND):
         alcor_body = body(port, context)
-        if alcor_body is None or port["id"] in clashing:
+        if alcor_body is None:
+            continue
+        translated.append(port)
+        if port["id"] in clashing:
             continue
         if allow_all.group_id(context.project(port)) in alcor_body["security_groups"]:
             allow_all_projects.add(context.project(port))
         items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), context.project(port), alcor_body,
                                        needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
+    report_vif_details(translated, context)
     groups = allow_all.creates(sorted(allow_all_projects), context)
     context.record(groups)
     return groups + requests.bulk(paths.PORT, items, context.options.chunk, context.key_of)
@@ -276,6 +297,7 @@ def create(port: dict[str, Any], context: Context) -> list[AlcorRequest]:
     alcor_body = body(port, context)
     if alcor_body is None:
         return []
+    report_vif_details([port], context)
     first = allow_all_first(port, alcor_body, context)
     return first + [requests.create(paths.PORT, context.project(port), alcor_body, NeutronRef(KIND, port["id"]),
                                     depends_on=context.needs(*needs(port, alcor_body)) + [r.key for r in first],
