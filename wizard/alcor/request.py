@@ -13,12 +13,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class NeutronRef:
-    """The Neutron resource a request (or finding) comes from."""
+class NeutronRef(NamedTuple):
+    """The Neutron resource a request (or finding) comes from (a named tuple: a large cloud's
+    translation makes hundreds of thousands, at a quarter of a frozen dataclass's cost)."""
 
     kind: str  # snapshot collection name: "networks", "ports", ...
     id: str

@@ -9,6 +9,7 @@ id-map entries and bindings.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections import defaultdict
@@ -203,6 +204,7 @@ def in_cidr(address: str, cidr: str) -> bool:
 ALCOR_PREFIXES = range(16, 29)
 
 
+@functools.lru_cache(maxsize=65536)  # asked of each subnet twice: by its own translation, and its ports'
 def cidr_problem(cidr: str | None) -> str | None:
     """Why Alcor refuses an IPv4 subnet's CIDR ("has a /29 prefix"), or None if it takes it."""
     try:
@@ -230,16 +232,22 @@ class Context:
         self.bindings: dict[str, str] = {}
         self.created_by: dict[tuple[str, str], str] = {}  # (kind, neutron id) -> key of its create
         self._derived: dict[Any, Any] = {}  # what is worked out from the index, until it changes
+        self._networks_created: dict[str | None, bool] = {}  # the same, asked of every port
+        self._subnets_created: dict[str | None, bool] = {}
 
     def put(self, kind: str, resource: dict[str, Any]) -> None:
         """A resource as Neutron now holds it (replay): into the index, forgetting what was derived from it."""
         self.index.put(kind, resource)
-        self._derived.clear()
+        self._forget_derived()
 
     def remove(self, kind: str, resource_id: str) -> None:
         """A resource Neutron no longer holds (replay)."""
         self.index.remove(kind, resource_id)
-        self._derived.clear()
+        self._forget_derived()
+
+    def _forget_derived(self) -> None:
+        for derived in (self._derived, self._networks_created, self._subnets_created):
+            derived.clear()
 
     def find(self, code: str, kind: str, resource_id: str, message: str) -> Finding:
         """Record a finding of a catalogued code against one Neutron resource."""
@@ -281,19 +289,20 @@ class Context:
     # -- what is left out, so that children follow their parents -----------------------------
     def network_created(self, network_id: str | None) -> bool:
         """Whether translation creates this network as a VPC (external, flat and unknown types are not)."""
-        key = ("networks", network_id)
-        if key not in self._derived:
+        created = self._networks_created.get(network_id)
+        if created is None:
             network = self.index.get("networks", network_id)
-            self._derived[key] = (network is not None and not network.get("router:external")
-                                  and network.get("provider:network_type") in NETWORK_TYPE_TO_ALCOR)
-        return self._derived[key]
+            created = self._networks_created[network_id] = (
+                network is not None and not network.get("router:external")
+                and network.get("provider:network_type") in NETWORK_TYPE_TO_ALCOR)
+        return created
 
     def subnet_created(self, subnet_id: str) -> bool:
         """Whether translation creates this subnet (IPv4 with a prefix Alcor takes, on a created network)."""
-        key = ("subnets", subnet_id)
-        if key not in self._derived:
+        created = self._subnets_created.get(subnet_id)
+        if created is None:
             subnet = self.index.get("subnets", subnet_id)
-            self._derived[key] = (subnet is not None and subnet.get("ip_version") == 4
-                                  and cidr_problem(subnet.get("cidr")) is None
-                                  and self.network_created(subnet.get("network_id")))
-        return self._derived[key]
+            created = self._subnets_created[subnet_id] = (
+                subnet is not None and subnet.get("ip_version") == 4 and cidr_problem(subnet.get("cidr")) is None
+                and self.network_created(subnet.get("network_id")))
+        return created

@@ -19,7 +19,6 @@ from wizard.translate import allow_all, requests
 from wizard.translate.context import (
     DHCP_OWNER,
     FLOATINGIP_OWNER,
-    L3_INTERNAL_OWNERS,
     NOT_PORT_OWNERS,
     ROUTER_GATEWAY_OWNER,
     ROUTER_INTERFACE_OWNERS,
@@ -114,6 +113,8 @@ def not_a_port(port: dict[str, Any], context: Context) -> bool:
     requests; when their owner is missing, a finding names them here.
     """
     owner = port.get("device_owner") or ""
+    if owner not in NOT_PORT_OWNERS:
+        return False
     pid, device = port["id"], port.get("device_id")
     if owner in ROUTER_INTERFACE_OWNERS or owner == ROUTER_GATEWAY_OWNER:
         if context.index.get("routers", device) is None:
@@ -126,10 +127,8 @@ def not_a_port(port: dict[str, Any], context: Context) -> bool:
     if owner == DHCP_OWNER:
         context.find("dhcp-port-not-migrated", KIND, pid, "Neutron DHCP port; ACA answers DHCP itself")
         return True
-    if owner in L3_INTERNAL_OWNERS:
-        context.find("l3-port-not-migrated", KIND, pid, f"{owner} port; Alcor has no such router internals")
-        return True
-    return False
+    context.find("l3-port-not-migrated", KIND, pid, f"{owner} port; Alcor has no such router internals")
+    return True
 
 
 def body(port: dict[str, Any], context: Context) -> dict[str, Any] | None:
@@ -242,10 +241,8 @@ def _details_dropped(keys: tuple[str, ...]) -> str | None:
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
     """What must exist before the port: its network, subnets and groups (Neutron's, or the allow-all group)."""
-    out = [("networks", port["network_id"])]
-    out += [("subnets", f["subnet_id"]) for f in alcor_body["fixed_ips"]]
-    out += [("security_groups", g) for g in port.get("security_groups") or alcor_body["security_groups"]]
-    return out
+    return [("networks", port["network_id"]), *[("subnets", f["subnet_id"]) for f in alcor_body["fixed_ips"]],
+            *[("security_groups", g) for g in port.get("security_groups") or alcor_body["security_groups"]]]
 
 
 def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: Context) -> list[AlcorRequest]:
@@ -275,6 +272,7 @@ def ports(context: Context) -> list[AlcorRequest]:
     """Every port that Alcor should hold, in bulk chunks per project."""
     clashing = check_macs(context)
     items, allow_all_projects, translated = [], set(), []
+    allow_all_group = context.options.port_security_off == "allow_all_group"  # else no port names it (_groups)
     for port in context.index.in_id_order(KIND):
         alcor_body = body(port, context)
         if alcor_body is None:
@@ -282,9 +280,10 @@ def ports(context: Context) -> list[AlcorRequest]:
         translated.append(port)
         if port["id"] in clashing:
             continue
-        if allow_all.group_id(context.project(port)) in alcor_body["security_groups"]:
-            allow_all_projects.add(context.project(port))
-        items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), context.project(port), alcor_body,
+        project = context.project(port)
+        if allow_all_group and allow_all.group_id(project) in alcor_body["security_groups"]:
+            allow_all_projects.add(project)
+        items.append(requests.BulkItem(NeutronRef(KIND, port["id"]), project, alcor_body,
                                        needs=needs(port, alcor_body), deferred=_deferred(alcor_body)))
     report_vif_details(translated, context)
     groups = allow_all.creates(sorted(allow_all_projects), context)
