@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any
 
 import orjson
 
@@ -87,7 +87,7 @@ _FINDING = ('\n  {{\n   "severity": {},\n   "code": {},\n   "kind": {},\n   "id"
             '\n   "remedy": {}\n  }}')
 
 
-def write_findings(fh: TextIO, findings: list[Finding]) -> None:
+def write_findings(fh: IO[str], findings: list[Finding]) -> None:
     """findings.json: `{"findings": [...], "counts": {severity: n}}`, the text json.dump(indent=1)
     writes, one finding at a time (json's indenting encoder is pure Python, and holds it all); what
     findings share (severity, code, kind, remedy) is encoded once."""

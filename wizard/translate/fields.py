@@ -87,7 +87,7 @@ class Table:
     def body(self, resource: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every sent field, under Alcor's name; `overrides` (Neutron names) replace values first."""
         # Built at C speed: a missing field gets its default here, a null one below (rare).
-        body = dict(zip(self._tos, map(resource.get, self._names, self._defaults)))
+        body = dict(zip(self._tos, map(resource.get, self._names, self._defaults), strict=True))
         if None in map(body.__getitem__, self._defaulted_tos):
             for to, default in self._defaulted:
                 if body[to] is None:
