@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,3 +143,37 @@ def test_preview_of_a_floating_ip_without_an_address_is_bad_input_naming_it(tmp_
     path.write_text(json.dumps(document))
     assert main(["preview", "--snapshot", str(path)]) == 2
     assert f"error: floatingips {fip['id']}: no floating_ip_address" in capsys.readouterr().err
+
+
+def test_requests_jsonl_holds_every_line_as_the_request_says_even_what_orjson_refuses(tmp_path):
+    """A line is orjson's compact UTF-8; a body orjson refuses (an integer beyond 64 bits, a lone surrogate
+    a snapshot's "\\ud800" escape gives) is written by json's encoder instead: no line is lost."""
+    from wizard.alcor.request import AlcorRequest, NeutronRef
+
+    def request(key, body):
+        return AlcorRequest(key=key, kind="vpc", service="vpc", method="POST", path="/project/p/vpcs",
+                            body={"network": body}, neutron=(NeutronRef("networks", key),))
+
+    sent = [request("plain", {"name": "réseau", "mtu": 1450}), request("huge", {"revision_number": 2**70}),
+            request("surrogate", {"name": "\ud800"})]
+    dryrun.write(tmp_path, Translation(requests=sent), {})
+    raw = (tmp_path / "requests.jsonl").read_bytes().splitlines()
+    assert [json.loads(line) for line in raw] == [r.to_json(seq) for seq, r in enumerate(sent, start=1)]
+    assert "réseau".encode() in raw[0] and str(2**70).encode() in raw[1] and b"\\ud800" in raw[2]
+
+
+def test_preview_as_a_command_ends_with_its_output_and_files_complete(tmp_path):
+    """`python -m wizard preview` ends the process without freeing the translation (core/process_exit.py):
+    what it printed to a pipe and the files it wrote are complete, and its exit code is preview's."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "wizard", "preview", "--snapshot", str(DATA / "neutron29-small.json"),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 3, done.stderr  # blockers: a port with port security off, under the default policy
+    assert " ".join(done.stdout.split()).endswith(f"wrote {out / 'summary.md'}")  # rich wraps at 80 columns
+    assert json.loads((out / "findings.json").read_text())["counts"]["blocker"] == 1
+    assert (out / "summary.md").read_text().endswith("\n")
+    assert all(json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines())

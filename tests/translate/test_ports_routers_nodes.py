@@ -146,3 +146,27 @@ def test_single_resource_functions_match_the_whole_translation(cloud):
     changed = single.update("security_group_rules", {**egress, "description": "changed"}, ctx)
     assert [r.method for r in changed] == ["DELETE", "POST"]
     assert changed[0].path.endswith(f"{{alcor-id:alcor_rules:{cloud.web['id']}:egress:IPv4}}")
+
+
+def test_vif_details_keys_alcor_drops_are_one_finding_per_key_set_naming_the_first_port():
+    """Nearly every OVS port carries the same binding:vif_details keys Alcor does not keep: one finding per
+    key set (the first port by id, and how many), not one per port; a replayed port alone gets its own."""
+    from wizard.translate import single
+    from wizard.translate.context import Context, Index
+
+    net, grp = s.network(), s.group()
+    sub = s.subnet(net, "10.6.0.0/24")
+    ovs = {"port_filter": True, "bridge_name": "br-int", "datapath_type": "system"}
+    three = [s.port(net, sub, f"10.6.0.{n}", [grp["id"]], **{"binding:vif_details": dict(ovs)}) for n in (5, 6, 7)]
+    other = s.port(net, sub, "10.6.0.8", [grp["id"]], **{"binding:vif_details": {"vhostuser_socket": "/x"}})
+    snapshot = s.snapshot(net, sub, *three, other, grp)
+    found = [(f.neutron.id, f.message) for f in translate(snapshot).findings if f.code == "vif-details-keys-dropped"]
+    first = min(p["id"] for p in three)
+    assert sorted(found) == sorted([
+        (first, "binding:vif_details keys not kept: bridge_name, datapath_type (3 ports)"),
+        (other["id"], "binding:vif_details keys not kept: vhostuser_socket")])
+    ctx = Context(Index(snapshot))
+    for write in (single.create, single.update):
+        write("ports", three[2], ctx)
+    assert [(f.neutron.id, f.message) for f in ctx.findings if f.code == "vif-details-keys-dropped"] == [
+        (three[2]["id"], "binding:vif_details keys not kept: bridge_name, datapath_type")] * 2
