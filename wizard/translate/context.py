@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import operator
 import socket
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -63,6 +64,9 @@ class Options:
         return self.bulk_size if self.bulk else None
 
 
+_ID = operator.itemgetter("id")
+
+
 class Index:
     """Neutron resources by id, and the reverse references translation follows."""
 
@@ -71,7 +75,7 @@ class Index:
         self.extensions: list[str] = snapshot.extensions if snapshot else []
         if snapshot:
             for name in COLLECTIONS:
-                self.by_id[name] = {item["id"]: item for item in snapshot[name]}
+                self.by_id[name] = dict(zip(map(_ID, snapshot[name]), snapshot[name], strict=True))
         self._derived: dict[str, Any] | None = None
         self._ordered: dict[str, list[dict[str, Any]]] = {}  # kind -> in_id_order(kind), until it changes
 

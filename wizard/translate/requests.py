@@ -85,7 +85,7 @@ def bulk(endpoint: Kind, items: list[BulkItem], size: int | None,
             chunk = group[start:start + size]
             learns = tuple(learn.within(bulk_key, index) for index, item in enumerate(chunk)
                            for learn in item.learns)
-            needs = {key for need in {need for item in chunk for need in item.needs} if (key := key_of(need))}
+            needs = {key for need in set().union(*[item.needs for item in chunk]) if (key := key_of(need))}
             requests.append(AlcorRequest(
                 key=f"{endpoint.name}-bulk:{project or '-'}:{chunk[0].ref.id}+{len(chunk)}",
                 kind=endpoint.name, service=endpoint.service, method="POST",
