@@ -11,6 +11,8 @@ Alcor fills an empty list with the project's default group or fails the create.
 from __future__ import annotations
 
 import functools
+import operator
+from itertools import repeat
 from typing import Any
 
 from wizard.alcor import paths, values
@@ -241,8 +243,11 @@ def _details_dropped(keys: tuple[str, ...]) -> str | None:
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
     """What must exist before the port: its network, subnets and groups (Neutron's, or the allow-all group)."""
-    return [("networks", port["network_id"]), *[("subnets", f["subnet_id"]) for f in alcor_body["fixed_ips"]],
-            *[("security_groups", g) for g in port.get("security_groups") or alcor_body["security_groups"]]]
+    return [("networks", port["network_id"]), *zip(repeat("subnets"), map(_SUBNET_ID, alcor_body["fixed_ips"])),
+            *zip(repeat("security_groups"), port.get("security_groups") or alcor_body["security_groups"])]
+
+
+_SUBNET_ID = operator.itemgetter("subnet_id")
 
 
 def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: Context) -> list[AlcorRequest]:
