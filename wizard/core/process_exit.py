@@ -14,5 +14,8 @@ def end_process(code: int) -> NoReturn:
     that has closed every file it wrote and left no thread or child behind; mypy ends the same way."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`) or a stream closed: nothing more to say
+            pass
     os._exit(code)
