@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -14,8 +15,6 @@ def end_process(code: int) -> NoReturn:
     that has closed every file it wrote and left no thread or child behind; mypy ends the same way."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (`| head`), a stream closed
             stream.flush()
-        except (OSError, ValueError):  # a reader gone (`| head`) or a stream closed: nothing more to say
-            pass
     os._exit(code)
