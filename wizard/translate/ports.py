@@ -133,8 +133,9 @@ def not_a_port(port: dict[str, Any], context: Context) -> bool:
     return True
 
 
-def body(port: dict[str, Any], context: Context) -> dict[str, Any] | None:
-    """The port body, or None when the port is not created as a port (with a finding or a carrier)."""
+def body(port: dict[str, Any], context: Context, report_details: bool = True) -> dict[str, Any] | None:
+    """The port body, or None when the port is not created as a port (with a finding or a carrier);
+    `report_details` False: the caller reports binding:vif_details for many ports at once."""
     pid = port["id"]
     if not_a_port(port, context):
         return None
@@ -157,6 +158,8 @@ def body(port: dict[str, Any], context: Context) -> dict[str, Any] | None:
     if groups is None:
         return None
     _check_bindings(port, context)
+    if report_details:
+        report_vif_details([port], context)
     if port.get("qos_policy_id"):
         context.find("qos-policy", KIND, pid, f"QoS policy {port['qos_policy_id']} is kept but not enforced")
     for field, code in FIELDS.dropped_with_meaning(port):
@@ -279,7 +282,7 @@ def ports(context: Context) -> list[AlcorRequest]:
     items, allow_all_projects, translated = [], set(), []
     allow_all_group = context.options.port_security_off == "allow_all_group"  # else no port names it (_groups)
     for port in context.index.in_id_order(KIND):
-        alcor_body = body(port, context)
+        alcor_body = body(port, context, report_details=False)
         if alcor_body is None:
             continue
         translated.append(port)
@@ -301,7 +304,6 @@ def create(port: dict[str, Any], context: Context) -> list[AlcorRequest]:
     alcor_body = body(port, context)
     if alcor_body is None:
         return []
-    report_vif_details([port], context)
     first = allow_all_first(port, alcor_body, context)
     return first + [requests.create(paths.PORT, context.project(port), alcor_body, NeutronRef(KIND, port["id"]),
                                     depends_on=context.needs(*needs(port, alcor_body)) + [r.key for r in first],

@@ -66,10 +66,7 @@ def update(kind: str, resource: dict[str, Any], context: Context) -> list[AlcorR
     alcor_body = body(resource, context)
     if alcor_body is None:
         return []
-    first: list[AlcorRequest] = []
-    if kind == "ports":
-        ports.report_vif_details([resource], context)
-        first = ports.allow_all_first(resource, alcor_body, context)
+    first = ports.allow_all_first(resource, alcor_body, context) if kind == "ports" else []
     target = alcor_id(kind, resource["id"], context)
     return first + [requests.update(endpoint, context.project(resource), target, alcor_body,
                                     NeutronRef(kind, resource["id"]), depends_on=[r.key for r in first],
