@@ -40,7 +40,8 @@ Wire format (JSON; every request needs `Authorization: Bearer TOKEN`, the token 
     at most MAX_HOLD), so a hold a dead run left is released. 503 if the proxy did not take it within
     hold_file.ACK_TIMEOUT (writes are then not held), 400 for a bad body.
 `DELETE /v1/hold`
-    Releases the hold (none: nothing to do): `{"capture": NAME, "hold": null}`.
+    Releases the hold (none: nothing to do): `{"capture": NAME, "hold": null}`, once the capture's
+    proxy (every worker's) lets writes through again; 503 if it did not say so within ACK_TIMEOUT.
 
 The hold takes the feed's token: the token is the migration host's, which alone reads the logs and
 alone holds the writes for the switch; a second token would be one more secret to copy to the same
@@ -223,7 +224,12 @@ class FeedServer:
         hold, holding = self._hold, self._holding
         assert hold is not None and holding is not None
         async with holding:
-            hold.release_writes()
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, hold.release_writes)
+            except MigrateError:
+                return web.json_response({"error": f"capture {self.capture}: its proxy did not confirm the release "
+                                                   f"within {hold.ack_timeout:g}s; a process that missed it lets "
+                                                   "writes through when the hold expires"}, status=503)
         return web.json_response({"capture": self.capture, "hold": None})
 
     def _page(self, request: web.Request, default: int, most: int) -> tuple[Source, int, int]:

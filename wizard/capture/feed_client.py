@@ -65,8 +65,8 @@ class FeedClient:
                           timeout=HOLD_TIMEOUT)
 
     def release(self) -> dict[str, Any]:
-        """Let the capture's held writes through (DELETE /v1/hold)."""
-        return self._call("DELETE", "/v1/hold")
+        """Let the capture's held writes through (DELETE /v1/hold); returns once its proxy does."""
+        return self._call("DELETE", "/v1/hold", timeout=HOLD_TIMEOUT)
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self._call("GET", path, params={k: v for k, v in params.items() if v is not None})

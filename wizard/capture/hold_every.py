@@ -67,8 +67,8 @@ class EveryCapture:
     def release_writes(self) -> None:
         for name, problem in self._each(lambda hold: hold.release_writes()):
             if problem is not None:
-                self.warn(f"write hold: {name} could not be told to release writes ({problem}); its hold "
-                          "ends by itself when it expires")
+                self.warn(f"write hold: {name}: the release is not confirmed ({problem}); its hold ends by "
+                          "itself when it expires")
 
     def _each(self, call: Callable[[WriteHold], None]) -> list[tuple[str, str | None]]:
         """`call` on every hold at once: (name, the problem or None) for each."""

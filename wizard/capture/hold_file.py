@@ -4,7 +4,8 @@ state directory, which that process watches.
 `run`'s side (HoldRequest, a gate.WriteHold) writes `capture-hold` (JSON: an id, the mode, the
 Retry-After, and when the hold expires) and returns once the capture process has acknowledged that
 id in `capture-hold.ack`, which it does only after its proxy's `hold_writes` returned: from then
-on every write it logs until the release is already in the log. Releasing removes the file. The
+on every write it logs until the release is already in the log. Releasing removes the file and
+returns once the ack says no hold (`{"id": null}`), written after the proxy let writes through. The
 capture's side (HoldWatcher) looks at the file every POLL seconds and holds or releases its proxy's
 writes to match; a hold past its expiry (a run that died holding writes) is released.
 """
@@ -36,40 +37,56 @@ class HoldRequest:
     def __init__(self, state_dir: str | os.PathLike, ack_timeout: float = ACK_TIMEOUT):
         self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(state_dir) / ACK_FILE
         self.ack_timeout = ack_timeout
+        self._asked: str | None = None  # the id of the last hold asked for
 
     def hold_writes(self, mode: str, retry_after: float, expires_in: float | None = None) -> None:
         """Hold until released, or `expires_in` seconds (default: Retry-After and EXPIRY_MARGIN)."""
-        request = uuid.uuid4().hex
+        request = self._asked = uuid.uuid4().hex
         lasts = retry_after + EXPIRY_MARGIN if expires_in is None else expires_in
         write_record(self.path, {"id": request, "mode": mode, "retry_after": retry_after,
                                  "expires": time.time() + lasts})
-        deadline = time.monotonic() + self.ack_timeout
-        while time.monotonic() < deadline:
-            if (read_record(self.ack_path) or {}).get("id") == request:
-                return
-            time.sleep(POLL)
+        if self._acked(lambda held: held == request):
+            return
         self.release_writes()
         raise MigrateError(f"{self.path}: no capture process took the write hold within {self.ack_timeout:g}s; "
                            "writes were not held. Is `alcor-migrate capture --plan` running on this state "
                            "directory? Start it, then run again")
 
     def release_writes(self) -> None:
+        """Let writes through; returns once the capture process has, if it took the hold asked for."""
+        held = (read_record(self.ack_path) or {}).get("id")
         self.path.unlink(missing_ok=True)
+        if held is None or held != self._asked or self._acked(lambda now: now != held):
+            return
+        raise MigrateError(f"{self.path}: the capture process did not confirm within {self.ack_timeout:g}s that it "
+                           "let writes through (its hold file is removed; a process that missed it lets writes "
+                           "through when the hold expires)")
+
+    def _acked(self, done: Callable[[str | None], bool]) -> bool:
+        """Whether the ack's hold id satisfies `done` within ack_timeout."""
+        deadline = time.monotonic() + self.ack_timeout
+        while time.monotonic() < deadline:
+            if done((read_record(self.ack_path) or {}).get("id")):
+                return True
+            time.sleep(POLL)
+        return False
 
 
 class HoldWatcher:
     """The capture process's side: holds and releases its proxy's writes as the hold file says."""
 
     def __init__(self, state_dir: str | os.PathLike, proxy, warn: Callable[[str], None], poll: float = POLL,
-                 ack_dir: str | os.PathLike | None = None):
-        """`ack_dir`: where the ack goes (default `state_dir`); a worker acks to its supervisor (workers.py)."""
+                 ack_dir: str | os.PathLike | None = None, tell: Callable[[str], None] = lambda text: None):
+        """`ack_dir`: where the ack goes (default `state_dir`); a worker acks to its supervisor (workers.py).
+        `tell`: where to say that writes are held and released."""
         self.path, self.ack_path = Path(state_dir) / HOLD_FILE, Path(ack_dir or state_dir) / ACK_FILE
-        self.proxy, self.warn, self.poll = proxy, warn, poll
+        self.proxy, self.warn, self.tell, self.poll = proxy, warn, tell, poll
         self.held: str | None = None  # the id of the hold in effect
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="capture-hold", daemon=True)
 
     def start(self) -> None:
+        write_record(self.ack_path, {"id": None})  # a new process holds nothing (a restarted worker's ack may)
         self._thread.start()
 
     def stop(self) -> None:
@@ -88,11 +105,14 @@ class HoldWatcher:
             if self.held:
                 self.proxy.release_writes()
                 self.held = None
+                write_record(self.ack_path, {"id": None})
+                self.tell(f"{self.path}: writes released")
             return
         if request.get("id") != self.held:
             self.proxy.hold_writes(request["mode"], float(request["retry_after"]))
             self.held = request["id"]
             write_record(self.ack_path, {"id": self.held})
+            self.tell(f"{self.path}: writes held ({request['mode']}, Retry-After {float(request['retry_after']):g}s)")
 
     def _watch(self) -> None:
         warned = ""

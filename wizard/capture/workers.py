@@ -7,7 +7,8 @@ in `<state-dir>/worker-K/`. A worker that dies is started again within a second 
 what it left `pending` as `unknown`); the kernel sends new connections to the others meanwhile.
 Workers die with the supervisor (PR_SET_PDEATHSIG). The cut-over's write hold (hold_file.py) is
 watched by every worker; each acks in its own directory, and the supervisor acks the run's request
-once every worker has (`relay_holds`), so writes are held on every worker when the run goes on.
+(and its release) once every worker has (`relay_holds`), so writes are held on every worker when
+the run goes on, and pass on every worker when the release returns.
 Each worker's first line of output says it listens (kept in `first_line`, for the supervisor to
 show after its own); every later line it prints is passed on, prefixed with its name.
 """
@@ -119,8 +120,8 @@ class Supervisor:
                     self.say(f"{worker.name}: {self.workers[number].first_line.rstrip()}")
 
     def relay_holds(self, state_dir: str | os.PathLike, stop: threading.Event) -> threading.Thread:
-        """Until `stop` is set (in a background thread): ack the hold asked for in `state_dir` once
-        every worker has acked it in its own directory."""
+        """Until `stop` is set (in a background thread): ack the hold asked for in `state_dir` (or its
+        release) once every worker has acked it in its own directory."""
 
         def relay() -> None:
             ack = Path(state_dir) / ACK_FILE
@@ -128,7 +129,7 @@ class Supervisor:
                 with contextlib.suppress(OSError, ValueError):
                     asked = (read_record(Path(state_dir) / HOLD_FILE) or {}).get("id")
                     acked = {(read_record(worker_dir(state_dir, n) / ACK_FILE) or {}).get("id") for n in self.workers}
-                    if asked is not None and acked == {asked} and (read_record(ack) or {}).get("id") != asked:
+                    if acked == {asked} and (read_record(ack) or {}).get("id") != asked:
                         write_record(ack, {"id": asked})
 
         thread = threading.Thread(target=relay, name="capture-hold-relay", daemon=True)

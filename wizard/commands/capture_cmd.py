@@ -139,7 +139,8 @@ def _serve(plan: Plan, config: ProxyConfig, hold_dir: str, counters: CounterFile
     own = Source(config.name, Path(plan.state_dir), proxy.counters.shared)
     watcher = HoldWatcher(hold_dir, proxy, lambda text: bus.publish(Message(level="warning", text=text,
                                                                             phase="capture")),
-                          ack_dir=plan.state_dir)
+                          ack_dir=plan.state_dir,
+                          tell=lambda text: bus.publish(Message(level="info", text=text, phase="capture")))
     sharing = feed = None
     try:
         feed = None if counters else _feed(plan, config.name, [own], config.server_tls())

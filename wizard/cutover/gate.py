@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from wizard.core.errors import MigrateError
-from wizard.core.events import Event, GateChanged, TokenTick
+from wizard.core.events import Event, GateChanged, Message, TokenTick
 from wizard.plan import GateConfig
 
 POSTPONE_FILE = "postpone-cutover"
@@ -54,7 +54,8 @@ class WriteHold(Protocol):
         """From now on, hold new writes ("hold") or answer them 503 with Retry-After ("reject")."""
 
     def release_writes(self) -> None:
-        """Let held writes through and accept new ones again."""
+        """Let held writes through and accept new ones again; returns once they pass (MigrateError if the
+        capture does not confirm it)."""
 
 
 class Postponement:
@@ -151,7 +152,15 @@ class CutoverGate:
             return GateOutcome(attempts=attempt, position=target, held_seconds=held)
         finally:
             if self.hold:
-                self.hold.release_writes()
+                self._release(self.hold)
+
+    def _release(self, hold: WriteHold) -> None:
+        """Let writes through; a release the capture does not confirm is a warning (the switch stands,
+        and the hold ends by itself when it expires)."""
+        try:
+            hold.release_writes()
+        except MigrateError as exc:
+            self.emit(Message(level="warning", text=f"cut-over gate: {exc}"))
 
     def _wait_while_postponed(self) -> None:
         announced = 0.0
