@@ -265,11 +265,19 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+_ISSUED: set[int] = set()  # ports free_port gave out: the lab's servers may take theirs seconds later
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nobody listens on right now and that this process has not
+    given out before (the kernel may offer a port again while the server it is meant for starts)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _ISSUED:
+            _ISSUED.add(port)
+            return port
 
 
 class NeutronServer:
