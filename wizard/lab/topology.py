@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from wizard.core.errors import MigrateError
 
 NAMESPACE = uuid.UUID("6f1c7a52-4d0e-4a8b-9a51-3c2f0e9b7d11")
@@ -83,6 +81,8 @@ class Builder:
 
     def __init__(self, url: str, add_agent: Callable[[str, str], object],
                  progress: Callable[[str, int, int], None] = lambda kind, done, total: None):
+        import httpx  # here, not at the top: every command imports this module (samples.cloud_file)
+
         self.client = httpx.Client(base_url=url.rstrip("/") + "/v2.0", timeout=300)
         self.add_agent = add_agent
         self.progress = progress

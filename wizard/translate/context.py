@@ -153,6 +153,10 @@ class Index:
         """Whether a group is its project's default group."""
         return group_id in self._views["default_ids"]
 
+    def default_group_ids(self) -> set[str]:
+        """The ids of the projects' default groups."""
+        return self._views["default_ids"]
+
     def segments_of(self, network_id: str) -> list[str]:
         return self._views["segments"].get(network_id, [])
 

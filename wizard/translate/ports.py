@@ -11,8 +11,6 @@ Alcor fills an empty list with the project's default group or fails the create.
 from __future__ import annotations
 
 import functools
-import operator
-from itertools import repeat
 from typing import Any
 
 from wizard.alcor import paths, values
@@ -28,7 +26,7 @@ from wizard.translate.context import (
     ip_version,
 )
 from wizard.translate.fields import IDENTITY, OMIT, Table, carried, convert, drop, keep, rename
-from wizard.translate.security_groups import alcor_group_id
+from wizard.translate.security_groups import alcor_group_ids
 
 KIND = "ports"
 
@@ -171,7 +169,7 @@ def _groups(port: dict[str, Any], context: Context) -> list[str] | None:
     """The port's groups by Alcor id; None (finding) for a port without any that Alcor cannot hold as it is."""
     groups = port.get("security_groups")
     if groups:
-        return [alcor_group_id(g, context) for g in groups]
+        return alcor_group_ids(groups, context)
     pid = port["id"]
     if port.get("port_security_enabled") is not False:
         context.find("port-without-security-groups", KIND, pid, f"port {port.get('name') or pid} has port security on "
@@ -246,11 +244,12 @@ def _details_dropped(keys: tuple[str, ...]) -> str | None:
 
 def needs(port: dict[str, Any], alcor_body: dict[str, Any]) -> list[tuple[str, str]]:
     """What must exist before the port: its network, subnets and groups (Neutron's, or the allow-all group)."""
-    return [("networks", port["network_id"]), *zip(repeat("subnets"), map(_SUBNET_ID, alcor_body["fixed_ips"])),
-            *zip(repeat("security_groups"), port.get("security_groups") or alcor_body["security_groups"])]
-
-
-_SUBNET_ID = operator.itemgetter("subnet_id")
+    wanted = [("networks", port["network_id"])]  # appended one by one: a port has few (faster than zip)
+    for fixed in alcor_body["fixed_ips"]:
+        wanted.append(("subnets", fixed["subnet_id"]))
+    for group in port.get("security_groups") or alcor_body["security_groups"]:
+        wanted.append(("security_groups", group))
+    return wanted
 
 
 def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: Context) -> list[AlcorRequest]:
