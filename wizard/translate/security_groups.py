@@ -73,7 +73,7 @@ def alcor_group_ids(group_ids: list[str], context: Context) -> list[str]:
 def _default_groups(context: Context) -> dict[str, str]:
     """The deferred Alcor id of each project's default group, by its Neutron id."""
     return context.derived(
-        _default_groups, lambda: {gid: deferred_id(KIND, gid) for gid in context.index.default_group_ids()})
+        "default-groups", lambda: {gid: deferred_id(KIND, gid) for gid in context.index.default_group_ids()})
 
 
 def auto_rules(group: dict[str, Any], context: Context) -> tuple[tuple[str, str], ...]:
