@@ -134,6 +134,34 @@ def test_objects_nested_one_level_past_the_bound_are_refused_and_up_to_it_load(t
     assert info.value.problems == [f"{path}: ports[0].binding:profile{'.a' * 61}: nested deeper than 64 levels"]
 
 
+def test_the_reader_gives_the_document_json_gives(tmp_path):
+    """Snapshots are parsed by msgspec: the same values and types as json's, down to the edge cases."""
+    doc = minimal()
+    doc["ports"][0].update({"revision_number": 2**70, "name": "réseau 😀 \u0000\t\"", "mtu": -0.0,
+                            "binding:profile": {"f": 0.1, "tiny": 5e-324, "big": 1.7976931348623157e308,
+                                                "exp": 1e21, "neg": -(2**63) - 1, "nested": [[{}], []]}})
+    path = tmp_path / "edge.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False).replace('"mtu": -0.0', '"mtu": -0.0, "dup": 1, "dup": 1e-400'))
+    loaded = snapshot.load(path).to_json()
+    expected = json.loads(path.read_text())
+    assert loaded == expected and repr(loaded) == repr(expected)  # repr: 1 and 1.0, 0.0 and -0.0 differ
+
+
+def test_what_the_fast_parser_refuses_json_reads_as_before(tmp_path):
+    """A lone surrogate escape (msgspec refuses it, json and Neutron's API take it) loads as json reads it."""
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps(minimal()).replace('"name": "net"', '"name": "\\ud800"', 1))
+    assert snapshot.load(path)["networks"][0]["name"] == "\ud800"
+
+
+def test_an_integer_longer_than_python_converts_is_bad_input_naming_the_file(tmp_path):
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(minimal()).replace('"mac_address"', f'"mtu": {"9" * 5000}, "mac_address"', 1))
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [f"{path}: not valid JSON: an integer of more than 4300 digits"]
+
+
 @pytest.mark.parametrize("written", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinity_are_refused_naming_the_resource(tmp_path, written):
     path = tmp_path / "nan.json"

@@ -145,9 +145,10 @@ def test_preview_of_a_floating_ip_without_an_address_is_bad_input_naming_it(tmp_
     assert f"error: floatingips {fip['id']}: no floating_ip_address" in capsys.readouterr().err
 
 
-def test_requests_jsonl_holds_every_line_as_the_request_says_even_what_orjson_refuses(tmp_path):
-    """A line is orjson's compact UTF-8; a body orjson refuses (an integer beyond 64 bits, a lone surrogate
-    a snapshot's "\\ud800" escape gives) is written by json's encoder instead: no line is lost."""
+def test_requests_jsonl_holds_every_line_as_the_request_says_even_what_msgspec_refuses(tmp_path):
+    """A line is msgspec's compact UTF-8, an integer beyond 64 bits too; a body msgspec refuses (a lone
+    surrogate a snapshot's "\\ud800" escape gives) is written by json's encoder instead: no line is lost,
+    and the line after it is whole (the lines share a buffer)."""
     from wizard.alcor.request import AlcorRequest, NeutronRef
 
     def request(key, body):
@@ -155,7 +156,7 @@ def test_requests_jsonl_holds_every_line_as_the_request_says_even_what_orjson_re
                             body={"network": body}, neutron=(NeutronRef("networks", key),))
 
     sent = [request("plain", {"name": "réseau", "mtu": 1450}), request("huge", {"revision_number": 2**70}),
-            request("surrogate", {"name": "\ud800"})]
+            request("surrogate", {"name": "\ud800"}), request("after", {"name": "n"})]
     dryrun.write(tmp_path, Translation(requests=sent), {})
     raw = (tmp_path / "requests.jsonl").read_bytes().splitlines()
     assert [json.loads(line) for line in raw] == [r.to_json(seq) for seq, r in enumerate(sent, start=1)]

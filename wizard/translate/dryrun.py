@@ -13,7 +13,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
+import msgspec
 
 from wizard.core.collector import collector_paused
 from wizard.translate.accounting import Tally
@@ -61,7 +61,9 @@ def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[st
     files = paths(out_dir)
     with collector_paused():  # a line's objects are freed with it; the collector would walk the cloud
         with _private(files[0], binary=True) as fh:
-            fh.writelines(_line(request.to_json(seq)) for seq, request in enumerate(translation.requests, start=1))
+            line = bytearray()  # one buffer, reused for every line
+            for seq, request in enumerate(translation.requests, start=1):
+                fh.write(_line(request.to_json(seq), line))
         with _private(files[1]) as fh:
             write_findings(fh, translation.findings)
         with _private(files[2]) as fh:
@@ -72,14 +74,19 @@ def write(out_dir: str | os.PathLike, translation: Translation, tallies: dict[st
 _ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # bodies are trees
 
 
-def _line(value: dict[str, Any]) -> bytes:
-    """One line of requests.jsonl: compact UTF-8 JSON by orjson (about twice json's speed on a large
-    cloud's bodies); json's encoder (ASCII) for what orjson refuses: an integer beyond 64 bits, a lone
+_JSONL = msgspec.json.Encoder()
+
+
+def _line(value: dict[str, Any], buffer: bytearray) -> bytearray | bytes:
+    """One line of requests.jsonl: compact UTF-8 JSON by msgspec, into `buffer` (about twice json's
+    speed on a large cloud's bodies); json's encoder (ASCII) for what msgspec refuses: a lone
     surrogate."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
-    except orjson.JSONEncodeError:
+        _JSONL.encode_into(value, buffer)
+    except UnicodeEncodeError:
         return (_ENCODE(value) + "\n").encode()
+    buffer.append(0x0A)
+    return buffer
 
 
 # One finding (Finding.to_json) as json.dump(indent=1) writes it inside findings.json's list.
