@@ -20,10 +20,11 @@ from __future__ import annotations
 import gc
 import json
 import math
+import operator
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -292,15 +293,18 @@ def _plainly_valid(items: list, types: dict[str, Any]) -> bool:
     return True
 
 
+_CHILDREN: dict[type, Callable[[Any], Iterable[Any]]] = {dict: dict.values, list: list.__iter__}  # what it holds
+
+
 def _may_nest_too_deep(document: dict[str, Any]) -> bool:
     """Whether the document may hold an object or list deeper than MAX_DEPTH: a pass at C
-    speed, one level at a time. Only the objects and lists the garbage collector tracks are
-    followed: one holding no object or list is not tracked."""
-    level, depth = [document], 1
+    speed, one level at a time, each object or list read once. Only the objects and lists the
+    garbage collector tracks are followed: one holding no object or list is not tracked."""
+    level: list[Any] = [document]
+    depth = 1
     while level:
-        dicts = [node for node in level if type(node) is dict]
-        lists = [node for node in level if type(node) is list]
-        children = chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists))
+        contents: Iterator[Iterable[Any]] = map(operator.call, map(_CHILDREN.__getitem__, map(type, level)), level)
+        children = chain.from_iterable(contents)
         depth += 1
         if depth > MAX_DEPTH:
             return any(type(child) is dict or type(child) is list for child in children)
