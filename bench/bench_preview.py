@@ -1,7 +1,7 @@
 """`alcor-migrate preview` against a bare `json.load` of the same snapshot, side by side.
 
 For each size a synthetic cloud is written by `wizard.lab.synth` (cached in a temp
-folder: the same size and seed is the same file), then two kinds of child process run
+folder: the same size, seed and generator make the same file), then two kinds of child process run
 in turns, `--repeat` times each: `alcor-migrate preview --snapshot FILE --out DIR` (the
 whole command: imports, loading and checking, translating, accounting, the tables and
 the dry-run files) and `python -c "json.load(open(FILE))"`. Each child's wall time, CPU
@@ -16,6 +16,7 @@ and linear (time and memory per port no higher on the largest size than on the s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -29,11 +30,14 @@ JSON_LOAD = "import json, sys\nwith open(sys.argv[1], encoding='utf-8') as fh:\n
 
 
 def snapshot_file(ports: int, seed: int, cache: Path) -> Path:
-    """The synthetic cloud of `ports` ports (networks ports/10, rules ports/5, as in the issue), written once."""
-    path = cache / f"synthetic-{ports}-seed{seed}.json"
-    if not path.exists():
-        from wizard.lab.synth import CloudSize, SyntheticCloud, write
+    """The synthetic cloud of `ports` ports (networks ports/10, rules ports/5, as in the issue), written
+    once for each version of the generator."""
+    from wizard.lab import synth
+    from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
+    generator = hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:12]
+    path = cache / f"synthetic-{ports}-seed{seed}-{generator}.json"
+    if not path.exists():
         partial = path.with_name(path.name + ".partial")
         write(SyntheticCloud(CloudSize(ports=ports, networks=ports // 10, rules=ports // 5, seed=seed)), partial)
         partial.replace(path)

@@ -61,6 +61,16 @@ def test_keys_come_in_neutrons_order(snap):
         assert list(snap[kind][0]) == list(REAL[kind][0]), kind
 
 
+def test_each_collection_is_listed_in_id_order_as_neutron_lists_it(snap):
+    """Neutron's paginated API sorts by id, so a snapshot holds each collection in id order: the
+    real server's does, and the synthetic cloud's must (translation reads in that order)."""
+    for kind in snapshot.COLLECTIONS:
+        for source, resources in (("real", REAL.get(kind, [])), ("synthetic", snap[kind])):
+            ids = [resource["id"] for resource in resources]
+            assert ids == sorted(ids), (source, kind)
+    assert len(snap["ports"]) == 600 and len(snap["security_group_rules"]) == 90
+
+
 def test_open_vswitch_agents_have_the_real_shape(snap):
     real = [a for a in REAL["agents"] if a["agent_type"] == "Open vSwitch agent"]
     ours = [a for a in snap["agents"] if a["agent_type"] == "Open vSwitch agent"]

@@ -2,8 +2,9 @@
 
 The world is small and decided up front (projects, networks with their subnets,
 routers, security groups, hosts); every port, rule and floating IP is a pure
-function of the seed and its index. So each collection streams on its own, in any
-order, and `write` produces 100,000 ports without holding them in memory.
+function of the seed and its index. Each collection is listed in id order, as
+Neutron's paginated API lists it (and so a snapshot holds it); ports are made one
+at a time in that order, so `write` produces 100,000 ports without holding them.
 
 What a cloud of `CloudSize(ports=N, ...)` holds:
 - one admin project owning a flat external network `public` (physnet `ext`) and its
@@ -32,8 +33,10 @@ import random
 import time
 import uuid
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from wizard.core.errors import InputError
@@ -336,8 +339,11 @@ class SyntheticCloud:
     # -- collections ---------------------------------------------------------------------------
 
     def collection(self, name: str) -> Iterator[dict[str, Any]]:
-        """The resources of one snapshot collection, generated as they are read."""
-        return getattr(self, f"_{name}")()
+        """The resources of one snapshot collection in id order: ports made as they are read, the
+        other collections (a few thousand resources each) made whole and sorted."""
+        if name == "ports":
+            return (make() for _, make in sorted(self._ports(), key=itemgetter(0)))
+        return iter(sorted(getattr(self, f"_{name}")(), key=itemgetter("id")))
 
     def source(self) -> dict[str, Any]:
         return {"endpoint": f"synthetic:seed={self._seed}", "taken_at": self._time(86_400),
@@ -394,22 +400,27 @@ class SyntheticCloud:
             "revision_number": 0, "tenant_id": net.project,
         }
 
-    def _ports(self) -> Iterator[dict[str, Any]]:
+    def _ports(self) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
+        """(id, how to make the port) for every port, by network, then gateways and floating IPs."""
         for net in self.networks:
             router = self._router_of(net)
-            yield self._port(net.first_port, net, "network:router_interface", router.id, net.gateway,
+            yield self._made(net.first_port, net, "network:router_interface", router.id, net.gateway,
                              host=NETWORK_NODE)
-            yield self._port(net.first_port + 1, net, "network:dhcp", self._dhcp_device(net),
+            yield self._made(net.first_port + 1, net, "network:dhcp", self._dhcp_device(net),
                              net.pool_address(0), host=NETWORK_NODE)
             for vm in range(net.first_vm, net.first_vm + net.vms):
-                yield self._vm_port(vm, net)
+                yield self._uuid("port", self._vm_port_position(vm, net)), partial(self._vm_port, vm, net)
         gateways = self.networks[-1].first_port + 2 + self.networks[-1].vms
         for router in self.routers:
-            yield self._port(gateways + router.index, self.public, "network:router_gateway", router.id,
+            yield self._made(gateways + router.index, self.public, "network:router_gateway", router.id,
                              self.public.pool_address(router.index), host=NETWORK_NODE, project="")
         for fip in range(self.fips):
-            yield self._port(gateways + len(self.routers) + fip, self.public, "network:floatingip",
+            yield self._made(gateways + len(self.routers) + fip, self.public, "network:floatingip",
                              self._uuid("fip", fip), self._fip_address(fip), project="", status="N/A")
+
+    def _made(self, position: int, *args: Any, **kwargs: Any) -> tuple[str, Callable[[], dict[str, Any]]]:
+        """(id, how to make it) of the port at `position` (`_port`'s arguments)."""
+        return self._uuid("port", position), partial(self._port, position, *args, **kwargs)
 
     def _dhcp_device(self, net: _Network) -> str:
         return f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, NETWORK_NODE)}-{net.id}"
