@@ -154,6 +154,16 @@ def test_what_the_fast_parser_refuses_json_reads_as_before(tmp_path):
     assert snapshot.load(path)["networks"][0]["name"] == "\ud800"
 
 
+def test_a_snapshot_that_is_not_utf8_cannot_be_read_naming_the_file(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(minimal(), ensure_ascii=False).replace('"net"', '"réseau"').encode("latin-1"))
+    at = path.read_bytes().index(b"\xe9")
+    with pytest.raises(InputError) as info:
+        snapshot.load(path)
+    assert info.value.problems == [
+        f"{path}: cannot read: 'utf-8' codec can't decode byte 0xe9 in position {at}: invalid continuation byte"]
+
+
 def test_an_integer_longer_than_python_converts_is_bad_input_naming_the_file(tmp_path):
     path = tmp_path / "long.json"
     path.write_text(json.dumps(minimal()).replace('"mac_address"', f'"mtu": {"9" * 5000}, "mac_address"', 1))

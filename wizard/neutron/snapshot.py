@@ -186,8 +186,9 @@ def _json_document(data: bytes, path: Path) -> tuple[Any, bool]:
             non_finite.append(text)
         return value
 
+    text = data.decode("utf-8")
     try:
-        document = json.loads(data.decode("utf-8"), parse_float=number, parse_constant=number)
+        document = json.loads(text, parse_float=number, parse_constant=number)
     except json.JSONDecodeError:
         raise
     except ValueError:  # Python converts no integer of more digits than sys.get_int_max_str_digits()
