@@ -33,13 +33,13 @@ def snapshot_file(ports: int, seed: int, cache: Path) -> Path:
     """The synthetic cloud of `ports` ports (networks ports/10, rules ports/5, as in the issue), written
     once for each version of the generator."""
     from wizard.lab import synth
-    from wizard.lab.synth import CloudSize, SyntheticCloud, write
 
     generator = hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:12]
     path = cache / f"synthetic-{ports}-seed{seed}-{generator}.json"
     if not path.exists():
         partial = path.with_name(path.name + ".partial")
-        write(SyntheticCloud(CloudSize(ports=ports, networks=ports // 10, rules=ports // 5, seed=seed)), partial)
+        synth.write(synth.SyntheticCloud(synth.CloudSize(ports=ports, networks=ports // 10, rules=ports // 5,
+                                                         seed=seed)), partial)
         partial.replace(path)
     return path
 

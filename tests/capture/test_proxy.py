@@ -20,6 +20,7 @@ from wizard.capture.config import ProxyConfig
 from wizard.capture.proxy import CaptureError, CaptureProxy
 from wizard.capture.writelog import WriteLog
 from wizard.core.events import ProxyStats, WriteCaptured
+from wizard.lab.neutron_server import free_port
 
 
 def test_a_read_passes_through_unchanged(capture, upstream):
@@ -101,10 +102,7 @@ def test_every_write_method_is_logged_with_its_outcome(capture):
 
 
 def test_neutron_down_is_a_502_and_the_write_is_logged_as_not_sent(state_dir):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    running = start_capture(state_dir, f"http://127.0.0.1:{closed_port}")
+    running = start_capture(state_dir, f"http://127.0.0.1:{free_port()}")  # nobody listens there
     try:
         read = httpx.get(f"{running.url}/v2.0/networks")
         write = httpx.post(f"{running.url}/v2.0/networks", json={"network": {}})

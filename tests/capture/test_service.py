@@ -7,7 +7,6 @@ import configparser
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ import httpx
 from tests.capture.conftest import ALCOR_MIGRATE, eventually
 from wizard.capture.health import HEALTH_PATH
 from wizard.capture.writelog import WriteLog
+from wizard.lab.neutron_server import free_port
 
 
 def unit_for(*args: str) -> str:
@@ -28,12 +28,6 @@ def parsed(unit: str) -> configparser.ConfigParser:
     parser.optionxform = str  # systemd's keys are case-sensitive
     parser.read_string(unit)
     return parser
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_unit_restarts_always_in_its_own_state_directory_and_systemd_analyze_finds_nothing(tmp_path):
