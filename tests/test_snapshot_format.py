@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -188,3 +189,13 @@ def test_a_written_snapshot_is_its_owners_only(tmp_path):
     finally:
         os.umask(old)
     assert os.stat(tmp_path / "s.json").st_mode & 0o777 == 0o600
+
+
+def test_the_parser_proves_a_snapshot_shallow_where_it_can_and_the_walk_does_elsewhere(tmp_path, monkeypatch):
+    """On CPython 3.11 msgspec's parser bounds the depth (shallow_json): no walk over the values."""
+    walked = []
+    monkeypatch.setattr(snapshot, "_may_nest_too_deep", lambda document: walked.append(document) or False)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(minimal()))
+    assert snapshot.load(path).counts()["ports"] == 1
+    assert len(walked) == (0 if sys.version_info < (3, 12) else 1)

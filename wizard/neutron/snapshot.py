@@ -34,6 +34,7 @@ import msgspec
 
 from wizard.core.collector import collector_paused
 from wizard.core.errors import InputError
+from wizard.neutron import shallow_json
 
 FORMAT = "neutron-snapshot/1"
 STATE_FILE = "snapshot.json"  # the run's snapshot, in its state directory
@@ -153,7 +154,8 @@ def _nested(value: Any, depth: int, indent: int | None) -> str:
 def load(path: str | os.PathLike) -> Snapshot:
     """Read and validate a snapshot file; bad input raises InputError naming each place.
 
-    msgspec parses it, in about 60 % of json's time, into the same objects. What msgspec
+    msgspec parses it, in about 60 % of json's time, into the same objects, and where it can,
+    proves while parsing that the document is not nested too deep (shallow_json). What msgspec
     refuses, json reads as before: its errors name the line and column, and it takes what
     Neutron's API may hold and msgspec does not (NaN and infinities, reported below; lone
     surrogates)."""
@@ -162,10 +164,10 @@ def load(path: str | os.PathLike) -> Snapshot:
         data = path.read_bytes()
         with collector_paused():
             try:
-                document, finite = msgspec.json.decode(data), True  # it refuses NaN and infinities
+                (document, shallow), finite = shallow_json.decode(data, MAX_DEPTH), True  # no NaN, no infinity
             except msgspec.DecodeError:
-                document, finite = _json_document(data, path)
-            return from_document(document, origin=str(path), finite=finite)
+                (document, finite), shallow = _json_document(data, path), False
+            return from_document(document, origin=str(path), finite=finite, shallow=shallow)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
@@ -197,9 +199,10 @@ def _json_document(data: bytes, path: Path) -> tuple[Any, bool]:
     return document, not non_finite
 
 
-def from_document(document: Any, origin: str = "snapshot", finite: bool = False) -> Snapshot:
-    """Validate a parsed snapshot document and wrap it (`finite`: its parser saw no NaN or infinity)."""
-    problems = validate(document, finite)
+def from_document(document: Any, origin: str = "snapshot", finite: bool = False, shallow: bool = False) -> Snapshot:
+    """Validate a parsed snapshot document and wrap it (`finite`: its parser saw no NaN or infinity;
+    `shallow`: nor anything nested deeper than MAX_DEPTH)."""
+    problems = validate(document, finite, shallow)
     if problems:
         shown = problems[:25]
         if len(problems) > len(shown):
@@ -211,9 +214,9 @@ def from_document(document: Any, origin: str = "snapshot", finite: bool = False)
     )
 
 
-def validate(document: Any, finite: bool = False) -> list[str]:
+def validate(document: Any, finite: bool = False, shallow: bool = False) -> list[str]:
     """Every problem in a snapshot document, each as `json.path: what is wrong` (`finite`: the
-    document is known to hold no NaN or infinity)."""
+    document is known to hold no NaN or infinity; `shallow`: nothing nested deeper than MAX_DEPTH)."""
     if not isinstance(document, dict):
         return ["$: a snapshot is a JSON object"]
     problems = []
@@ -237,7 +240,7 @@ def validate(document: Any, finite: bool = False) -> list[str]:
             problems.append(f"{name}: expected a list, found {_type_name(items)}")
             continue
         problems.extend(_validate_items(name, items))
-    if finite and not _may_nest_too_deep(document):
+    if finite and (shallow or not _may_nest_too_deep(document)):
         return problems
     return problems + _unsafe_values(document)
 
