@@ -3,10 +3,11 @@
 msgspec counts each object or list it enters against Python's recursion limit. With the limit
 set just so, a document nested deeper than the bound raises RecursionError inside the parse,
 and a document that parses needs no walk over its millions of values to show that it is
-shallow (0.3 s of a 100,000-port snapshot). "Just so" is found in the parsing frame itself,
-by parsing a list and an object nested exactly that deep and one level deeper. Where no limit
-does it (Python 3.12 gave C code a recursion limit of its own), or where another thread could
-run under the lowered limit, the parse is msgspec's plain one and the caller walks the document.
+shallow (0.3 s of a 100,000-port snapshot). "Just so" is found in the parsing frame itself:
+the lowest limit at which a list and an object nested exactly that deep parse, if both are
+refused one level deeper. Where no limit does it (Python 3.12 gave C code a recursion limit of
+its own), or where another thread could run under the lowered limit, the parse is msgspec's
+plain one and the caller walks the document.
 """
 
 from __future__ import annotations
@@ -83,4 +84,3 @@ def _parsed(limit: int, documents: tuple[bytes, ...]) -> list[Any] | None:
 def _probes(levels: int) -> tuple[bytes, bytes]:
     """A list and an object nested `levels` deep."""
     return b"[" * levels + b"]" * levels, b'{"a":' * (levels - 1) + b"{}" + b"}" * (levels - 1)
-
