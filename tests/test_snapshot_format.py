@@ -2,12 +2,17 @@
 
 import json
 import os
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from wizard.core.errors import InputError
 from wizard.neutron import snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def minimal():
@@ -191,11 +196,23 @@ def test_a_written_snapshot_is_its_owners_only(tmp_path):
     assert os.stat(tmp_path / "s.json").st_mode & 0o777 == 0o600
 
 
-def test_the_parser_proves_a_snapshot_shallow_where_it_can_and_the_walk_does_elsewhere(tmp_path, monkeypatch):
-    """On CPython 3.11 msgspec's parser bounds the depth (shallow_json): no walk over the values."""
-    walked = []
-    monkeypatch.setattr(snapshot, "_may_nest_too_deep", lambda document: walked.append(document) or False)
+def test_the_parser_proves_a_snapshot_shallow_where_it_can_and_the_walk_does_elsewhere(tmp_path):
+    """On CPython 3.11, in a process with one thread (as the command line is), msgspec's parser bounds
+    the depth (shallow_json): no walk over the values. With another thread running, the walk."""
     path = tmp_path / "s.json"
     path.write_text(json.dumps(minimal()))
-    assert snapshot.load(path).counts()["ports"] == 1
-    assert len(walked) == (0 if sys.version_info < (3, 12) else 1)
+    script = textwrap.dedent("""
+        import sys, threading
+        from wizard.neutron import snapshot
+        walked = []
+        snapshot._may_nest_too_deep = lambda document: walked.append(document) or False
+        alone = snapshot.load(sys.argv[1]).counts()["ports"], len(walked)
+        stop = threading.Event()
+        threading.Thread(target=stop.wait).start()
+        with_a_thread = snapshot.load(sys.argv[1]).counts()["ports"], len(walked)
+        stop.set()
+        print(alone, with_a_thread)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == ("(1, 0) (1, 1)" if sys.version_info < (3, 12) else "(1, 1) (1, 2)")
