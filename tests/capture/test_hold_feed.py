@@ -111,6 +111,28 @@ def test_a_node_whose_worker_does_not_take_the_hold_fails_it_and_nothing_stays_h
         assert {post(capture.url).status_code for _ in range(6)} == {201}
 
 
+def test_a_release_a_stopped_worker_does_not_confirm_is_a_warning_and_writes_pass_once_it_runs(nodes, tmp_path):
+    """api-2's feed answers the release, but one of its workers is stopped: after 10 s the feed says the
+    release is not confirmed (503), the run warns and goes on; api-1 is released at once."""
+    running, plan_nodes = nodes
+    warnings: list[str] = []
+    hold = EveryCapture(node_holds(plan_nodes), warnings.append)
+    hold.hold_writes("reject", 3.0)
+    stuck = worker_pids(running["api-2"].process.pid)["api-2-worker-1"]
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        hold.release_writes()
+        assert {post(running["api-1"].url).status_code for _ in range(6)} == {201}
+    finally:
+        os.kill(stuck, signal.SIGCONT)
+    assert warnings == [
+        f"write hold: capture.nodes.api-2: the release is not confirmed (capture feed {running['api-2'].feed_url}: "
+        "unreachable: HTTP 503: capture api-2: its proxy did not confirm the release within 10s; a process that "
+        "missed it lets writes through when the hold expires); its hold ends by itself when it expires"]
+    assert not (tmp_path / "api-2" / HOLD_FILE).exists()
+    assert eventually(lambda: {post(running["api-2"].url).status_code for _ in range(6)} == {201})
+
+
 class CaughtUp:
     """A replication with nothing to replay: what is tested here is the hold around the switch."""
 
