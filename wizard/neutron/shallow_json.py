@@ -22,25 +22,19 @@ import msgspec
 
 def decode(data: bytes, max_depth: int) -> tuple[Any, bool]:
     """The document in `data` (msgspec.DecodeError as msgspec raises it), and whether the parse
-    proved it nests at most `max_depth` objects and lists deep (False: unknown)."""
+    proved it nests at most `max_depth` objects and lists deep (False: unknown, or deeper: the
+    caller walks it and names the place)."""
     if threading.active_count() == 1:  # the recursion limit is every thread's
-        try:
-            document = _bounded_decode(data, max_depth)
-        except RecursionError:
-            pass  # deeper than the bound: parse again without it, and let the caller name the place
-        else:
-            if document is not _UNBOUNDED:
-                return document, True
+        parsed = _bounded_parse(data, max_depth)
+        if parsed is not None:
+            return parsed[0], True
     return msgspec.json.decode(data), False
 
 
-_UNBOUNDED = object()  # no recursion limit makes the parser refuse exactly what is too deep
-
-
-def _bounded_decode(data: bytes, max_depth: int) -> Any:
-    """msgspec's parse of `data` under the lowest recursion limit at which it parses a list and an
-    object nested `max_depth` deep, if it refuses both one level deeper there; else _UNBOUNDED
-    (RecursionError: `data` is deeper).
+def _bounded_parse(data: bytes, max_depth: int) -> list[Any] | None:
+    """[msgspec's parse of `data`] under the lowest recursion limit at which it parses a list and an
+    object nested `max_depth` deep, if it refuses both one level deeper there; None if no limit
+    does that, or if `data` is deeper.
 
     The limit counts the stack's Python frames and the calls from C code among them (pytest's
     hooks make dozens): it is found by bisection, from the frames up. Every parse, probe or
@@ -55,17 +49,14 @@ def _bounded_decode(data: bytes, max_depth: int) -> Any:
     try:
         low, high = frames, limit + 2 * max_depth  # too low, and high enough: the stack runs under `limit`
         if _parsed(high, fits) is None:
-            return _UNBOUNDED
+            return None
         while high - low > 1:
             middle = (low + high) // 2
             low, high = (low, middle) if _parsed(middle, fits) is not None else (middle, high)
         for probe in too_deep:
             if _parsed(high, (probe,)) is not None:
-                return _UNBOUNDED
-        parsed = _parsed(high, (data,))
-        if parsed is None:
-            raise RecursionError(f"nested deeper than {max_depth} levels")
-        return parsed[0]
+                return None
+        return _parsed(high, (data,))
     finally:
         sys.setrecursionlimit(limit)
 
