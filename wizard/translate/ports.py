@@ -11,8 +11,6 @@ Alcor fills an empty list with the project's default group or fails the create.
 from __future__ import annotations
 
 import functools
-from itertools import compress, count, repeat
-from operator import ne, not_
 from typing import Any
 
 from wizard.alcor import paths, values
@@ -233,8 +231,8 @@ def report_vif_details(ports: list[dict[str, Any]], context: Context) -> None:
         message = _details_dropped(tuple(details)) if details else None
         if message:
             first.setdefault(message, [port["id"], 0])[1] += 1
-    for message, (pid, holders) in first.items():
-        context.find("vif-details-keys-dropped", KIND, pid, message if holders == 1 else f"{message} ({holders} ports)")
+    for message, (pid, count) in first.items():
+        context.find("vif-details-keys-dropped", KIND, pid, message if count == 1 else f"{message} ({count} ports)")
 
 
 @functools.lru_cache(maxsize=1024)  # a cloud's ports have a few key sets, each mechanism driver its own
@@ -262,24 +260,18 @@ def allow_all_first(port: dict[str, Any], alcor_body: dict[str, Any], context: C
 
 
 def check_macs(context: Context) -> set[str]:
-    """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers.
-
-    The first port with a MAC, in id order, keeps it. Each pass runs at C speed: a cloud has
-    hundreds of thousands of ports, and a clash is rare."""
-    ports = context.index.in_id_order(KIND)
-    owned = map(NOT_PORT_OWNERS.__contains__, map(dict.get, ports, repeat("device_owner")))
-    created = list(compress(ports, map(not_, owned)))
-    macs = list(map(dict.get, created, repeat("mac_address")))
-    with_mac = list(compress(created, macs))
-    networks = list(map(dict.get, with_mac, repeat("network_id")))
-    first: dict[str, int] = {}  # MAC -> the index of its first port
-    firsts = list(map(first.setdefault, map(str.lower, filter(None, macs)), count()))
+    """Ports whose MAC another network already uses (Alcor's MACs are unique globally): blockers."""
+    first: dict[str, tuple[str, str | None]] = {}  # MAC -> (port id, network id) of its first port
     clashing = set()
-    for index in compress(count(), map(ne, map(networks.__getitem__, firsts), networks)):
-        port, keeper = with_mac[index], with_mac[firsts[index]]
-        clashing.add(port["id"])
-        context.find("mac-reused-across-networks", KIND, port["id"], f"MAC {port['mac_address'].lower()} is also "
-                     f"port {keeper['id']}'s on network {keeper.get('network_id')}")
+    for port in context.index.in_id_order(KIND):
+        mac = (port.get("mac_address") or "").lower()
+        if not mac or (port.get("device_owner") or "") in NOT_PORT_OWNERS:
+            continue
+        seen = first.setdefault(mac, (port["id"], port.get("network_id")))
+        if seen[1] != port.get("network_id"):
+            clashing.add(port["id"])
+            context.find("mac-reused-across-networks", KIND, port["id"],
+                     f"MAC {mac} is also port {seen[0]}'s on network {seen[1]}")
     return clashing
 
 
